@@ -10,7 +10,9 @@ import threading
 import time
 from datetime import UTC, datetime
 
-EPOCH_MS = 1_288_834_974_657  # Twitter's snowflake epoch (2010-11-04); any fixed past instant works.
+EPOCH_MS = (
+    1_288_834_974_657  # Twitter's snowflake epoch (2010-11-04); any fixed past instant works.
+)
 WORKER_BITS = 10
 SEQUENCE_BITS = 12
 MAX_WORKER = (1 << WORKER_BITS) - 1
@@ -40,8 +42,10 @@ class IdGenerator:
             else:
                 self._sequence = 0
             self._last_ms = now
-            return (now << (WORKER_BITS + SEQUENCE_BITS)) | (self.worker_id << SEQUENCE_BITS) | (
-                self._sequence
+            return (
+                (now << (WORKER_BITS + SEQUENCE_BITS))
+                | (self.worker_id << SEQUENCE_BITS)
+                | (self._sequence)
             )
 
 

@@ -1,0 +1,209 @@
+"""Account endpoints: sign-up, credentials, profiles, follow graph, blocks and mutes."""
+
+from __future__ import annotations
+
+from starlette.responses import Response
+
+from roost.api import entities
+from roost.api.auth import issue_token, parse_scopes
+from roost.api.endpoint import Call, endpoint
+from roost.api.http import ApiError, Json, boolean, link_header, optional_id, page, path_id, text
+from roost.domain.errors import Invalid
+from roost.services import accounts as account_service
+from roost.services import social, timelines
+from roost.store.tables import blocks, follows, mutes
+
+
+@endpoint("write:accounts", write=True, user=False)
+async def register(call: Call) -> dict:
+    if not call.ctx.settings.registrations_open:
+        raise ApiError(403, "Registrations are closed on this server")
+    p = call.params
+    if not boolean(p.get("agreement"), False):
+        raise Invalid("agreement", "must be accepted")
+    account = await account_service.register(
+        call.ctx,
+        call.tx,
+        text(p.get("username"), "username") or "",
+        text(p.get("email"), "email") or "",
+        text(p.get("password"), "password") or "",
+    )
+    scopes = sorted(call.caller.scopes) if call.caller else parse_scopes("read write follow")
+    return await issue_token(call.ctx, call.tx, call.caller.app_id, account, scopes)
+
+
+@endpoint("read:accounts")
+async def verify_credentials(call: Call) -> dict:
+    return entities.credential_account(call.ctx, call.account)
+
+
+@endpoint("write:accounts", write=True)
+async def update_credentials(call: Call) -> dict:
+    p = call.params
+    locked = boolean(p.get("locked")) if p.get("locked") is not None else None
+    bot = boolean(p.get("bot")) if p.get("bot") is not None else None
+    row = await account_service.update_profile(
+        call.ctx,
+        call.tx,
+        call.viewer_id,
+        display_name=text(p.get("display_name"), "display_name"),
+        note=text(p.get("note"), "note"),
+        locked=locked,
+        bot=bot,
+    )
+    return entities.credential_account(call.ctx, row)
+
+
+@endpoint()
+async def show(call: Call) -> dict:
+    row = await account_service.get(call.conn, path_id(call.request))
+    return entities.account(call.ctx, row)
+
+
+@endpoint()
+async def lookup(call: Call) -> dict:
+    acct = text(call.params.get("acct"), "acct") or ""
+    row = await account_service.lookup(call.conn, acct, call.ctx.settings.domain)
+    return entities.account(call.ctx, row)
+
+
+@endpoint()
+async def statuses(call: Call) -> Response:
+    account_id = path_id(call.request)
+    await account_service.get(call.conn, account_id)
+    p = call.params
+    window = page(p)
+    if boolean(p.get("pinned")) or boolean(p.get("only_media")):
+        ids: list[int] = []  # Roost has neither pins nor media yet
+    else:
+        ids = await timelines.account(
+            call.conn,
+            account_id,
+            call.viewer_id,
+            window,
+            exclude_replies=boolean(p.get("exclude_replies")),
+            exclude_reblogs=boolean(p.get("exclude_reblogs")),
+        )
+    found = await entities.statuses_by_id(call.ctx, call.conn, ids, call.viewer_id)
+    return Json(found, headers=link_header(call.request, ids))
+
+
+async def _account_list(call: Call, table, owner_col, other_col, owner_id, extra=None):
+    window = page(call.params, max_limit=80)
+    pairs = await social.page_relation(
+        call.conn,
+        table,
+        owner_col=owner_col,
+        other_col=other_col,
+        owner_id=owner_id,
+        limit=window.limit,
+        max_id=window.max_id,
+        since_id=window.lower,
+        extra=extra,
+    )
+    rows = await account_service.get_many(call.conn, {other for _, other in pairs})
+    found = [entities.account(call.ctx, rows[o]) for _, o in pairs if o in rows]
+    return Json(found, headers=link_header(call.request, [rid for rid, _ in pairs]))
+
+
+@endpoint()
+async def followers(call: Call) -> Response:
+    target = path_id(call.request)
+    await account_service.get(call.conn, target)
+    return await _account_list(
+        call,
+        follows,
+        follows.c.target_account_id,
+        follows.c.account_id,
+        target,
+        follows.c.state == "accepted",
+    )
+
+
+@endpoint()
+async def following(call: Call) -> Response:
+    owner = path_id(call.request)
+    await account_service.get(call.conn, owner)
+    return await _account_list(
+        call,
+        follows,
+        follows.c.account_id,
+        follows.c.target_account_id,
+        owner,
+        follows.c.state == "accepted",
+    )
+
+
+async def _relationship(call: Call, target: int) -> dict:
+    rel = (
+        await social.relationships(call.tx.conn if call.tx else call.conn, call.viewer_id, [target])
+    )[0]
+    return entities.relationship(rel)
+
+
+def _target(call: Call) -> int:
+    return path_id(call.request)
+
+
+@endpoint("write:follows", write=True)
+async def follow(call: Call) -> dict:
+    target = _target(call)
+    await account_service.get(call.tx.conn, target)
+    await social.follow(call.ctx, call.tx, call.viewer_id, target)
+    return await _relationship(call, target)
+
+
+@endpoint("write:follows", write=True)
+async def unfollow(call: Call) -> dict:
+    target = _target(call)
+    await account_service.get(call.tx.conn, target)
+    await social.unfollow(call.ctx, call.tx, call.viewer_id, target)
+    return await _relationship(call, target)
+
+
+def _toggle(action, scope: str, on: bool):
+    @endpoint(scope, write=True)
+    async def handler(call: Call) -> dict:
+        target = _target(call)
+        await account_service.get(call.tx.conn, target)
+        await action(call.ctx, call.tx, call.viewer_id, target, on)
+        return await _relationship(call, target)
+
+    return handler
+
+
+block = _toggle(social.block, "write:blocks", True)
+unblock = _toggle(social.block, "write:blocks", False)
+mute = _toggle(social.mute, "write:mutes", True)
+unmute = _toggle(social.mute, "write:mutes", False)
+
+
+@endpoint("read:blocks")
+async def blocked(call: Call) -> Response:
+    return await _account_list(
+        call, blocks, blocks.c.account_id, blocks.c.target_account_id, call.viewer_id
+    )
+
+
+@endpoint("read:mutes")
+async def muted(call: Call) -> Response:
+    return await _account_list(
+        call, mutes, mutes.c.account_id, mutes.c.target_account_id, call.viewer_id
+    )
+
+
+@endpoint("read:follows")
+async def relationships(call: Call) -> list:
+    raw = call.params.get("id") or []
+    raw = raw if isinstance(raw, list) else [raw]
+    ids = [i for i in (optional_id(r, "id") for r in raw[:80]) if i is not None]
+    rels = await social.relationships(call.conn, call.viewer_id, ids)
+    return [entities.relationship(r) for r in rels]
+
+
+@endpoint("read:accounts")
+async def search(call: Call) -> list:
+    q = text(call.params.get("q"), "q") or ""
+    limit = page(call.params, max_limit=80).limit
+    rows = await account_service.search(call.conn, q, limit)
+    return [entities.account(call.ctx, r) for r in rows]

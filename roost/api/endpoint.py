@@ -1,0 +1,89 @@
+"""The one wrapper every API handler goes through: parameters, caller, scope, transaction, errors.
+
+A handler receives a ``Call`` and returns data (or a Response); the wrapper opens a read
+connection or a write transaction (committed before the response is sent, so an acknowledged
+write is durable) and turns domain errors into Mastodon's error shape. Nothing a client sends
+becomes a 500.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+from starlette.requests import Request
+from starlette.responses import Response
+
+from roost.api.auth import Caller, caller_from, require
+from roost.api.http import ApiError, Json, body, error_response
+from roost.domain.errors import RoostError
+from roost.services.context import Context
+from roost.store.db import Tx
+
+
+@dataclass
+class Call:
+    request: Request
+    ctx: Context
+    params: dict[str, Any]
+    caller: Caller | None
+    conn: AsyncConnection
+    tx: Tx | None = None
+
+    @property
+    def viewer_id(self) -> int | None:
+        return self.caller.account_id if self.caller else None
+
+    @property
+    def account(self):
+        return self.caller.account if self.caller else None
+
+
+Handler = Callable[[Call], Awaitable[Any]]
+
+
+def endpoint(scope: str | None = None, *, write: bool = False, user: bool = True):
+    """Declare a handler's scope (None = public) and whether it writes."""
+
+    def wrap(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+        @functools.wraps(handler)
+        async def run(request: Request) -> Response:
+            try:
+                return await _run(handler, request, scope, write, user)
+            except ApiError as exc:
+                return error_response(exc.status, exc.error, exc.description)
+            except RoostError as exc:
+                return error_response(exc.status, exc.message)
+            except IntegrityError:
+                return error_response(422, "Validation failed: the record conflicts with another")
+
+        run.scope = scope  # type: ignore[attr-defined]  # read by the OpenAPI description
+        return run
+
+    return wrap
+
+
+async def _run(handler: Handler, request: Request, scope, write: bool, user: bool) -> Response:
+    ctx: Context = request.app.state.ctx
+    params = await body(request)
+    if write:
+        async with ctx.db.write() as tx:
+            call = await _call(request, ctx, params, tx.conn, scope, user)
+            call.tx = tx
+            result = await handler(call)
+    else:
+        async with ctx.db.read() as conn:
+            call = await _call(request, ctx, params, conn, scope, user)
+            result = await handler(call)
+    return result if isinstance(result, Response) else Json(result)
+
+
+async def _call(request, ctx, params, conn, scope, user) -> Call:
+    caller = await caller_from(conn, request)
+    if scope is not None:
+        require(caller, scope, user=user)
+    return Call(request, ctx, params, caller, conn)

@@ -1,0 +1,174 @@
+"""HTTP helpers for the Mastodon API: bodies, booleans, ids, cursors, Link headers, errors."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import urlencode
+
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from roost.domain.ids import parse_id
+from roost.services.timelines import DEFAULT_LIMIT, MAX_LIMIT, Page
+
+MAX_BODY = 64 * 1024  # a post is 500 characters; nothing in this API needs more
+
+
+class ApiError(Exception):
+    """An error answered as Mastodon does: ``{"error": ..., "error_description": ...}``."""
+
+    def __init__(self, status: int, error: str, description: str | None = None) -> None:
+        super().__init__(error)
+        self.status = status
+        self.error = error
+        self.description = description or error
+
+
+def error_response(status: int, error: str, description: str | None = None) -> JSONResponse:
+    return JSONResponse(
+        {"error": error, "error_description": description or error}, status_code=status
+    )
+
+
+class Json(Response):
+    """Compact JSON with no ASCII escaping, as clients expect (and a little faster)."""
+
+    media_type = "application/json; charset=utf-8"
+
+    def render(self, content: Any) -> bytes:
+        return json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+async def body(request: Request) -> dict[str, Any]:
+    """The request's parameters from JSON, form or query string, merged (JSON/form win)."""
+    params: dict[str, Any] = {}
+    for key in request.query_params:
+        params[_key(key)] = _values(request.query_params.getlist(key), key)
+    if request.method in ("GET", "HEAD", "DELETE") and not request.headers.get("content-length"):
+        return params
+    raw = await _read_limited(request)
+    if not raw.strip():
+        return params
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type == "application/json":
+        try:
+            data = json.loads(raw)
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            raise ApiError(400, "The request body is not valid JSON") from None
+        if not isinstance(data, dict):
+            raise ApiError(422, "The request body must be a JSON object")
+        params.update(data)
+    elif content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        form = await _form(request)
+        for key in form:
+            params[_key(key)] = _values(form.getlist(key), key)
+    else:
+        raise ApiError(415, "Send JSON or a form (application/json or form-encoded)")
+    return params
+
+
+async def _read_limited(request: Request) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared and (not declared.isdigit() or int(declared) > MAX_BODY):
+        raise ApiError(413, "The request body is too large")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY:
+            raise ApiError(413, "The request body is too large")
+        chunks.append(chunk)
+    raw = b"".join(chunks)
+    request._body = raw  # so request.form() can read it again
+    return raw
+
+
+async def _form(request: Request) -> FormData:
+    try:
+        return await request.form(max_files=0, max_fields=200)
+    except Exception:
+        raise ApiError(400, "The form body could not be read") from None
+
+
+def _key(key: str) -> str:
+    return key[:-2] if key.endswith("[]") else key
+
+
+def _values(values: list, key: str) -> Any:
+    return list(values) if key.endswith("[]") or len(values) > 1 else values[0]
+
+
+def boolean(value: Any, default: bool = False) -> bool:
+    """Mastodon clients send true/false, 1/0, on/off: accept them all."""
+    if value is None or value == "":
+        return default
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "on", "yes"):
+        return True
+    if text in ("0", "false", "off", "no"):
+        return False
+    raise ApiError(422, f"Validation failed: {value!r} is not a boolean")
+
+
+def text(value: Any, name: str, default: str | None = None) -> str | None:
+    if value is None:
+        return default
+    if isinstance(value, list | dict):
+        raise ApiError(422, f"Validation failed: {name} must be a string")
+    return str(value)
+
+
+def path_id(request: Request, name: str = "id") -> int:
+    value = parse_id(request.path_params.get(name))
+    if value is None:
+        raise ApiError(404, "Record not found")
+    return value
+
+
+def optional_id(value: Any, name: str) -> int | None:
+    if value in (None, ""):
+        return None
+    parsed = parse_id(value if isinstance(value, str | int) else None)
+    if parsed is None:
+        raise ApiError(422, f"Validation failed: {name} is not a valid id")
+    return parsed
+
+
+def page(params: dict[str, Any], max_limit: int = MAX_LIMIT) -> Page:
+    limit_raw = params.get("limit")
+    try:
+        limit = DEFAULT_LIMIT if limit_raw in (None, "") else int(limit_raw)
+    except (TypeError, ValueError):
+        raise ApiError(422, "Validation failed: limit must be a number") from None
+    return Page(
+        max_id=optional_id(params.get("max_id"), "max_id"),
+        since_id=optional_id(params.get("since_id"), "since_id"),
+        min_id=optional_id(params.get("min_id"), "min_id"),
+        limit=max(1, min(limit, max_limit)),
+    )
+
+
+def offset_of(params: dict[str, Any]) -> int:
+    try:
+        return max(0, min(int(params.get("offset") or 0), 10_000))
+    except (TypeError, ValueError):
+        raise ApiError(422, "Validation failed: offset must be a number") from None
+
+
+def link_header(request: Request, ids: list[int], extra: dict[str, Any] | None = None) -> dict:
+    """Link with rel="next" first (toot's regex reads the first link), then rel="prev"."""
+    if not ids:
+        return {}
+    base = str(request.url.replace(query=""))
+    keep = {
+        k: v
+        for k, v in request.query_params.multi_items()
+        if k not in ("max_id", "min_id", "since_id")
+    }
+    keep.update(extra or {})
+    newer = urlencode([*keep.items(), ("min_id", str(ids[0]))])
+    older = urlencode([*keep.items(), ("max_id", str(ids[-1]))])
+    return {"Link": f'<{base}?{older}>; rel="next", <{base}?{newer}>; rel="prev"'}

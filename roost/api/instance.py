@@ -1,0 +1,151 @@
+"""Instance metadata: /api/v1/instance, /api/v2/instance, nodeinfo, and small fixed endpoints."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from roost import __version__
+from roost.api.endpoint import Call, endpoint
+from roost.services.context import Context
+from roost.store.tables import accounts, statuses
+
+# Clients parse `version` as X.Y.Z and switch features on it; we speak Mastodon 4.2's API.
+MASTODON_VERSION = "4.2.0"
+SOURCE_URL = "https://example.invalid/roost"  # placeholder: Roost has no public home yet
+RULES = [
+    {"id": "1", "text": "Be kind. No harassment, hate or threats."},
+    {"id": "2", "text": "No spam, no automated floods, no attacks on the service."},
+]
+
+
+def _streaming_url(ctx: Context) -> str:
+    return f"{'wss' if ctx.settings.https else 'ws'}://{ctx.settings.domain}"
+
+
+def _configuration(ctx: Context) -> dict:
+    return {
+        "urls": {"streaming": _streaming_url(ctx), "status": ctx.settings.status.page_url},
+        "accounts": {"max_featured_tags": 0},
+        "statuses": {
+            "max_characters": ctx.settings.max_post_chars,
+            "max_media_attachments": 0,
+            "characters_reserved_per_url": 23,
+        },
+        "media_attachments": {
+            "supported_mime_types": [],
+            "image_size_limit": 0,
+            "image_matrix_limit": 0,
+            "video_size_limit": 0,
+            "video_frame_rate_limit": 0,
+            "video_matrix_limit": 0,
+        },
+        "polls": {
+            "max_options": 0,
+            "max_characters_per_option": 0,
+            "min_expiration": 0,
+            "max_expiration": 0,
+        },
+        "translation": {"enabled": False},
+    }
+
+
+async def _stats(call: Call) -> dict:
+    users = await call.conn.scalar(select(func.count()).select_from(accounts)) or 0
+    posts = (
+        await call.conn.scalar(
+            select(func.count()).select_from(statuses).where(statuses.c.reblog_of_id.is_(None))
+        )
+        or 0
+    )
+    return {"user_count": users, "status_count": posts, "domain_count": 0}
+
+
+@endpoint()
+async def instance_v1(call: Call) -> dict:
+    ctx = call.ctx
+    s = ctx.settings
+    return {
+        "uri": s.domain,
+        "title": s.instance_name,
+        "short_description": "A micro-blogging site that stays up under attack.",
+        "description": "Roost: micro-blogging that keeps its users served during a flood.",
+        "email": f"admin@{s.domain.split(':')[0]}",
+        "version": MASTODON_VERSION,
+        "urls": {"streaming_api": _streaming_url(ctx)},
+        "stats": await _stats(call),
+        "thumbnail": None,
+        "languages": ["en"],
+        "registrations": s.registrations_open,
+        "approval_required": False,
+        "invites_enabled": False,
+        "configuration": _configuration(ctx),
+        "contact_account": None,
+        "rules": RULES,
+    }
+
+
+@endpoint()
+async def instance_v2(call: Call) -> dict:
+    ctx = call.ctx
+    s = ctx.settings
+    stats = await _stats(call)
+    return {
+        "domain": s.domain,
+        "title": s.instance_name,
+        "version": MASTODON_VERSION,
+        "source_url": SOURCE_URL,
+        "description": "Roost: micro-blogging that keeps its users served during a flood.",
+        "usage": {"users": {"active_month": stats["user_count"]}},
+        "thumbnail": {"url": f"{ctx.base_url}/static/thumbnail.png"},
+        "languages": ["en"],
+        "configuration": _configuration(ctx),
+        "registrations": {
+            "enabled": s.registrations_open,
+            "approval_required": False,
+            "message": None,
+        },
+        "contact": {"email": f"admin@{s.domain.split(':')[0]}", "account": None},
+        "rules": RULES,
+    }
+
+
+@endpoint()
+async def nodeinfo_links(call: Call) -> dict:
+    return {
+        "links": [
+            {
+                "rel": "http://nodeinfo.diaspora.software/ns/schema/2.0",
+                "href": f"{call.ctx.base_url}/nodeinfo/2.0",
+            }
+        ]
+    }
+
+
+@endpoint()
+async def nodeinfo(call: Call) -> dict:
+    stats = await _stats(call)
+    return {
+        "version": "2.0",
+        "software": {"name": "roost", "version": __version__},
+        "protocols": [],
+        "services": {"outbound": [], "inbound": []},
+        "usage": {"users": {"total": stats["user_count"]}, "localPosts": stats["status_count"]},
+        "openRegistrations": call.ctx.settings.registrations_open,
+        "metadata": {"nodeName": call.ctx.settings.instance_name},
+    }
+
+
+@endpoint()
+async def custom_emojis(call: Call) -> list:
+    return []
+
+
+@endpoint("read:accounts")
+async def preferences(call: Call) -> dict:
+    return {
+        "posting:default:visibility": "public",
+        "posting:default:sensitive": False,
+        "posting:default:language": None,
+        "reading:expand:media": "default",
+        "reading:expand:spoilers": False,
+    }

@@ -1,0 +1,91 @@
+"""The Mastodon API's route table (paths as Mastodon spells them)."""
+
+from __future__ import annotations
+
+from starlette.routing import Route, WebSocketRoute
+
+from roost.api import accounts, instance, oauth, statuses, streaming, timelines
+
+GET, POST, DELETE = ["GET"], ["POST"], ["DELETE"]
+PATCH = ["PATCH", "POST"]  # some clients send update_credentials as POST
+
+
+def _both(path: str, handler, methods=GET) -> list[Route]:
+    """A path with and without the trailing slash (Mastodon.py and toot use both)."""
+    return [Route(path, handler, methods=methods), Route(path + "/", handler, methods=methods)]
+
+
+V1 = "/api/v1"
+routes = [
+    *_both(f"{V1}/instance", instance.instance_v1),
+    *_both("/api/v2/instance", instance.instance_v2),
+    Route("/.well-known/nodeinfo", instance.nodeinfo_links),
+    Route("/nodeinfo/2.0", instance.nodeinfo),
+    Route(f"{V1}/custom_emojis", instance.custom_emojis),
+    Route(f"{V1}/preferences", instance.preferences),
+    # OAuth
+    Route(f"{V1}/apps", oauth.create_app, methods=POST),
+    Route(f"{V1}/apps/verify_credentials", oauth.verify_app),
+    *_both("/oauth/authorize", oauth.authorize, methods=["GET", "POST"]),
+    Route("/oauth/token", oauth.token, methods=POST),
+    Route("/oauth/revoke", oauth.revoke_token, methods=POST),
+    Route("/.well-known/oauth-authorization-server", oauth.metadata),
+    # Accounts
+    Route(f"{V1}/accounts", accounts.register, methods=POST),
+    Route(f"{V1}/accounts/verify_credentials", accounts.verify_credentials),
+    Route(f"{V1}/accounts/update_credentials", accounts.update_credentials, methods=PATCH),
+    Route(f"{V1}/accounts/lookup", accounts.lookup),
+    Route(f"{V1}/accounts/relationships", accounts.relationships),
+    Route(f"{V1}/accounts/search", accounts.search),
+    Route(f"{V1}/accounts/{{id}}", accounts.show),
+    Route(f"{V1}/accounts/{{id}}/statuses", accounts.statuses),
+    Route(f"{V1}/accounts/{{id}}/followers", accounts.followers),
+    Route(f"{V1}/accounts/{{id}}/following", accounts.following),
+    Route(f"{V1}/accounts/{{id}}/follow", accounts.follow, methods=POST),
+    Route(f"{V1}/accounts/{{id}}/unfollow", accounts.unfollow, methods=POST),
+    Route(f"{V1}/accounts/{{id}}/block", accounts.block, methods=POST),
+    Route(f"{V1}/accounts/{{id}}/unblock", accounts.unblock, methods=POST),
+    Route(f"{V1}/accounts/{{id}}/mute", accounts.mute, methods=POST),
+    Route(f"{V1}/accounts/{{id}}/unmute", accounts.unmute, methods=POST),
+    Route(f"{V1}/blocks", accounts.blocked),
+    Route(f"{V1}/mutes", accounts.muted),
+    # Statuses
+    Route(f"{V1}/statuses", statuses.create, methods=POST),
+    Route(f"{V1}/statuses/{{id}}", statuses.show),
+    Route(f"{V1}/statuses/{{id}}", statuses.delete, methods=DELETE),
+    Route(f"{V1}/statuses/{{id}}/context", statuses.context),
+    Route(f"{V1}/statuses/{{id}}/favourite", statuses.favourite, methods=POST),
+    Route(f"{V1}/statuses/{{id}}/unfavourite", statuses.unfavourite, methods=POST),
+    Route(f"{V1}/statuses/{{id}}/reblog", statuses.reblog, methods=POST),
+    Route(f"{V1}/statuses/{{id}}/unreblog", statuses.unreblog, methods=POST),
+    Route(f"{V1}/statuses/{{id}}/bookmark", statuses.bookmark, methods=POST),
+    Route(f"{V1}/statuses/{{id}}/unbookmark", statuses.unbookmark, methods=POST),
+    Route(f"{V1}/statuses/{{id}}/favourited_by", statuses.favourited_by),
+    Route(f"{V1}/statuses/{{id}}/reblogged_by", statuses.reblogged_by),
+    Route(f"{V1}/favourites", statuses.favourites_list),
+    Route(f"{V1}/bookmarks", statuses.bookmarks_list),
+    # Timelines, notifications, markers
+    Route(f"{V1}/timelines/home", timelines.home),
+    Route(f"{V1}/timelines/public", timelines.public),
+    Route(f"{V1}/timelines/tag/{{hashtag}}", timelines.tag),
+    Route(f"{V1}/notifications", timelines.notifications),
+    Route(f"{V1}/notifications/clear", timelines.clear_notifications, methods=POST),
+    Route(f"{V1}/notifications/{{id}}", timelines.notification),
+    Route(f"{V1}/notifications/{{id}}/dismiss", timelines.dismiss_notification, methods=POST),
+    Route(f"{V1}/markers", timelines.get_markers),
+    Route(f"{V1}/markers", timelines.save_markers, methods=POST),
+    # Search and trends
+    Route("/api/v2/search", timelines.search),
+    Route(f"{V1}/trends/tags", timelines.trends_tags),
+    Route(f"{V1}/trends", timelines.trends_tags),
+    # Streaming
+    Route(f"{V1}/streaming/health", streaming.health),
+    WebSocketRoute(f"{V1}/streaming", streaming.websocket),
+    Route(f"{V1}/streaming", streaming.sse),
+    Route(f"{V1}/streaming/user", streaming.sse),
+    Route(f"{V1}/streaming/user/notification", streaming.sse),
+    Route(f"{V1}/streaming/public", streaming.sse),
+    Route(f"{V1}/streaming/public/local", streaming.sse),
+    Route(f"{V1}/streaming/hashtag", streaming.sse),
+    Route(f"{V1}/streaming/hashtag/local", streaming.sse),
+]

@@ -1,0 +1,161 @@
+"""Status endpoints: post, read, delete, thread, favourite, reblog, bookmark, and their lists."""
+
+from __future__ import annotations
+
+from starlette.responses import Response
+
+from roost.api import entities
+from roost.api.endpoint import Call, endpoint
+from roost.api.http import ApiError, Json, boolean, link_header, optional_id, page, path_id, text
+from roost.services import accounts as account_service
+from roost.services import posts, social
+from roost.store.tables import bookmarks, favourites, statuses
+
+
+async def _one(call: Call, status_id: int) -> dict:
+    conn = call.tx.conn if call.tx else call.conn
+    found = await entities.statuses_by_id(call.ctx, conn, [status_id], call.viewer_id)
+    if not found:
+        raise ApiError(404, "Record not found")
+    return found[0]
+
+
+@endpoint("write:statuses", write=True)
+async def create(call: Call) -> dict:
+    p = call.params
+    if p.get("media_ids") or p.get("poll"):
+        raise ApiError(422, "Validation failed: Roost does not support media or polls yet")
+    status_id = await posts.create(
+        call.ctx,
+        call.tx,
+        call.account,
+        text(p.get("status"), "status") or "",
+        in_reply_to_id=optional_id(p.get("in_reply_to_id"), "in_reply_to_id"),
+        visibility=text(p.get("visibility"), "visibility"),
+        spoiler_text=text(p.get("spoiler_text"), "spoiler_text"),
+        sensitive=boolean(p.get("sensitive")),
+        language=text(p.get("language"), "language"),
+        idempotency_key=call.request.headers.get("idempotency-key"),
+        application_id=call.caller.app_id,
+    )
+    return await _one(call, status_id)
+
+
+@endpoint()
+async def show(call: Call) -> dict:
+    row = await posts.get_visible(call.conn, path_id(call.request), call.viewer_id)
+    return await _one(call, row["id"])
+
+
+@endpoint("write:statuses", write=True)
+async def delete(call: Call) -> dict:
+    status_id = path_id(call.request)
+    entity = await _one(call, status_id)
+    await posts.delete_status(call.ctx, call.tx, status_id, call.viewer_id)
+    entity["text"] = entity.get("text") or ""
+    return entity
+
+
+@endpoint()
+async def context(call: Call) -> dict:
+    ancestors, descendants = await posts.context(call.conn, path_id(call.request), call.viewer_id)
+    render = entities.statuses_by_id
+    return {
+        "ancestors": await render(call.ctx, call.conn, ancestors, call.viewer_id),
+        "descendants": await render(call.ctx, call.conn, descendants, call.viewer_id),
+    }
+
+
+@endpoint("write:favourites", write=True)
+async def favourite(call: Call) -> dict:
+    status_id = path_id(call.request)
+    await posts.favourite(call.ctx, call.tx, call.viewer_id, status_id)
+    return await _one(call, status_id)
+
+
+@endpoint("write:favourites", write=True)
+async def unfavourite(call: Call) -> dict:
+    status_id = path_id(call.request)
+    await posts.unfavourite(call.tx, call.viewer_id, status_id)
+    return await _one(call, status_id)
+
+
+@endpoint("write:statuses", write=True)
+async def reblog(call: Call) -> dict:
+    reblog_id = await posts.reblog(
+        call.ctx,
+        call.tx,
+        call.account,
+        path_id(call.request),
+        text(call.params.get("visibility"), "visibility"),
+    )
+    return await _one(call, reblog_id)
+
+
+@endpoint("write:statuses", write=True)
+async def unreblog(call: Call) -> dict:
+    original = await posts.unreblog(call.ctx, call.tx, call.viewer_id, path_id(call.request))
+    return await _one(call, original)
+
+
+@endpoint("write:bookmarks", write=True)
+async def bookmark(call: Call) -> dict:
+    original = await posts.bookmark(call.ctx, call.tx, call.viewer_id, path_id(call.request), True)
+    return await _one(call, original)
+
+
+@endpoint("write:bookmarks", write=True)
+async def unbookmark(call: Call) -> dict:
+    original = await posts.bookmark(call.ctx, call.tx, call.viewer_id, path_id(call.request), False)
+    return await _one(call, original)
+
+
+async def _actors(call: Call, table) -> Response:
+    window = page(call.params, max_limit=80)
+    pairs = await posts.actors(
+        call.conn, table, path_id(call.request), call.viewer_id, window.limit, window.max_id
+    )
+    rows = await account_service.get_many(call.conn, {a for _, a in pairs})
+    found = [entities.account(call.ctx, rows[a]) for _, a in pairs if a in rows]
+    return Json(found, headers=link_header(call.request, [rid for rid, _ in pairs]))
+
+
+@endpoint()
+async def favourited_by(call: Call) -> Response:
+    return await _actors(call, favourites)
+
+
+@endpoint()
+async def reblogged_by(call: Call) -> Response:
+    return await _actors(call, statuses)
+
+
+async def _own_list(call: Call, table) -> Response:
+    window = page(call.params)
+    query_rows = await posts_of(call, table, window)
+    ids = [status for _, status in query_rows]
+    found = await entities.statuses_by_id(call.ctx, call.conn, ids, call.viewer_id)
+    return Json(found, headers=link_header(call.request, [rid for rid, _ in query_rows]))
+
+
+async def posts_of(call: Call, table, window) -> list[tuple[int, int]]:
+    return await social.page_relation(
+        call.conn,
+        table,
+        owner_col=table.c.account_id,
+        other_col=table.c.status_id,
+        owner_id=call.viewer_id,
+        limit=window.limit,
+        max_id=window.max_id,
+        since_id=window.lower,
+    )
+
+
+@endpoint("read:favourites")
+async def favourites_list(call: Call) -> Response:
+    return await _own_list(call, favourites)
+
+
+@endpoint("read:bookmarks")
+async def bookmarks_list(call: Call) -> Response:
+    return await _own_list(call, bookmarks)

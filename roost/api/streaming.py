@@ -1,0 +1,171 @@
+"""Streaming: server-sent events and the WebSocket endpoint, fed by the same fan-out.
+
+Each stream subscribes to bus channels (``user:<id>``, ``public``, ``public:local``,
+``hashtag:<tag>``). Status updates arrive rendered once by the fan-out; notifications arrive
+as ids and are rendered for their one recipient. A comment line every 15 s keeps proxies and
+clients (Mastodon.py reads with a 300 s timeout) from closing an idle stream.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import AsyncIterator
+
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response, StreamingResponse
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from roost.api import entities
+from roost.api.auth import Caller, caller_from, covers
+from roost.api.http import ApiError, error_response
+from roost.domain.text import normalize_tag
+from roost.services import notifications as notification_service
+from roost.services.context import Context
+
+HEARTBEAT_SECONDS = 15.0
+PUBLIC_STREAMS = {"public": "public", "public:local": "public:local"}
+
+
+def channels_for(stream: str, caller: Caller | None, tag: str | None) -> list[str]:
+    """Bus channels of a Mastodon stream name; ApiError when it cannot be had."""
+    if stream in PUBLIC_STREAMS:
+        return [PUBLIC_STREAMS[stream]]
+    if stream in ("hashtag", "hashtag:local"):
+        name = normalize_tag(tag or "")
+        if name is None:
+            raise ApiError(400, "Missing or invalid tag")
+        return [f"hashtag:{name}"]
+    if stream in ("user", "user:notification"):
+        if caller is None or caller.account is None or not covers(caller.scopes, "read:statuses"):
+            raise ApiError(401, "Error: Missing access token")
+        return [f"user:{caller.account_id}"]
+    raise ApiError(400, "Unknown stream type")
+
+
+async def _render(ctx: Context, caller: Caller | None, stream: str, raw: str):
+    """(event, payload string) for one bus message, or None to skip it on this stream."""
+    message = json.loads(raw)
+    event = message["event"]
+    if event == "notification":
+        if caller is None:
+            return None
+        async with ctx.db.read() as conn:
+            try:
+                row = await notification_service.get(conn, caller.account_id, message["id"])
+            except Exception:
+                return None
+            found = await entities.notifications(ctx, conn, [row], caller.account_id)
+        return ("notification", json.dumps(found[0])) if found else None
+    if stream == "user:notification":
+        return None
+    payload = message["payload"]
+    return event, payload if isinstance(payload, str) else json.dumps(payload)
+
+
+async def _caller(request) -> Caller | None:
+    async with request.app.state.ctx.db.read() as conn:
+        return await caller_from(conn, request)
+
+
+async def sse(request: Request) -> Response:
+    ctx: Context = request.app.state.ctx
+    path = request.url.path.removeprefix("/api/v1/streaming").strip("/") or "user"
+    stream = path.replace("/", ":")
+    try:
+        caller = await _caller(request)
+        channels = channels_for(stream, caller, request.query_params.get("tag"))
+    except ApiError as exc:
+        return error_response(exc.status, exc.error)
+    subscription = await ctx.bus.subscribe(channels)
+    return StreamingResponse(
+        _events(ctx, caller, stream, subscription),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+    )
+
+
+async def _events(ctx, caller, stream, subscription) -> AsyncIterator[bytes]:
+    try:
+        yield b":)\n\n"
+        while True:
+            try:
+                _channel, raw = await asyncio.wait_for(subscription.get(), HEARTBEAT_SECONDS)
+            except TimeoutError:
+                yield b":thump\n\n"
+                continue
+            rendered = await _render(ctx, caller, stream, raw)
+            if rendered is not None:
+                event, payload = rendered
+                yield f"event: {event}\ndata: {payload}\n\n".encode()
+    finally:
+        await subscription.close()
+
+
+async def health(request: Request) -> Response:
+    return PlainTextResponse("OK")
+
+
+async def websocket(ws: WebSocket) -> None:
+    """Mastodon's multiplexed WebSocket: ``{"type": "subscribe", "stream": ..., "tag": ...}``."""
+    ctx: Context = ws.app.state.ctx
+    try:
+        caller = await _caller(ws)
+    except ApiError:
+        await ws.close(code=4001)
+        return
+    await ws.accept()
+    subscriptions: dict[tuple[str, str | None], asyncio.Task] = {}
+    first = ws.query_params.get("stream")
+    try:
+        if first:
+            await _ws_subscribe(ws, ctx, caller, first, ws.query_params.get("tag"), subscriptions)
+        while True:
+            try:
+                message = json.loads(await ws.receive_text())
+            except (json.JSONDecodeError, TypeError):
+                await ws.send_json({"error": "Invalid JSON"})
+                continue
+            if not isinstance(message, dict):
+                continue
+            stream, tag = str(message.get("stream", "")), message.get("tag")
+            if message.get("type") == "subscribe":
+                await _ws_subscribe(ws, ctx, caller, stream, tag, subscriptions)
+            elif message.get("type") == "unsubscribe":
+                task = subscriptions.pop((stream, tag), None)
+                if task:
+                    task.cancel()
+    except WebSocketDisconnect:
+        pass
+    finally:
+        for task in subscriptions.values():
+            task.cancel()
+
+
+async def _ws_subscribe(ws, ctx, caller, stream, tag, subscriptions) -> None:
+    try:
+        channels = channels_for(stream, caller, tag)
+    except ApiError as exc:
+        await ws.send_json({"error": exc.error, "status": exc.status})
+        return
+    if (stream, tag) in subscriptions:
+        return
+    subscription = await ctx.bus.subscribe(channels)
+    names = [stream, tag] if tag else [stream]
+    subscriptions[(stream, tag)] = asyncio.create_task(
+        _ws_pump(ws, ctx, caller, stream, names, subscription)
+    )
+
+
+async def _ws_pump(ws, ctx, caller, stream, names, subscription) -> None:
+    try:
+        while True:
+            _channel, raw = await subscription.get()
+            rendered = await _render(ctx, caller, stream, raw)
+            if rendered is not None:
+                event, payload = rendered
+                with contextlib.suppress(Exception):
+                    await ws.send_json({"stream": names, "event": event, "payload": payload})
+    finally:
+        await subscription.close()

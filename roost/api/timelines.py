@@ -1,0 +1,199 @@
+"""Timeline, notification, marker, search and trends endpoints."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from starlette.responses import Response
+
+from roost.api import entities
+from roost.api.endpoint import Call, endpoint
+from roost.api.http import (
+    ApiError,
+    Json,
+    boolean,
+    link_header,
+    offset_of,
+    optional_id,
+    page,
+    path_id,
+    text,
+)
+from roost.domain.ids import id_floor
+from roost.domain.text import normalize_tag
+from roost.services import accounts as account_service
+from roost.services import notifications as notification_service
+from roost.services import search as search_service
+from roost.services import timelines
+from roost.services.context import now
+from roost.store.tables import markers
+
+
+async def _statuses(call: Call, ids: list[int]) -> Response:
+    found = await entities.statuses_by_id(call.ctx, call.conn, ids, call.viewer_id)
+    return Json(found, headers=link_header(call.request, ids))
+
+
+@endpoint("read:statuses")
+async def home(call: Call) -> Response:
+    ids = await timelines.home(call.ctx, call.viewer_id, page(call.params))
+    return await _statuses(call, ids)
+
+
+@endpoint()
+async def public(call: Call) -> Response:
+    if boolean(call.params.get("remote")):
+        return Json([])  # Roost is one server: nothing is remote
+    ids = await timelines.public(call.conn, page(call.params))
+    return await _statuses(call, ids)
+
+
+@endpoint()
+async def tag(call: Call) -> Response:
+    name = normalize_tag(call.request.path_params["hashtag"])
+    if name is None:
+        raise ApiError(404, "Record not found")
+    ids = await timelines.tag(call.conn, name, page(call.params))
+    return await _statuses(call, ids)
+
+
+@endpoint("read:notifications")
+async def notifications(call: Call) -> Response:
+    p = call.params
+    window = page(p, max_limit=80)
+    types = _list(p.get("types"))
+    exclude = _list(p.get("exclude_types"))
+    rows = await notification_service.page(
+        call.conn,
+        call.viewer_id,
+        max_id=window.max_id,
+        since_id=window.since_id,
+        min_id=window.min_id,
+        limit=window.limit,
+        types=types,
+        exclude=exclude,
+    )
+    found = await entities.notifications(call.ctx, call.conn, rows, call.viewer_id)
+    return Json(found, headers=link_header(call.request, [r["id"] for r in rows]))
+
+
+def _list(value) -> list[str] | None:
+    if value in (None, ""):
+        return None
+    return [str(v) for v in (value if isinstance(value, list) else [value])]
+
+
+@endpoint("read:notifications")
+async def notification(call: Call) -> dict:
+    row = await notification_service.get(call.conn, call.viewer_id, path_id(call.request))
+    found = await entities.notifications(call.ctx, call.conn, [row], call.viewer_id)
+    if not found:
+        raise ApiError(404, "Record not found")
+    return found[0]
+
+
+@endpoint("write:notifications", write=True)
+async def clear_notifications(call: Call) -> dict:
+    await notification_service.clear(call.tx, call.viewer_id)
+    return {}
+
+
+@endpoint("write:notifications", write=True)
+async def dismiss_notification(call: Call) -> dict:
+    await notification_service.dismiss(call.tx, call.viewer_id, path_id(call.request))
+    return {}
+
+
+def _marker(row) -> dict:
+    return {
+        "last_read_id": str(row["last_read_id"]),
+        "version": row["version"],
+        "updated_at": entities.iso(row["updated_at"]),
+    }
+
+
+@endpoint("read:statuses")
+async def get_markers(call: Call) -> dict:
+    wanted = _list(call.params.get("timeline")) or ["home", "notifications"]
+    result = await call.conn.execute(
+        select(markers).where(
+            markers.c.account_id == call.viewer_id, markers.c.timeline.in_(wanted)
+        )
+    )
+    return {row["timeline"]: _marker(row) for row in result.mappings()}
+
+
+@endpoint("write:statuses", write=True)
+async def save_markers(call: Call) -> dict:
+    out = {}
+    for timeline in ("home", "notifications"):
+        value = call.params.get(timeline) or call.params.get(f"{timeline}[last_read_id]")
+        if isinstance(value, dict):
+            value = value.get("last_read_id")
+        if value in (None, ""):
+            continue
+        last = optional_id(value, f"{timeline}[last_read_id]")
+        dialect = postgresql if call.tx.conn.dialect.name == "postgresql" else sqlite
+        stmt = dialect.insert(markers).values(
+            account_id=call.viewer_id,
+            timeline=timeline,
+            last_read_id=last,
+            version=1,
+            updated_at=now(),
+        )
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["account_id", "timeline"],
+            set_={"last_read_id": last, "version": markers.c.version + 1, "updated_at": now()},
+        )
+        await call.tx.conn.execute(stmt)
+        row = (
+            (
+                await call.tx.conn.execute(
+                    select(markers).where(
+                        markers.c.account_id == call.viewer_id, markers.c.timeline == timeline
+                    )
+                )
+            )
+            .mappings()
+            .first()
+        )
+        out[timeline] = _marker(row)
+    return out
+
+
+@endpoint()
+async def search(call: Call) -> dict:
+    p = call.params
+    q = (text(p.get("q"), "q") or "").strip()
+    kind = text(p.get("type"), "type")
+    if kind not in (None, "", "accounts", "hashtags", "statuses"):
+        raise ApiError(422, "Validation failed: type must be accounts, hashtags or statuses")
+    limit = page(p).limit
+    offset = offset_of(p)
+    result: dict = {"accounts": [], "statuses": [], "hashtags": []}
+    if not q:
+        return result
+    if kind in (None, "", "accounts"):
+        rows = await account_service.search(call.conn, q, limit, offset)
+        result["accounts"] = [entities.account(call.ctx, r) for r in rows]
+    if kind in (None, "", "hashtags"):
+        rows = await search_service.hashtags(call.conn, q, limit, offset)
+        result["hashtags"] = [entities.tag(call.ctx, r["name"]) for r in rows]
+    if kind in (None, "", "statuses") and (call.viewer_id is not None or kind == "statuses"):
+        ids = await search_service.statuses_matching(call.conn, q, limit, offset)
+        result["statuses"] = await entities.statuses_by_id(call.ctx, call.conn, ids, call.viewer_id)
+    return result
+
+
+@endpoint()
+async def trends_tags(call: Call) -> list:
+    limit = page(call.params).limit
+    since = id_floor(now() - timedelta(days=7))
+    rows = await search_service.trending_tags(call.conn, since, limit)
+    day = str(int(now().replace(hour=0, minute=0, second=0, microsecond=0).timestamp()))
+    return [
+        entities.tag(call.ctx, name, [{"day": day, "uses": str(uses), "accounts": str(uses)}])
+        for name, uses in rows
+    ]

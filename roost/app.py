@@ -1,0 +1,130 @@
+"""The site's ASGI app: Mastodon API + web pages, over the services, wrapped by the shield."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+from roost.api.entities import render_for_stream
+from roost.api.http import error_response
+from roost.api.routes import routes as api_routes
+from roost.config import Settings
+from roost.services.context import Context, build_context, instance_secret
+from roost.services.fanout import Fanout
+from roost.store.migrate import upgrade_engine
+
+log = logging.getLogger("roost")
+SESSION_COOKIE = "roost_session"
+SESSION_AGE = 30 * 24 * 3600
+
+
+async def health(request: Request) -> Response:
+    return PlainTextResponse("OK", headers={"Cache-Control": "no-store"})
+
+
+def _web_routes() -> list:
+    """The web site's pages (roost/web); a bare landing page until they exist."""
+    try:
+        from roost.web.routes import routes
+    except ImportError:
+        return [Route("/", _landing)]
+    return routes
+
+
+async def _landing(request: Request) -> Response:
+    return HTMLResponse("<!doctype html><title>Roost</title><h1>Roost</h1>")
+
+
+def _is_api(request: Request) -> bool:
+    path = request.url.path
+    return path.startswith(("/api/", "/oauth/", "/.well-known/", "/nodeinfo/"))
+
+
+async def _http_error(request: Request, exc: HTTPException) -> Response:
+    if _is_api(request) or not hasattr(request.app.state, "render_error"):
+        messages = {404: "Record not found", 405: "Method not allowed"}
+        return error_response(exc.status_code, messages.get(exc.status_code, exc.detail))
+    return await request.app.state.render_error(request, exc.status_code)
+
+
+async def _server_error(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    return JSONResponse({"error": "Internal server error"}, status_code=500)
+
+
+def create_site(settings: Settings) -> Starlette:
+    """The unshielded site (tests and the shield-off comparison use it directly)."""
+    ctx = build_context(settings)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await start(ctx)
+        try:
+            yield
+        finally:
+            await ctx.close()
+
+    middleware = [
+        Middleware(
+            CORSMiddleware,
+            allow_origins=["*"],
+            allow_methods=["*"],
+            allow_headers=["*"],
+            expose_headers=[
+                "Link",
+                "X-RateLimit-Limit",
+                "X-RateLimit-Remaining",
+                "X-RateLimit-Reset",
+            ],
+        ),
+        Middleware(
+            SessionMiddleware,
+            secret_key=ctx.secret.decode(),
+            session_cookie=SESSION_COOKIE,
+            max_age=SESSION_AGE,
+            same_site="lax",
+            https_only=settings.https,
+        ),
+    ]
+    site = Starlette(
+        routes=[Route("/health", health), *api_routes, *_web_routes()],
+        middleware=middleware,
+        lifespan=lifespan,
+        exception_handlers={HTTPException: _http_error, Exception: _server_error},
+    )
+    site.state.ctx = ctx
+    return site
+
+
+async def start(ctx: Context) -> None:
+    """Bring the site's resources up: migrations (embedded), bus, fan-out (resuming)."""
+    if ctx.settings.auto_migrate:
+        await upgrade_engine(ctx.db.engine, ctx.settings.database_url)
+    await ctx.bus.start()
+    ctx.fanout = Fanout(ctx, render_for_stream)
+    await ctx.fanout.start()
+
+
+def create_app(settings: Settings):
+    site = create_site(settings)
+    if not settings.shield.enabled:
+        return site
+    try:
+        from roost.shield.layer import Shield
+    except ImportError:
+        return site
+    return Shield(site, settings, secret=instance_secret(settings))
+
+
+def create_app_from_env():
+    return create_app(Settings.from_env())

@@ -1,0 +1,72 @@
+"""Account rules: usernames, display names, bios, passwords (argon2id)."""
+
+from __future__ import annotations
+
+import re
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from roost.domain.errors import Invalid
+
+USERNAME = re.compile(r"[a-z0-9_]{1,30}")
+RESERVED = frozenset(
+    {"admin", "api", "status", "static", "root", "roost", "support", "about", "oauth", "tags"}
+)
+MAX_DISPLAY_NAME = 30
+MAX_BIO = 500
+MIN_PASSWORD = 8
+MAX_PASSWORD = 256
+
+_hasher = PasswordHasher()  # argon2id with the library's RFC 9106 low-memory profile.
+
+
+def normalize_username(raw: str) -> str:
+    """The stored form of a username; raises Invalid with a message a person can act on."""
+    name = (raw or "").strip().lstrip("@").lower()
+    if not USERNAME.fullmatch(name):
+        raise Invalid("username", "must be 1-30 letters, digits or underscores")
+    return name
+
+
+def check_new_username(raw: str) -> str:
+    name = normalize_username(raw)
+    if name in RESERVED:
+        raise Invalid("username", "is reserved")
+    return name
+
+
+def check_display_name(raw: str) -> str:
+    name = " ".join((raw or "").split())
+    if len(name) > MAX_DISPLAY_NAME:
+        raise Invalid("display_name", f"must be at most {MAX_DISPLAY_NAME} characters")
+    return name
+
+
+def check_bio(raw: str) -> str:
+    bio = (raw or "").strip()
+    if len(bio) > MAX_BIO:
+        raise Invalid("note", f"must be at most {MAX_BIO} characters")
+    return bio
+
+
+def check_email(raw: str) -> str:
+    email = (raw or "").strip().lower()
+    if len(email) > 254 or not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email):
+        raise Invalid("email", "is not a valid address")
+    return email
+
+
+def hash_password(password: str) -> str:
+    if not MIN_PASSWORD <= len(password or "") <= MAX_PASSWORD:
+        raise Invalid("password", f"must be {MIN_PASSWORD}-{MAX_PASSWORD} characters")
+    return _hasher.hash(password)
+
+
+def verify_password(stored_hash: str, password: str) -> bool:
+    if not stored_hash or len(password or "") > MAX_PASSWORD:
+        return False
+    try:
+        return _hasher.verify(stored_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False

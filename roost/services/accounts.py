@@ -1,0 +1,192 @@
+"""Accounts: sign-up, sign-in, profiles, suspension, and account search."""
+
+from __future__ import annotations
+
+import asyncio
+
+from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy.engine import RowMapping
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from roost.domain import accounts as rules
+from roost.domain import text
+from roost.domain.errors import Conflict, Invalid, NotFound
+from roost.services.context import Context, now
+from roost.store.db import Tx
+from roost.store.tables import accounts
+
+
+async def register(
+    ctx: Context,
+    tx: Tx,
+    username: str,
+    email: str | None,
+    password: str,
+    display_name: str = "",
+    role: str = "user",
+    bot: bool = False,
+) -> RowMapping:
+    name = rules.check_new_username(username)
+    mail = rules.check_email(email) if email else None
+    shown = rules.check_display_name(display_name)
+    hashed = await asyncio.to_thread(rules.hash_password, password)  # argon2 takes ~50 ms
+    if await by_username(tx.conn, name) is not None:
+        raise Conflict("Username is already taken")
+    if mail and await tx.conn.scalar(select(accounts.c.id).where(accounts.c.email == mail)):
+        raise Conflict("Email is already taken")
+    moment = now()
+    row = {
+        "id": ctx.ids.next_id(),
+        "username": name,
+        "email": mail,
+        "password_hash": hashed,
+        "display_name": shown,
+        "note": "",
+        "note_html": "",
+        "locked": False,
+        "bot": bot,
+        "role": role,
+        "statuses_count": 0,
+        "followers_count": 0,
+        "following_count": 0,
+        "created_at": moment,
+        "updated_at": moment,
+    }
+    await tx.conn.execute(insert(accounts).values(row))
+    return await get(tx.conn, row["id"])
+
+
+async def authenticate(conn: AsyncConnection, login: str, password: str) -> RowMapping | None:
+    """The account for a username-or-email and password, or None (same answer for both wrongs)."""
+    login = (login or "").strip().lower().lstrip("@")
+    row = (
+        (
+            await conn.execute(
+                select(accounts).where(or_(accounts.c.username == login, accounts.c.email == login))
+            )
+        )
+        .mappings()
+        .first()
+    )
+    stored = row["password_hash"] if row else _DUMMY_HASH
+    ok = await asyncio.to_thread(rules.verify_password, stored, password)
+    if not ok or row is None or row["suspended_at"] is not None:
+        return None
+    return row
+
+
+_DUMMY_HASH = rules.hash_password("timing-equaliser")  # unknown users cost as much as known ones
+
+
+async def get(conn: AsyncConnection, account_id: int) -> RowMapping:
+    row = (
+        (await conn.execute(select(accounts).where(accounts.c.id == account_id))).mappings().first()
+    )
+    if row is None or row["suspended_at"] is not None:
+        raise NotFound("Account")
+    return row
+
+
+async def get_many(conn: AsyncConnection, ids: set[int] | list[int]) -> dict[int, RowMapping]:
+    if not ids:
+        return {}
+    result = await conn.execute(select(accounts).where(accounts.c.id.in_(list(ids))))
+    return {row["id"]: row for row in result.mappings()}
+
+
+async def by_username(conn: AsyncConnection, username: str) -> RowMapping | None:
+    name = (username or "").strip().lstrip("@").split("@")[0].lower()
+    query = select(accounts).where(accounts.c.username == name)
+    return (await conn.execute(query)).mappings().first()
+
+
+async def lookup(conn: AsyncConnection, acct: str, domain: str) -> RowMapping:
+    name, _, host = (acct or "").strip().lstrip("@").partition("@")
+    if host and host.lower() != domain.lower():
+        raise NotFound("Account")
+    row = await by_username(conn, name)
+    if row is None or row["suspended_at"] is not None:
+        raise NotFound("Account")
+    return row
+
+
+async def update_profile(
+    ctx: Context,
+    tx: Tx,
+    account_id: int,
+    display_name: str | None = None,
+    note: str | None = None,
+    locked: bool | None = None,
+    bot: bool | None = None,
+) -> RowMapping:
+    changes: dict = {"updated_at": now()}
+    if display_name is not None:
+        changes["display_name"] = rules.check_display_name(display_name)
+    if note is not None:
+        changes["note"] = rules.check_bio(note)
+        changes["note_html"] = text.render(changes["note"], ctx.base_url) if note.strip() else ""
+    if locked is not None:
+        changes["locked"] = locked
+    if bot is not None:
+        changes["bot"] = bot
+    await tx.conn.execute(update(accounts).where(accounts.c.id == account_id).values(changes))
+    return await get(tx.conn, account_id)
+
+
+async def change_password(tx: Tx, account_id: int, current: str, new: str) -> None:
+    row = await get(tx.conn, account_id)
+    if not await asyncio.to_thread(rules.verify_password, row["password_hash"], current):
+        raise Invalid("current_password", "is wrong")
+    hashed = await asyncio.to_thread(rules.hash_password, new)
+    await tx.conn.execute(
+        update(accounts).where(accounts.c.id == account_id).values(password_hash=hashed)
+    )
+
+
+async def set_suspended(tx: Tx, username: str, suspended: bool) -> RowMapping:
+    row = await by_username(tx.conn, username)
+    if row is None:
+        raise NotFound("Account")
+    await tx.conn.execute(
+        update(accounts)
+        .where(accounts.c.id == row["id"])
+        .values(suspended_at=now() if suspended else None)
+    )
+    return row
+
+
+async def search(
+    conn: AsyncConnection, query: str, limit: int, offset: int = 0
+) -> list[RowMapping]:
+    """Accounts whose username or display name starts with the query; exact match first."""
+    term = (query or "").strip().lstrip("@").split("@")[0].lower()
+    if not term:
+        return []
+    pattern = _escape_like(term) + "%"
+    result = await conn.execute(
+        select(accounts)
+        .where(
+            accounts.c.suspended_at.is_(None),
+            or_(
+                accounts.c.username.like(pattern, escape="\\"),
+                func.lower(accounts.c.display_name).like(pattern, escape="\\"),
+            ),
+        )
+        .order_by((accounts.c.username == term).desc(), accounts.c.followers_count.desc())
+        .limit(limit)
+        .offset(offset)
+    )
+    return list(result.mappings())
+
+
+def _escape_like(term: str) -> str:
+    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+async def list_accounts(conn: AsyncConnection, limit: int = 100) -> list[RowMapping]:
+    result = await conn.execute(select(accounts).order_by(accounts.c.id).limit(limit))
+    return list(result.mappings())
+
+
+async def count_local(conn: AsyncConnection) -> int:
+    return await conn.scalar(select(func.count()).select_from(accounts)) or 0

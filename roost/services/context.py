@@ -1,0 +1,83 @@
+"""The running site's resources, built once in the lifespan and handed to every service."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.engine import make_url
+
+from roost.config import Settings
+from roost.domain.ids import IdGenerator
+from roost.store.bus import LocalBus, RedisBus
+from roost.store.db import Database
+from roost.store.feeds import FeedStore, RedisFeeds, SqlFeeds
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Context:
+    settings: Settings
+    db: Database
+    feeds: FeedStore
+    bus: LocalBus
+    ids: IdGenerator
+    secret: bytes
+    redis: Any = None
+    fanout: Any = None  # roost.services.fanout.Fanout, set once built
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def base_url(self) -> str:
+        return self.settings.base_url
+
+    async def close(self) -> None:
+        if self.fanout is not None:
+            await self.fanout.stop()
+        await self.bus.close()
+        await self.db.close()
+        if self.redis is not None:
+            await self.redis.aclose()
+
+
+def instance_secret(settings: Settings) -> bytes:
+    """The signing secret: configured, or random and kept beside the SQLite database."""
+    if settings.secret_key:
+        return settings.secret_key.encode()
+    url = make_url(settings.database_url)
+    folder = Path(url.database).resolve().parent if url.drivername.startswith("sqlite") else Path()
+    path = folder / ".roost-secret"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip().encode()
+
+
+def build_context(settings: Settings) -> Context:
+    """Everything but the background workers (started by ``start``)."""
+    db = Database(settings.database_url)
+    redis = None
+    if settings.redis_url:
+        import redis.asyncio as aioredis
+
+        redis = aioredis.from_url(settings.redis_url)
+        feeds: FeedStore = RedisFeeds(redis, settings.feed_length)
+        bus: LocalBus = RedisBus(redis)
+    else:
+        feeds = SqlFeeds(db, settings.feed_length)
+        bus = LocalBus()
+    return Context(
+        settings=settings,
+        db=db,
+        feeds=feeds,
+        bus=bus,
+        ids=IdGenerator(settings.worker_id),
+        secret=instance_secret(settings),
+        redis=redis,
+    )

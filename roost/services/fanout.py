@@ -1,0 +1,180 @@
+"""Fan-out: delivering a stored post to followers' home feeds and live streams, off the request.
+
+A post is written with ``fanout_state = pending`` in the same transaction as the post itself, so
+the request returns as soon as the post is durable. Delivery then runs in the background (an
+asyncio worker in the embedded default, an arq job queue on Redis when Redis is configured) and
+marks the post ``done``. After a crash, ``start`` finds pending posts and delivers them again;
+pushing an id into a feed twice is harmless, so redelivery is safe.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.engine import RowMapping
+
+from roost.domain.fanout import FanoutState, push_on_write
+from roost.services import posts, social, timelines
+from roost.services.context import Context
+from roost.store.tables import accounts, mentions, status_tags, statuses, tags
+
+log = logging.getLogger(__name__)
+BACKFILL = 40  # posts copied into a feed when its owner follows someone new
+
+Render = Callable[[Context, int], Awaitable[dict | None]]
+
+
+class Fanout:
+    """Runs delivery jobs; ``render`` turns a status id into its streamed JSON entity."""
+
+    def __init__(self, ctx: Context, render: Render, workers: int = 2) -> None:
+        self.ctx = ctx
+        self.render = render
+        self.queue: asyncio.Queue[int] = asyncio.Queue()
+        self.tasks: list[asyncio.Task] = []
+        self.workers = workers
+        self.arq: Any = None
+        self.arq_worker: Any = None
+        self.idle = asyncio.Event()
+        self.idle.set()
+
+    async def start(self) -> None:
+        if self.ctx.redis is not None:
+            await self._start_arq()
+        else:
+            self.tasks = [asyncio.create_task(self._work()) for _ in range(self.workers)]
+        async with self.ctx.db.read() as conn:
+            pending = await posts.pending_fanout(conn)
+        for status_id in pending:
+            await self.enqueue(status_id)
+        if pending:
+            log.info("resuming fan-out of %d posts left pending", len(pending))
+
+    async def _start_arq(self) -> None:
+        from arq import create_pool
+        from arq.connections import RedisSettings
+        from arq.worker import Worker, func
+
+        settings = RedisSettings.from_dsn(self.ctx.settings.redis_url)
+        self.arq = await create_pool(settings)
+        self.arq_worker = Worker(
+            functions=[func(self._arq_job, name="fanout", max_tries=10)],
+            redis_pool=self.arq,
+            handle_signals=False,
+            poll_delay=0.01,
+            max_jobs=8,
+            keep_result=0,
+        )
+        self.tasks = [asyncio.create_task(self.arq_worker.async_run())]
+
+    async def _arq_job(self, _job_ctx: dict, status_id: int) -> None:
+        await self.deliver(status_id)
+
+    async def enqueue(self, status_id: int) -> None:
+        if self.arq is not None:
+            await self.arq.enqueue_job("fanout", status_id, _job_id=f"fanout:{status_id}")
+        else:
+            self.idle.clear()
+            self.queue.put_nowait(status_id)
+
+    async def _work(self) -> None:
+        while True:
+            status_id = await self.queue.get()
+            try:
+                await self.deliver(status_id)
+            except Exception:  # one failed delivery must not stop the worker; resumed at start
+                log.exception("fan-out of %s failed; it stays pending", status_id)
+            finally:
+                self.queue.task_done()
+                if self.queue.empty():
+                    self.idle.set()
+
+    async def drain(self) -> None:
+        """Wait until queued deliveries are done (tests, shutdown)."""
+        if self.arq is None:
+            await self.queue.join()
+
+    async def deliver(self, status_id: int) -> None:
+        ctx = self.ctx
+        async with ctx.db.read() as conn:
+            row = await conn.execute(select(statuses).where(statuses.c.id == status_id))
+            row = row.mappings().first()
+            if row is None or row["fanout_state"] == FanoutState.DONE:
+                return
+            recipients = await self._recipients(conn, row)
+            channels = await self._public_channels(conn, row)
+        await ctx.feeds.push(recipients, status_id)
+        async with ctx.db.write() as tx:
+            await tx.conn.execute(
+                update(statuses)
+                .where(statuses.c.id == status_id)
+                .values(fanout_state=FanoutState.DONE.value)
+            )
+        entity = await self.render(ctx, status_id)
+        if entity is not None:
+            message = json.dumps({"event": "update", "payload": entity})
+            await ctx.bus.publish_many([f"user:{r}" for r in recipients] + channels, message)
+
+    async def _recipients(self, conn, row: RowMapping) -> list[int]:
+        author = row["account_id"]
+        if row["visibility"] == "direct":
+            mentioned = await conn.scalars(
+                select(mentions.c.account_id).where(mentions.c.status_id == row["id"])
+            )
+            return [author, *mentioned]
+        count = await conn.scalar(select(accounts.c.followers_count).where(accounts.c.id == author))
+        if not push_on_write(count or 0, self.ctx.settings.fanout_threshold):
+            return [author]  # followers merge this author's posts at read time
+        return [author, *await social.follower_ids(conn, author)]
+
+    async def _public_channels(self, conn, row: RowMapping) -> list[str]:
+        if row["visibility"] != "public" or row["reblog_of_id"] is not None:
+            return []
+        names = await conn.scalars(
+            select(tags.c.name)
+            .join(status_tags, status_tags.c.tag_id == tags.c.id)
+            .where(status_tags.c.status_id == row["id"])
+        )
+        return ["public", "public:local", *(f"hashtag:{n}" for n in names)]
+
+    async def retract(self, row: RowMapping, status_ids: list[int]) -> None:
+        """A deleted post leaves every feed and every open stream."""
+        ctx = self.ctx
+        async with ctx.db.read() as conn:
+            owners = [row["account_id"], *await social.follower_ids(conn, row["account_id"])]
+        await ctx.feeds.remove(owners, status_ids)
+        remove_all = getattr(ctx.feeds, "remove_everywhere", None)
+        if remove_all is not None:
+            await remove_all(status_ids)
+        channels = [f"user:{o}" for o in owners] + ["public", "public:local"]
+        for status_id in status_ids:
+            message = json.dumps({"event": "delete", "payload": str(status_id)})
+            await ctx.bus.publish_many(channels, message)
+
+    async def backfill(self, follower_id: int, target_id: int) -> None:
+        async with self.ctx.db.read() as conn:
+            recent = await timelines.recent_by(conn, target_id, BACKFILL)
+        await self.ctx.feeds.add_many(follower_id, recent)
+
+    async def unfill(self, follower_id: int, target_id: int) -> None:
+        async with self.ctx.db.read() as conn:
+            ids = list(
+                await conn.scalars(select(statuses.c.id).where(statuses.c.account_id == target_id))
+            )
+        await self.ctx.feeds.remove([follower_id], ids)
+
+    async def stop(self) -> None:
+        if self.arq_worker is not None:
+            await self.arq_worker.close()
+        for task in self.tasks:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        if self.arq is not None:
+            await self.arq.aclose()

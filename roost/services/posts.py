@@ -1,0 +1,417 @@
+"""Posts: write, delete, read with permission, threads, favourites, reblogs, bookmarks."""
+
+from __future__ import annotations
+
+from sqlalchemy import and_, delete, insert, or_, select, update
+from sqlalchemy.engine import RowMapping
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from roost.domain import posts as rules
+from roost.domain import text
+from roost.domain.errors import Forbidden, NotFound
+from roost.domain.fanout import FanoutState
+from roost.services import notifications, social
+from roost.services.context import Context, now
+from roost.store.db import Tx
+from roost.store.tables import (
+    accounts,
+    bookmarks,
+    favourites,
+    idempotency_keys,
+    mentions,
+    status_tags,
+    statuses,
+    tags,
+)
+
+MAX_THREAD = 200  # ancestors/descendants shown in one context
+
+
+async def create(
+    ctx: Context,
+    tx: Tx,
+    author: RowMapping,
+    body: str,
+    *,
+    in_reply_to_id: int | None = None,
+    visibility: str | None = None,
+    spoiler_text: str | None = None,
+    sensitive: bool = False,
+    language: str | None = None,
+    idempotency_key: str | None = None,
+    application_id: int | None = None,
+) -> int:
+    """Store a post durably and queue its fan-out; returns the new (or idempotent) status id."""
+    if idempotency_key:
+        existing = await _idempotent(tx.conn, author["id"], idempotency_key)
+        if existing is not None:
+            return existing
+    body = rules.check_text(body, ctx.settings.max_post_chars)
+    chosen = rules.check_visibility(visibility)
+    spoiler = rules.check_spoiler(spoiler_text)
+    lang = rules.check_language(language)
+    parent = await _reply_target(tx.conn, author["id"], in_reply_to_id)
+    parsed = text.parse(body)
+    mentioned = await _local_accounts(tx.conn, parsed.mentions)
+    status_id = ctx.ids.next_id()
+    moment = now()
+    await tx.conn.execute(
+        insert(statuses).values(
+            id=status_id,
+            account_id=author["id"],
+            text=body,
+            spoiler_text=spoiler,
+            content_html=text.render(body, ctx.base_url, set(mentioned)),
+            visibility=chosen.value,
+            sensitive=sensitive or bool(spoiler),
+            language=lang,
+            in_reply_to_id=parent["id"] if parent else None,
+            in_reply_to_account_id=parent["account_id"] if parent else None,
+            replies_count=0,
+            reblogs_count=0,
+            favourites_count=0,
+            fanout_state=FanoutState.PENDING.value,
+            application_id=application_id,
+            created_at=moment,
+        )
+    )
+    await _attach_tags(ctx, tx.conn, status_id, parsed.tags)
+    await _attach_mentions(ctx, tx, author, status_id, mentioned, parent)
+    await _count_post(tx.conn, author["id"], parent, moment, +1)
+    if idempotency_key:
+        await tx.conn.execute(
+            insert(idempotency_keys).values(
+                account_id=author["id"],
+                key=idempotency_key[:128],
+                status_id=status_id,
+                created_at=moment,
+            )
+        )
+    tx.after_commit(lambda: ctx.fanout.enqueue(status_id))
+    return status_id
+
+
+async def _idempotent(conn: AsyncConnection, account_id: int, key: str) -> int | None:
+    return await conn.scalar(
+        select(idempotency_keys.c.status_id).where(
+            idempotency_keys.c.account_id == account_id, idempotency_keys.c.key == key[:128]
+        )
+    )
+
+
+async def _reply_target(conn: AsyncConnection, viewer_id: int, parent_id: int | None):
+    if parent_id is None:
+        return None
+    parent = await get_visible(conn, parent_id, viewer_id)
+    if parent["reblog_of_id"] is not None:
+        return await get_visible(conn, parent["reblog_of_id"], viewer_id)
+    return parent
+
+
+async def _local_accounts(conn: AsyncConnection, usernames: list[str]) -> dict[str, int]:
+    if not usernames:
+        return {}
+    result = await conn.execute(
+        select(accounts.c.username, accounts.c.id).where(
+            accounts.c.username.in_(usernames), accounts.c.suspended_at.is_(None)
+        )
+    )
+    return {row.username: row.id for row in result}
+
+
+async def _attach_tags(ctx: Context, conn: AsyncConnection, status_id: int, names: list[str]):
+    for name in names[:20]:
+        tag_id = await conn.scalar(select(tags.c.id).where(tags.c.name == name))
+        if tag_id is None:
+            tag_id = ctx.ids.next_id()
+            await conn.execute(insert(tags).values(id=tag_id, name=name, created_at=now()))
+        await conn.execute(insert(status_tags).values(status_id=status_id, tag_id=tag_id))
+
+
+async def _attach_mentions(ctx, tx: Tx, author, status_id: int, mentioned: dict, parent) -> None:
+    targets = dict.fromkeys(mentioned.values())
+    if parent is not None and parent["account_id"] != author["id"]:
+        targets[parent["account_id"]] = None  # a reply notifies its parent's author
+    for account_id in targets:
+        if account_id in mentioned.values():
+            await tx.conn.execute(
+                insert(mentions).values(status_id=status_id, account_id=account_id)
+            )
+        if account_id != author["id"]:
+            await notifications.notify(ctx, tx, account_id, author["id"], "mention", status_id)
+
+
+async def _count_post(conn: AsyncConnection, author_id: int, parent, moment, step: int) -> None:
+    values = {"statuses_count": accounts.c.statuses_count + step}
+    if step > 0:
+        values["last_status_at"] = moment
+    await conn.execute(update(accounts).where(accounts.c.id == author_id).values(values))
+    if parent is not None:
+        await conn.execute(
+            update(statuses)
+            .where(statuses.c.id == parent["id"])
+            .values(replies_count=statuses.c.replies_count + step)
+        )
+
+
+async def get_row(conn: AsyncConnection, status_id: int) -> RowMapping:
+    row = (
+        (await conn.execute(select(statuses).where(statuses.c.id == status_id))).mappings().first()
+    )
+    if row is None:
+        raise NotFound("Record")
+    return row
+
+
+async def get_visible(conn: AsyncConnection, status_id: int, viewer_id: int | None) -> RowMapping:
+    """A status the viewer may see; 404 otherwise, as Mastodon hides what you may not read."""
+    row = await get_row(conn, status_id)
+    if not await can_see(conn, row, viewer_id):
+        raise NotFound("Record")
+    return row
+
+
+async def can_see(conn: AsyncConnection, row: RowMapping, viewer_id: int | None) -> bool:
+    author = row["account_id"]
+    suspended = await conn.scalar(select(accounts.c.suspended_at).where(accounts.c.id == author))
+    if suspended is not None:
+        return False
+    blocked = viewer_id is not None and viewer_id != author
+    if blocked and await social.blocked_either_way(conn, viewer_id, author):
+        return False
+    follows = False
+    mentioned = False
+    if viewer_id is not None and row["visibility"] in ("private", "direct"):
+        follows = await social.follows(conn, viewer_id, author)
+        mentioned = bool(
+            await conn.scalar(
+                select(mentions.c.account_id).where(
+                    mentions.c.status_id == row["id"], mentions.c.account_id == viewer_id
+                )
+            )
+        )
+    return rules.visible_to(row["visibility"], author, viewer_id, follows, mentioned)
+
+
+async def delete_status(ctx: Context, tx: Tx, status_id: int, actor_id: int) -> RowMapping:
+    row = await get_row(tx.conn, status_id)
+    if row["account_id"] != actor_id:
+        raise Forbidden("This action is not allowed")
+    reblog_ids = list(
+        (
+            await tx.conn.execute(select(statuses.c.id).where(statuses.c.reblog_of_id == status_id))
+        ).scalars()
+    )
+    parent = None
+    if row["in_reply_to_id"] is not None:
+        parent = (
+            (await tx.conn.execute(select(statuses).where(statuses.c.id == row["in_reply_to_id"])))
+            .mappings()
+            .first()
+        )
+    if row["reblog_of_id"] is not None:
+        await tx.conn.execute(
+            update(statuses)
+            .where(statuses.c.id == row["reblog_of_id"])
+            .values(reblogs_count=statuses.c.reblogs_count - 1)
+        )
+    await tx.conn.execute(delete(statuses).where(statuses.c.id.in_([status_id, *reblog_ids])))
+    await _count_post(tx.conn, actor_id, parent, now(), -1)
+    tx.after_commit(lambda: ctx.fanout.retract(row, [status_id, *reblog_ids]))
+    return row
+
+
+async def context(
+    conn: AsyncConnection, status_id: int, viewer_id: int | None
+) -> tuple[list[int], list[int]]:
+    """Ids of ancestors (oldest first) and descendants (depth-first, oldest first)."""
+    row = await get_visible(conn, status_id, viewer_id)
+    ancestors: list[int] = []
+    parent_id = row["in_reply_to_id"]
+    while parent_id is not None and len(ancestors) < MAX_THREAD:
+        parent = (
+            (await conn.execute(select(statuses).where(statuses.c.id == parent_id)))
+            .mappings()
+            .first()
+        )
+        if parent is None or not await can_see(conn, parent, viewer_id):
+            break
+        ancestors.append(parent["id"])
+        parent_id = parent["in_reply_to_id"]
+    descendants: list[int] = []
+    await _descend(conn, [row["id"]], viewer_id, descendants)
+    return list(reversed(ancestors)), descendants
+
+
+async def _descend(conn: AsyncConnection, ids: list[int], viewer_id, out: list[int]) -> None:
+    frontier = ids
+    while frontier and len(out) < MAX_THREAD:
+        result = await conn.execute(
+            select(statuses).where(statuses.c.in_reply_to_id.in_(frontier)).order_by(statuses.c.id)
+        )
+        children = [r for r in result.mappings() if await can_see(conn, r, viewer_id)]
+        out.extend(r["id"] for r in children)
+        frontier = [r["id"] for r in children]
+
+
+async def favourite(ctx: Context, tx: Tx, viewer_id: int, status_id: int) -> None:
+    row = await _original(tx.conn, status_id, viewer_id)
+    if await _pair_exists(tx.conn, favourites, viewer_id, row["id"]):
+        return
+    await tx.conn.execute(
+        insert(favourites).values(
+            id=ctx.ids.next_id(), account_id=viewer_id, status_id=row["id"], created_at=now()
+        )
+    )
+    await _bump(tx.conn, row["id"], "favourites_count", +1)
+    if row["account_id"] != viewer_id:
+        await notifications.notify(ctx, tx, row["account_id"], viewer_id, "favourite", row["id"])
+
+
+async def unfavourite(tx: Tx, viewer_id: int, status_id: int) -> None:
+    row = await _original(tx.conn, status_id, viewer_id)
+    result = await tx.conn.execute(
+        delete(favourites).where(
+            favourites.c.account_id == viewer_id, favourites.c.status_id == row["id"]
+        )
+    )
+    if result.rowcount:
+        await _bump(tx.conn, row["id"], "favourites_count", -1)
+
+
+async def reblog(ctx: Context, tx: Tx, viewer: RowMapping, status_id: int, visibility=None) -> int:
+    """Repost; returns the reblog's own status id (existing one if already reblogged)."""
+    row = await _original(tx.conn, status_id, viewer["id"])
+    if row["visibility"] not in ("public", "unlisted") and row["account_id"] != viewer["id"]:
+        raise Forbidden("This action is not allowed")
+    existing = await tx.conn.scalar(
+        select(statuses.c.id).where(
+            statuses.c.account_id == viewer["id"], statuses.c.reblog_of_id == row["id"]
+        )
+    )
+    if existing is not None:
+        return existing
+    reblog_id = ctx.ids.next_id()
+    await tx.conn.execute(
+        insert(statuses).values(
+            id=reblog_id,
+            account_id=viewer["id"],
+            text="",
+            content_html="",
+            spoiler_text="",
+            visibility=rules.check_visibility(visibility).value,
+            sensitive=False,
+            reblog_of_id=row["id"],
+            replies_count=0,
+            reblogs_count=0,
+            favourites_count=0,
+            fanout_state=FanoutState.PENDING.value,
+            created_at=now(),
+        )
+    )
+    await _bump(tx.conn, row["id"], "reblogs_count", +1)
+    await tx.conn.execute(
+        update(accounts)
+        .where(accounts.c.id == viewer["id"])
+        .values(statuses_count=accounts.c.statuses_count + 1)
+    )
+    if row["account_id"] != viewer["id"]:
+        await notifications.notify(ctx, tx, row["account_id"], viewer["id"], "reblog", row["id"])
+    tx.after_commit(lambda: ctx.fanout.enqueue(reblog_id))
+    return reblog_id
+
+
+async def unreblog(ctx: Context, tx: Tx, viewer_id: int, status_id: int) -> int:
+    row = await _original(tx.conn, status_id, viewer_id)
+    reblog_id = await tx.conn.scalar(
+        select(statuses.c.id).where(
+            statuses.c.account_id == viewer_id, statuses.c.reblog_of_id == row["id"]
+        )
+    )
+    if reblog_id is not None:
+        await delete_status(ctx, tx, reblog_id, viewer_id)
+    return row["id"]
+
+
+async def bookmark(ctx: Context, tx: Tx, viewer_id: int, status_id: int, on: bool) -> int:
+    row = await _original(tx.conn, status_id, viewer_id)
+    present = await _pair_exists(tx.conn, bookmarks, viewer_id, row["id"])
+    if on and not present:
+        await tx.conn.execute(
+            insert(bookmarks).values(
+                id=ctx.ids.next_id(), account_id=viewer_id, status_id=row["id"], created_at=now()
+            )
+        )
+    elif not on and present:
+        await tx.conn.execute(
+            delete(bookmarks).where(
+                bookmarks.c.account_id == viewer_id, bookmarks.c.status_id == row["id"]
+            )
+        )
+    return row["id"]
+
+
+async def _original(conn: AsyncConnection, status_id: int, viewer_id: int) -> RowMapping:
+    row = await get_visible(conn, status_id, viewer_id)
+    if row["reblog_of_id"] is not None:
+        return await get_visible(conn, row["reblog_of_id"], viewer_id)
+    return row
+
+
+async def _pair_exists(conn: AsyncConnection, table, account_id: int, status_id: int) -> bool:
+    return bool(
+        await conn.scalar(
+            select(table.c.id).where(
+                and_(table.c.account_id == account_id, table.c.status_id == status_id)
+            )
+        )
+    )
+
+
+async def _bump(conn: AsyncConnection, status_id: int, column: str, step: int) -> None:
+    await conn.execute(
+        update(statuses)
+        .where(statuses.c.id == status_id)
+        .values({column: getattr(statuses.c, column) + step})
+    )
+
+
+async def actors(
+    conn: AsyncConnection,
+    table,
+    status_id: int,
+    viewer_id: int | None,
+    limit: int,
+    max_id: int | None = None,
+) -> list[tuple[int, int]]:
+    """(relation id, account id) of who favourited or reblogged a status, newest first."""
+    row = await get_visible(conn, status_id, viewer_id)
+    if table is statuses:
+        query = select(statuses.c.id, statuses.c.account_id).where(
+            statuses.c.reblog_of_id == row["id"]
+        )
+        key = statuses.c.id
+    else:
+        query = select(table.c.id, table.c.account_id).where(table.c.status_id == row["id"])
+        key = table.c.id
+    if max_id is not None:
+        query = query.where(key < max_id)
+    result = await conn.execute(query.order_by(key.desc()).limit(limit))
+    return [(r[0], r[1]) for r in result]
+
+
+async def pending_fanout(conn: AsyncConnection) -> list[int]:
+    result = await conn.execute(
+        select(statuses.c.id)
+        .where(statuses.c.fanout_state == FanoutState.PENDING.value)
+        .order_by(statuses.c.id)
+    )
+    return list(result.scalars())
+
+
+def visible_filter(viewer_id: int | None):
+    """SQL condition for statuses a viewer can list in a timeline (public or own)."""
+    condition = statuses.c.visibility.in_(["public", "unlisted"])
+    if viewer_id is not None:
+        condition = or_(condition, statuses.c.account_id == viewer_id)
+    return condition

@@ -1,0 +1,71 @@
+"""Search: accounts and hashtags by prefix, posts by full text (FTS5 / PostgreSQL), newest first."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import func, select, text
+from sqlalchemy.engine import RowMapping
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from roost.store.tables import status_tags, statuses, tags
+
+WORD = re.compile(r"\w+", re.UNICODE)
+MAX_TERMS = 8  # bounds the cost of one query
+
+
+async def hashtags(
+    conn: AsyncConnection, query: str, limit: int, offset: int = 0
+) -> list[RowMapping]:
+    term = query.strip().lstrip("#").lower()
+    if not term or not WORD.fullmatch(term):
+        return []
+    result = await conn.execute(
+        select(tags)
+        .where(tags.c.name >= term, tags.c.name < term + "\uffff")
+        .order_by((tags.c.name == term).desc(), tags.c.name)
+        .limit(limit)
+        .offset(offset)
+    )
+    return list(result.mappings())
+
+
+async def statuses_matching(
+    conn: AsyncConnection, query: str, limit: int, offset: int = 0, max_id: int | None = None
+) -> list[int]:
+    """Ids of public posts containing every word of the query, newest first."""
+    words = [w.lower() for w in WORD.findall(query)][:MAX_TERMS]
+    if not words:
+        return []
+    if conn.dialect.name == "sqlite":
+        match = " ".join(f'"{w}"' for w in words)
+        sql = (
+            "SELECT s.id FROM statuses_fts f JOIN statuses s ON s.id = f.rowid "
+            "WHERE statuses_fts MATCH :match AND s.visibility = 'public'"
+            + (" AND s.id < :max_id" if max_id else "")
+            + " ORDER BY s.id DESC LIMIT :limit OFFSET :offset"
+        )
+        params = {"match": match, "limit": limit, "offset": offset, "max_id": max_id}
+        return list((await conn.execute(text(sql), params)).scalars())
+    tsquery = func.plainto_tsquery("simple", " ".join(words))
+    condition = func.to_tsvector("simple", statuses.c.text).op("@@")(tsquery)
+    stmt = select(statuses.c.id).where(
+        condition, statuses.c.reblog_of_id.is_(None), statuses.c.visibility == "public"
+    )
+    if max_id:
+        stmt = stmt.where(statuses.c.id < max_id)
+    stmt = stmt.order_by(statuses.c.id.desc()).limit(limit).offset(offset)
+    return list((await conn.execute(stmt)).scalars())
+
+
+async def trending_tags(conn: AsyncConnection, since_id: int, limit: int) -> list[tuple[str, int]]:
+    """Tags used most in posts newer than ``since_id`` (a snowflake floor of a time)."""
+    result = await conn.execute(
+        select(tags.c.name, func.count().label("uses"))
+        .join(status_tags, status_tags.c.tag_id == tags.c.id)
+        .where(status_tags.c.status_id >= since_id)
+        .group_by(tags.c.name)
+        .order_by(func.count().desc(), tags.c.name)
+        .limit(limit)
+    )
+    return [(row.name, row.uses) for row in result]

@@ -1,0 +1,259 @@
+"""The follow graph, blocks and mutes, and the relationship between two accounts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import and_, delete, insert, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from roost.domain.errors import Forbidden, Invalid
+from roost.services import notifications
+from roost.services.context import Context, now
+from roost.store.db import Tx
+from roost.store.tables import accounts, blocks, mutes
+from roost.store.tables import follows as follows_t
+
+
+@dataclass
+class Relationship:
+    id: int
+    following: bool = False
+    requested: bool = False
+    followed_by: bool = False
+    blocking: bool = False
+    blocked_by: bool = False
+    muting: bool = False
+    showing_reblogs: bool = False
+
+
+async def follows(conn: AsyncConnection, follower_id: int, target_id: int) -> bool:
+    return bool(
+        await conn.scalar(
+            select(follows_t.c.id).where(
+                follows_t.c.account_id == follower_id,
+                follows_t.c.target_account_id == target_id,
+                follows_t.c.state == "accepted",
+            )
+        )
+    )
+
+
+async def blocked_either_way(conn: AsyncConnection, a: int, b: int) -> bool:
+    return bool(
+        await conn.scalar(
+            select(blocks.c.id).where(
+                or_(
+                    and_(blocks.c.account_id == a, blocks.c.target_account_id == b),
+                    and_(blocks.c.account_id == b, blocks.c.target_account_id == a),
+                )
+            )
+        )
+    )
+
+
+async def follow(ctx: Context, tx: Tx, follower_id: int, target_id: int) -> None:
+    """Follow (or request to follow a locked account); a new follow back-fills the home feed."""
+    if follower_id == target_id:
+        raise Forbidden("You can't follow yourself")
+    target = (
+        (await tx.conn.execute(select(accounts).where(accounts.c.id == target_id)))
+        .mappings()
+        .first()
+    )
+    if target is None or target["suspended_at"] is not None:
+        raise Invalid("account", "not found")
+    if await blocked_either_way(tx.conn, follower_id, target_id):
+        raise Forbidden("This action is not allowed")
+    existing = await tx.conn.scalar(
+        select(follows_t.c.state).where(
+            follows_t.c.account_id == follower_id, follows_t.c.target_account_id == target_id
+        )
+    )
+    if existing is not None:
+        return
+    state = "pending" if target["locked"] else "accepted"
+    await tx.conn.execute(
+        insert(follows_t).values(
+            id=ctx.ids.next_id(),
+            account_id=follower_id,
+            target_account_id=target_id,
+            state=state,
+            show_reblogs=True,
+            created_at=now(),
+        )
+    )
+    if state == "accepted":
+        await _count_follow(tx.conn, follower_id, target_id, +1)
+        tx.after_commit(lambda: ctx.fanout.backfill(follower_id, target_id))
+    kind = "follow" if state == "accepted" else "follow_request"
+    await notifications.notify(ctx, tx, target_id, follower_id, kind, None)
+
+
+async def unfollow(ctx: Context, tx: Tx, follower_id: int, target_id: int) -> None:
+    state = await tx.conn.scalar(
+        select(follows_t.c.state).where(
+            follows_t.c.account_id == follower_id, follows_t.c.target_account_id == target_id
+        )
+    )
+    if state is None:
+        return
+    await tx.conn.execute(
+        delete(follows_t).where(
+            follows_t.c.account_id == follower_id, follows_t.c.target_account_id == target_id
+        )
+    )
+    if state == "accepted":
+        await _count_follow(tx.conn, follower_id, target_id, -1)
+        tx.after_commit(lambda: ctx.fanout.unfill(follower_id, target_id))
+
+
+async def _count_follow(conn: AsyncConnection, follower_id: int, target_id: int, step: int):
+    await conn.execute(
+        update(accounts)
+        .where(accounts.c.id == follower_id)
+        .values(following_count=accounts.c.following_count + step)
+    )
+    await conn.execute(
+        update(accounts)
+        .where(accounts.c.id == target_id)
+        .values(followers_count=accounts.c.followers_count + step)
+    )
+
+
+async def block(ctx: Context, tx: Tx, account_id: int, target_id: int, on: bool) -> None:
+    if account_id == target_id:
+        raise Forbidden("You can't block yourself")
+    if on:
+        await unfollow(ctx, tx, account_id, target_id)
+        await unfollow(ctx, tx, target_id, account_id)
+    await _toggle(ctx, tx, blocks, account_id, target_id, on)
+
+
+async def mute(ctx: Context, tx: Tx, account_id: int, target_id: int, on: bool) -> None:
+    if account_id == target_id:
+        raise Forbidden("You can't mute yourself")
+    await _toggle(ctx, tx, mutes, account_id, target_id, on)
+
+
+async def _toggle(ctx: Context, tx: Tx, table, account_id: int, target_id: int, on: bool):
+    present = await tx.conn.scalar(
+        select(table.c.id).where(
+            table.c.account_id == account_id, table.c.target_account_id == target_id
+        )
+    )
+    if on and present is None:
+        await tx.conn.execute(
+            insert(table).values(
+                id=ctx.ids.next_id(),
+                account_id=account_id,
+                target_account_id=target_id,
+                created_at=now(),
+            )
+        )
+    elif not on and present is not None:
+        await tx.conn.execute(delete(table).where(table.c.id == present))
+
+
+async def relationships(
+    conn: AsyncConnection, viewer_id: int, target_ids: list[int]
+) -> list[Relationship]:
+    rels = {t: Relationship(id=t) for t in target_ids}
+    if not rels:
+        return []
+    ids = list(rels)
+    for row in await conn.execute(
+        select(follows_t).where(
+            or_(
+                and_(follows_t.c.account_id == viewer_id, follows_t.c.target_account_id.in_(ids)),
+                and_(follows_t.c.target_account_id == viewer_id, follows_t.c.account_id.in_(ids)),
+            )
+        )
+    ):
+        if row.account_id == viewer_id:
+            rel = rels[row.target_account_id]
+            rel.following = row.state == "accepted"
+            rel.requested = row.state == "pending"
+            rel.showing_reblogs = row.show_reblogs and rel.following
+        elif row.state == "accepted":
+            rels[row.account_id].followed_by = True
+    for row in await conn.execute(
+        select(blocks).where(
+            or_(
+                and_(blocks.c.account_id == viewer_id, blocks.c.target_account_id.in_(ids)),
+                and_(blocks.c.target_account_id == viewer_id, blocks.c.account_id.in_(ids)),
+            )
+        )
+    ):
+        if row.account_id == viewer_id:
+            rels[row.target_account_id].blocking = True
+        else:
+            rels[row.account_id].blocked_by = True
+    for target in await conn.scalars(
+        select(mutes.c.target_account_id).where(
+            mutes.c.account_id == viewer_id, mutes.c.target_account_id.in_(ids)
+        )
+    ):
+        rels[target].muting = True
+    return [rels[t] for t in target_ids]
+
+
+async def follower_ids(conn: AsyncConnection, account_id: int) -> list[int]:
+    result = await conn.execute(
+        select(follows_t.c.account_id).where(
+            follows_t.c.target_account_id == account_id, follows_t.c.state == "accepted"
+        )
+    )
+    return list(result.scalars())
+
+
+async def followed_ids(conn: AsyncConnection, account_id: int) -> list[int]:
+    result = await conn.execute(
+        select(follows_t.c.target_account_id).where(
+            follows_t.c.account_id == account_id, follows_t.c.state == "accepted"
+        )
+    )
+    return list(result.scalars())
+
+
+async def hidden_ids(conn: AsyncConnection, viewer_id: int) -> set[int]:
+    """Accounts whose posts the viewer must not see in lists: blocked, blocking, muted."""
+    hidden: set[int] = set()
+    hidden.update(
+        await conn.scalars(
+            select(blocks.c.target_account_id).where(blocks.c.account_id == viewer_id)
+        )
+    )
+    hidden.update(
+        await conn.scalars(
+            select(blocks.c.account_id).where(blocks.c.target_account_id == viewer_id)
+        )
+    )
+    hidden.update(
+        await conn.scalars(select(mutes.c.target_account_id).where(mutes.c.account_id == viewer_id))
+    )
+    return hidden
+
+
+async def page_relation(
+    conn: AsyncConnection,
+    table,
+    *,
+    owner_col,
+    other_col,
+    owner_id: int,
+    limit: int,
+    max_id: int | None = None,
+    since_id: int | None = None,
+    extra=None,
+) -> list[tuple[int, int]]:
+    """(relation id, other account id) newest first: followers, following, blocks, mutes."""
+    query = select(table.c.id, other_col).where(owner_col == owner_id)
+    if extra is not None:
+        query = query.where(extra)
+    if max_id is not None:
+        query = query.where(table.c.id < max_id)
+    if since_id is not None:
+        query = query.where(table.c.id > since_id)
+    result = await conn.execute(query.order_by(table.c.id.desc()).limit(limit))
+    return [(r[0], r[1]) for r in result]

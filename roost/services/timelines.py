@@ -1,0 +1,147 @@
+"""Timelines: home (feed + read-time merge of big authors), public, hashtag and account."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Select, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from roost.domain.fanout import merge_sorted_ids
+from roost.services import social
+from roost.services.context import Context
+from roost.store.tables import accounts, follows, status_tags, statuses, tags
+
+DEFAULT_LIMIT = 20
+MAX_LIMIT = 40
+
+
+@dataclass(frozen=True)
+class Page:
+    """A cursor window, in Mastodon's terms; ``min_id`` pages forward from an older point."""
+
+    max_id: int | None = None
+    since_id: int | None = None
+    min_id: int | None = None
+    limit: int = DEFAULT_LIMIT
+
+    @property
+    def forward(self) -> bool:
+        return self.min_id is not None
+
+    @property
+    def lower(self) -> int | None:
+        return self.min_id if self.min_id is not None else self.since_id
+
+
+def ordered(query: Select, column, page: Page) -> Select:
+    """Apply a page's bounds and order to a query over an id column."""
+    if page.max_id is not None:
+        query = query.where(column < page.max_id)
+    if page.lower is not None:
+        query = query.where(column > page.lower)
+    order = column.asc() if page.forward else column.desc()
+    return query.order_by(order).limit(page.limit)
+
+
+async def _ids(conn: AsyncConnection, query: Select, page: Page) -> list[int]:
+    ids = list((await conn.execute(query)).scalars())
+    return sorted(ids, reverse=True) if page.forward else ids
+
+
+async def home(ctx: Context, viewer_id: int, page: Page) -> list[int]:
+    """The viewer's feed, with posts of followed big accounts merged in at read time."""
+    feed = await ctx.feeds.page(
+        viewer_id,
+        max_id=page.max_id,
+        min_id=page.lower,
+        limit=page.limit,
+        newest_first=not page.forward,
+    )
+    async with ctx.db.read() as conn:
+        big = await _followed_big_accounts(ctx, conn, viewer_id)
+        pulled: list[int] = []
+        if big:
+            query = select(statuses.c.id).where(
+                statuses.c.account_id.in_(big), statuses.c.visibility != "direct"
+            )
+            pulled = await _ids(conn, ordered(query, statuses.c.id, page), page)
+        ids = merge_sorted_ids(page.limit * 2, sorted(feed, reverse=True), pulled)
+        hidden = await social.hidden_ids(conn, viewer_id)
+        if hidden and ids:
+            authors = dict(
+                (
+                    await conn.execute(
+                        select(statuses.c.id, statuses.c.account_id).where(statuses.c.id.in_(ids))
+                    )
+                ).all()
+            )
+            ids = [i for i in ids if authors.get(i) not in hidden]
+    if page.forward:
+        return ids[-page.limit :]
+    return ids[: page.limit]
+
+
+async def _followed_big_accounts(ctx: Context, conn: AsyncConnection, viewer_id: int) -> list[int]:
+    result = await conn.execute(
+        select(follows.c.target_account_id)
+        .join(accounts, accounts.c.id == follows.c.target_account_id)
+        .where(
+            follows.c.account_id == viewer_id,
+            follows.c.state == "accepted",
+            accounts.c.followers_count > ctx.settings.fanout_threshold,
+        )
+    )
+    return list(result.scalars())
+
+
+async def public(conn: AsyncConnection, page: Page) -> list[int]:
+    query = select(statuses.c.id).where(
+        statuses.c.visibility == "public", statuses.c.reblog_of_id.is_(None)
+    )
+    return await _ids(conn, ordered(query, statuses.c.id, page), page)
+
+
+async def tag(conn: AsyncConnection, name: str, page: Page) -> list[int]:
+    query = (
+        select(status_tags.c.status_id)
+        .join(tags, tags.c.id == status_tags.c.tag_id)
+        .join(statuses, statuses.c.id == status_tags.c.status_id)
+        .where(tags.c.name == name, statuses.c.visibility == "public")
+    )
+    return await _ids(conn, ordered(query, status_tags.c.status_id, page), page)
+
+
+async def account(
+    conn: AsyncConnection,
+    account_id: int,
+    viewer_id: int | None,
+    page: Page,
+    *,
+    exclude_replies: bool = False,
+    exclude_reblogs: bool = False,
+) -> list[int]:
+    allowed = ["public", "unlisted"]
+    if viewer_id == account_id:
+        allowed += ["private", "direct"]
+    elif viewer_id is not None and await social.follows(conn, viewer_id, account_id):
+        allowed.append("private")
+    query = select(statuses.c.id).where(
+        statuses.c.account_id == account_id, statuses.c.visibility.in_(allowed)
+    )
+    if exclude_replies:
+        query = query.where(statuses.c.in_reply_to_id.is_(None))
+    if exclude_reblogs:
+        query = query.where(statuses.c.reblog_of_id.is_(None))
+    return await _ids(conn, ordered(query, statuses.c.id, page), page)
+
+
+async def recent_by(conn: AsyncConnection, account_id: int, limit: int) -> list[int]:
+    """An author's newest posts that followers' feeds carry (for back-filling a new follow)."""
+    result = await conn.execute(
+        select(statuses.c.id)
+        .where(statuses.c.account_id == account_id, statuses.c.visibility != "direct")
+        .order_by(statuses.c.id.desc())
+        .limit(limit)
+    )
+    return list(result.scalars())

@@ -1,0 +1,234 @@
+"""The site's tables (SQLAlchemy Core), the same on SQLite and PostgreSQL.
+
+Ids are snowflakes (``roost.domain.ids``) made by the application, so rows sort by creation time
+and cursors are integer comparisons. Counters are denormalised on purpose: a timeline read must
+not count rows.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+def _id() -> Column:
+    return Column("id", BigInteger, primary_key=True, autoincrement=False)
+
+
+def _ref(name: str, table: str, nullable: bool = False, index: bool = False) -> Column:
+    return Column(
+        name,
+        BigInteger,
+        ForeignKey(f"{table}.id", ondelete="CASCADE"),
+        nullable=nullable,
+        index=index,
+    )
+
+
+def _when(name: str = "created_at", nullable: bool = False) -> Column:
+    return Column(name, DateTime(timezone=True), nullable=nullable)
+
+
+accounts = Table(
+    "accounts",
+    metadata,
+    _id(),
+    Column("username", String(30), nullable=False, unique=True),
+    Column("email", String(254), unique=True),
+    Column("password_hash", String(200)),
+    Column("display_name", String(30), nullable=False, default=""),
+    Column("note", Text, nullable=False, default=""),
+    Column("note_html", Text, nullable=False, default=""),
+    Column("locked", Boolean, nullable=False, default=False),
+    Column("bot", Boolean, nullable=False, default=False),
+    Column("role", String(16), nullable=False, default="user"),
+    Column("statuses_count", Integer, nullable=False, default=0),
+    Column("followers_count", Integer, nullable=False, default=0),
+    Column("following_count", Integer, nullable=False, default=0),
+    _when(),
+    _when("updated_at"),
+    _when("last_status_at", nullable=True),
+    _when("suspended_at", nullable=True),
+)
+
+statuses = Table(
+    "statuses",
+    metadata,
+    _id(),
+    _ref("account_id", "accounts"),
+    Column("text", Text, nullable=False, default=""),
+    Column("content_html", Text, nullable=False, default=""),
+    Column("spoiler_text", String(500), nullable=False, default=""),
+    Column("visibility", String(10), nullable=False, default="public"),
+    Column("sensitive", Boolean, nullable=False, default=False),
+    Column("language", String(8)),
+    Column("in_reply_to_id", BigInteger, index=True),
+    Column("in_reply_to_account_id", BigInteger),
+    Column("reblog_of_id", BigInteger, ForeignKey("statuses.id", ondelete="CASCADE"), index=True),
+    Column("replies_count", Integer, nullable=False, default=0),
+    Column("reblogs_count", Integer, nullable=False, default=0),
+    Column("favourites_count", Integer, nullable=False, default=0),
+    Column("fanout_state", String(10), nullable=False, default="pending"),
+    Column("application_id", BigInteger),
+    _when(),
+    _when("edited_at", nullable=True),
+    Index("ix_statuses_account_id_id", "account_id", "id"),
+    Index("ix_statuses_visibility_id", "visibility", "id"),
+    Index("ix_statuses_fanout_state", "fanout_state"),
+)
+
+follows = Table(
+    "follows",
+    metadata,
+    _id(),
+    _ref("account_id", "accounts"),
+    _ref("target_account_id", "accounts", index=True),
+    Column("state", String(10), nullable=False, default="accepted"),  # accepted | pending
+    Column("show_reblogs", Boolean, nullable=False, default=True),
+    _when(),
+    UniqueConstraint("account_id", "target_account_id"),
+)
+
+
+def _pair(name: str, left: str, right: str, right_table: str) -> Table:
+    """An (account, target) relation such as a favourite, bookmark, block or mute."""
+    return Table(
+        name,
+        metadata,
+        _id(),
+        _ref(left, "accounts"),
+        _ref(right, right_table, index=True),
+        _when(),
+        UniqueConstraint(left, right),
+    )
+
+
+favourites = _pair("favourites", "account_id", "status_id", "statuses")
+bookmarks = _pair("bookmarks", "account_id", "status_id", "statuses")
+blocks = _pair("blocks", "account_id", "target_account_id", "accounts")
+mutes = _pair("mutes", "account_id", "target_account_id", "accounts")
+
+mentions = Table(
+    "mentions",
+    metadata,
+    _ref("status_id", "statuses"),
+    _ref("account_id", "accounts", index=True),
+    UniqueConstraint("status_id", "account_id"),
+)
+
+tags = Table(
+    "tags",
+    metadata,
+    _id(),
+    Column("name", String(100), nullable=False, unique=True),
+    _when(),
+)
+
+status_tags = Table(
+    "status_tags",
+    metadata,
+    _ref("status_id", "statuses"),
+    _ref("tag_id", "tags"),
+    UniqueConstraint("tag_id", "status_id"),
+)
+
+notifications = Table(
+    "notifications",
+    metadata,
+    _id(),
+    _ref("account_id", "accounts"),
+    _ref("from_account_id", "accounts"),
+    Column("type", String(20), nullable=False),
+    _ref("status_id", "statuses", nullable=True),
+    _when(),
+    Index("ix_notifications_account_id_id", "account_id", "id"),
+)
+
+home_feed = Table(
+    "home_feed",
+    metadata,
+    Column("owner_id", BigInteger, primary_key=True),
+    Column("status_id", BigInteger, primary_key=True),
+    Index("ix_home_feed_status_id", "status_id"),
+)
+
+apps = Table(
+    "oauth_apps",
+    metadata,
+    _id(),
+    Column("name", String(200), nullable=False),
+    Column("website", String(500)),
+    Column("redirect_uris", Text, nullable=False),
+    Column("scopes", String(500), nullable=False),
+    Column("client_id", String(64), nullable=False, unique=True),
+    Column("client_secret", String(64), nullable=False),
+    _when(),
+)
+
+tokens = Table(
+    "oauth_tokens",
+    metadata,
+    _id(),
+    Column("token_digest", String(64), nullable=False, unique=True),
+    Column("refresh_digest", String(64), unique=True),
+    _ref("app_id", "oauth_apps", nullable=True),
+    _ref("account_id", "accounts", nullable=True, index=True),
+    Column("scopes", String(500), nullable=False),
+    _when(),
+    _when("revoked_at", nullable=True),
+)
+
+auth_codes = Table(
+    "oauth_codes",
+    metadata,
+    Column("code_digest", String(64), primary_key=True),
+    _ref("app_id", "oauth_apps"),
+    _ref("account_id", "accounts"),
+    Column("scopes", String(500), nullable=False),
+    Column("redirect_uri", Text, nullable=False),
+    Column("code_challenge", String(128)),
+    Column("code_challenge_method", String(10)),
+    _when("expires_at"),
+)
+
+markers = Table(
+    "markers",
+    metadata,
+    _ref("account_id", "accounts"),
+    Column("timeline", String(20), nullable=False),
+    Column("last_read_id", BigInteger, nullable=False),
+    Column("version", Integer, nullable=False, default=1),
+    _when("updated_at"),
+    UniqueConstraint("account_id", "timeline"),
+)
+
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    _ref("account_id", "accounts"),
+    Column("key", String(128), nullable=False),
+    _ref("status_id", "statuses"),
+    _when(),
+    UniqueConstraint("account_id", "key"),
+)
