@@ -10,6 +10,7 @@ from roost.domain import posts as rules
 from roost.domain import text
 from roost.domain.errors import Forbidden, NotFound
 from roost.domain.fanout import FanoutState
+from roost.domain.ids import id_time
 from roost.services import notifications, social
 from roost.services.context import Context, now
 from roost.store.db import Tx
@@ -54,7 +55,7 @@ async def create(
     parsed = text.parse(body)
     mentioned = await _local_accounts(tx.conn, parsed.mentions)
     status_id = ctx.ids.next_id()
-    moment = now()
+    moment = id_time(status_id)  # the id's own instant, so ids and times always agree
     await tx.conn.execute(
         insert(statuses).values(
             id=status_id,
