@@ -26,28 +26,52 @@ from roost.domain.text import normalize_tag
 from roost.services import accounts as account_service
 from roost.services import notifications as notification_service
 from roost.services import search as search_service
-from roost.services import timelines
+from roost.services import social, timelines
 from roost.services.context import now
 from roost.store.tables import markers
 
 
-async def _statuses(call: Call, ids: list[int]) -> Response:
+async def _statuses(call: Call, ids: list[int], screen: bool = False) -> Response:
     found = await entities.statuses_by_id(call.ctx, call.conn, ids, call.viewer_id)
+    if screen:
+        found = await _unhidden(call, found)
     return Json(found, headers=link_header(call.request, ids))
+
+
+async def _unhidden(call: Call, found: list[dict]) -> list[dict]:
+    """Drop posts by accounts the viewer blocked, muted or is blocked by (as Mastodon does).
+
+    Filtered after the page is cut, so a page can come back short; the Link cursors still
+    follow the unfiltered ids, so paging goes on past it.
+    """
+    if call.viewer_id is None or not found:
+        return found
+    hidden = {str(i) for i in await social.hidden_ids(call.conn, call.viewer_id)}
+    if not hidden:
+        return found
+    return [s for s in found if not _authors(s) & hidden]
+
+
+def _authors(status: dict) -> set[str]:
+    authors = {status["account"]["id"]}
+    if status.get("reblog"):
+        authors.add(status["reblog"]["account"]["id"])
+    return authors
 
 
 @endpoint("read:statuses")
 async def home(call: Call) -> Response:
-    ids = await timelines.home(call.ctx, call.viewer_id, page(call.params))
+    ids = await timelines.home(call.ctx, call.viewer_id, page(call.params), call.conn)
     return await _statuses(call, ids)
 
 
 @endpoint()
 async def public(call: Call) -> Response:
-    if boolean(call.params.get("remote")):
-        return Json([])  # Roost is one server: nothing is remote
+    boolean(call.params.get("local"))  # validated; every post here is local
+    if boolean(call.params.get("remote")) or boolean(call.params.get("only_media")):
+        return Json([])  # Roost is one server without media: nothing is remote or media
     ids = await timelines.public(call.conn, page(call.params))
-    return await _statuses(call, ids)
+    return await _statuses(call, ids, screen=True)
 
 
 @endpoint()
@@ -55,8 +79,11 @@ async def tag(call: Call) -> Response:
     name = normalize_tag(call.request.path_params["hashtag"])
     if name is None:
         raise ApiError(404, "Record not found")
+    boolean(call.params.get("local"))
+    if boolean(call.params.get("only_media")):
+        return Json([])
     ids = await timelines.tag(call.conn, name, page(call.params))
-    return await _statuses(call, ids)
+    return await _statuses(call, ids, screen=True)
 
 
 @endpoint("read:notifications")
@@ -183,7 +210,8 @@ async def search(call: Call) -> dict:
         result["hashtags"] = [entities.tag(call.ctx, r["name"]) for r in rows]
     if kind in (None, "", "statuses") and (call.viewer_id is not None or kind == "statuses"):
         ids = await search_service.statuses_matching(call.conn, q, limit, offset)
-        result["statuses"] = await entities.statuses_by_id(call.ctx, call.conn, ids, call.viewer_id)
+        found = await entities.statuses_by_id(call.ctx, call.conn, ids, call.viewer_id)
+        result["statuses"] = await _unhidden(call, found)
     return result
 
 

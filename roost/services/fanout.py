@@ -22,10 +22,13 @@ from sqlalchemy.engine import RowMapping
 from roost.domain.fanout import FanoutState, push_on_write
 from roost.services import posts, social, timelines
 from roost.services.context import Context
+from roost.store.feeds import SqlFeeds
 from roost.store.tables import accounts, mentions, status_tags, statuses, tags
 
 log = logging.getLogger(__name__)
 BACKFILL = 40  # posts copied into a feed when its owner follows someone new
+SQL_BATCH = 5000  # feed rows written in one SQL transaction
+TRIM_EVERY = 600.0  # seconds between trims of over-long SQL feeds (Redis trims on push)
 
 Render = Callable[[Context, int], Awaitable[dict | None]]
 
@@ -49,6 +52,8 @@ class Fanout:
             await self._start_arq()
         else:
             self.tasks = [asyncio.create_task(self._work()) for _ in range(self.workers)]
+        if isinstance(self.ctx.feeds, SqlFeeds):
+            self.tasks.append(asyncio.create_task(self._trim_forever(self.ctx.feeds)))
         async with self.ctx.db.read() as conn:
             pending = await posts.pending_fanout(conn)
         for status_id in pending:
@@ -95,6 +100,16 @@ class Fanout:
                 if self.queue.empty():
                     self.idle.set()
 
+    async def _trim_forever(self, feeds: SqlFeeds) -> None:
+        """Feeds grow by one row per delivered post; keep each to its bounded length."""
+        while True:
+            await asyncio.sleep(TRIM_EVERY)
+            try:
+                for owner in await feeds.oversized_owners():
+                    await feeds.trim(owner)
+            except Exception:  # trimming is housekeeping: log and try again next time
+                log.exception("trimming home feeds failed")
+
     async def drain(self) -> None:
         """Wait until queued deliveries are done (tests, shutdown)."""
         if self.arq is None:
@@ -109,8 +124,12 @@ class Fanout:
                 return
             recipients = await self._recipients(conn, row)
             channels = await self._public_channels(conn, row)
-        await ctx.feeds.push(recipients, status_id)
+        small_sql = isinstance(ctx.feeds, SqlFeeds) and len(recipients) <= SQL_BATCH
+        if not small_sql:
+            await ctx.feeds.push(recipients, status_id)
         async with ctx.db.write() as tx:
+            if small_sql:  # one commit (one fsync) for the feeds and the state together
+                await ctx.feeds.push_in(tx.conn, recipients, status_id)
             await tx.conn.execute(
                 update(statuses)
                 .where(statuses.c.id == status_id)
@@ -169,9 +188,12 @@ class Fanout:
             )
         await self.ctx.feeds.remove([follower_id], ids)
 
-    async def stop(self) -> None:
+    async def stop(self, grace: float = 5.0) -> None:
+        """Stop taking jobs, let running deliveries finish (bounded), then close."""
         if self.arq_worker is not None:
-            await self.arq_worker.close()
+            self.arq_worker.allow_pick_jobs = False
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.arq_worker._sleep_until_tasks_complete(), grace)
         for task in self.tasks:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):

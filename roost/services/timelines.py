@@ -49,37 +49,39 @@ async def _ids(conn: AsyncConnection, query: Select, page: Page) -> list[int]:
     return sorted(ids, reverse=True) if page.forward else ids
 
 
-async def home(ctx: Context, viewer_id: int, page: Page) -> list[int]:
-    """The viewer's feed, with posts of followed big accounts merged in at read time."""
+async def home(
+    ctx: Context, viewer_id: int, page: Page, conn: AsyncConnection | None = None
+) -> list[int]:
+    """The viewer's feed, with posts of followed big accounts merged in at read time.
+
+    Pass the caller's connection: a request should hold one pooled connection, never two, so
+    a burst of requests cannot deadlock the pool waiting for second connections.
+    """
+    if conn is None:
+        async with ctx.db.read() as own:
+            return await home(ctx, viewer_id, page, own)
     feed = await ctx.feeds.page(
         viewer_id,
         max_id=page.max_id,
         min_id=page.lower,
         limit=page.limit,
         newest_first=not page.forward,
+        conn=conn,
     )
-    async with ctx.db.read() as conn:
-        big = await _followed_big_accounts(ctx, conn, viewer_id)
-        pulled: list[int] = []
-        if big:
-            query = select(statuses.c.id).where(
-                statuses.c.account_id.in_(big), statuses.c.visibility != "direct"
-            )
-            pulled = await _ids(conn, ordered(query, statuses.c.id, page), page)
-        ids = merge_sorted_ids(page.limit * 2, sorted(feed, reverse=True), pulled)
-        hidden = await social.hidden_ids(conn, viewer_id)
-        if hidden and ids:
-            authors = dict(
-                (
-                    await conn.execute(
-                        select(statuses.c.id, statuses.c.account_id).where(statuses.c.id.in_(ids))
-                    )
-                ).all()
-            )
-            ids = [i for i in ids if authors.get(i) not in hidden]
-    if page.forward:
-        return ids[-page.limit :]
-    return ids[: page.limit]
+    big = await _followed_big_accounts(ctx, conn, viewer_id)
+    pulled: list[int] = []
+    if big:
+        query = select(statuses.c.id).where(
+            statuses.c.account_id.in_(big), statuses.c.visibility != "direct"
+        )
+        pulled = await _ids(conn, ordered(query, statuses.c.id, page), page)
+    ids = merge_sorted_ids(page.limit * 2, sorted(feed, reverse=True), pulled)
+    hidden = await social.hidden_ids(conn, viewer_id)
+    if hidden and ids:
+        query = select(statuses.c.id, statuses.c.account_id).where(statuses.c.id.in_(ids))
+        authors = dict((await conn.execute(query)).all())
+        ids = [i for i in ids if authors.get(i) not in hidden]
+    return ids[-page.limit :] if page.forward else ids[: page.limit]
 
 
 async def _followed_big_accounts(ctx: Context, conn: AsyncConnection, viewer_id: int) -> list[int]:

@@ -108,8 +108,8 @@ class RedisBus(LocalBus):
 
     async def _read(self) -> None:
         while True:
+            pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
             try:
-                pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
                 await pubsub.subscribe(self.channel)
                 async for message in pubsub.listen():
                     channels, data = json.loads(message["data"])
@@ -120,6 +120,9 @@ class RedisBus(LocalBus):
             except Exception:  # Redis gone: say so, wait, retry; streams resume when it returns.
                 log.warning("streaming bus lost Redis; retrying in 1 s", exc_info=True)
                 await asyncio.sleep(1.0)
+            finally:
+                with contextlib.suppress(Exception):
+                    await pubsub.aclose()
 
     async def close(self) -> None:
         if self.reader is not None:

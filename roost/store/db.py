@@ -18,6 +18,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from roost.store import inline_sqlite
+
 AfterCommit = Callable[[], Awaitable[None] | None]
 
 
@@ -31,10 +33,12 @@ def async_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
-def make_engine(url: str) -> AsyncEngine:
+def make_engine(url: str, inline: bool = False) -> AsyncEngine:
+    """An engine for ``url``; on SQLite, ``inline`` runs queries on the loop thread (reads)."""
     full = async_url(url)
     if full.startswith("sqlite"):
-        engine = create_async_engine(full, pool_size=8, max_overflow=8)
+        extra = {"module": inline_sqlite.dbapi()} if inline else {}
+        engine = create_async_engine(full, pool_size=8, max_overflow=24, **extra)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     return create_async_engine(full, pool_size=10, max_overflow=20, pool_pre_ping=False)
@@ -69,8 +73,10 @@ class Database:
 
     def __init__(self, url: str) -> None:
         self.url = url
-        self.engine = make_engine(url)
+        self.engine = make_engine(url, inline=True)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
+        # SQLite writes wait for fsync: they go through aiosqlite's thread, one at a time.
+        self.write_engine = make_engine(url) if self.is_sqlite else self.engine
         self._write_lock = asyncio.Lock() if self.is_sqlite else None
 
     @asynccontextmanager
@@ -94,3 +100,5 @@ class Database:
 
     async def close(self) -> None:
         await self.engine.dispose()
+        if self.write_engine is not self.engine:
+            await self.write_engine.dispose()

@@ -34,6 +34,7 @@ class FeedStore(Protocol):
         min_id: int | None,
         limit: int,
         newest_first: bool = True,
+        conn=None,
     ) -> list[int]: ...
 
     async def remove(self, owner_ids: Sequence[int], status_ids: Sequence[int]) -> None: ...
@@ -53,10 +54,15 @@ class SqlFeeds:
         return dialect.insert(home_feed).on_conflict_do_nothing()
 
     async def push(self, owner_ids: Sequence[int], status_id: int) -> None:
-        rows = [{"owner_id": owner, "status_id": status_id} for owner in owner_ids]
-        for start in range(0, len(rows), 5000):
+        for start in range(0, len(owner_ids), 5000):
             async with self.db.write() as tx:
-                await tx.conn.execute(self._insert(), rows[start : start + 5000])
+                await self.push_in(tx.conn, owner_ids[start : start + 5000], status_id)
+
+    async def push_in(self, conn, owner_ids: Sequence[int], status_id: int) -> None:
+        """Push inside a caller's transaction (fan-out marks the post done in the same one)."""
+        rows = [{"owner_id": owner, "status_id": status_id} for owner in owner_ids]
+        if rows:
+            await conn.execute(self._insert(), rows)
 
     async def add_many(self, owner_id: int, status_ids: Sequence[int]) -> None:
         if status_ids:
@@ -72,6 +78,7 @@ class SqlFeeds:
         min_id: int | None,
         limit: int,
         newest_first: bool = True,
+        conn=None,
     ) -> list[int]:
         query = select(home_feed.c.status_id).where(home_feed.c.owner_id == owner_id)
         if max_id is not None:
@@ -79,9 +86,11 @@ class SqlFeeds:
         if min_id is not None:
             query = query.where(home_feed.c.status_id > min_id)
         order = home_feed.c.status_id.desc() if newest_first else home_feed.c.status_id.asc()
-        async with self.db.read() as conn:
-            result = await conn.execute(query.order_by(order).limit(limit))
-            return [row[0] for row in result]
+        query = query.order_by(order).limit(limit)
+        if conn is not None:
+            return list((await conn.execute(query)).scalars())
+        async with self.db.read() as own:
+            return list((await own.execute(query)).scalars())
 
     async def remove(self, owner_ids: Sequence[int], status_ids: Sequence[int]) -> None:
         if not owner_ids or not status_ids:
@@ -164,6 +173,7 @@ class RedisFeeds:
         min_id: int | None,
         limit: int,
         newest_first: bool = True,
+        conn=None,
     ) -> list[int]:
         high = f"({str(max_id).zfill(PAD)}" if max_id is not None else "+"
         low = f"({str(min_id).zfill(PAD)}" if min_id is not None else "-"
