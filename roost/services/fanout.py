@@ -135,10 +135,13 @@ class Fanout:
                 .where(statuses.c.id == status_id)
                 .values(fanout_state=FanoutState.DONE.value)
             )
+        channels = [f"user:{r}" for r in recipients] + channels
+        if not ctx.bus.may_listen(channels):
+            return  # nobody is streaming: skip rendering the entity
         entity = await self.render(ctx, status_id)
         if entity is not None:
             message = json.dumps({"event": "update", "payload": entity})
-            await ctx.bus.publish_many([f"user:{r}" for r in recipients] + channels, message)
+            await ctx.bus.publish_many(channels, message)
 
     async def _recipients(self, conn, row: RowMapping) -> list[int]:
         author = row["account_id"]

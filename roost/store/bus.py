@@ -55,6 +55,10 @@ class LocalBus:
         for channel in channels:
             self.deliver(channel, message)
 
+    def may_listen(self, channels: list[str]) -> bool:
+        """Whether anyone could receive these channels (lets publishers skip rendering)."""
+        return any(channel in self.subscribers for channel in channels)
+
     async def start(self) -> None:
         """Nothing to start in-process."""
 
@@ -101,6 +105,9 @@ class RedisBus(LocalBus):
 
     async def publish_many(self, channels: list[str], message: str) -> None:
         await self.redis.publish(self.channel, json.dumps([channels, message]))
+
+    def may_listen(self, channels: list[str]) -> bool:
+        return True  # listeners may be in other processes
 
     async def start(self) -> None:
         if self.reader is None:

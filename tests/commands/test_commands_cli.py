@@ -1,0 +1,92 @@
+"""The `roost` command line, run as a user would run it (subprocesses, a real SQLite file)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from roost.cli import LAZY_COMMANDS
+
+
+def roost(*args: str, db: str, stdin: str | None = None) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ROOST_")}
+    env["ROOST_DATABASE_URL"] = db
+    env["ROOST_SECRET_KEY"] = "cli-test-secret-" + "z" * 32
+    return subprocess.run(
+        [sys.executable, "-m", "roost.cli", *args],
+        env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.mark.parametrize("name", sorted(LAZY_COMMANDS))
+def test_every_command_has_help(name, sqlite_url):
+    result = roost(name, "--help", db=sqlite_url)
+    assert result.returncode == 0, result.stderr
+    assert "Usage:" in result.stdout
+
+
+def test_top_level_help_lists_every_command(sqlite_url):
+    result = roost("--help", db=sqlite_url)
+    for name in LAZY_COMMANDS:
+        assert name in result.stdout
+
+
+def test_db_upgrade_then_users(sqlite_url):
+    assert roost("db", "upgrade", db=sqlite_url).returncode == 0
+    made = roost(
+        "user",
+        "create",
+        "carol",
+        "--email",
+        "carol@roost.test",
+        "--password",
+        "long-enough-pw",
+        db=sqlite_url,
+    )
+    assert made.returncode == 0, made.stderr
+    again = roost("user", "create", "Carol", "--password", "long-enough-pw", db=sqlite_url)
+    assert again.returncode != 0 and "already taken" in again.stderr
+    bad = roost("user", "create", "no way", "--password", "long-enough-pw", db=sqlite_url)
+    assert bad.returncode != 0 and "Username" in bad.stderr
+    assert "@carol" in roost("user", "list", db=sqlite_url).stdout
+    assert roost("user", "suspend", "carol", db=sqlite_url).returncode == 0
+    assert "(suspended)" in roost("user", "list", db=sqlite_url).stdout
+    missing = roost("user", "suspend", "nobody", db=sqlite_url)
+    assert missing.returncode != 0 and "not found" in missing.stderr
+
+
+def test_demo_builds_a_browsable_data_set(sqlite_url):
+    result = roost("demo", "--users", "20", "--posts", "60", db=sqlite_url)
+    assert result.returncode == 0, result.stderr
+    assert "20 users" in result.stdout and "60 posts" in result.stdout
+    listing = roost("user", "list", db=sqlite_url).stdout.splitlines()
+    assert len(listing) == 20
+
+
+def test_settings_lists_every_setting_with_help(sqlite_url):
+    from roost.config import Settings, describe
+
+    shown = roost("settings", db=sqlite_url).stdout
+    for name, _value, help_text in describe(Settings.from_env({})):
+        assert name in shown
+        assert help_text, f"{name} has no help text"
+    assert "cli-test-secret" not in shown  # secrets are masked
+
+
+def test_bad_setting_values_are_refused_clearly(sqlite_url):
+    env_db = sqlite_url
+    result = subprocess.run(
+        [sys.executable, "-m", "roost.cli", "settings"],
+        env={**os.environ, "ROOST_DATABASE_URL": env_db, "ROOST_PORT": "eighty"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0 and "ROOST_PORT" in result.stderr
