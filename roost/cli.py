@@ -1,7 +1,8 @@
 """The `roost` command line: one entry point for the site, its status blog, shield and flood lab.
 
 Subsystem command groups live beside their code (``roost/siege/cli.py`` and so on) and are
-imported only when used, so `roost --help` stays fast and one broken subsystem cannot break the rest.
+imported only when used, so `roost --help` stays fast and one broken subsystem cannot break
+the rest.
 """
 
 from __future__ import annotations
