@@ -27,7 +27,7 @@ from roost.store.tables import accounts, mentions, status_tags, statuses, tags
 
 log = logging.getLogger(__name__)
 BACKFILL = 40  # posts copied into a feed when its owner follows someone new
-SQL_BATCH = 5000  # feed rows written in one SQL transaction
+SQL_BATCH = 1000  # feed rows written with the post's state in one SQL transaction
 TRIM_EVERY = 600.0  # seconds between trims of over-long SQL feeds (Redis trims on push)
 
 Render = Callable[[Context, int], Awaitable[dict | None]]

@@ -54,9 +54,11 @@ class SqlFeeds:
         return dialect.insert(home_feed).on_conflict_do_nothing()
 
     async def push(self, owner_ids: Sequence[int], status_id: int) -> None:
-        for start in range(0, len(owner_ids), 5000):
+        # Batches of 1,000 rows: each holds the single SQLite writer for a few milliseconds,
+        # so posts acknowledged meanwhile wait behind one batch, not behind a whole fan-out.
+        for start in range(0, len(owner_ids), 1000):
             async with self.db.write() as tx:
-                await self.push_in(tx.conn, owner_ids[start : start + 5000], status_id)
+                await self.push_in(tx.conn, owner_ids[start : start + 1000], status_id)
 
     async def push_in(self, conn, owner_ids: Sequence[int], status_id: int) -> None:
         """Push inside a caller's transaction (fan-out marks the post done in the same one)."""
