@@ -251,3 +251,39 @@ async def page_relation(
         query = query.where(table.c.id > since_id)
     result = await conn.execute(query.order_by(table.c.id.desc()).limit(limit))
     return [(r[0], r[1]) for r in result]
+
+
+async def answer_request(ctx: Context, tx: Tx, target_id: int, follower_id: int, accept: bool):
+    """A locked account accepts or rejects a pending follow request."""
+    state = await tx.conn.scalar(
+        select(follows_t.c.state).where(
+            follows_t.c.account_id == follower_id, follows_t.c.target_account_id == target_id
+        )
+    )
+    if state != "pending":
+        raise Invalid("follow_request", "not found")
+    if not accept:
+        await tx.conn.execute(
+            delete(follows_t).where(
+                follows_t.c.account_id == follower_id, follows_t.c.target_account_id == target_id
+            )
+        )
+        return
+    await tx.conn.execute(
+        update(follows_t)
+        .where(follows_t.c.account_id == follower_id, follows_t.c.target_account_id == target_id)
+        .values(state="accepted")
+    )
+    await _count_follow(tx.conn, follower_id, target_id, +1)
+    tx.after_commit(lambda: ctx.fanout.backfill(follower_id, target_id))
+    await notifications.notify(ctx, tx, target_id, follower_id, "follow", None)
+
+
+async def pending_requests(conn: AsyncConnection, target_id: int, limit: int = 40) -> list[int]:
+    result = await conn.execute(
+        select(follows_t.c.account_id)
+        .where(follows_t.c.target_account_id == target_id, follows_t.c.state == "pending")
+        .order_by(follows_t.c.id.desc())
+        .limit(limit)
+    )
+    return list(result.scalars())

@@ -195,3 +195,28 @@ async def test_search_finds_accounts_tags_and_posts(ctx):
         assert [t["name"] for t in await search.hashtags(conn, "bir", 10)] == ["birds"]
         assert await search.statuses_matching(conn, "KINGFISHER river", 10) == [status_id]
         assert await search.statuses_matching(conn, "%' OR 1=1 --", 10) == []
+
+
+async def test_locked_accounts_approve_followers(ctx):
+    alice, bob, eve = [await make_user(ctx, n) for n in ("alice", "bob", "eve")]
+    async with ctx.db.write() as tx:
+        await accounts.update_profile(ctx, tx, alice["id"], locked=True)
+    await follow(ctx, bob, alice)
+    await follow(ctx, eve, alice)
+    private = await post(ctx, alice, "for approved followers", visibility="private")
+    async with ctx.db.read() as conn:
+        assert set(await social.pending_requests(conn, alice["id"])) == {bob["id"], eve["id"]}
+        assert not await social.follows(conn, bob["id"], alice["id"])
+    async with ctx.db.write() as tx:
+        await social.answer_request(ctx, tx, alice["id"], bob["id"], accept=True)
+        await social.answer_request(ctx, tx, alice["id"], eve["id"], accept=False)
+    await ctx.fanout.drain()
+    async with ctx.db.read() as conn:
+        assert await social.follows(conn, bob["id"], alice["id"])
+        assert await social.pending_requests(conn, alice["id"]) == []
+        assert (await accounts.get(conn, alice["id"]))["followers_count"] == 1
+    assert private in await home(ctx, bob)
+    assert private not in await home(ctx, eve)
+    async with ctx.db.write() as tx:
+        with pytest.raises(Invalid):
+            await social.answer_request(ctx, tx, alice["id"], eve["id"], accept=True)
