@@ -4,12 +4,13 @@ Why: aiosqlite hands every call to a worker thread. A timeline page makes a few 
 calls, and under load each hand-off costs 0.1-0.7 ms of queueing and GIL contention, while the
 queries themselves read SQLite's page cache in microseconds. Measured on the demo data set:
 35 ms per home-timeline page through aiosqlite. So reads run inline (SQLAlchemy's aiosqlite
-dialect drives this module exactly as it would aiosqlite); writes, whose commit waits for an
-fsync, stay on aiosqlite's thread so that they never stall the loop.
+dialect drives this module exactly as it would aiosqlite); only COMMIT, which waits for an
+fsync, goes to a thread, so that it never stalls the loop.
 """
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from sqlite3 import (  # noqa: F401  # the DBAPI names SQLAlchemy's adapter copies from us
     DatabaseError,
@@ -107,7 +108,9 @@ class Connection:
         return await self.cursor().execute(sql, parameters)
 
     async def commit(self) -> None:
-        self._conn.commit()
+        """COMMIT waits for fsync: do it on a thread so the loop keeps serving reads."""
+        if self._conn.in_transaction:
+            await asyncio.to_thread(self._conn.commit)
 
     async def rollback(self) -> None:
         self._conn.rollback()
