@@ -12,7 +12,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from roost.api.entities import render_for_stream
@@ -22,6 +22,8 @@ from roost.config import Settings
 from roost.services.context import Context, build_context, instance_secret
 from roost.services.fanout import Fanout
 from roost.store.migrate import upgrade_engine
+from roost.web.routes import render_error
+from roost.web.routes import routes as web_routes
 
 log = logging.getLogger("roost")
 SESSION_COOKIE = "roost_session"
@@ -32,34 +34,23 @@ async def health(request: Request) -> Response:
     return PlainTextResponse("OK", headers={"Cache-Control": "no-store"})
 
 
-def _web_routes() -> list:
-    """The web site's pages (roost/web); a bare landing page until they exist."""
-    try:
-        from roost.web.routes import routes
-    except ImportError:
-        return [Route("/", _landing)]
-    return routes
-
-
-async def _landing(request: Request) -> Response:
-    return HTMLResponse("<!doctype html><title>Roost</title><h1>Roost</h1>")
-
-
 def _is_api(request: Request) -> bool:
     path = request.url.path
     return path.startswith(("/api/", "/oauth/", "/.well-known/", "/nodeinfo/"))
 
 
 async def _http_error(request: Request, exc: HTTPException) -> Response:
-    if _is_api(request) or not hasattr(request.app.state, "render_error"):
+    if _is_api(request):
         messages = {404: "Record not found", 405: "Method not allowed"}
         return error_response(exc.status_code, messages.get(exc.status_code, exc.detail))
-    return await request.app.state.render_error(request, exc.status_code)
+    return await render_error(request, exc.status_code)
 
 
 async def _server_error(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error on %s %s", request.method, request.url.path)
-    return JSONResponse({"error": "Internal server error"}, status_code=500)
+    if _is_api(request):
+        return JSONResponse({"error": "Internal server error"}, status_code=500)
+    return await render_error(request, 500)
 
 
 def create_site(settings: Settings) -> Starlette:
@@ -97,12 +88,13 @@ def create_site(settings: Settings) -> Starlette:
         ),
     ]
     site = Starlette(
-        routes=[Route("/health", health), *api_routes, *_web_routes()],
+        routes=[Route("/health", health), *api_routes, *web_routes],
         middleware=middleware,
         lifespan=lifespan,
         exception_handlers={HTTPException: _http_error, Exception: _server_error},
     )
     site.state.ctx = ctx
+    site.state.render_error = render_error
     return site
 
 

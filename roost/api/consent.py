@@ -1,20 +1,21 @@
 """The OAuth login and consent pages ("App X wants to read and write your posts").
 
 They share the web site's session (cookie ``roost_session``): a person logged in on the site is
-asked only to approve. Every form carries a CSRF token kept in the session.
+asked only to approve. Every form carries a CSRF token kept in the session. The pages use the
+site's templates (``roost/web/templates/oauth.html``) so they look like the rest of Roost.
 """
 
 from __future__ import annotations
 
 import hmac
 import secrets
-from html import escape
 
 from sqlalchemy.engine import RowMapping
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from roost.services import accounts as account_service
+from roost.web.render import html
 
 SCOPE_WORDS = {
     "read": "read your posts, timelines, notifications and account",
@@ -22,6 +23,15 @@ SCOPE_WORDS = {
     "follow": "follow, unfollow, block and mute accounts",
     "push": "send you push notifications",
 }
+KEEP = (
+    "client_id",
+    "redirect_uri",
+    "scope",
+    "response_type",
+    "state",
+    "code_challenge",
+    "code_challenge_method",
+)
 
 
 def csrf_token(request: Request) -> str:
@@ -46,65 +56,25 @@ def log_in(request: Request, account: RowMapping) -> None:
     csrf_token(request)
 
 
-def _layout(title: str, body: str, status: int = 200) -> HTMLResponse:
-    html = (
-        "<!doctype html><html lang=en><head><meta charset=utf-8>"
-        '<meta name=viewport content="width=device-width,initial-scale=1">'
-        f"<title>{escape(title)} - Roost</title>"
-        '<link rel=stylesheet href="/static/roost.css"></head>'
-        f'<body><main class="narrow"><h1>{escape(title)}</h1>{body}</main></body></html>'
-    )
-    return HTMLResponse(html, status_code=status, headers={"Cache-Control": "no-store"})
+def _layout(request: Request, title: str, values: dict, status: int = 200) -> HTMLResponse:
+    context = {"title": title, "form_csrf": csrf_token(request), **values}
+    return html(request, "oauth.html", context, status=status)
 
 
-def _hidden(params: dict) -> str:
-    keep = (
-        "client_id",
-        "redirect_uri",
-        "scope",
-        "response_type",
-        "state",
-        "code_challenge",
-        "code_challenge_method",
-    )
-    return "".join(
-        f'<input type=hidden name="{k}" value="{escape(str(params[k]))}">'
-        for k in keep
-        if params.get(k)
-    )
+def _hidden(params: dict) -> list[tuple[str, str]]:
+    return [(k, str(params[k])) for k in KEEP if params.get(k)]
 
 
 async def page(
     request: Request, app: RowMapping, params: dict, scopes: list[str], problem: str = ""
 ) -> HTMLResponse:
-    token = csrf_token(request)
-    hidden = _hidden(params) + f'<input type=hidden name=csrf value="{token}">'
-    name = escape(app["name"])
+    values = {"app_name": app["name"], "hidden": _hidden(params)}
     if request.session.get("account_id") is None:
-        error = f"<p class=error role=alert>{escape(problem)}</p>" if problem else ""
-        return _layout(
-            "Log in to authorize",
-            f"<p><strong>{name}</strong> wants to use your Roost account. Log in first.</p>"
-            f'{error}<form method=post action="/oauth/authorize">{hidden}'
-            "<input type=hidden name=action value=login>"
-            "<label>Username or email <input name=username autocomplete=username required></label>"
-            "<label>Password <input type=password name=password "
-            "autocomplete=current-password required></label>"
-            "<button type=submit>Log in</button></form>",
-            401 if problem else 200,
-        )
-    wants = "".join(
-        f"<li>{escape(SCOPE_WORDS.get(s.split(':')[0], s))} ({escape(s)})</li>" for s in scopes
-    )
-    who = escape(request.session.get("username", ""))
-    return _layout(
-        "Authorize app",
-        f"<p><strong>{name}</strong> wants to act as <strong>@{who}</strong> and:</p>"
-        f"<ul>{wants}</ul>"
-        f'<form method=post action="/oauth/authorize">{hidden}'
-        "<button type=submit name=action value=approve>Authorize</button> "
-        "<button type=submit name=action value=deny class=secondary>Deny</button></form>",
-    )
+        values.update(kind="login", problem=problem)
+        return _layout(request, "Log in to authorize", values, 401 if problem else 200)
+    wants = [(SCOPE_WORDS.get(s.split(":")[0], s), s) for s in scopes]
+    values.update(kind="consent", wants=wants, who=request.session.get("username", ""))
+    return _layout(request, "Authorize app", values)
 
 
 async def login(request: Request, form: dict, app: RowMapping, params: dict, scopes: list[str]):
@@ -120,12 +90,9 @@ async def login(request: Request, form: dict, app: RowMapping, params: dict, sco
 
 
 def show_code(request: Request, app: RowMapping, code: str) -> HTMLResponse:
-    return _layout(
-        "Authorization code",
-        f"<p>Copy this code into <strong>{escape(app['name'])}</strong>:</p>"
-        f"<p><code id=code class=code>{escape(code)}</code></p>",
-    )
+    values = {"kind": "code", "app_name": app["name"], "code": code}
+    return _layout(request, "Authorization code", values)
 
 
 def error_page(request: Request, message: str, status: int = 400) -> HTMLResponse:
-    return _layout("Cannot authorize", f"<p role=alert>{escape(message)}</p>", status)
+    return _layout(request, "Cannot authorize", {"kind": "error", "message": message}, status)

@@ -8,6 +8,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from roost.domain.errors import Invalid
+from roost.domain.text import clean
 
 USERNAME = re.compile(r"[a-z0-9_]{1,30}")
 RESERVED = frozenset(
@@ -23,7 +24,7 @@ _hasher = PasswordHasher()  # argon2id with the library's RFC 9106 low-memory pr
 
 def normalize_username(raw: str) -> str:
     """The stored form of a username; raises Invalid with a message a person can act on."""
-    name = (raw or "").strip().lstrip("@").lower()
+    name = clean(raw).strip().lstrip("@").lower()
     if not USERNAME.fullmatch(name):
         raise Invalid("username", "must be 1-30 letters, digits or underscores")
     return name
@@ -37,21 +38,21 @@ def check_new_username(raw: str) -> str:
 
 
 def check_display_name(raw: str) -> str:
-    name = " ".join((raw or "").split())
+    name = " ".join(clean(raw).split())
     if len(name) > MAX_DISPLAY_NAME:
         raise Invalid("display_name", f"must be at most {MAX_DISPLAY_NAME} characters")
     return name
 
 
 def check_bio(raw: str) -> str:
-    bio = (raw or "").strip()
+    bio = clean(raw).strip()
     if len(bio) > MAX_BIO:
         raise Invalid("note", f"must be at most {MAX_BIO} characters")
     return bio
 
 
 def check_email(raw: str) -> str:
-    email = (raw or "").strip().lower()
+    email = clean(raw).strip().lower()
     if len(email) > 254 or not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email):
         raise Invalid("email", "is not a valid address")
     return email

@@ -20,13 +20,13 @@ class Visibility(StrEnum):
 
 def check_visibility(raw: str | None) -> Visibility:
     try:
-        return Visibility((raw or "public").strip().lower())
+        return Visibility(text.clean(raw or "public").strip().lower())
     except ValueError:
         raise Invalid("visibility", "must be public, unlisted, private or direct") from None
 
 
 def check_text(body: str, limit: int) -> str:
-    body = (body or "").replace("\r\n", "\n").strip()
+    body = text.clean(body).replace("\r\n", "\n").strip()
     if not body:
         raise Invalid("text", "can't be blank")
     if text.count(body) > limit:
@@ -35,14 +35,14 @@ def check_text(body: str, limit: int) -> str:
 
 
 def check_spoiler(raw: str | None) -> str:
-    spoiler = (raw or "").strip()
+    spoiler = text.clean(raw).strip()
     if len(spoiler) > MAX_SPOILER:
         raise Invalid("spoiler_text", f"must be at most {MAX_SPOILER} characters")
     return spoiler
 
 
 def check_language(raw: str | None) -> str | None:
-    lang = (raw or "").strip().lower()
+    lang = text.clean(raw).strip().lower()
     if not lang:
         return None
     if len(lang) > MAX_LANGUAGE or not lang.replace("-", "").isalpha():

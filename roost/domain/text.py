@@ -104,6 +104,14 @@ def _shorten(url: str) -> str:
     return shown if len(shown) <= 30 else shown[:29] + "…"
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def clean(text: str | None) -> str:
+    """User text without control characters: NUL breaks PostgreSQL, the rest breaks pages."""
+    return _CONTROL.sub("", text or "")
+
+
 def plain_text(text: str) -> str:
     """Text with whitespace collapsed, for search indexing and notifications."""
     return " ".join(text.split())

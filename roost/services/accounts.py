@@ -58,7 +58,7 @@ async def register(
 
 async def authenticate(conn: AsyncConnection, login: str, password: str) -> RowMapping | None:
     """The account for a username-or-email and password, or None (same answer for both wrongs)."""
-    login = (login or "").strip().lower().lstrip("@")
+    login = text.clean(login).strip().lower().lstrip("@")
     row = (
         (
             await conn.execute(
@@ -88,20 +88,23 @@ async def get(conn: AsyncConnection, account_id: int) -> RowMapping:
 
 
 async def get_many(conn: AsyncConnection, ids: set[int] | list[int]) -> dict[int, RowMapping]:
+    """Accounts by id; suspended ones are left out, so whatever they wrote drops out of lists."""
     if not ids:
         return {}
-    result = await conn.execute(select(accounts).where(accounts.c.id.in_(list(ids))))
+    result = await conn.execute(
+        select(accounts).where(accounts.c.id.in_(list(ids)), accounts.c.suspended_at.is_(None))
+    )
     return {row["id"]: row for row in result.mappings()}
 
 
 async def by_username(conn: AsyncConnection, username: str) -> RowMapping | None:
-    name = (username or "").strip().lstrip("@").split("@")[0].lower()
+    name = text.clean(username).strip().lstrip("@").split("@")[0].lower()
     query = select(accounts).where(accounts.c.username == name)
     return (await conn.execute(query)).mappings().first()
 
 
 async def lookup(conn: AsyncConnection, acct: str, domain: str) -> RowMapping:
-    name, _, host = (acct or "").strip().lstrip("@").partition("@")
+    name, _, host = text.clean(acct).strip().lstrip("@").partition("@")
     if host and host.lower() != domain.lower():
         raise NotFound("Account")
     row = await by_username(conn, name)
@@ -159,7 +162,7 @@ async def search(
     conn: AsyncConnection, query: str, limit: int, offset: int = 0
 ) -> list[RowMapping]:
     """Accounts whose username or display name starts with the query; exact match first."""
-    term = (query or "").strip().lstrip("@").split("@")[0].lower()
+    term = text.clean(query).strip().lstrip("@").split("@")[0].lower()
     if not term:
         return []
     pattern = _escape_like(term) + "%"

@@ -173,25 +173,51 @@ async def get_visible(conn: AsyncConnection, status_id: int, viewer_id: int | No
 
 
 async def can_see(conn: AsyncConnection, row: RowMapping, viewer_id: int | None) -> bool:
-    author = row["account_id"]
-    suspended = await conn.scalar(select(accounts.c.suspended_at).where(accounts.c.id == author))
-    if suspended is not None:
-        return False
-    blocked = viewer_id is not None and viewer_id != author
-    if blocked and await social.blocked_either_way(conn, viewer_id, author):
-        return False
-    follows = False
-    mentioned = False
-    if viewer_id is not None and row["visibility"] in ("private", "direct"):
-        follows = await social.follows(conn, viewer_id, author)
-        mentioned = bool(
-            await conn.scalar(
-                select(mentions.c.account_id).where(
-                    mentions.c.status_id == row["id"], mentions.c.account_id == viewer_id
-                )
+    return bool(await visible_subset(conn, [row], viewer_id))
+
+
+async def visible_subset(
+    conn: AsyncConnection, rows: list[RowMapping], viewer_id: int | None
+) -> list[RowMapping]:
+    """The rows a viewer may see, in order; a fixed handful of queries for any number of rows."""
+    if not rows:
+        return []
+    authors = {r["account_id"] for r in rows}
+    gone = set(
+        await conn.scalars(
+            select(accounts.c.id).where(
+                accounts.c.id.in_(authors), accounts.c.suspended_at.is_not(None)
             )
         )
-    return rules.visible_to(row["visibility"], author, viewer_id, follows, mentioned)
+    )
+    blocked: set[int] = set()
+    followed: set[int] = set()
+    mentioned: set[int] = set()
+    if viewer_id is not None:
+        blocked = await social.blocked_among(conn, viewer_id, authors)
+        restricted = [r["id"] for r in rows if r["visibility"] in ("private", "direct")]
+        if restricted:
+            followed = await social.followed_among(conn, viewer_id, authors)
+            mentioned = set(
+                await conn.scalars(
+                    select(mentions.c.status_id).where(
+                        mentions.c.status_id.in_(restricted), mentions.c.account_id == viewer_id
+                    )
+                )
+            )
+    return [
+        r
+        for r in rows
+        if r["account_id"] not in gone
+        and (r["account_id"] == viewer_id or r["account_id"] not in blocked)
+        and rules.visible_to(
+            r["visibility"],
+            r["account_id"],
+            viewer_id,
+            r["account_id"] in followed,
+            r["id"] in mentioned,
+        )
+    ]
 
 
 async def delete_status(ctx: Context, tx: Tx, status_id: int, actor_id: int) -> RowMapping:
@@ -250,7 +276,7 @@ async def _descend(conn: AsyncConnection, ids: list[int], viewer_id, out: list[i
         result = await conn.execute(
             select(statuses).where(statuses.c.in_reply_to_id.in_(frontier)).order_by(statuses.c.id)
         )
-        children = [r for r in result.mappings() if await can_see(conn, r, viewer_id)]
+        children = await visible_subset(conn, list(result.mappings()), viewer_id)
         out.extend(r["id"] for r in children)
         frontier = [r["id"] for r in children]
 

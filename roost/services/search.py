@@ -8,6 +8,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from roost.domain.text import clean
 from roost.store.tables import status_tags, statuses, tags
 
 WORD = re.compile(r"\w+", re.UNICODE)
@@ -17,7 +18,7 @@ MAX_TERMS = 8  # bounds the cost of one query
 async def hashtags(
     conn: AsyncConnection, query: str, limit: int, offset: int = 0
 ) -> list[RowMapping]:
-    term = query.strip().lstrip("#").lower()
+    term = clean(query).strip().lstrip("#").lower()
     if not term or not WORD.fullmatch(term):
         return []
     result = await conn.execute(
@@ -34,7 +35,7 @@ async def statuses_matching(
     conn: AsyncConnection, query: str, limit: int, offset: int = 0, max_id: int | None = None
 ) -> list[int]:
     """Ids of public posts containing every word of the query, newest first."""
-    words = [w.lower() for w in WORD.findall(query)][:MAX_TERMS]
+    words = [w.lower() for w in WORD.findall(clean(query))][:MAX_TERMS]
     if not words:
         return []
     if conn.dialect.name == "sqlite":

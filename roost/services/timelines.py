@@ -98,8 +98,14 @@ async def _followed_big_accounts(ctx: Context, conn: AsyncConnection, viewer_id:
 
 
 async def public(conn: AsyncConnection, page: Page) -> list[int]:
-    query = select(statuses.c.id).where(
-        statuses.c.visibility == "public", statuses.c.reblog_of_id.is_(None)
+    query = (
+        select(statuses.c.id)
+        .join(accounts, accounts.c.id == statuses.c.account_id)
+        .where(
+            statuses.c.visibility == "public",
+            statuses.c.reblog_of_id.is_(None),
+            accounts.c.suspended_at.is_(None),
+        )
     )
     return await _ids(conn, ordered(query, statuses.c.id, page), page)
 
@@ -109,7 +115,12 @@ async def tag(conn: AsyncConnection, name: str, page: Page) -> list[int]:
         select(status_tags.c.status_id)
         .join(tags, tags.c.id == status_tags.c.tag_id)
         .join(statuses, statuses.c.id == status_tags.c.status_id)
-        .where(tags.c.name == name, statuses.c.visibility == "public")
+        .join(accounts, accounts.c.id == statuses.c.account_id)
+        .where(
+            tags.c.name == name,
+            statuses.c.visibility == "public",
+            accounts.c.suspended_at.is_(None),
+        )
     )
     return await _ids(conn, ordered(query, status_tags.c.status_id, page), page)
 

@@ -220,3 +220,42 @@ async def test_locked_accounts_approve_followers(ctx):
     async with ctx.db.write() as tx:
         with pytest.raises(Invalid):
             await social.answer_request(ctx, tx, alice["id"], eve["id"], accept=True)
+
+
+async def test_suspended_authors_vanish_from_public_lists(ctx):
+    alice, bob = await make_user(ctx, "alice"), await make_user(ctx, "bob")
+    kept = await post(ctx, bob, "still here #news")
+    await post(ctx, alice, "soon gone #news")
+    async with ctx.db.write() as tx:
+        await accounts.set_suspended(tx, "alice", True)
+    async with ctx.db.read() as conn:
+        assert await timelines.public(conn, Page()) == [kept]
+        assert await timelines.tag(conn, "news", Page()) == [kept]
+        assert set(await accounts.get_many(conn, {alice["id"], bob["id"]})) == {bob["id"]}
+
+
+async def test_nul_bytes_and_control_characters_never_reach_the_database(ctx):
+    alice = await make_user(ctx, "alice")
+    status_id = await post(ctx, alice, "null\x00byte and bell\x07")
+    async with ctx.db.read() as conn:
+        assert (await posts.get_row(conn, status_id))["text"] == "nullbyte and bell"
+        assert await accounts.search(conn, "\x00", 5) == []
+        assert await search.hashtags(conn, "\x00ab", 5) == []
+        assert await search.statuses_matching(conn, "null\x00byte", 5) == [status_id]
+        assert await accounts.authenticate(conn, "ali\x00ce", "password123") is not None
+
+
+async def test_thread_visibility_is_checked_in_batches(ctx):
+    alice, bob, eve = [await make_user(ctx, n) for n in ("alice", "bob", "eve")]
+    await follow(ctx, bob, alice)
+    root = await post(ctx, alice, "root")
+    public_reply = await post(ctx, bob, "public reply", in_reply_to_id=root)
+    private_reply = await post(
+        ctx, alice, "followers only", in_reply_to_id=root, visibility="private"
+    )
+    async with ctx.db.write() as tx:
+        await social.block(ctx, tx, eve["id"], bob["id"], True)
+    async with ctx.db.read() as conn:
+        assert (await posts.context(conn, root, bob["id"]))[1] == [public_reply, private_reply]
+        assert (await posts.context(conn, root, eve["id"]))[1] == []
+        assert (await posts.context(conn, root, None))[1] == [public_reply]

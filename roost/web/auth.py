@@ -1,0 +1,143 @@
+"""Sign up, log in, log out: the session the site, the API's consent page and the shield share."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from roost.api.consent import csrf_token, log_in
+from roost.domain.errors import Conflict, Invalid
+from roost.services import accounts as account_service
+from roost.web.errors import page
+from roost.web.render import html
+from roost.web.session import Refused, check_csrf, field, read_form, safe_next
+
+COMMON_PASSWORDS = frozenset(
+    {"password", "12345678", "123456789", "1234567890", "qwertyui", "qwertyuiop", "iloveyou",
+     "11111111", "00000000", "abcdefgh", "password1", "passw0rd", "letmein1", "sunshine"}
+)  # fmt: skip
+
+
+def weak_password(password: str, username: str) -> str | None:
+    """Why a new password is too weak, or None (length is the domain's rule, 8-256)."""
+    lowered = password.lower()
+    if lowered in COMMON_PASSWORDS or len(set(password)) < 4:
+        return "is too easy to guess; try a few unrelated words"
+    if username and username.lower() in lowered:
+        return "must not contain your username"
+    return None
+
+
+def _next(request: Request, value: str | None = None) -> str:
+    return safe_next(value if value is not None else request.query_params.get("next"))
+
+
+@page
+async def login_form(request: Request) -> Response:
+    if request.session.get("account_id") is not None:  # already in: go where they were going
+        return RedirectResponse(_next(request), status_code=303)
+    notice = "Please log in to continue." if request.query_params.get("next") else ""
+    return _login_page(request, {}, {}, _next(request), notice=notice)
+
+
+def _login_page(request, values, errors, next_path, status=200, notice="") -> Response:
+    context = {
+        "title": "Log in",
+        "values": values,
+        "errors": errors,
+        "next": next_path,
+        "notice": notice,
+        "form_csrf": csrf_token(request),
+    }
+    return html(request, "login.html", context, status=status)
+
+
+@page
+async def login(request: Request) -> Response:
+    form = await read_form(request)
+    values = {"username": field(form, "username", 300)}
+    next_path = _next(request, field(form, "next"))
+    try:
+        check_csrf(request, form)
+    except Refused:
+        message = "This form had expired. Please log in again."
+        return _login_page(request, values, {"form": message}, next_path, status=403)
+    ctx = request.app.state.ctx
+    async with ctx.db.read() as conn:
+        account = await account_service.authenticate(
+            conn, values["username"], field(form, "password", 300)
+        )
+    if account is None:
+        errors = {"form": "The username or password is wrong."}
+        return _login_page(request, values, errors, next_path, status=401)
+    log_in(request, account)
+    return RedirectResponse(next_path, status_code=303)
+
+
+@page
+async def signup_form(request: Request) -> Response:
+    if request.session.get("account_id") is not None:
+        return RedirectResponse(_next(request), status_code=303)
+    return _signup_page(request, {}, {}, _next(request))
+
+
+def _signup_page(request, values, errors, next_path, status=200) -> Response:
+    context = {
+        "title": "Create your account",
+        "values": values,
+        "errors": errors,
+        "next": next_path,
+        "closed": not request.app.state.ctx.settings.registrations_open,
+        "form_csrf": csrf_token(request),
+    }
+    return html(request, "signup.html", context, status=status)
+
+
+@page
+async def signup(request: Request) -> Response:
+    form = await read_form(request)
+    values = {k: field(form, k, 300) for k in ("username", "display_name", "email")}
+    next_path = _next(request, field(form, "next"))
+    try:
+        check_csrf(request, form)
+    except Refused:
+        errors = {"form": "This form had expired. Please check it and send it again."}
+        return _signup_page(request, values, errors, next_path, status=403)
+    ctx = request.app.state.ctx
+    if not ctx.settings.registrations_open:
+        return _signup_page(request, values, {}, next_path, status=403)
+    password = field(form, "password", 300)
+    problem = weak_password(password, values["username"]) if len(password) >= 8 else None
+    if problem:
+        return _signup_page(request, values, {"password": f"Password {problem}."}, next_path, 422)
+    try:
+        async with ctx.db.write() as tx:
+            account = await account_service.register(
+                ctx, tx, values["username"], values["email"] or None, password,
+                display_name=values["display_name"],
+            )  # fmt: skip
+    except (Invalid, Conflict) as exc:
+        return _signup_page(request, values, {_field_of(exc): f"{exc.message}."}, next_path, 422)
+    log_in(request, account)
+    request.session["flash"] = f"Welcome to {ctx.settings.instance_name}, @{account['username']}!"
+    return RedirectResponse(next_path, status_code=303)
+
+
+def _field_of(exc: Invalid | Conflict) -> str:
+    if isinstance(exc, Invalid):
+        return exc.field
+    return "email" if "mail" in exc.message.lower() else "username"
+
+
+@page
+async def logout_form(request: Request) -> Response:
+    return html(request, "logout.html", {"title": "Log out"})
+
+
+@page
+async def logout(request: Request) -> Response:
+    form = await read_form(request)
+    if request.session.get("account_id") is not None:
+        check_csrf(request, form)
+    request.session.clear()
+    return RedirectResponse("/", status_code=303)

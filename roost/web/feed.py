@@ -1,0 +1,89 @@
+"""One page of posts: cursor from the query, entities in batch, links to older and newer.
+
+Pages are cut by ``max_id`` (older) and ``min_id`` (newer) as the Mastodon API does, never by
+page number, so a page stays cheap however deep a reader goes. ``?fragment=1`` answers with
+just the posts, for the script's "load newer posts".
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+
+from roost.api.entities import statuses_by_id
+from roost.domain.errors import NotFound
+from roost.services.timelines import DEFAULT_LIMIT, Page
+from roost.web.render import base_context, cacheable, headers, html, render_text
+
+SNOWFLAKE_MAX = 2**63 - 1
+
+
+def parse_id(raw: str) -> int | None:
+    """An id as the database can hold it (a 63-bit snowflake), or None for anything else."""
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 19 or int(raw) > SNOWFLAKE_MAX:
+        return None
+    return int(raw)
+
+
+def int_param(request: Request, name: str) -> int | None:
+    """An id from the query string; junk is ignored rather than an error."""
+    return parse_id(request.query_params.get(name, ""))
+
+
+def snowflake(raw: str) -> int:
+    """An id from a path; anything that cannot be one is simply not found."""
+    value = parse_id(raw)
+    if value is None:
+        raise NotFound("Record")
+    return value
+
+
+def cursor(request: Request, limit: int = DEFAULT_LIMIT) -> Page:
+    return Page(
+        max_id=int_param(request, "max_id"), min_id=int_param(request, "min_id"), limit=limit
+    )
+
+
+def here(request: Request) -> str:
+    query = f"?{request.url.query}" if request.url.query else ""
+    return request.url.path + query
+
+
+def links(request: Request, ids: list[int], page: Page) -> dict[str, str | None]:
+    """Older/newer links for a page of ids (newest first) and the "check for newer" link."""
+    path = request.url.path
+    full = len(ids) >= page.limit
+    older = f"{path}?max_id={ids[-1]}" if ids and (full or page.forward) else None
+    newer = f"{path}?min_id={ids[0]}" if ids and (page.max_id or (page.forward and full)) else None
+    check = f"{path}?min_id={ids[0]}" if ids and not page.max_id and not newer else None
+    if not ids and page.forward:  # nothing newer yet: offer to look again, or go back
+        check, older = f"{path}?min_id={page.min_id}", path
+    return {"older": older, "newer": newer, "check_newer": check, "newer_base": f"{path}?min_id="}
+
+
+async def show(
+    request: Request,
+    conn: AsyncConnection,
+    ids: list[int],
+    page: Page,
+    viewer_id: int | None,
+    template: str,
+    context: dict[str, Any],
+    *,
+    public: bool = False,
+) -> Response:
+    items = await statuses_by_id(request.app.state.ctx, conn, ids, viewer_id)
+    values = {"items": items, "here": here(request), **links(request, ids, page), **context}
+    if request.query_params.get("fragment") == "1":
+        return fragment(request, values, public=public)
+    return html(request, template, values, public=public)
+
+
+def fragment(request: Request, values: dict[str, Any], *, public: bool = False) -> Response:
+    body = render_text("_items.html", **{**base_context(request), **values})
+    response = HTMLResponse(body)
+    headers(response, public=public and cacheable(request))
+    return response

@@ -1,0 +1,123 @@
+"""Profile pages (``/@username``): posts, followers, following, and the follow button."""
+
+from __future__ import annotations
+
+from sqlalchemy.engine import RowMapping
+from sqlalchemy.ext.asyncio import AsyncConnection
+from starlette.requests import Request
+from starlette.responses import Response
+
+from roost.api import entities
+from roost.domain.accounts import USERNAME
+from roost.domain.errors import NotFound
+from roost.services import accounts as account_service
+from roost.services import social, timelines
+from roost.services.social import Relationship
+from roost.store.tables import follows
+from roost.web import feed
+from roost.web.errors import page
+from roost.web.render import base_context, html, render_text
+from roost.web.session import check_csrf, done, must_view, read_form, viewer
+
+
+async def find(conn: AsyncConnection, username: str) -> RowMapping:
+    """The account at ``/@username``; junk that cannot be a username is not even looked up."""
+    if not USERNAME.fullmatch(username.lower()):
+        raise NotFound("Account")
+    row = await account_service.by_username(conn, username)
+    if row is None or row["suspended_at"] is not None:
+        raise NotFound("Account")
+    return row
+
+
+async def _head(request: Request, conn: AsyncConnection, row: RowMapping, me) -> dict:
+    rel = Relationship(id=row["id"])
+    if me is not None and me["id"] != row["id"]:
+        rel = (await social.relationships(conn, me["id"], [row["id"]]))[0]
+    shown = row["display_name"] or row["username"]
+    return {
+        "account": entities.account(request.app.state.ctx, row),
+        "rel": rel,
+        "title": f"{shown} (@{row['username']})",
+        "here": feed.here(request),
+    }
+
+
+@page
+async def profile(request: Request) -> Response:
+    ctx = request.app.state.ctx
+    cursor = feed.cursor(request)
+    async with ctx.db.read() as conn:
+        row = await find(conn, request.path_params["username"])
+        me = await viewer(request, conn)
+        me_id = me["id"] if me else None
+        ids = await timelines.account(conn, row["id"], me_id, cursor)
+        context = await _head(request, conn, row, me)
+        context["empty"] = "No posts yet."
+        return await feed.show(
+            request, conn, ids, cursor, me_id, "profile.html", context, public=me is None
+        )
+
+
+async def _people(request: Request, followers: bool) -> Response:
+    ctx = request.app.state.ctx
+    max_id = feed.int_param(request, "max_id")
+    async with ctx.db.read() as conn:
+        row = await find(conn, request.path_params["username"])
+        me = await viewer(request, conn)
+        owner, other = follows.c.account_id, follows.c.target_account_id
+        if followers:
+            owner, other = other, owner
+        pairs = await social.page_relation(
+            conn, follows, owner_col=owner, other_col=other, owner_id=row["id"],
+            limit=40, max_id=max_id, extra=follows.c.state == "accepted",
+        )  # fmt: skip
+        found = await account_service.get_many(conn, [a for _, a in pairs])
+        context = await _head(request, conn, row, me)
+    people = [entities.account(ctx, found[a]) for _, a in pairs if a in found]
+    older = f"{request.url.path}?max_id={pairs[-1][0]}" if len(pairs) == 40 else None
+    label = "Followers" if followers else "Following"
+    context.update(people=people, older=older, list_title=label)
+    context["title"] = f"{label} of @{row['username']}"
+    return html(request, "accounts.html", context, public=me is None)
+
+
+@page
+async def followers(request: Request) -> Response:
+    return await _people(request, followers=True)
+
+
+@page
+async def following(request: Request) -> Response:
+    return await _people(request, followers=False)
+
+
+async def _follow(request: Request, on: bool) -> Response:
+    ctx = request.app.state.ctx
+    form = await read_form(request)
+    async with ctx.db.read() as conn:
+        me = await must_view(request, conn)
+        check_csrf(request, form)
+        row = await find(conn, request.path_params["username"])
+    async with ctx.db.write() as tx:
+        if on:
+            await social.follow(ctx, tx, me["id"], row["id"])
+        else:
+            await social.unfollow(ctx, tx, me["id"], row["id"])
+    async with ctx.db.read() as conn:
+        fresh = await account_service.get(conn, row["id"])
+        context = await _head(request, conn, fresh, me)
+    context["here"] = f"/@{row['username']}"
+    body = render_text("_follow.html", **{**base_context(request), **context})
+    payload = {"html": body, "followers_count": fresh["followers_count"]}
+    return done(request, form, f"/@{row['username']}", payload)
+
+
+@page
+async def follow(request: Request) -> Response:
+    return await _follow(request, on=True)
+
+
+@page
+async def unfollow(request: Request) -> Response:
+    return await _follow(request, on=False)

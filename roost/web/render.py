@@ -1,0 +1,149 @@
+"""Templates and the HTML responses around them: security headers, cache policy, asset URLs.
+
+Caching policy (the shield's brownout cache and the nginx micro-cache rely on it): a page a
+logged-out visitor reads without any session cookie is ``public`` for a few seconds; anything
+else, including a visitor who only holds a CSRF token, is ``private, no-store``. Every page
+says ``Vary: Cookie`` so no cache hands one person's page to another.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+
+HERE = Path(__file__).parent
+STATIC_DIR = HERE / "static"
+PUBLIC_MAX_AGE = 15  # seconds: long enough to absorb a flood, short enough to feel live
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self' ws: wss:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
+)
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CSP,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+}
+
+
+@cache
+def asset_version(name: str) -> str:
+    """A short content hash, so a changed file gets a new URL and old ones can live a year."""
+    return hashlib.sha256((STATIC_DIR / name).read_bytes()).hexdigest()[:12]
+
+
+def asset(name: str) -> str:
+    return f"/static/{name}?v={asset_version(name)}"
+
+
+def relative_time(value: str | datetime | None, now: datetime | None = None) -> str:
+    """'now', '5m', '3h', '2d', or a date: what a timeline shows beside each post."""
+    moment = _moment(value)
+    if moment is None:
+        return ""
+    seconds = int(((now or datetime.now(UTC)) - moment).total_seconds())
+    if seconds < 45:
+        return "now"
+    for below, size, unit in RELATIVE_STEPS:
+        if seconds < below:
+            return f"{seconds // size}{unit}"
+    return moment.strftime("%-d %b %Y")
+
+
+RELATIVE_STEPS = ((3600, 60, "m"), (86400, 3600, "h"), (7 * 86400, 86400, "d"))  # as roost.js
+
+
+def exact_time(value: str | datetime | None) -> str:
+    moment = _moment(value)
+    return moment.strftime("%-d %B %Y, %H:%M UTC") if moment else ""
+
+
+def _moment(value: str | datetime | None) -> datetime | None:
+    if value is None or isinstance(value, datetime):
+        return value
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+@cache
+def environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(HERE / "templates"),
+        autoescape=select_autoescape(["html"], default=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.globals["asset"] = asset
+    env.filters["reltime"] = relative_time
+    env.filters["exact"] = exact_time
+    return env
+
+
+def render_text(template: str, **context: Any) -> str:
+    return environment().get_template(template).render(**context)
+
+
+def cacheable(request: Request) -> bool:
+    """Only a visitor with no session at all sees a page that caches may share.
+
+    A stale or empty ``roost_session`` cookie makes Starlette answer with a Set-Cookie that
+    clears it, and a response carrying Set-Cookie must never be shared.
+    """
+    return not _session(request) and "roost_session" not in request.cookies
+
+
+def _session(request: Request) -> dict:
+    """The session, or {} where SessionMiddleware has not run (a 500 page is drawn outside it)."""
+    return request.scope.get("session") or {}
+
+
+def html(
+    request: Request,
+    template: str,
+    context: dict[str, Any] | None = None,
+    *,
+    status: int = 200,
+    public: bool = False,
+) -> HTMLResponse:
+    """A full page: the layout gets the viewer's name, CSRF token and site links."""
+    values = base_context(request)
+    values.update(context or {})
+    response = HTMLResponse(render_text(template, **values), status_code=status)
+    headers(response, public=public and status < 400 and cacheable(request))
+    return response
+
+
+def headers(response: HTMLResponse, *, public: bool) -> None:
+    response.headers.update(SECURITY_HEADERS)
+    # Vary: Cookie comes from SessionMiddleware, which adds it whenever the session was read;
+    # every page reads it (base_context), so it is never missing and never doubled.
+    if public:
+        response.headers["Cache-Control"] = f"public, max-age={PUBLIC_MAX_AGE}"
+    else:
+        response.headers["Cache-Control"] = "private, no-store"
+
+
+def base_context(request: Request) -> dict[str, Any]:
+    ctx = request.app.state.ctx
+    session = _session(request)
+    me = session.get("username") if session.get("account_id") is not None else None
+    return {
+        "request": request,
+        "me": me,
+        "csrf": session.get("csrf", "") if me else "",
+        "instance_name": ctx.settings.instance_name,
+        "status_page_url": ctx.settings.status.page_url,
+        "max_chars": ctx.settings.max_post_chars,
+        "path": request.url.path,
+        "flash": session.pop("flash", None) if me else None,
+    }

@@ -1,0 +1,42 @@
+"""The web site's routes (plugged into the app by ``roost.app``), and its error page renderer."""
+
+from __future__ import annotations
+
+from starlette.routing import Mount, Route
+
+from roost.web import auth, inbox, posts, profiles, search, settings, timelines
+from roost.web.errors import render_error
+from roost.web.static_files import Static
+
+POST = ["POST"]
+
+routes = [
+    Route("/", timelines.landing),
+    Route("/home", timelines.home),
+    Route("/public", timelines.public),
+    Route("/tags/{name}", timelines.tag),
+    Route("/signup", auth.signup_form),
+    Route("/signup", auth.signup, methods=POST),
+    Route("/login", auth.login_form),
+    Route("/login", auth.login, methods=POST),
+    Route("/logout", auth.logout_form),
+    Route("/logout", auth.logout, methods=POST),
+    Route("/search", search.search),
+    Route("/notifications", inbox.notifications),
+    Route("/web/stream", inbox.stream),
+    Route("/compose", posts.compose_form),
+    Route("/compose", posts.compose, methods=POST),
+    Route("/posts/{id}/{action}", posts.act, methods=POST),
+    Route("/settings", settings.settings_form),
+    Route("/settings", settings.save_profile, methods=POST),
+    Route("/settings/password", settings.change_password, methods=POST),
+    Route("/@{username}", profiles.profile),
+    Route("/@{username}/followers", profiles.followers),
+    Route("/@{username}/following", profiles.following),
+    Route("/@{username}/follow", profiles.follow, methods=POST),
+    Route("/@{username}/unfollow", profiles.unfollow, methods=POST),
+    Route("/@{username}/{id}", posts.thread),
+    Mount("/static", app=Static(), name="static"),
+]
+
+__all__ = ["render_error", "routes"]

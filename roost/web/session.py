@@ -1,0 +1,138 @@
+"""Who is looking (the session's account), CSRF checks, and the helpers every form handler uses."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from sqlalchemy.engine import RowMapping
+from sqlalchemy.ext.asyncio import AsyncConnection
+from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+
+from roost.api.consent import csrf_ok
+from roost.domain.errors import NotFound
+from roost.services import accounts as account_service
+
+MAX_FIELDS = 20
+
+
+class Refused(Exception):
+    """A request the site turns away with a friendly page (bad CSRF token, not allowed...)."""
+
+    def __init__(self, status: int, message: str = "") -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+class LoginNeeded(Exception):
+    """The page needs a logged-in person; carries where to come back to."""
+
+    def __init__(self, back: str) -> None:
+        super().__init__(back)
+        self.back = back
+
+
+def account_id(request: Request) -> int | None:
+    value = request.session.get("account_id")
+    return value if isinstance(value, int) else None
+
+
+async def viewer(request: Request, conn: AsyncConnection) -> RowMapping | None:
+    """The logged-in account, or None; a session for a gone or recreated account is dropped."""
+    wanted = account_id(request)
+    if wanted is None:
+        return None
+    try:
+        row = await account_service.get(conn, wanted)
+    except NotFound:
+        row = None
+    created = request.session.get("account_created")
+    if row is None or int(row["created_at"].timestamp()) != created:
+        request.session.clear()
+        return None
+    return row
+
+
+async def viewer_id(request: Request, conn: AsyncConnection) -> int | None:
+    row = await viewer(request, conn)
+    return row["id"] if row else None
+
+
+async def must_view(request: Request, conn: AsyncConnection) -> RowMapping:
+    row = await viewer(request, conn)
+    if row is None:
+        raise LoginNeeded(back_path(request))
+    return row
+
+
+def back_path(request: Request) -> str:
+    """Where to return after logging in: this page for GET, the page the form was on for POST."""
+    if request.method == "GET":
+        query = f"?{request.url.query}" if request.url.query else ""
+        return safe_next(request.url.path + query)
+    referer = request.headers.get("referer", "")
+    base = str(request.base_url).rstrip("/")
+    return safe_next(referer.removeprefix(base)) if referer.startswith(base) else "/home"
+
+
+def login_redirect(back: str) -> RedirectResponse:
+    return RedirectResponse(f"/login?next={quote(back, safe='/')}", status_code=303)
+
+
+def safe_next(value: str | None, default: str = "/home") -> str:
+    """A local path to go to next; another site, a scheme or junk becomes ``default``."""
+    value = value or ""
+    if not value.startswith("/") or value.startswith("//") or "\\" in value or len(value) > 2000:
+        return default
+    return value
+
+
+async def read_form(request: Request) -> FormData:
+    try:
+        return await request.form(max_files=0, max_fields=MAX_FIELDS)
+    except HTTPException:
+        raise Refused(400, "The form could not be read.") from None
+    except Exception:  # a malformed multipart body must give 400, never 500
+        raise Refused(400, "The form could not be read.") from None
+
+
+def check_csrf(request: Request, form: FormData) -> None:
+    if not csrf_ok(request, _text(form.get("csrf"))):
+        raise Refused(403, "This form has expired. Go back, reload the page and try again.")
+
+
+def field(form: FormData, name: str, limit: int = 10_000) -> str:
+    """A text field, cut to a sane length (the rules give the precise message), control
+    characters removed: PostgreSQL refuses NUL in text, which would otherwise be a 500."""
+    return clean(_text(form.get(name))[:limit])
+
+
+def clean(text: str) -> str:
+    return text.translate(CONTROL)
+
+
+CONTROL = {c: None for c in (*range(0, 9), 11, 12, *range(14, 32), 127)}
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def wants_json(request: Request) -> bool:
+    """The page's script asked (fetch), rather than a plain form post."""
+    return request.headers.get("x-requested-with") == "fetch"
+
+
+def done(request: Request, form: FormData, default: str, payload: dict | None = None) -> Response:
+    """Answer a finished action: JSON for the script, a redirect back for a plain form."""
+    if wants_json(request):
+        return JSONResponse(payload or {"ok": True}, headers={"Cache-Control": "no-store"})
+    return RedirectResponse(safe_next(field(form, "next"), default), status_code=303)
+
+
+def flash(request: Request, message: str) -> None:
+    request.session["flash"] = message

@@ -1,0 +1,66 @@
+"""Settings: display name, bio and password; bad values come back beside their field."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from roost.domain.errors import Invalid
+from roost.services import accounts as account_service
+from roost.web.auth import weak_password
+from roost.web.errors import page
+from roost.web.render import html
+from roost.web.session import check_csrf, field, flash, must_view, read_form
+
+
+@page
+async def settings_form(request: Request) -> Response:
+    ctx = request.app.state.ctx
+    async with ctx.db.read() as conn:
+        me = await must_view(request, conn)
+    return _page(request, {"display_name": me["display_name"], "note": me["note"]}, {})
+
+
+def _page(request: Request, values: dict, errors: dict, status: int = 200) -> Response:
+    context = {"title": "Settings", "values": values, "errors": errors}
+    return html(request, "settings.html", context, status=status)
+
+
+@page
+async def save_profile(request: Request) -> Response:
+    ctx = request.app.state.ctx
+    form = await read_form(request)
+    async with ctx.db.read() as conn:
+        me = await must_view(request, conn)
+    check_csrf(request, form)
+    values = {"display_name": field(form, "display_name", 1000), "note": field(form, "note", 5000)}
+    try:
+        async with ctx.db.write() as tx:
+            await account_service.update_profile(ctx, tx, me["id"], **values)
+    except Invalid as exc:
+        return _page(request, values, {exc.field: f"{exc.message}."}, status=422)
+    flash(request, "Your profile is saved.")
+    return RedirectResponse("/settings", status_code=303)
+
+
+@page
+async def change_password(request: Request) -> Response:
+    ctx = request.app.state.ctx
+    form = await read_form(request)
+    async with ctx.db.read() as conn:
+        me = await must_view(request, conn)
+    check_csrf(request, form)
+    values = {"display_name": me["display_name"], "note": me["note"]}
+    current, new = field(form, "current_password", 300), field(form, "new_password", 300)
+    problem = weak_password(new, me["username"]) if len(new) >= 8 else None
+    if problem:
+        return _page(request, values, {"new_password": f"New password {problem}."}, 422)
+    try:
+        async with ctx.db.write() as tx:
+            await account_service.change_password(tx, me["id"], current, new)
+    except Invalid as exc:
+        key = "current_password" if exc.field == "current_password" else "new_password"
+        message = exc.message if key == "current_password" else f"New {exc.message.lower()}"
+        return _page(request, values, {key: f"{message}."}, status=422)
+    flash(request, "Your password is changed.")
+    return RedirectResponse("/settings", status_code=303)

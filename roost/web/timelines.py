@@ -1,0 +1,91 @@
+"""Timeline pages: the landing page, home, public and hashtag timelines."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from roost.domain.errors import NotFound
+from roost.domain.text import normalize_tag
+from roost.services import timelines
+from roost.store.tables import tags
+from roost.web import feed
+from roost.web.errors import page
+from roost.web.session import account_id, must_view, viewer_id
+
+
+@page
+async def landing(request: Request) -> Response:
+    """Visitors get the front page; a logged-in person goes straight to their home timeline."""
+    if account_id(request) is not None:
+        return RedirectResponse("/home", status_code=303)
+    ctx = request.app.state.ctx
+    cursor = feed.cursor(request, limit=10)
+    async with ctx.db.read() as conn:
+        ids = await timelines.public(conn, cursor)
+        context = {
+            "title": "Welcome",
+            "stream": "/api/v1/streaming/public",
+            "feed_label": "Public posts",
+        }
+        return await feed.show(
+            request, conn, ids, cursor, None, "landing.html", context, public=True
+        )
+
+
+@page
+async def home(request: Request) -> Response:
+    ctx = request.app.state.ctx
+    cursor = feed.cursor(request)
+    async with ctx.db.read() as conn:
+        me = await must_view(request, conn)
+    ids = await timelines.home(ctx, me["id"], cursor)
+    async with ctx.db.read() as conn:
+        context = {
+            "title": "Home",
+            "show_compose": True,
+            "stream": "/web/stream",
+            "empty": "Your home timeline is empty. Follow people to see their posts here.",
+        }
+        return await feed.show(request, conn, ids, cursor, me["id"], "timeline.html", context)
+
+
+@page
+async def public(request: Request) -> Response:
+    ctx = request.app.state.ctx
+    cursor = feed.cursor(request)
+    async with ctx.db.read() as conn:
+        me = await viewer_id(request, conn)
+        ids = await timelines.public(conn, cursor)
+        context = {
+            "title": "Public timeline",
+            "subtitle": f"Everything posted publicly on {ctx.settings.instance_name}.",
+            "show_compose": True,
+            "stream": "/api/v1/streaming/public",
+        }
+        return await feed.show(
+            request, conn, ids, cursor, me, "timeline.html", context, public=me is None
+        )
+
+
+@page
+async def tag(request: Request) -> Response:
+    ctx = request.app.state.ctx
+    name = normalize_tag(request.path_params["name"])
+    if name is None:
+        raise NotFound("Tag")
+    cursor = feed.cursor(request)
+    async with ctx.db.read() as conn:
+        if await conn.scalar(select(tags.c.id).where(tags.c.name == name)) is None:
+            raise NotFound("Tag")
+        me = await viewer_id(request, conn)
+        ids = await timelines.tag(conn, name, cursor)
+        context = {
+            "title": f"#{name}",
+            "subtitle": f"Public posts tagged #{name}.",
+            "stream": f"/api/v1/streaming/hashtag?tag={name}",
+        }
+        return await feed.show(
+            request, conn, ids, cursor, me, "timeline.html", context, public=me is None
+        )

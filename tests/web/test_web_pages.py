@@ -1,0 +1,256 @@
+"""The web pages over HTTP (in-process, SQLite and PostgreSQL): accounts, timelines, posts,
+profiles, search, notifications, settings, errors and cache headers."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+
+WEIGHT_LIMIT = 100_000  # bytes a page may weigh on first load (issue 6)
+
+
+def location(response: httpx.Response) -> str:
+    assert response.status_code == 303, response.text[:500]
+    return response.headers["location"]
+
+
+async def test_sign_up_log_out_and_log_in_again(web, client) -> None:
+    assert location(await web.sign_up(client, "alice", display_name="Alice")) == "/home"
+    home = await client.get("/home")
+    assert home.status_code == 200
+    assert "Welcome to Roost, @alice!" in home.text
+    await client.post("/logout", data={"csrf": web.csrf_of(home.text)})
+    assert location(await client.get("/home")) == "/login?next=/home"
+    form = await client.get("/login?next=/notifications")
+    data = {"csrf": web.csrf_of(form.text), "username": "alice", "password": web.password}
+    data["next"] = "/notifications"
+    assert location(await client.post("/login", data=data)) == "/notifications"
+
+
+async def test_wrong_password_keeps_the_username_and_says_why(web, client) -> None:
+    await web.sign_up(client, "alice")
+    async with web.visitor() as other:
+        form = await other.get("/login")
+        data = {"csrf": web.csrf_of(form.text), "username": "alice", "password": "nope nope"}
+        answer = await other.post("/login", data=data)
+    assert answer.status_code == 401
+    assert 'value="alice"' in answer.text
+    assert "The username or password is wrong." in answer.text
+
+
+async def test_bad_sign_up_values_come_back_beside_their_field(web, client) -> None:
+    await web.sign_up(client, "taken")
+    async with web.visitor() as other:
+        cases = {
+            "taken": ("username", "Username is already taken."),
+            "Bad Name!": ("username", "Username must be 1-30 letters, digits or underscores."),
+        }
+        for name, (key, message) in cases.items():
+            answer = await web.sign_up(other, name, display_name="Kept Name")
+            assert answer.status_code == 422
+            assert f'id="{key}-error" data-error-for="{key}">{message}</p>' in answer.text
+            assert 'value="Kept Name"' in answer.text
+        for password in ("short", "password", "bob_is_bobby1"):
+            answer = await web.sign_up(
+                other, "bob_is_bobby"[: 3 + len(password) % 2], password=password
+            )
+            assert answer.status_code == 422
+            assert 'data-error-for="password">Password ' in answer.text
+
+
+async def test_post_errors_keep_the_text(web, client) -> None:
+    await web.sign_up(client, "alice")
+    empty = await web.post(client, "   ", spoiler_text="a warning")
+    assert empty.status_code == 422
+    assert "Text can&#39;t be blank." in empty.text
+    assert 'value="a warning"' in empty.text
+    long_text = "word " * 120
+    too_long = await web.post(client, long_text)
+    assert too_long.status_code == 422
+    assert "maximum is 500 characters" in too_long.text
+    assert long_text.strip() in too_long.text
+
+
+async def test_follow_post_mention_favourite_reply_notify(web, client, site) -> None:
+    await web.sign_up(client, "alice")
+    async with web.visitor() as bob:
+        await web.sign_up(bob, "bob")
+        token = await web.token(bob)
+        assert location(await bob.post("/@alice/follow", data={"csrf": token})) == "/@alice"
+        profile = await bob.get("/@alice")
+        assert "Following · Unfollow" in profile.text
+        posted = location(await web.post(client, "Hello @bob, this is #RoostTest"))
+        status_id = posted.rsplit("/", 1)[1]
+        await web.settle()
+        home = await bob.get("/home")
+        assert f'data-id="{status_id}"' in home.text
+        assert 'class="mention hashtag"' in home.text
+        notes = await bob.get("/notifications")
+        assert "mentioned you" in notes.text
+        fav = await bob.post(f"/posts/{status_id}/favourite", data={"csrf": token, "next": "/home"})
+        assert location(fav) == "/home"
+        reply = await web.post(bob, "@alice thanks!", in_reply_to_id=status_id, next=posted)
+        assert location(reply).startswith(posted + "#post-")
+        thread = await bob.get(posted)
+        assert "@alice thanks!" not in thread.text  # rendered as a link, not raw
+        assert "thanks!" in thread.text and "Favourited" in thread.text
+    alice_notes = await client.get("/notifications")
+    assert "favourited your post" in alice_notes.text
+    assert "followed you" in alice_notes.text
+    found = await client.get("/search?q=roosttest")
+    assert f'data-id="{status_id}"' in found.text and "#roosttest" in found.text
+    tagged = await client.get("/tags/roosttest")
+    assert f'data-id="{status_id}"' in tagged.text
+    followers = await client.get("/@alice/followers")
+    assert "@bob" in followers.text
+
+
+async def test_script_requests_get_json_and_fragments(web, client) -> None:
+    await web.sign_up(client, "alice")
+    token = await web.token(client)
+    headers = {"X-Requested-With": "fetch"}
+    made = await client.post("/compose", data={"csrf": token, "text": "via fetch"}, headers=headers)
+    body = made.json()
+    assert 'class="status' in body["html"] and body["url"].startswith("/@alice/")
+    bad = await client.post("/compose", data={"csrf": token, "text": ""}, headers=headers)
+    assert bad.status_code == 422 and bad.json()["errors"]["text"] == "Text can't be blank."
+    fav = await client.post(f"/posts/{body['id']}/favourite", data={"csrf": token}, headers=headers)
+    assert 'aria-pressed="true"' in fav.json()["html"]
+    older = await client.get("/public?min_id=1&fragment=1")
+    assert older.text.count('class="status') == 1 and "<html" not in older.text
+
+
+async def test_settings_change_profile_and_password(web, client) -> None:
+    await web.sign_up(client, "alice")
+    token = await web.token(client)
+    saved = await client.post(
+        "/settings", data={"csrf": token, "display_name": "Alice A.", "note": "I like #birds"}
+    )
+    assert location(saved) == "/settings"
+    profile = await client.get("/@alice")
+    assert "Alice A." in profile.text and 'href="http://roost.test/tags/birds"' in profile.text
+    too_long = await client.post("/settings", data={"csrf": token, "display_name": "x" * 31})
+    assert too_long.status_code == 422 and 'value="' + "x" * 31 + '"' in too_long.text
+    wrong = await client.post(
+        "/settings/password",
+        data={"csrf": token, "current_password": "nope", "new_password": "a fresh passphrase"},
+    )
+    assert wrong.status_code == 422 and "Current password is wrong." in wrong.text
+    changed = await client.post(
+        "/settings/password",
+        data={"csrf": token, "current_password": web.password, "new_password": "a fresh one 2"},
+    )
+    assert location(changed) == "/settings"
+
+
+async def test_unknown_things_are_friendly_404s_and_junk_is_not_a_500(web, client) -> None:
+    await web.sign_up(client, "alice")
+    for path in (
+        "/@nobody",
+        "/@alice/123",
+        "/@alice/99999999999999999999999",
+        "/@alice/x1",
+        "/tags/neverused",
+        "/tags/%20",
+        "/@nobody/followers",
+    ):
+        answer = await client.get(path)
+        assert answer.status_code == 404, path
+        assert "Nothing here" in answer.text and 'href="/search"' in answer.text
+    for path in ("/public?max_id=x&min_id=-1", "/search?q=%00%ff", "/home?max_id=" + "9" * 40):
+        assert (await client.get(path)).status_code == 200, path
+    token = await web.token(client)
+    assert (await client.post("/posts/1/explode", data={"csrf": token})).status_code == 404
+    assert (await client.post("/posts/1/favourite", data={"csrf": token})).status_code == 404
+    junk = await client.post(
+        "/compose",
+        content=b"--x\r\nbroken",
+        headers={"content-type": "multipart/form-data; boundary=x"},
+    )
+    assert junk.status_code in (400, 403)
+
+
+async def test_expired_session_goes_to_login_then_back(web, client) -> None:
+    await web.sign_up(client, "alice")
+    client.cookies.clear()
+    page = await client.get("/notifications?max_id=5")
+    assert location(page) == "/login?next=/notifications%3Fmax_id%3D5"
+    form = await client.get("/login?next=/notifications%3Fmax_id%3D5")
+    assert 'name="next" value="/notifications?max_id=5"' in form.text
+    data = {"csrf": web.csrf_of(form.text), "username": "alice", "password": web.password}
+    data["next"] = "/notifications?max_id=5"
+    assert location(await client.post("/login", data=data)) == "/notifications?max_id=5"
+    async with web.visitor() as stranger:
+        evil = await stranger.get("/login?next=//evil.example/")
+        assert 'name="next" value="/home"' in evil.text
+
+
+async def test_cache_headers_and_page_weight(web, client) -> None:
+    async with web.visitor() as author:
+        await web.sign_up(author, "alice")
+        await web.post(author, "A public post #cached")
+        await web.post(author, "x" * 400)
+        logged_in = await author.get("/public")
+        assert logged_in.headers["cache-control"] == "private, no-store"
+    for path in ("/", "/public", "/@alice", "/tags/cached"):
+        answer = await client.get(path)
+        assert answer.headers["cache-control"] == "public, max-age=15", path
+        assert "Cookie" in answer.headers["vary"].split(", ")
+        assert "set-cookie" not in answer.headers
+        assert len(answer.content) < WEIGHT_LIMIT
+    login = await client.get("/login")
+    assert login.headers["cache-control"] == "private, no-store"
+    assert "set-cookie" in login.headers
+    css = re.search(r'href="(/static/roost\.css\?v=\w+)"', login.text).group(1)
+    js = re.search(r'src="(/static/roost\.js\?v=\w+)"', login.text).group(1)
+    sizes = 0
+    for url in (css, js):
+        asset = await client.get(url)
+        assert asset.headers["cache-control"] == "public, max-age=31536000, immutable"
+        sizes += len(asset.content)
+    assert sizes + len(login.content) < WEIGHT_LIMIT
+    bare = await client.get("/static/roost.css")
+    assert bare.headers["cache-control"] == "public, max-age=3600"
+    assert (await client.get("/static/avatar.png")).headers["content-type"] == "image/png"
+
+
+async def test_landing_for_visitors_and_redirect_for_members(web, client) -> None:
+    landing = await client.get("/")
+    assert "Sign up" in landing.text and "What people are saying" in landing.text
+    await web.sign_up(client, "alice")
+    assert location(await client.get("/")) == "/home"
+
+
+async def test_unknown_paths_get_the_friendly_page_once_wired(site, client) -> None:
+    """roost.app calls ``site.state.render_error`` for HTTP errors outside the API."""
+    from roost.web.routes import render_error
+
+    if not hasattr(site.state, "render_error"):  # until roost.app wires it (docs/web.md)
+        site.state.render_error = render_error
+    answer = await client.get("/no/such/page")
+    assert answer.status_code == 404 and "Nothing here" in answer.text
+    assert answer.headers["content-security-policy"].startswith("default-src 'self'")
+    api = await client.get("/api/v1/no-such-thing")
+    assert api.status_code == 404 and api.headers["content-type"].startswith("application/json")
+
+
+async def test_live_stream_needs_a_session(client) -> None:
+    answer = await client.get("/web/stream")
+    assert answer.status_code == 401
+
+
+async def test_delete_a_post_with_a_plain_form(web, client) -> None:
+    await web.sign_up(client, "alice")
+    posted = location(await web.post(client, "soon gone"))
+    status_id = posted.rsplit("/", 1)[1]
+    token = await web.token(client)
+    gone = await client.post(f"/posts/{status_id}/delete", data={"csrf": token, "next": posted})
+    assert location(gone) == "/@alice"
+    assert "Your post was deleted." in (await client.get("/@alice")).text
+    assert (await client.get(posted)).status_code == 404
+    async with web.visitor() as bob:
+        await web.sign_up(bob, "bob")
+        mine = location(await web.post(client, "not yours")).rsplit("/", 1)[1]
+        refused = await bob.post(f"/posts/{mine}/delete", data={"csrf": await web.token(bob)})
+        assert refused.status_code == 403
