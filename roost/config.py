@@ -26,7 +26,45 @@ class ShieldSettings:
     """The defence in front of the site (issue: the shield)."""
 
     enabled: bool = setting(True, "Run the shield in front of the site.")
-    trusted_proxies: list = setting([], "Peers whose X-Forwarded-For/Forwarded is believed.")
+    trusted_proxies: list = setting([], "Peers whose X-Forwarded-For is believed.")
+    ip_rate: float = setting(20.0, "Requests/s one address may make (GCRA, cost 1 = a cheap read).")
+    ip_burst: float = setting(60.0, "Burst one address may make above its rate.")
+    prefix_rate: float = setting(200.0, "Requests/s one IPv4 /24 or IPv6 /64 may make.")
+    prefix_burst: float = setting(400.0, "Burst one prefix may make above its rate.")
+    account_rate: float = setting(20.0, "Requests/s one signed-in account may make.")
+    account_burst: float = setting(60.0, "Burst one account may make above its rate.")
+    global_rate: float = setting(20000.0, "Requests/s the process admits (global budget).")
+    global_burst: float = setting(4000.0, "Burst of the global budget.")
+    attack_tighten: float = setting(0.25, "Factor on per-source limits while under attack.")
+    table_slots: int = setting(1 << 20, "Slots per rate table (16 bytes each, bounded memory).")
+    header_timeout: float = setting(10.0, "Seconds to receive a request's headers.")
+    body_timeout: float = setting(10.0, "Seconds to receive a request's body.")
+    keepalive_timeout: float = setting(5.0, "Seconds an idle keep-alive connection is kept.")
+    max_header_bytes: int = setting(16384, "Largest request line plus headers (431 above).")
+    max_body_bytes: int = setting(1_000_000, "Largest request body (413 above).")
+    max_connections_per_ip: int = setting(32, "Concurrent connections one address may hold.")
+    concurrency_initial: int = setting(32, "Starting adaptive concurrency limit.")
+    concurrency_min: int = setting(4, "Floor of the adaptive concurrency limit.")
+    concurrency_max: int = setting(512, "Ceiling of the adaptive concurrency limit.")
+    queue_max: int = setting(512, "Requests waiting for admission at most.")
+    queue_target_ms: float = setting(5.0, "CoDel target wait while the queue is standing.")
+    queue_interval_ms: float = setting(
+        100.0, "CoDel interval: wait allowed after the queue empties."
+    )
+    mode: str = setting("auto", "Under-attack mode: auto, on or off (`roost shield under-attack`).")
+    mode_file: str = setting("roost-shield-mode", "File holding the mode set by the CLI.")
+    pow_bits: int = setting(14, "Proof-of-work difficulty (leading zero bits) for a clean client.")
+    pow_bits_max: int = setting(20, "Proof-of-work difficulty for the most suspicious client.")
+    pass_ttl: int = setting(3600, "Seconds a challenge pass cookie is valid.")
+    pass_rate: float = setting(10.0, "Requests/s one pass may be used for.")
+    attack_rps: float = setting(300.0, "Requests/s below which no attack is declared.")
+    brownout_ttl: float = setting(2.0, "Seconds a brownout page is fresh.")
+    brownout_stale: float = setting(30.0, "Seconds a brownout page may be served stale.")
+    block_seconds: float = setting(60.0, "Seconds a bad source is closed at accept (0: never).")
+    admin_networks: list = setting(
+        ["127.0.0.0/8", "::1/128"], "Who may see /metrics and /-/shield."
+    )
+    redis_prefix: str = setting("roost:shield:", "Key prefix for shared limits in Redis.")
 
 
 @dataclass(frozen=True)
@@ -38,13 +76,38 @@ class StatusSettings:
     port: int = setting(8090, "Status server port.")
     page_url: str = setting("http://127.0.0.1:8090", "Public URL of the status page.")
     admin_token: str = setting("", "Bearer token for the status admin API and shield events.")
+    database_schema: str = setting("", "PostgreSQL schema for the status tables (empty: default).")
+    page_name: str = setting("Roost", "Name shown on the status page and in its JSON.")
+    components: list = setting(
+        ["Web", "API", "Sign-in", "Posting", "Timelines", "Search", "Streaming"],
+        "Components shown on the page, in order; probes exist for the default seven.",
+    )
+    target_url: str = setting("http://127.0.0.1:8000", "Main site the monitor probes.")
+    monitor: bool = setting(True, "Run the monitor inside `roost status serve`.")
+    probe_interval: float = setting(5.0, "Seconds between probe rounds.")
+    probe_timeout: float = setting(3.0, "Seconds one probe may take before it counts as failed.")
+    probe_email: str = setting("", "Probe account e-mail (sign-in, posting); empty skips those.")
+    probe_password: str = setting("", "Probe account password.")
+    signin_interval: float = setting(60.0, "Seconds between probe sign-ins (logins are limited).")
+    fail_after: int = setting(3, "Consecutive failed probes before a component counts as down.")
+    recover_after: int = setting(3, "Consecutive good probes before a component counts as up.")
+    quiet_period: float = setting(300.0, "Seconds healthy, attack over, before auto-resolving.")
+    major_after: int = setting(2, "Components down for an automatic incident's impact: major.")
+    critical_after: int = setting(4, "Components down for an automatic incident's impact: crit.")
+    probe_retention_days: int = setting(7, "Days raw probe results are kept (daily totals: 90).")
+    webhook_urls: list = setting([], "URLs sent a signed JSON POST on every incident update.")
+    webhook_secret: str = setting("", "HMAC-SHA256 key for X-Roost-Signature on webhooks.")
+    webhook_attempts: int = setting(6, "Delivery attempts per webhook before giving up.")
+    announce_token: str = setting("", "Token of a Roost account (@status) that posts each update.")
 
 
 @dataclass(frozen=True)
 class Settings:
     """Everything Roost can be told; defaults run with no services at all."""
 
-    database_url: str = setting("sqlite:///roost.db", "SQLAlchemy URL: sqlite:///file or postgresql://...")
+    database_url: str = setting(
+        "sqlite:///roost.db", "SQLAlchemy URL: sqlite:///file or postgresql://..."
+    )
     redis_url: str = setting("", "Redis URL; empty means in-process feeds, queue and limits.")
     host: str = setting("127.0.0.1", "Bind address of `roost serve`.")
     port: int = setting(8000, "Port of `roost serve`.")
@@ -52,13 +115,19 @@ class Settings:
     instance_name: str = setting("Roost", "Name shown to users and clients.")
     domain: str = setting("localhost:8000", "Public host[:port] of this instance.")
     https: bool = setting(False, "Public URLs use https (and cookies are Secure).")
-    secret_key: str = setting("", "Secret for sessions and signatures; generated per data dir if empty.")
+    secret_key: str = setting(
+        "", "Secret for sessions and signatures; generated per data dir if empty."
+    )
     max_post_chars: int = setting(500, "Longest post, counted as Mastodon counts.")
-    fanout_threshold: int = setting(10_000, "Authors with more followers are merged in at read time.")
+    fanout_threshold: int = setting(
+        10_000, "Authors with more followers are merged in at read time."
+    )
     feed_length: int = setting(800, "Entries kept in each home feed.")
     worker_id: int = setting(0, "Snowflake worker id (0-1023), distinct per process.")
     registrations_open: bool = setting(True, "Anyone may sign up.")
-    password_grant: bool = setting(True, "Allow the OAuth password grant (scripts and tests use it).")
+    password_grant: bool = setting(
+        True, "Allow the OAuth password grant (scripts and tests use it)."
+    )
     auto_migrate: bool = setting(True, "Apply migrations when `roost serve` starts.")
     shield: ShieldSettings = field(default_factory=ShieldSettings)
     status: StatusSettings = field(default_factory=StatusSettings)

@@ -67,7 +67,7 @@ async def lookup(call: Call) -> dict:
     return entities.account(call.ctx, row)
 
 
-@endpoint()
+@endpoint(cache=True)
 async def statuses(call: Call) -> Response:
     account_id = path_id(call.request)
     await account_service.get(call.conn, account_id)

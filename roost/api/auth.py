@@ -10,6 +10,7 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.requests import Request
 
+from roost.api.cache import caches
 from roost.api.http import ApiError
 from roost.domain.signed import mint_token, token_digest
 from roost.services.context import Context, now
@@ -140,35 +141,58 @@ async def revoke(tx: Tx, token: str) -> None:
     )
 
 
-async def caller_from(conn: AsyncConnection, request: Request) -> Caller | None:
-    """The caller named by the bearer token, None when no token was sent; 401 when it is bad."""
+def bearer_token(request: Request) -> str | None:
     header = request.headers.get("authorization", "")
     token = header[7:].strip() if header[:7].lower() == "bearer " else None
     if token is None:
         token = request.query_params.get("access_token")  # browsers' EventSource/WebSocket
-    if not token:
+    return token or None
+
+
+async def caller_from(conn: AsyncConnection | None, request: Request) -> Caller | None:
+    """The caller named by the bearer token, None when no token was sent; 401 when it is bad.
+
+    Known tokens are served from the in-process cache (``roost.api.cache``) while nothing has
+    been committed since; ``conn`` may be None to open a read connection only on a miss.
+    """
+    token = bearer_token(request)
+    if token is None:
         return None
-    row = (
-        (
-            await conn.execute(
-                select(tokens).where(tokens.c.token_digest == token_digest(token[:300]))
-            )
-        )
-        .mappings()
-        .first()
-    )
-    if row is None or row["revoked_at"] is not None:
+    ctx: Context = request.app.state.ctx
+    store = caches(ctx)
+    digest = token_digest(token[:300])
+    caller = store.callers.get(digest)
+    if caller is not None:
+        return caller
+    stamp = store.generation.value
+    if conn is None:
+        async with ctx.db.read() as own:
+            caller = await _lookup(own, digest)
+    else:
+        caller = await _lookup(conn, digest)
+    store.callers.put(digest, stamp, caller)
+    return caller
+
+
+_CALLER_QUERY = select(
+    tokens.c.id.label("token_id"),
+    tokens.c.scopes.label("token_scopes"),
+    tokens.c.app_id.label("token_app_id"),
+    tokens.c.revoked_at.label("token_revoked_at"),
+    accounts,
+).select_from(tokens.outerjoin(accounts, accounts.c.id == tokens.c.account_id))
+
+
+async def _lookup(conn: AsyncConnection, digest: str) -> Caller:
+    """The token and its account in one query."""
+    query = _CALLER_QUERY.where(tokens.c.token_digest == digest)
+    row = (await conn.execute(query)).mappings().first()
+    if row is None or row["token_revoked_at"] is not None:
         raise ApiError(401, "The access token is invalid")
-    account = None
-    if row["account_id"] is not None:
-        account = (
-            (await conn.execute(select(accounts).where(accounts.c.id == row["account_id"])))
-            .mappings()
-            .first()
-        )
-        if account is None or account["suspended_at"] is not None:
-            raise ApiError(401, "The access token is invalid")
-    return Caller(row["id"], account, set(row["scopes"].split()), row["app_id"])
+    account = row if row["id"] is not None else None
+    if account is not None and account["suspended_at"] is not None:
+        raise ApiError(401, "The access token is invalid")
+    return Caller(row["token_id"], account, set(row["token_scopes"].split()), row["token_app_id"])
 
 
 def require(caller: Caller | None, scope: str, user: bool = True) -> Caller:

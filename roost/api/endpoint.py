@@ -19,6 +19,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from roost.api.auth import Caller, caller_from, require
+from roost.api.cache import MAX_BODY as MAX_CACHED_BODY
+from roost.api.cache import caches
 from roost.api.http import ApiError, Json, body, error_response
 from roost.domain.errors import RoostError
 from roost.services.context import Context
@@ -46,13 +48,18 @@ class Call:
 Handler = Callable[[Call], Awaitable[Any]]
 
 
-def endpoint(scope: str | None = None, *, write: bool = False, user: bool = True):
-    """Declare a handler's scope (None = public) and whether it writes."""
+def endpoint(
+    scope: str | None = None, *, write: bool = False, user: bool = True, cache: bool = False
+):
+    """Declare a handler's scope (None = public), whether it writes, and whether its GET
+    responses may be kept in the in-process cache (``roost.api.cache``)."""
 
     def wrap(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
         @functools.wraps(handler)
         async def run(request: Request) -> Response:
             try:
+                if cache and request.method == "GET":
+                    return await _run_cached(handler, request, scope, user)
                 return await _run(handler, request, scope, write, user)
             except ApiError as exc:
                 return error_response(exc.status, exc.error, exc.description)
@@ -80,6 +87,28 @@ async def _run(handler: Handler, request: Request, scope, write: bool, user: boo
             call = await _call(request, ctx, params, conn, scope, user)
             result = await handler(call)
     return result if isinstance(result, Response) else Json(result)
+
+
+async def _run_cached(handler: Handler, request: Request, scope, user: bool) -> Response:
+    """A read whose whole response is kept per (token, URL) until the next commit."""
+    ctx: Context = request.app.state.ctx
+    params = await body(request)
+    store = caches(ctx)
+    stamp = store.generation.value
+    caller = await caller_from(None, request)
+    if scope is not None:
+        require(caller, scope, user=user)
+    key = (caller.token_id if caller else None, str(request.url))
+    hit = store.responses.get(key)
+    if hit is not None:
+        return Response(hit[0], headers=hit[1], media_type=Json.media_type)
+    async with ctx.db.read() as conn:
+        result = await handler(Call(request, ctx, params, caller, conn))
+    response = result if isinstance(result, Response) else Json(result)
+    if response.status_code == 200 and len(response.body) <= MAX_CACHED_BODY:
+        kept = {k: v for k, v in response.headers.items() if k == "link"}
+        store.responses.put(key, stamp, (response.body, kept), len(response.body))
+    return response
 
 
 async def _call(request, ctx, params, conn, scope, user) -> Call:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import literal, select, union_all
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -39,7 +39,8 @@ def date_only(moment: datetime | None) -> str | None:
 
 
 def account(ctx: Context, row: RowMapping) -> dict:
-    url = f"{ctx.base_url}/@{row['username']}"
+    base = ctx.base_url
+    url = f"{base}/@{row['username']}"
     return {
         "id": str(row["id"]),
         "username": row["username"],
@@ -53,10 +54,10 @@ def account(ctx: Context, row: RowMapping) -> dict:
         "note": row["note_html"] or "",
         "url": url,
         "uri": url,
-        "avatar": f"{ctx.base_url}/static/avatar.png",
-        "avatar_static": f"{ctx.base_url}/static/avatar.png",
-        "header": f"{ctx.base_url}/static/header.png",
-        "header_static": f"{ctx.base_url}/static/header.png",
+        "avatar": f"{base}/static/avatar.png",
+        "avatar_static": f"{base}/static/avatar.png",
+        "header": f"{base}/static/header.png",
+        "header_static": f"{base}/static/header.png",
         "followers_count": row["followers_count"],
         "following_count": row["following_count"],
         "statuses_count": row["statuses_count"],
@@ -133,9 +134,9 @@ async def statuses_by_id(
         rows.update(await _rows(conn, list(missing)))
     every = list(rows)
     authors = await account_service.get_many(conn, {r["account_id"] for r in rows.values()})
-    mention_map = await _mentions(conn, every)
-    tag_map = await _tags(conn, every)
+    mention_map, tag_map = await _mentions_and_tags(conn, every)
     flags = await _viewer_flags(conn, viewer_id, every)
+    people = {i: account(ctx, row) for i, row in authors.items()}  # rendered once a page
     out: list[dict] = []
     for status_id in ids:
         row = rows.get(status_id)
@@ -144,7 +145,7 @@ async def statuses_by_id(
         original = rows.get(row["reblog_of_id"]) if row["reblog_of_id"] else None
         if row["reblog_of_id"] and (original is None or original["account_id"] not in authors):
             continue
-        parts = (ctx, authors, mention_map, tag_map, flags)
+        parts = (ctx, people, mention_map, tag_map, flags)
         entity = _status(row, *parts)
         if original is not None:
             entity["reblog"] = _status(original, *parts)
@@ -158,55 +159,60 @@ async def _rows(conn: AsyncConnection, ids: list[int]) -> dict[int, RowMapping]:
     return {r["id"]: r for r in result.mappings()}
 
 
-async def _mentions(conn: AsyncConnection, ids: list[int]) -> dict[int, list[RowMapping]]:
-    out: dict[int, list[RowMapping]] = {}
-    result = await conn.execute(
-        select(mentions.c.status_id, accounts.c.id, accounts.c.username)
+async def _mentions_and_tags(
+    conn: AsyncConnection, ids: list[int]
+) -> tuple[dict[int, list[tuple[int, str]]], dict[int, list[str]]]:
+    """Who each status mentions and which tags it carries: one query for both."""
+    query = union_all(
+        select(literal("m"), mentions.c.status_id, accounts.c.id, accounts.c.username)
         .join(accounts, accounts.c.id == mentions.c.account_id)
-        .where(mentions.c.status_id.in_(ids))
-    )
-    for row in result.mappings():
-        out.setdefault(row["status_id"], []).append(row)
-    return out
-
-
-async def _tags(conn: AsyncConnection, ids: list[int]) -> dict[int, list[str]]:
-    out: dict[int, list[str]] = {}
-    result = await conn.execute(
-        select(status_tags.c.status_id, tags.c.name)
+        .where(mentions.c.status_id.in_(ids)),
+        select(literal("t"), status_tags.c.status_id, tags.c.id, tags.c.name)
         .join(tags, tags.c.id == status_tags.c.tag_id)
-        .where(status_tags.c.status_id.in_(ids))
+        .where(status_tags.c.status_id.in_(ids)),
     )
-    for status_id, name in result:
-        out.setdefault(status_id, []).append(name)
-    return out
+    mentioned: dict[int, list[tuple[int, str]]] = {}
+    tagged: dict[int, list[str]] = {}
+    for kind, status_id, other_id, name in await conn.execute(query):
+        if kind == "m":
+            mentioned.setdefault(status_id, []).append((other_id, name))
+        else:
+            tagged.setdefault(status_id, []).append(name)
+    return mentioned, tagged
 
 
 async def _viewer_flags(conn, viewer_id: int | None, ids: list[int]) -> dict[str, set[int]]:
+    """Which of ``ids`` the viewer favourited, bookmarked, reblogged: one query."""
+    flags: dict[str, set[int]] = {"favourited": set(), "reblogged": set(), "bookmarked": set()}
     if viewer_id is None:
-        return {"favourited": set(), "reblogged": set(), "bookmarked": set()}
+        return flags
+    query = union_all(
+        select(literal("favourited"), favourites.c.status_id).where(
+            favourites.c.account_id == viewer_id, favourites.c.status_id.in_(ids)
+        ),
+        select(literal("bookmarked"), bookmarks.c.status_id).where(
+            bookmarks.c.account_id == viewer_id, bookmarks.c.status_id.in_(ids)
+        ),
+        select(literal("reblogged"), statuses.c.reblog_of_id).where(
+            statuses.c.account_id == viewer_id, statuses.c.reblog_of_id.in_(ids)
+        ),
+    )
+    for kind, status_id in await conn.execute(query):
+        flags[kind].add(status_id)
+    return flags
 
-    async def of(table, column) -> set[int]:
-        query = select(column).where(table.c.account_id == viewer_id, column.in_(ids))
-        return set((await conn.execute(query)).scalars())
 
-    return {
-        "favourited": await of(favourites, favourites.c.status_id),
-        "bookmarked": await of(bookmarks, bookmarks.c.status_id),
-        "reblogged": await of(statuses, statuses.c.reblog_of_id),
-    }
-
-
-def _status(row, ctx, authors, mention_map, tag_map, flags) -> dict:
-    author = authors[row["account_id"]]
-    url = f"{ctx.base_url}/@{author['username']}/{row['id']}"
+def _status(row, ctx, people, mention_map, tag_map, flags) -> dict:
+    author = people[row["account_id"]]
+    base = ctx.base_url
+    url = f"{base}/@{author['username']}/{row['id']}"
     return {
         "id": str(row["id"]),
         "uri": url,
         "url": url,
         "created_at": iso(row["created_at"]),
         "edited_at": iso(row["edited_at"]),
-        "account": account(ctx, author),
+        "account": author,
         "content": row["content_html"],
         "text": row["text"] or None,
         "visibility": row["visibility"],
@@ -215,17 +221,10 @@ def _status(row, ctx, authors, mention_map, tag_map, flags) -> dict:
         "media_attachments": [],
         "application": None,
         "mentions": [
-            {
-                "id": str(m["id"]),
-                "username": m["username"],
-                "acct": m["username"],
-                "url": f"{ctx.base_url}/@{m['username']}",
-            }
-            for m in mention_map.get(row["id"], [])
+            {"id": str(i), "username": name, "acct": name, "url": f"{base}/@{name}"}
+            for i, name in mention_map.get(row["id"], [])
         ],
-        "tags": [
-            {"name": n, "url": f"{ctx.base_url}/tags/{n}"} for n in tag_map.get(row["id"], [])
-        ],
+        "tags": [{"name": n, "url": f"{base}/tags/{n}"} for n in tag_map.get(row["id"], [])],
         "emojis": [],
         "reblogs_count": row["reblogs_count"],
         "favourites_count": row["favourites_count"],

@@ -10,7 +10,7 @@ import base64
 import hashlib
 import hmac
 import secrets
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 
 from sqlalchemy import delete, insert, select, update
@@ -151,7 +151,7 @@ async def _grant_code(call: Call, app: RowMapping) -> dict:
         .first()
     )
     invalid = ApiError(400, "invalid_grant", "The authorization code is invalid or expired")
-    if row is None or row["app_id"] != app["id"] or row["expires_at"] < now():
+    if row is None or row["app_id"] != app["id"] or _aware(row["expires_at"]) < now():
         raise invalid
     await call.tx.conn.execute(
         delete(auth_codes).where(auth_codes.c.code_digest == row["code_digest"])
@@ -169,6 +169,11 @@ async def _grant_code(call: Call, app: RowMapping) -> dict:
         raise ApiError(401, "invalid_client", "Client authentication failed")
     account = await account_service.get(call.tx.conn, row["account_id"])
     return await issue_token(call.ctx, call.tx, app["id"], account, row["scopes"].split())
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite hands back naive datetimes (stored as UTC); PostgreSQL aware ones."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _pkce_ok(row: RowMapping, verifier) -> bool:

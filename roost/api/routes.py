@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.routing import Route, WebSocketRoute
 
-from roost.api import accounts, instance, oauth, statuses, streaming, timelines
+from roost.api import accounts, instance, oauth, openapi, statuses, streaming, timelines
 
 GET, POST, DELETE = ["GET"], ["POST"], ["DELETE"]
 PATCH = ["PATCH", "POST"]  # some clients send update_credentials as POST
@@ -79,6 +79,7 @@ routes = [
     Route(f"{V1}/trends/tags", timelines.trends_tags),
     Route(f"{V1}/trends", timelines.trends_tags),
     # Streaming
+    Route("/openapi.json", openapi.openapi_json),
     Route(f"{V1}/streaming/health", streaming.health),
     WebSocketRoute(f"{V1}/streaming", streaming.websocket),
     Route(f"{V1}/streaming", streaming.sse),

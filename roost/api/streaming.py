@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 from collections.abc import AsyncIterator
 
@@ -44,24 +45,40 @@ def channels_for(stream: str, caller: Caller | None, tag: str | None) -> list[st
     raise ApiError(400, "Unknown stream type")
 
 
-async def _render(ctx: Context, caller: Caller | None, stream: str, raw: str):
-    """(event, payload string) for one bus message, or None to skip it on this stream."""
+@functools.lru_cache(maxsize=64)
+def _decode(raw: str) -> tuple[str, str | None, int | None]:
+    """(event, payload text, notification id) of a bus message.
+
+    One message goes to every subscriber of its channel (1,000 open streams get the same
+    string): it is parsed and re-serialised once, not once per stream.
+    """
     message = json.loads(raw)
     event = message["event"]
     if event == "notification":
-        if caller is None:
-            return None
-        async with ctx.db.read() as conn:
-            try:
-                row = await notification_service.get(conn, caller.account_id, message["id"])
-            except Exception:
-                return None
-            found = await entities.notifications(ctx, conn, [row], caller.account_id)
-        return ("notification", json.dumps(found[0])) if found else None
-    if stream == "user:notification":
-        return None
+        return event, None, message["id"]
     payload = message["payload"]
-    return event, payload if isinstance(payload, str) else json.dumps(payload)
+    return event, payload if isinstance(payload, str) else json.dumps(payload), None
+
+
+async def _render(ctx: Context, caller: Caller | None, stream: str, raw: str):
+    """(event, payload string) for one bus message, or None to skip it on this stream."""
+    event, payload, notification_id = _decode(raw)
+    if payload is not None:
+        return None if stream == "user:notification" else (event, payload)
+    if caller is None:
+        return None
+    async with ctx.db.read() as conn:
+        try:
+            row = await notification_service.get(conn, caller.account_id, notification_id)
+        except Exception:  # dismissed or cleared since: nothing to show
+            return None
+        found = await entities.notifications(ctx, conn, [row], caller.account_id)
+    return ("notification", json.dumps(found[0])) if found else None
+
+
+@functools.lru_cache(maxsize=64)
+def _sse_frame(event: str, payload: str) -> bytes:
+    return f"event: {event}\ndata: {payload}\n\n".encode()
 
 
 async def _caller(request) -> Caller | None:
@@ -91,14 +108,20 @@ async def _events(ctx, caller, stream, subscription) -> AsyncIterator[bytes]:
         yield b":)\n\n"
         while True:
             try:
-                _channel, raw = await asyncio.wait_for(subscription.get(), HEARTBEAT_SECONDS)
+                # asyncio.timeout, not wait_for: no task per message (1,000 streams, 1 post)
+                async with asyncio.timeout(HEARTBEAT_SECONDS):
+                    _channel, raw = await subscription.get()
             except TimeoutError:
                 yield b":thump\n\n"
                 continue
+            event, payload, _id = _decode(raw)
+            if payload is not None:  # the common case, without a coroutine per stream
+                if stream != "user:notification":
+                    yield _sse_frame(event, payload)
+                continue
             rendered = await _render(ctx, caller, stream, raw)
             if rendered is not None:
-                event, payload = rendered
-                yield f"event: {event}\ndata: {payload}\n\n".encode()
+                yield _sse_frame(*rendered)
     finally:
         await subscription.close()
 

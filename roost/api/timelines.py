@@ -59,13 +59,13 @@ def _authors(status: dict) -> set[str]:
     return authors
 
 
-@endpoint("read:statuses")
+@endpoint("read:statuses", cache=True)
 async def home(call: Call) -> Response:
     ids = await timelines.home(call.ctx, call.viewer_id, page(call.params), call.conn)
     return await _statuses(call, ids)
 
 
-@endpoint()
+@endpoint(cache=True)
 async def public(call: Call) -> Response:
     boolean(call.params.get("local"))  # validated; every post here is local
     if boolean(call.params.get("remote")) or boolean(call.params.get("only_media")):
@@ -74,7 +74,7 @@ async def public(call: Call) -> Response:
     return await _statuses(call, ids, screen=True)
 
 
-@endpoint()
+@endpoint(cache=True)
 async def tag(call: Call) -> Response:
     name = normalize_tag(call.request.path_params["hashtag"])
     if name is None:
@@ -86,7 +86,7 @@ async def tag(call: Call) -> Response:
     return await _statuses(call, ids, screen=True)
 
 
-@endpoint("read:notifications")
+@endpoint("read:notifications", cache=True)
 async def notifications(call: Call) -> Response:
     p = call.params
     window = page(p, max_limit=80)

@@ -1,0 +1,161 @@
+"""How many simple GETs per second siege's generator sends from one core (issue 4).
+
+Starts Debian's nginx (one worker, pinned to one CPU) answering a static 200, then runs one
+`get_flood` at full speed from one process pinned to the other CPU, and prints the rate. With
+--wrk it also runs wrk the same way, as a yardstick for what this machine can do at all.
+
+    .venv/bin/python bench/siege_generator.py --seconds 5 --connections 64 [--wrk]
+
+The machine is shared: run it a few times and read the spread, not one number. "req per
+CPU-second" (rate divided by the generator's CPU use) is the generator's own cost, and holds
+up better on a busy machine than the raw rate, which is capped by whichever side gets less CPU.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from roost.siege.flood import Budget, RequestFlood
+from roost.siege.guard import check_target
+from roost.siege.profiles import AttackContext, GetFlood
+from roost.siege.schedule import Constant
+from roost.siege.sources import AddressPlan
+from roost.siege.stats import ClassStats
+
+RESULTS = Path(__file__).resolve().parent / "results"
+NGINX_CONF = """
+worker_processes 1;
+daemon off;
+pid {dir}/nginx.pid;
+error_log {dir}/error.log warn;
+events {{ worker_connections 4096; }}
+http {{
+    access_log off;
+    keepalive_requests 1000000;
+    client_body_temp_path {dir}; proxy_temp_path {dir}; fastcgi_temp_path {dir};
+    uwsgi_temp_path {dir}; scgi_temp_path {dir};
+    server {{
+        listen 127.0.0.1:{port} backlog=4096;
+        location / {{ default_type text/plain; return 200 "ok\\n"; }}
+    }}
+}}
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_nginx(workdir: Path, port: int, cpu: int | None) -> subprocess.Popen[bytes]:
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    conf = workdir / "nginx.conf"
+    conf.write_text(NGINX_CONF.format(dir=workdir, port=port))
+    server = subprocess.Popen([nginx, "-c", str(conf), "-p", str(workdir)])
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            break
+        except OSError:
+            time.sleep(0.05)
+    if cpu is not None:
+        for pid in [*_children(server.pid), server.pid]:
+            os.sched_setaffinity(pid, {cpu})
+    return server
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(stat[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+async def flood(url: str, seconds: float, connections: int, bots: int) -> tuple[int, float]:
+    import uvloop  # noqa: F401  (imported for its side effect on the policy below)
+
+    target = check_target(url)
+    stats = ClassStats()
+    profile = GetFlood(AttackContext(host=target.host_header), random.Random(1), paths=("/",))
+    sources = AddressPlan(1).take(bots, max(1, bots // 200))
+    job = RequestFlood(profile, target, sources, connections, Constant(None), stats, Budget(10**9))
+    start = time.monotonic()
+    cpu0 = time.process_time()
+    await job.run(start, start + seconds, asyncio.Event())
+    elapsed = time.monotonic() - start
+    return stats.answered, (time.process_time() - cpu0) / elapsed
+
+
+def run_wrk(url: str, seconds: float, connections: int) -> str:
+    wrk = shutil.which("wrk")
+    if wrk is None:
+        return "wrk not installed"
+    command = [wrk, "-t1", f"-c{connections}", f"-d{seconds:g}s", url]
+    out = subprocess.run(command, capture_output=True, text=True, check=False).stdout
+    return next((line for line in out.splitlines() if "Requests/sec" in line), out)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--bots", type=int, default=1000)
+    parser.add_argument("--wrk", action="store_true", help="also run wrk -t1 as a yardstick")
+    args = parser.parse_args()
+    import uvloop
+
+    cpus = sorted(os.sched_getaffinity(0))
+    generator_cpu, server_cpu = cpus[0], cpus[-1] if len(cpus) > 1 else None
+    result: dict[str, object] = {"generator_cpu": generator_cpu, "server_cpu": server_cpu}
+    result.update(connections=args.connections, bots=args.bots, seconds=args.seconds)
+    with tempfile.TemporaryDirectory() as tmp:
+        port = free_port()
+        server = start_nginx(Path(tmp), port, server_cpu)
+        try:
+            os.sched_setaffinity(0, {generator_cpu})
+            url = f"http://127.0.0.1:{port}/"
+            answered, cpu = uvloop.run(flood(url, args.seconds, args.connections, args.bots))
+            rate = answered / args.seconds
+            result.update(req_per_s=round(rate), cpu_share=round(cpu, 3))
+            result["req_per_cpu_second"] = round(rate / max(cpu, 1e-9))
+            print(
+                f"siege get_flood: {rate:,.0f} req/s from CPU {generator_cpu} "
+                f"(process CPU use {cpu:.0%}, so {result['req_per_cpu_second']:,} req per "
+                f"CPU-second), nginx on CPU {server_cpu}, "
+                f"{args.connections} connections from {args.bots} source addresses"
+            )
+            if args.wrk:
+                result["wrk"] = run_wrk(url, args.seconds, args.connections)
+                print(f"wrk -t1 -c{args.connections}: {result['wrk']}")
+        finally:
+            server.terminate()
+            server.wait(timeout=5)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    out = RESULTS / f"siege-generator-{time.strftime('%Y%m%dT%H%M%S')}.json"
+    out.write_text(json.dumps(result, indent=2) + "\n")
+    print(f"written to {out.relative_to(RESULTS.parents[1])}")
+
+
+if __name__ == "__main__":
+    main()

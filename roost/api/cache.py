@@ -1,0 +1,89 @@
+"""In-process caches for hot reads: who a token is, and whole GET responses of timelines.
+
+Correctness rests on one counter, the *generation*: it goes up on every database commit made by
+this process (an SQLAlchemy ``commit`` event on the site's engines), so anything written here
+(a post, a follow, a fan-out into home feeds, a revoked token) invalidates every entry at once.
+Entries are stamped with the generation read *before* their queries ran, so a write racing a
+read can never be cached as current. Writes by other processes (a second worker, `roost user
+suspend`) are not seen: entries also expire after a few seconds, which bounds that staleness.
+
+Under a read-mostly load (people scrolling) this serves repeated pages without a query; under
+a write-heavy one it simply misses and the normal path runs.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from typing import Any
+
+from sqlalchemy import event
+
+from roost.services.context import Context
+
+CALLER_TTL = 5.0  # s; also how long another process's revocation can go unseen
+RESPONSE_TTL = 2.0  # s; how stale a page can be after another process's write
+MAX_ENTRIES = 4096  # per cache, least recently used first out
+MAX_BYTES = 16 * 1024 * 1024  # per cache: a home page of 20 posts is about 25 KB
+MAX_BODY = 128 * 1024  # bytes; bigger responses are not kept
+
+
+class Generation:
+    """Counts this process's commits."""
+
+    def __init__(self) -> None:
+        self.value = 0
+
+    def bump(self, *_args: Any) -> None:
+        self.value += 1
+
+
+class Cache:
+    """A bounded LRU of (generation, deadline, value), valid while the generation holds."""
+
+    def __init__(self, generation: Generation, ttl: float) -> None:
+        self.generation = generation
+        self.ttl = ttl
+        self.entries: OrderedDict[Any, tuple[int, float, Any, int]] = OrderedDict()
+        self.size = 0  # bytes held, as the callers declared them
+
+    def get(self, key: Any) -> Any:
+        entry = self.entries.get(key)
+        if entry is None:
+            return None
+        stamp, deadline, value, _size = entry
+        if stamp != self.generation.value or deadline < time.monotonic():
+            self._drop(key)
+            return None
+        self.entries.move_to_end(key)
+        return value
+
+    def put(self, key: Any, stamp: int, value: Any, size: int = 0) -> None:
+        if stamp != self.generation.value:
+            return  # something was written while this value was being read
+        if key in self.entries:
+            self._drop(key)
+        self.entries[key] = (stamp, time.monotonic() + self.ttl, value, size)
+        self.size += size
+        while len(self.entries) > MAX_ENTRIES or self.size > MAX_BYTES:
+            self._drop(next(iter(self.entries)))
+
+    def _drop(self, key: Any) -> None:
+        self.size -= self.entries.pop(key)[3]
+
+
+class ApiCaches:
+    def __init__(self, ctx: Context) -> None:
+        self.generation = Generation()
+        self.callers = Cache(self.generation, CALLER_TTL)
+        self.responses = Cache(self.generation, RESPONSE_TTL)
+        engines = {id(e): e for e in (ctx.db.engine, getattr(ctx.db, "write_engine", None)) if e}
+        for engine in engines.values():
+            event.listen(engine.sync_engine, "commit", self.generation.bump)
+
+
+def caches(ctx: Context) -> ApiCaches:
+    found = ctx.extras.get("api_caches")
+    if found is None:
+        found = ctx.extras["api_caches"] = ApiCaches(ctx)
+    return found

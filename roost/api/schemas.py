@@ -1,0 +1,220 @@
+"""JSON Schemas of the Mastodon entities and parameters, for the OpenAPI description."""
+
+from __future__ import annotations
+
+from typing import Any
+
+STR, INT, BOOL = {"type": "string"}, {"type": "integer"}, {"type": "boolean"}
+ID = {"type": "string", "pattern": "^[0-9]+$"}
+TIME = {"type": "string", "format": "date-time"}
+NULL_STR = {"type": ["string", "null"]}
+LIST = {"type": "array"}
+
+
+def ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def obj(required: dict[str, Any], optional: dict[str, Any] | None = None) -> dict:
+    return {
+        "type": "object",
+        "required": list(required),
+        "properties": {**required, **(optional or {})},
+    }
+
+
+def many(name: str) -> dict:
+    return {"type": "array", "items": ref(name)}
+
+
+ACCOUNT = obj(
+    {
+        "id": ID, "username": STR, "acct": STR, "url": STR, "display_name": STR, "note": STR,
+        "avatar": STR, "avatar_static": STR, "header": STR, "header_static": STR,
+        "locked": BOOL, "fields": LIST, "emojis": LIST, "bot": BOOL, "group": BOOL,
+        "created_at": TIME, "statuses_count": INT, "followers_count": INT,
+        "following_count": INT,
+    },
+    {"discoverable": {"type": ["boolean", "null"]}, "last_status_at": NULL_STR},
+)  # fmt: skip
+STATUS = obj(
+    {
+        "id": ID, "uri": STR, "created_at": TIME, "account": ref("Account"), "content": STR,
+        "visibility": {"enum": ["public", "unlisted", "private", "direct"]},
+        "sensitive": BOOL, "spoiler_text": STR, "media_attachments": LIST, "mentions": LIST,
+        "tags": LIST, "emojis": LIST, "reblogs_count": INT, "favourites_count": INT,
+        "replies_count": INT, "url": NULL_STR, "in_reply_to_id": NULL_STR,
+        "in_reply_to_account_id": NULL_STR,
+        "reblog": {"oneOf": [{"type": "null"}, ref("Status")]},
+    },
+    {"favourited": BOOL, "reblogged": BOOL, "bookmarked": BOOL, "muted": BOOL, "pinned": BOOL},
+)  # fmt: skip
+STATUS["not"] = {"required": ["scheduled_at"]}  # toot crashes on the key, even when null
+NOTIFICATION = obj(
+    {"id": ID, "type": STR, "created_at": TIME, "account": ref("Account")},
+    {"status": ref("Status")},
+)
+RELATIONSHIP = obj(
+    {
+        "id": ID, "following": BOOL, "showing_reblogs": BOOL, "notifying": BOOL,
+        "followed_by": BOOL, "blocking": BOOL, "blocked_by": BOOL, "muting": BOOL,
+        "muting_notifications": BOOL, "requested": BOOL, "domain_blocking": BOOL,
+        "endorsed": BOOL, "note": STR,
+    }
+)  # fmt: skip
+TAG = obj({"name": STR, "url": STR}, {"history": LIST})
+TOKEN = obj({"access_token": STR, "token_type": STR, "scope": STR, "created_at": INT})
+APPLICATION = obj({"name": STR}, {"client_id": STR, "client_secret": STR, "website": NULL_STR})
+ERROR = obj({"error": STR}, {"error_description": STR})
+
+COMPONENTS = {
+    "Account": ACCOUNT,
+    "Status": STATUS,
+    "Notification": NOTIFICATION,
+    "Relationship": RELATIONSHIP,
+    "Tag": TAG,
+    "Token": TOKEN,
+    "Application": APPLICATION,
+    "Error": ERROR,
+    "Context": obj({"ancestors": many("Status"), "descendants": many("Status")}),
+    "Search": obj(
+        {"accounts": many("Account"), "statuses": many("Status"), "hashtags": many("Tag")}
+    ),
+}
+
+PAGE = {
+    "max_id": ID,
+    "since_id": ID,
+    "min_id": ID,
+    "limit": {"type": "integer", "minimum": 1, "maximum": 80},
+}
+BOOLS = {"local": BOOL, "remote": BOOL, "only_media": BOOL}
+NOTIFICATION_TYPES = {
+    "type": "array",
+    "items": {"enum": ["mention", "status", "reblog", "follow", "favourite", "poll", "update"]},
+}
+QUERIES: dict[str, dict[str, Any]] = {
+    "timelines.home": PAGE,
+    "timelines.public": {**PAGE, **BOOLS},
+    "timelines.tag": {**PAGE, **BOOLS},
+    "timelines.notifications": {
+        **PAGE,
+        "types[]": NOTIFICATION_TYPES,
+        "exclude_types[]": NOTIFICATION_TYPES,
+    },
+    "timelines.search": {
+        "q": STR,
+        "type": {"enum": ["accounts", "hashtags", "statuses"]},
+        "resolve": BOOL,
+        "limit": PAGE["limit"],
+        "offset": {"type": "integer", "minimum": 0},
+    },
+    "timelines.trends_tags": {"limit": PAGE["limit"]},
+    "timelines.get_markers": {"timeline[]": {"type": "array", "items": STR}},
+    "accounts.statuses": {
+        **PAGE,
+        "exclude_replies": BOOL,
+        "exclude_reblogs": BOOL,
+        "only_media": BOOL,
+        "pinned": BOOL,
+    },
+    "accounts.followers": PAGE,
+    "accounts.following": PAGE,
+    "accounts.blocked": PAGE,
+    "accounts.muted": PAGE,
+    "accounts.lookup": {"acct": STR},
+    "accounts.search": {"q": STR, "limit": PAGE["limit"]},
+    "accounts.relationships": {"id[]": {"type": "array", "items": ID}},
+    "statuses.favourites_list": PAGE,
+    "statuses.bookmarks_list": PAGE,
+    "statuses.favourited_by": PAGE,
+    "statuses.reblogged_by": PAGE,
+}
+
+VISIBILITY = {"enum": ["public", "unlisted", "private", "direct"]}
+BODIES: dict[str, dict] = {
+    "oauth.create_app": obj(
+        {"client_name": STR, "redirect_uris": STR}, {"scopes": STR, "website": STR}
+    ),
+    "oauth.token": obj(
+        {"grant_type": STR},
+        {
+            "code": STR,
+            "redirect_uri": STR,
+            "client_id": STR,
+            "client_secret": STR,
+            "scope": STR,
+            "username": STR,
+            "password": STR,
+            "refresh_token": STR,
+            "code_verifier": STR,
+        },
+    ),
+    "oauth.revoke_token": obj({"client_id": STR, "client_secret": STR, "token": STR}),
+    "accounts.register": obj(
+        {"username": STR, "email": STR, "password": STR, "agreement": BOOL},
+        {"locale": STR, "reason": STR},
+    ),
+    "accounts.update_credentials": obj(
+        {}, {"display_name": STR, "note": STR, "locked": BOOL, "bot": BOOL}
+    ),
+    "statuses.create": obj(
+        {"status": STR},
+        {
+            "in_reply_to_id": ID,
+            "visibility": VISIBILITY,
+            "spoiler_text": STR,
+            "sensitive": BOOL,
+            "language": STR,
+        },
+    ),
+    "statuses.reblog": obj({}, {"visibility": VISIBILITY}),
+    "timelines.save_markers": obj(
+        {}, {"home": obj({"last_read_id": ID}), "notifications": obj({"last_read_id": ID})}
+    ),
+}
+for body in BODIES.values():
+    body["required"] = body["required"] or []
+
+STATUS_ONE = ref("Status")
+RESPONSES: dict[str, dict] = {
+    "oauth.create_app": ref("Application"),
+    "oauth.verify_app": ref("Application"),
+    "oauth.token": ref("Token"),
+    "accounts.register": ref("Token"),
+    "accounts.verify_credentials": ref("Account"),
+    "accounts.update_credentials": ref("Account"),
+    "accounts.show": ref("Account"),
+    "accounts.lookup": ref("Account"),
+    "accounts.statuses": many("Status"),
+    "accounts.followers": many("Account"),
+    "accounts.following": many("Account"),
+    "accounts.blocked": many("Account"),
+    "accounts.muted": many("Account"),
+    "accounts.search": many("Account"),
+    "accounts.relationships": many("Relationship"),
+    "accounts.follow": ref("Relationship"),
+    "accounts.unfollow": ref("Relationship"),
+    "accounts.handler": ref("Relationship"),  # block, unblock, mute, unmute
+    "statuses.create": STATUS_ONE,
+    "statuses.show": STATUS_ONE,
+    "statuses.delete": STATUS_ONE,
+    "statuses.context": ref("Context"),
+    "statuses.favourite": STATUS_ONE,
+    "statuses.unfavourite": STATUS_ONE,
+    "statuses.reblog": STATUS_ONE,
+    "statuses.unreblog": STATUS_ONE,
+    "statuses.bookmark": STATUS_ONE,
+    "statuses.unbookmark": STATUS_ONE,
+    "statuses.favourited_by": many("Account"),
+    "statuses.reblogged_by": many("Account"),
+    "statuses.favourites_list": many("Status"),
+    "statuses.bookmarks_list": many("Status"),
+    "timelines.home": many("Status"),
+    "timelines.public": many("Status"),
+    "timelines.tag": many("Status"),
+    "timelines.notifications": many("Notification"),
+    "timelines.notification": ref("Notification"),
+    "timelines.search": ref("Search"),
+    "timelines.trends_tags": many("Tag"),
+}

@@ -1,0 +1,171 @@
+"""Admission with priorities: a request runs, waits briefly, or is shed before it does any work.
+
+Classes (issue 7 item 3): 1 signed-in accounts in good standing, 2 challenge-pass holders,
+3 anonymous, 4 suspicious. A lower number is more important; within a class a *rank* in [0, 1)
+orders requests (older accounts first).
+
+- **Shares.** Class ``c`` is admitted only while fewer than ``limit * SHARE[c]`` requests run, so
+  lower classes can never occupy the capacity the classes above them need.
+- **Queue.** Waiters sit in a priority heap. When the queue is full, the least important waiter is
+  shed to make room for a more important arrival (or the arrival is shed if it is the least).
+- **CoDel timeouts** ("Fail at Scale", Ben Maurer, ACM Queue 2015, as used at Facebook): if the
+  queue has not been empty during the last *interval* (100 ms) it is a standing queue and a new
+  waiter may wait only *target* (5 ms); otherwise it may wait the whole interval. Values from
+  CoDel (RFC 8289: 5 ms target, 100 ms interval).
+- **Adaptive LIFO.** While the queue is standing, the newest waiter of a class is served first:
+  its client is the most likely still to be there (same article).
+- **Priority over timeouts.** A waiter is not timed out while a lower class holds running slots
+  (they free up soon and go to it first), for at most ``MAX_EXTENSIONS`` more intervals.
+A request that was admitted is never cancelled by the shield: it runs to completion.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import itertools
+import time
+from collections.abc import Callable
+
+from roost.shield.limit import GradientLimit
+
+SHARE = {1: 1.0, 2: 0.9, 3: 0.75, 4: 0.4}
+MAX_EXTENSIONS = 10  # intervals a waiter may be kept while lower classes run (1 s at 100 ms)
+
+
+class Shed(Exception):
+    """The request was not admitted; ``reason`` is ``full``, ``timeout`` or ``displaced``."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class _Waiter:
+    __slots__ = ("enqueued", "future", "key", "klass")
+
+    def __init__(self, klass: int, key: tuple, future: asyncio.Future, enqueued: float) -> None:
+        self.klass, self.key, self.future, self.enqueued = klass, key, future, enqueued
+
+    def __lt__(self, other: _Waiter) -> bool:
+        return self.key < other.key
+
+
+class Admission:
+    """Runs at most ``limit.limit`` requests at once; the rest queue by priority or are shed."""
+
+    def __init__(
+        self,
+        limit: GradientLimit,
+        queue_max: int = 512,
+        target: float = 0.005,
+        interval: float = 0.1,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.limit = limit
+        self.queue_max = queue_max
+        self.target, self.interval = target, interval
+        self.clock = clock
+        self.inflight = 0
+        self.inflight_by_class = {1: 0, 2: 0, 3: 0, 4: 0}
+        self._heap: list[_Waiter] = []
+        self._seq = itertools.count()
+        self._last_empty = clock()
+
+    @property
+    def queued(self) -> int:
+        return len(self._heap)
+
+    def standing(self, now: float) -> bool:
+        """True while the queue has not drained during the last interval (CoDel's signal)."""
+        return bool(self._heap) and now - self._last_empty > self.interval
+
+    def _fits(self, klass: int) -> bool:
+        return self.inflight < self.limit.limit * SHARE[klass]
+
+    async def acquire(self, klass: int, rank: float = 0.0) -> float:
+        """Wait for a slot; returns the admission time. Raises ``Shed`` instead of waiting long."""
+        now = self.clock()
+        if self._fits(klass) and (not self._heap or (klass, rank) < self._heap[0].key[:2]):
+            self._take(klass)
+            return now
+        timeout = self.target if self.standing(now) else self.interval
+        waiter = self._enqueue(klass, rank, now)
+        extensions = 0
+        while True:
+            try:
+                await asyncio.wait_for(asyncio.shield(waiter.future), timeout)
+            except TimeoutError:
+                if waiter.future.done():
+                    break
+                # Never shed a class while a lower one holds slots: those free up soon and
+                # go to us first. Bounded, so a waiter cannot wait forever.
+                if extensions < MAX_EXTENSIONS and self._lower_running(klass):
+                    extensions += 1
+                    timeout = self.interval
+                    continue
+                self._remove(waiter)
+                waiter.future.cancel()
+                raise Shed("timeout") from None
+            except asyncio.CancelledError:
+                self._abandon(waiter)
+                raise
+            break
+        waiter.future.result()  # raises Shed("displaced") if we were pushed out
+        return self.clock()
+
+    def _lower_running(self, klass: int) -> bool:
+        return any(self.inflight_by_class[lower] for lower in range(klass + 1, 5))
+
+    def release(self, klass: int, started: float) -> None:
+        now = self.clock()
+        self.inflight -= 1
+        self.inflight_by_class[klass] -= 1
+        self.limit.sample(now - started, self.inflight + 1, now)
+        self._wake(now)
+
+    def _take(self, klass: int) -> None:
+        self.inflight += 1
+        self.inflight_by_class[klass] += 1
+
+    def _enqueue(self, klass: int, rank: float, now: float) -> _Waiter:
+        lifo = self.standing(now)
+        seq = next(self._seq)
+        key = (klass, rank, -seq if lifo else seq)
+        waiter = _Waiter(klass, key, asyncio.get_running_loop().create_future(), now)
+        if len(self._heap) >= self.queue_max:
+            worst = max(self._heap)
+            if worst.key <= key:
+                raise Shed("full")
+            self._remove(worst)
+            worst.future.set_exception(Shed("displaced"))
+        heapq.heappush(self._heap, waiter)
+        return waiter
+
+    def _remove(self, waiter: _Waiter) -> None:
+        try:
+            self._heap.remove(waiter)
+        except ValueError:
+            return
+        heapq.heapify(self._heap)
+        if not self._heap:
+            self._last_empty = self.clock()
+
+    def _abandon(self, waiter: _Waiter) -> None:
+        """The client went away while waiting (or was admitted just as it was cancelled)."""
+        if waiter.future.done() and not waiter.future.exception():
+            self.release(waiter.klass, self.clock())
+        else:
+            self._remove(waiter)
+            if not waiter.future.done():
+                waiter.future.cancel()
+
+    def _wake(self, now: float) -> None:
+        while self._heap and self._fits(self._heap[0].klass):
+            waiter = heapq.heappop(self._heap)
+            if waiter.future.done():
+                continue
+            self._take(waiter.klass)
+            waiter.future.set_result(None)
+        if not self._heap:
+            self._last_empty = now

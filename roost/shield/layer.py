@@ -1,0 +1,411 @@
+"""The shield: Roost's outermost ASGI layer, deciding for each request before any work is done.
+
+Order of business for an HTTP or websocket request (each step O(1), no I/O but an optional Redis
+round trip): client address -> penalty box -> who is asking (signed token, session, pass) ->
+priority class -> rate limits (GCRA, several keys at once) -> challenge when under attack ->
+brownout -> admission (adaptive limit, priority queue, CoDel) -> the app. Refusals are canned
+(``responses``). Wiring::
+
+    from roost.shield.layer import Shield
+    app = Shield(site_app, settings, secret=instance_secret)
+
+and serve with ``roost.server.run`` (its protocol enforces deadlines and refuses penalised
+sources before ASGI). ``/metrics`` and ``/-/shield`` are answered here (admin networks only).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+from roost.config import Settings
+from roost.shield import internal, ticks
+from roost.shield.admission import Admission, Shed
+from roost.shield.brownout import EXPENSIVE_MESSAGE, BrownoutCache, serve_cached
+from roost.shield.challenge import PassClaims, ReplayGuard, check_pass
+from roost.shield.detector import Detector
+from roost.shield.endpoints import Endpoint, classify, deep_pagination
+from roost.shield.events import EventSender
+from roost.shield.fingerprint import fingerprint
+from roost.shield.gate import Gate
+from roost.shield.identity import Credentials, Identifier
+from roost.shield.limit import GradientLimit
+from roost.shield.limiter import LocalLimiter, Planner, Subject, Verdict
+from roost.shield.metrics import ShieldMetrics
+from roost.shield.mode import read_mode
+from roost.shield.network import ClientAddress, in_networks, parse_networks, prefix_of
+from roost.shield.pages import send_challenge
+from roost.shield.report import ShieldRef
+from roost.shield.reputation import SUSPICIOUS, ReputationTable, account_rank, status_event
+from roost.shield.responses import rate_headers, refuse, retry_seconds
+from roost.shield.shared import SharedState
+
+log = logging.getLogger("roost.shield")
+BLOCK_SUSPICION = 0.9  # an address this bad is closed at accept for block_seconds
+_NEVER_CHALLENGED = ("/api/", "/oauth/", "/login", "/auth/", "/signup")
+
+
+class Shield:
+    """Wraps the site's ASGI app. ``secret`` is the instance secret that signs tokens and sessions;
+    ``session_secret`` is what the app gave SessionMiddleware, if that differs from ``secret``."""
+
+    def __init__(
+        self,
+        app: Any,
+        settings: Settings,
+        secret: bytes,
+        *,
+        session_secret: str | bytes | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        s = self.settings = settings.shield
+        self.app, self.secret, self.clock = app, secret, clock
+        self.metrics = ShieldMetrics()
+        self.gate = Gate(s.max_connections_per_ip)
+        self.address = ClientAddress(s.trusted_proxies)
+        self.admin_networks = parse_networks(s.admin_networks)
+        self.identify = Identifier(secret, session_secret)
+        self.limiter = LocalLimiter(s.table_slots)
+        self.plan = Planner(s)
+        self.shared = SharedState(settings.redis_url, s.redis_prefix, self.metrics)
+        self.rep_ip, self.rep_prefix = ReputationTable(200_000), ReputationTable(50_000)
+        self.rep_account = ReputationTable(100_000)
+        limit = GradientLimit(s.concurrency_initial, s.concurrency_min, s.concurrency_max)
+        target, interval = s.queue_target_ms / 1000, s.queue_interval_ms / 1000
+        self.admission = Admission(limit, s.queue_max, target, interval, clock)
+        self.detector = Detector(s.attack_rps)
+        token = settings.status.admin_token
+        self.events = EventSender(settings.status.page_url if token else "", token)
+        self.cache = BrownoutCache(s.brownout_ttl, s.brownout_stale)
+        self.replay = ReplayGuard()
+        self.revoked: set[str] = set()
+        self.mode = read_mode(s.mode_file, s.mode)
+        self._ticker: asyncio.Task | None = None
+        self.connection_counts = (0, 0)  # slow, refused: totals at the last tick
+
+    # ASGI ------------------------------------------------------------------------------------
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        kind = scope["type"]
+        if kind == "http" or kind == "websocket":
+            await self._request(scope, receive, send)
+        elif kind == "lifespan":
+            await self.app(scope, self._lifespan_receive(receive), send)
+        else:
+            await self.app(scope, receive, send)
+
+    async def metrics_app(self, scope: dict, receive: Any, send: Any) -> None:
+        """``/metrics`` as a standalone ASGI app, for mounting elsewhere if wanted."""
+        await internal.send_bytes(send, 200, self.metrics.render(), b"text/plain; version=0.0.4")
+
+    @property
+    def under_attack(self) -> bool:
+        return self.mode == "on" or (self.mode == "auto" and self.detector.under_attack)
+
+    async def _request(self, scope: dict, receive: Any, send: Any) -> None:
+        now = self.clock()
+        self._start()
+        ip = self.address(scope)
+        path = scope["path"]
+        http = scope["type"] == "http"
+        if http and (path.startswith("/-/shield") or path == "/metrics"):
+            await internal.handle(self, scope, receive, send, ip)
+            return
+        prefix = prefix_of(ip)
+        method = scope.get("method", "GET")
+        endpoint = classify(method, path) if http else Endpoint.STREAMING
+        creds = self.identify(scope["headers"])
+        subject, rank, claims = self._subject(scope, creds, ip, prefix, now)
+        wait = self.gate.penalty(ip, now) if subject.klass != 1 else 0.0
+        if wait > 0:
+            self.note_address(ip, prefix, "rate_limited", now)
+            await self._refuse(scope, send, 429, "penalty", subject.klass, wait)
+            return
+        qs = scope.get("query_string", b"")
+        self.detector.request(now, ip, prefix, subject.klass, method, hash((path, qs)))
+        scope.setdefault("state", {})["shield"] = ShieldRef(self, ip, prefix, subject.account)
+        if endpoint is Endpoint.EXEMPT:
+            await self.app(scope, receive, send)
+            return
+        verdict = await self._check_limits(subject, endpoint, now)
+        if not verdict.allowed:
+            await self._rate_limited(scope, send, subject, verdict, now)
+            return
+        if http and self._must_challenge(subject, creds, claims, path):
+            await self._challenge(scope, send, subject, creds, now)
+            return
+        if http and self._brownout(now):
+            if endpoint is Endpoint.SEARCH or deep_pagination(qs):
+                self.metrics.brownout.labels("refused_expensive").inc()
+                await self._refuse(
+                    scope, send, 503, "brownout", subject.klass, 30, EXPENSIVE_MESSAGE
+                )
+                return
+            if method == "GET" and not subject.account and not creds.bearer:
+                await self._cached(scope, receive, send, subject, rank, verdict, now)
+                return
+        await self._admit(scope, receive, send, subject, rank, verdict, endpoint, now)
+
+    # Who, and how important ------------------------------------------------------------------
+    def _subject(
+        self, scope: dict, creds: Credentials, ip: str, prefix: str, now: float
+    ) -> tuple[Subject, float, PassClaims | None]:
+        suspicion = max(
+            self.rep_ip.suspicion(ip, now), 0.8 * self.rep_prefix.suspicion(prefix, now)
+        )
+        if creds.account_id:
+            account = str(creds.account_id)
+            if (
+                self.rep_account.suspicion(account, now) < SUSPICIOUS
+                and suspicion < BLOCK_SUSPICION
+            ):
+                rank = account_rank(
+                    creds.account_created, self.rep_account.good_uses(account), time.time()
+                )
+                return Subject(ip, prefix, 1, account, ""), rank, None
+        claims = None
+        if creds.pass_cookie:
+            claims, why = check_pass(self.secret, creds.pass_cookie, prefix, creds.user_agent)
+            if why == "forged" or (claims is not None and claims.pass_id in self.revoked):
+                self.note_address(ip, prefix, "bad_pass", now)
+                claims = None
+        if not creds.bearer and fingerprint(scope["headers"]).mismatch:
+            self.rep_ip.add(ip, "fingerprint", now)
+            suspicion = max(suspicion, self.rep_ip.suspicion(ip, now))
+        pass_id = f"{claims.kind}:{claims.pass_id}" if claims else ""
+        if suspicion >= SUSPICIOUS:
+            klass = 4
+        elif claims is not None and claims.kind == "p":
+            klass = 2
+        else:
+            klass = 3
+        return Subject(ip, prefix, klass, "", pass_id), suspicion, claims
+
+    async def _check_limits(self, subject: Subject, endpoint: Endpoint, now: float) -> Verdict:
+        checks = self.plan(subject, endpoint, self.under_attack)
+        shared = await self.shared.check(checks)
+        return shared if shared is not None else self.limiter.check(checks, now)
+
+    def _must_challenge(
+        self, subject: Subject, creds: Credentials, claims: PassClaims | None, path: str
+    ) -> bool:
+        if not self.under_attack or subject.klass <= 2 or creds.bearer or creds.account_id:
+            return False
+        if claims is not None:
+            # Any valid pass (a waiting-room one admits as anonymous); a suspicious holder keeps
+            # class 4 rather than being sent round the challenge again.
+            return False
+        return not path.startswith(_NEVER_CHALLENGED)
+
+    # Refusals --------------------------------------------------------------------------------
+    async def _refuse(
+        self,
+        scope: dict,
+        send: Any,
+        status: int,
+        reason: str,
+        klass: int,
+        retry_after: float | None,
+        message: str | None = None,
+        extra: list | None = None,
+    ) -> None:
+        outcome = "shed" if status == 503 else "rejected"
+        self.metrics.count(outcome, klass, reason)
+        bucket = self.detector.bucket(self.clock())
+        if reason.startswith("shed"):
+            bucket.shed += 1
+            bucket.shed_class1 += klass == 1
+        else:
+            bucket.rejected += 1
+        if scope["type"] == "websocket":
+            await send({"type": "websocket.close", "code": 1013 if status == 503 else 1008})
+            return
+        # Keep the connection after a 429: the client's next requests meet the protocol's canned
+        # answer, cheaper than a reconnect. Close after a 503: the server is short of capacity.
+        await refuse(send, status, scope["path"], retry_after, extra, message, close=status != 429)
+
+    async def _rate_limited(
+        self, scope: dict, send: Any, subject: Subject, verdict: Verdict, now: float
+    ) -> None:
+        d = verdict.decision
+        if verdict.refused_by == "global":
+            await self._refuse(scope, send, 503, "global_budget", subject.klass, d.retry_after)
+            return
+        if verdict.refused_by == "ip":
+            # Whole seconds, as Retry-After says: the protocol refuses the rest of them cheaply.
+            self.gate.penalize(subject.ip, retry_seconds(d.retry_after), now)
+        if verdict.refused_by == "pass":
+            self._revoke(subject.pass_id.partition(":")[2])
+        if subject.account:
+            self.rep_account.add(subject.account, "rate_limited", now)
+        self.note_address(subject.ip, subject.prefix, "rate_limited", now)
+        extra = rate_headers(d, time.time())
+        reason = "limit_" + verdict.refused_by
+        await self._refuse(scope, send, 429, reason, subject.klass, d.retry_after, extra=extra)
+
+    async def _challenge(
+        self, scope: dict, send: Any, subject: Subject, creds: Credentials, now: float
+    ) -> None:
+        s = self.settings
+        suspicion = self.rep_ip.suspicion(subject.ip, now)
+        bits = s.pow_bits + round(suspicion * (s.pow_bits_max - s.pow_bits))
+        bits = min(s.pow_bits_max, bits + (1 if self.admission.standing(now) else 0))
+        self.metrics.count("challenged", subject.klass, f"pow_{bits}")
+        await send_challenge(
+            send, self.secret, scope, bits, subject.prefix, creds.user_agent, s.pass_ttl
+        )
+
+    # Serving ---------------------------------------------------------------------------------
+    async def _admit(
+        self,
+        scope: dict,
+        receive: Any,
+        send: Any,
+        subject: Subject,
+        rank: float,
+        verdict: Verdict,
+        endpoint: Endpoint,
+        now: float,
+        capture: Callable[[dict], None] | None = None,
+    ) -> None:
+        klass = subject.klass
+        try:
+            started = await self.admission.acquire(klass, rank)
+        except Shed as shed:
+            await self._refuse(scope, send, 503, "shed_" + shed.reason, klass, 1 + (klass >= 3))
+            return
+        if started - now > 1e-4:  # only requests that queued: an observe per request costs
+            self.metrics.queue_delay.observe(started - now)
+        headers = rate_headers(verdict.decision, time.time()) if verdict.decision.limit else []
+        held = [True]
+        status = [0]
+        streaming = endpoint is Endpoint.STREAMING
+
+        async def send_wrapper(message: dict) -> None:
+            if message["type"] == "http.response.start":
+                status[0] = message["status"]
+                message = {**message, "headers": [*message.get("headers", ()), *headers]}
+                if streaming and held[0]:
+                    held[0] = False
+                    self.admission.release(klass, started)
+            elif message["type"] == "websocket.accept" and held[0]:
+                held[0] = False
+                self.admission.release(klass, started)
+            if capture is not None:
+                capture(message)
+            await send(message)
+
+        self.metrics.count("admitted", klass, endpoint.value)
+        try:
+            await self.app(scope, receive, send_wrapper)
+        finally:
+            if held[0]:
+                self.admission.release(klass, started)
+            self._after(subject, endpoint, status[0], self.clock() - started)
+
+    async def _cached(
+        self,
+        scope: dict,
+        receive: Any,
+        send: Any,
+        subject: Subject,
+        rank: float,
+        verdict: Verdict,
+        now: float,
+    ) -> None:
+        async def forward(capture: Callable[[dict], None] | None) -> None:
+            await self._admit(
+                scope, receive, send, subject, rank, verdict, Endpoint.READ, now, capture
+            )
+
+        await serve_cached(self.cache, self.metrics, scope, send, now, forward)
+
+    def _brownout(self, now: float) -> bool:
+        return self.under_attack or self.admission.standing(now)
+
+    # Reputation ------------------------------------------------------------------------------
+    def _after(self, subject: Subject, endpoint: Endpoint, status: int, latency: float) -> None:
+        now = self.clock()
+        login, post = endpoint is Endpoint.LOGIN, endpoint is Endpoint.POST
+        event = status_event(status, login)
+        self.detector.completed(now, latency, event == "failed_login", post)
+        if subject.account:
+            self.rep_account.add(subject.account, event, now)
+        if event != "good" or not subject.account:
+            self.note_address(subject.ip, subject.prefix, event, now)
+
+    def note(self, ref: ShieldRef, event: str, now: float) -> None:
+        """An event the app reported (``report.report``)."""
+        if ref.account:
+            self.rep_account.add(ref.account, event, now)
+        self.note_address(ref.ip, ref.prefix, event, now)
+
+    def note_address(
+        self, ip: str, prefix: str, event: str, now: float, times: float = 1.0
+    ) -> None:
+        self.rep_ip.add(ip, event, now, times)
+        self.rep_prefix.add(prefix, event, now, times / 4)
+        bad = event != "good" and self.rep_ip.suspicion(ip, now) >= BLOCK_SUSPICION
+        # Admin networks are never closed at accept: the operator must be able to look.
+        blocking = self.settings.block_seconds > 0  # 0 turns blocking at accept off
+        if bad and blocking and not self.gate.is_blocked(ip, now) and not self._admin(ip):
+            log.warning("blocking %s for %ss (reputation)", ip, self.settings.block_seconds)
+            self.gate.block(ip, self.settings.block_seconds, "reputation", now)
+            self.shared.publish_block(ip, self.settings.block_seconds)
+
+    def _admin(self, ip: str) -> bool:
+        return in_networks(ip, self.admin_networks)
+
+    def _revoke(self, pass_id: str) -> None:
+        if len(self.revoked) > 100_000:
+            self.revoked.clear()
+        self.revoked.add(pass_id)
+        self.shared.publish_revocation(pass_id, self.settings.pass_ttl)
+
+    async def first_use(self, nonce: str, wall: float) -> bool:
+        if not self.replay.first_use(nonce, wall):
+            return False
+        return await self.shared.first_use(nonce)
+
+    # Background ------------------------------------------------------------------------------
+    def _start(self) -> None:
+        if self._ticker is None:
+            loop = asyncio.get_running_loop()
+            self._ticker = loop.create_task(self._tick_forever())
+            self._lag_task = loop.create_task(ticks.sample_lag(self.admission.limit))
+            self.events.start()
+
+    async def aclose(self) -> None:
+        if self._ticker is not None:
+            self._ticker.cancel()
+            self._lag_task.cancel()
+            await asyncio.gather(self._ticker, self._lag_task, return_exceptions=True)
+            self._ticker = None
+        await self.events.stop()
+        await self.shared.aclose()
+
+    async def _tick_forever(self) -> None:
+        while True:
+            await asyncio.sleep(1.0)
+            try:
+                await self.tick()
+            except Exception:  # a bug in bookkeeping must not stop the shield: log and go on
+                log.exception("shield tick failed")
+
+    async def tick(self) -> None:
+        """Once a second: fold protocol refusals into reputation, advance detection, sync state."""
+        await ticks.tick(self)
+
+    def _lifespan_receive(self, receive: Any) -> Any:
+        async def wrapped() -> dict:
+            message = await receive()
+            if message["type"] == "lifespan.shutdown":
+                await self.aclose()
+            return message
+
+        return wrapped
+
+    def snapshot(self) -> dict[str, Any]:
+        return ticks.snapshot(self)

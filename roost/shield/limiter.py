@@ -1,0 +1,132 @@
+"""Which limits apply to a request, and checking them all at once (local tables).
+
+A request is checked against several GCRA buckets together — address, prefix, account, pass,
+endpoint class and the global budget — and spends from all of them only if every one can afford
+it, so a refused request does not drain the buckets it was not refused by.
+
+Policy (issue 7 item 2):
+- signed-in accounts (class 1) are limited per account, not per address (NAT, mobile carriers);
+- everyone else is limited per address and per prefix; those limits shrink by ``attack_tighten``
+  while the site is under attack, and are halved again for suspicious clients (class 4);
+- pass holders (class 2) also spend from their pass's own bucket (a pass cannot be shared at scale);
+- expensive endpoint classes have an extra per-source bucket (``endpoints.POLICIES``).
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from roost.config import ShieldSettings
+from roost.shield.endpoints import POLICIES, Endpoint
+from roost.shield.gcra import Decision, Limit, RateTable, gcra
+
+# (kind, key, limit, cost): a plain tuple, because one is built per bucket per request and a
+# NamedTuple costs several times more to construct. kind is "ip", "prefix", "account", "pass",
+# "endpoint" or "global".
+Check = tuple[str, str, Limit, float]
+
+
+class Verdict(NamedTuple):
+    allowed: bool
+    decision: Decision  # the tightest bucket (the refusing one when refused)
+    refused_by: str  # kind of the refusing bucket, "" when allowed
+
+
+class Subject(NamedTuple):
+    """Who is asking, as far as limits care."""
+
+    ip: str
+    prefix: str
+    klass: int
+    account: str  # "" when anonymous
+    pass_id: str  # "<kind>:<id>" of a valid pass, "" without one
+
+
+class Planner:
+    """Limits per (class, under attack) computed once, so planning a request allocates little."""
+
+    def __init__(self, s: ShieldSettings) -> None:
+        self.settings = s
+        self.global_limit = Limit(s.global_rate, s.global_burst)
+        self.account_limit = Limit(s.account_rate, s.account_burst)
+        self.pass_limit = Limit(s.pass_rate, s.pass_rate * 3)
+        # A waiting-room pass ("w", no proof of work: only patience) buys a fifth of that.
+        self.waiting_pass_limit = Limit(s.pass_rate / 5, s.pass_rate)
+        self.source_limits: dict[tuple[int, bool], tuple[Limit, Limit]] = {}
+        for klass in (2, 3, 4):
+            for attack in (False, True):
+                factor = (s.attack_tighten if attack else 1.0) * (0.5 if klass == 4 else 1.0)
+                ip, prefix = Limit(s.ip_rate, s.ip_burst), Limit(s.prefix_rate, s.prefix_burst)
+                if klass != 2:
+                    ip, prefix = ip.scaled(factor), prefix.scaled(factor)
+                self.source_limits[klass, attack] = (ip, prefix)
+
+    def __call__(self, who: Subject, endpoint: Endpoint, under_attack: bool) -> list[Check]:
+        """The buckets this request must afford."""
+        policy = POLICIES[endpoint]
+        cost = policy.cost
+        checks: list[Check] = [("global", "global", self.global_limit, cost)]
+        if who.klass == 1:
+            checks.append(("account", who.account, self.account_limit, cost))
+            source = "a:" + who.account
+        else:
+            ip_limit, prefix_limit = self.source_limits[who.klass, under_attack]
+            checks.append(("ip", who.ip, ip_limit, cost))
+            checks.append(("prefix", who.prefix, prefix_limit, cost))
+            source = "i:" + who.ip
+        if who.pass_id:
+            waiting = who.pass_id.startswith("w:")
+            checks.append(
+                ("pass", who.pass_id, self.waiting_pass_limit if waiting else self.pass_limit, cost)
+            )
+        if policy.limit is not None:
+            checks.append(("endpoint", endpoint.value + ":" + source, policy.limit, 1.0))
+        return checks
+
+
+def plan(s: ShieldSettings, who: Subject, endpoint: Endpoint, under_attack: bool) -> list[Check]:
+    """The buckets for one request (convenience for tests and benchmarks; the layer keeps a
+    ``Planner``)."""
+    return Planner(s)(who, endpoint, under_attack)
+
+
+class LocalLimiter:
+    """All buckets in this process, in fixed-size tables (one per kind, so kinds never evict
+    each other: a flood of new addresses cannot push signed-in accounts out)."""
+
+    def __init__(self, slots: int) -> None:
+        small = max(1024, slots // 8)
+        self.tables = {
+            "global": RateTable(2),
+            "ip": RateTable(slots),
+            "prefix": RateTable(small),
+            "account": RateTable(small),
+            "pass": RateTable(small),
+            "endpoint": RateTable(slots),
+        }
+
+    def check(self, checks: list[Check], now: float) -> Verdict:
+        """GCRA (see ``gcra.gcra``) over every bucket, inlined: this runs once per request."""
+        pending = []
+        best = None  # (remaining, burst, reset) of the tightest non-global bucket
+        for kind, key, limit, cost in checks:
+            table = self.tables[kind]
+            slot = table.slot(key)
+            tat = table._tats[slot]
+            interval = 1.0 / limit.rate
+            tolerance = limit.burst * interval
+            base = tat if tat > now else now
+            new_tat = base + cost * interval
+            if new_tat - tolerance > now:
+                _, decision = gcra(tat, now, limit, cost)
+                return Verdict(False, decision, kind)
+            pending.append((table, slot, new_tat))
+            if kind != "global":
+                remaining = int((tolerance - (new_tat - now)) / interval + 1e-9)
+                if best is None or remaining < best[0]:
+                    best = (remaining, limit.burst, new_tat - now)
+        for table, slot, tat in pending:
+            table._tats[slot] = tat
+        if best is None:
+            return Verdict(True, Decision(True, 0, 0, 0.0, 0.0), "")
+        return Verdict(True, Decision(True, int(best[1]), max(0, best[0]), best[2], 0.0), "")

@@ -1,0 +1,107 @@
+"""Reputation: a decaying tally of misbehaviour per address, prefix and account.
+
+Each key keeps *points* that halve every minute (so a reformed client recovers in minutes and a
+persistent one stays bad). Suspicion is ``1 - exp(-points / SCALE)``, in [0, 1). The weights say
+what we believe a legitimate client almost never does: keep knocking after a 429, answer a
+challenge wrongly, send malformed requests. Tables are bounded; when full, the oldest entries are
+forgotten first (failure policy: an attacker churning keys resets *its own* history only, and a
+forgotten address starts at zero suspicion, the same as a new one).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+HALF_LIFE = 60.0
+SCALE = 8.0
+WEIGHTS = {
+    "rate_limited": 0.5,  # each request refused with 429: persistence after 429 adds up
+    "not_found": 0.3,
+    "client_error": 0.2,
+    "failed_login": 1.0,
+    "bad_challenge": 2.0,
+    "bad_pass": 2.0,
+    "malformed": 2.0,
+    "fingerprint": 0.3,
+    "new_url": 0.02,  # cache busting: a flood of never-seen URLs
+    "good": -0.05,  # normal successful use earns a little back
+}
+SUSPICIOUS = 0.5  # suspicion at which a client drops to priority class 4
+
+
+@dataclass(slots=True)
+class Record:
+    points: float = 0.0
+    updated: float = 0.0
+    good: int = 0
+
+
+class ReputationTable:
+    """Points per key, bounded to ``capacity`` keys."""
+
+    def __init__(self, capacity: int = 200_000) -> None:
+        self.capacity = capacity
+        self._records: dict[str, Record] = {}
+
+    def __len__(self) -> int:
+        return len(self._records)
+
+    def add(self, key: str, event: str, now: float, times: float = 1.0) -> float:
+        record = self._records.get(key)
+        if record is None:
+            if event == "good":
+                return 0.0  # nothing to earn back: don't spend a slot on a clean client
+            record = self._insert(key, now)
+        _decay(record, now)
+        record.points = max(0.0, record.points + WEIGHTS[event] * times)
+        if event == "good":
+            record.good += 1
+        return record.points
+
+    def suspicion(self, key: str, now: float) -> float:
+        record = self._records.get(key)
+        if record is None:
+            return 0.0
+        _decay(record, now)
+        return 1.0 - math.exp(-record.points / SCALE)
+
+    def good_uses(self, key: str) -> int:
+        record = self._records.get(key)
+        return record.good if record else 0
+
+    def top(self, n: int, now: float) -> list[tuple[str, float]]:
+        """The ``n`` worst keys and their suspicion (O(size): for the admin view only)."""
+        scored = [(key, self.suspicion(key, now)) for key in list(self._records)]
+        return sorted(scored, key=lambda item: -item[1])[:n]
+
+    def _insert(self, key: str, now: float) -> Record:
+        if len(self._records) >= self.capacity:
+            for old in list(self._records)[: max(1, self.capacity // 16)]:
+                del self._records[old]
+        record = self._records[key] = Record(0.0, now)
+        return record
+
+
+def _decay(record: Record, now: float) -> None:
+    elapsed = now - record.updated
+    if elapsed > 0:
+        record.points *= 0.5 ** (elapsed / HALF_LIFE)
+        record.updated = now
+
+
+def account_rank(account_created: int, good_uses: int, now: float) -> float:
+    """Rank in [0, 1) within class 1: 0 for an old, well-used account, near 1 for a new one."""
+    age_days = max(0.0, (now - account_created) / 86400)
+    return 1.0 / (1.0 + age_days / 30.0 + good_uses / 1000.0)
+
+
+def status_event(status: int, login: bool) -> str:
+    """What a response status says about the client (a failed login weighs most)."""
+    if login and status in (400, 401, 403):
+        return "failed_login"
+    if status == 404:
+        return "not_found"
+    if status in (400, 401, 403, 405, 413, 422, 431):
+        return "client_error"
+    return "good"

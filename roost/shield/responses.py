@@ -1,0 +1,109 @@
+"""Canned refusals: short bodies, pre-encoded headers, no router, no template, no database.
+
+Both the ASGI layer and the connection protocol use these. Bodies are a line of plain text (or a
+short JSON error under /api/, as Mastodon clients expect ``{"error": ...}``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from http import HTTPStatus
+from typing import Any
+
+from roost.shield.gcra import Decision
+
+Send = Callable[[dict[str, Any]], Awaitable[None]]
+
+MESSAGES = {
+    400: "Bad request.",
+    403: "Forbidden.",
+    408: "Request timeout.",
+    413: "Request body too large.",
+    429: "Too many requests; slow down and retry after the time in Retry-After.",
+    431: "Request headers too large.",
+    503: "Roost is busy right now; please retry after the time in Retry-After.",
+}
+
+
+def retry_seconds(seconds: float) -> int:
+    return max(1, math.ceil(seconds))
+
+
+def raw_response(status: int, retry_after: float | None = None, close: bool = True) -> bytes:
+    """A whole HTTP/1.1 response as bytes, for the connection protocol."""
+    body = (MESSAGES.get(status, HTTPStatus(status).phrase) + "\n").encode()
+    lines = [
+        f"HTTP/1.1 {status} {HTTPStatus(status).phrase}",
+        "content-type: text/plain; charset=utf-8",
+        f"content-length: {len(body)}",
+    ]
+    if retry_after is not None:
+        lines.append(f"retry-after: {retry_seconds(retry_after)}")
+    lines.append("connection: close" if close else "connection: keep-alive")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+
+
+_RAW_429: dict[int, bytes] = {s: raw_response(429, s, close=False) for s in range(1, 121)}
+
+
+def raw_429(retry_after: float) -> bytes:
+    """Canned keep-alive 429, cached per whole second of Retry-After (the hottest path)."""
+    seconds = retry_seconds(retry_after)
+    return _RAW_429.get(seconds) or raw_response(429, seconds, close=False)
+
+
+_ISO_CACHE: dict[int, bytes] = {}
+
+
+def _iso_second(unix: int) -> bytes:
+    """ISO 8601 for a whole second, cached: formatting a datetime per request is measurable."""
+    text = _ISO_CACHE.get(unix)
+    if text is None:
+        if len(_ISO_CACHE) > 4096:
+            _ISO_CACHE.clear()
+        stamp = datetime.fromtimestamp(unix, UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+        text = _ISO_CACHE[unix] = stamp.encode()
+    return text
+
+
+def rate_headers(decision: Decision, wall_now: float) -> list[tuple[bytes, bytes]]:
+    """Mastodon's X-RateLimit-* headers (Reset is an ISO 8601 time, rounded up to the second)."""
+    return [
+        (b"x-ratelimit-limit", str(decision.limit).encode()),
+        (b"x-ratelimit-remaining", str(decision.remaining).encode()),
+        (b"x-ratelimit-reset", _iso_second(math.ceil(wall_now + decision.reset_after))),
+    ]
+
+
+async def refuse(
+    send: Send,
+    status: int,
+    path: str,
+    retry_after: float | None = None,
+    extra: list[tuple[bytes, bytes]] | None = None,
+    message: str | None = None,
+    close: bool = True,
+) -> None:
+    """Send a short refusal through ASGI."""
+    text = message or MESSAGES.get(status, HTTPStatus(status).phrase)
+    if path.startswith("/api/") or path.startswith("/oauth/"):
+        body = ('{"error":"' + text.replace('"', "'") + '"}').encode()
+        ctype = b"application/json"
+    else:
+        body = (text + "\n").encode()
+        ctype = b"text/plain; charset=utf-8"
+    headers = [
+        (b"content-type", ctype),
+        (b"content-length", str(len(body)).encode()),
+        (b"cache-control", b"no-store"),
+    ]
+    if retry_after is not None:
+        headers.append((b"retry-after", str(retry_seconds(retry_after)).encode()))
+    if close:
+        headers.append((b"connection", b"close"))
+    if extra:
+        headers.extend(extra)
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})

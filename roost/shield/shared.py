@@ -1,0 +1,162 @@
+"""Limits, blocks, pass revocations and answered challenges shared across processes via Redis.
+
+One Lua script checks and spends every bucket of a request in one round trip, atomically, with
+Redis's own clock (so processes with skewed clocks agree). Blocks and revocations are published
+with expiry and pulled by every process once a second.
+
+Failure policy (the Warehouse way): Redis is an optimisation, not a dependency. On any Redis
+error or a 100 ms timeout, the shield falls back to its local tables, logs at most once per
+10 seconds, counts ``roost_shield_redis_failures_total``, and retries Redis after 5 seconds.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from roost.shield.gate import Gate
+from roost.shield.gcra import Decision
+from roost.shield.limiter import Check, Verdict
+
+log = logging.getLogger("roost.shield")
+RETRY_AFTER_FAILURE = 5.0
+LOG_EVERY = 10.0
+
+GCRA_LUA = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local new = {}
+local best = nil
+for i = 1, #KEYS do
+  local rate = tonumber(ARGV[3 * i - 2])
+  local burst = tonumber(ARGV[3 * i - 1])
+  local cost = tonumber(ARGV[3 * i])
+  local interval = 1 / rate
+  local tolerance = burst * interval
+  local tat = tonumber(redis.call('GET', KEYS[i]) or '0')
+  local base = math.max(tat, now)
+  local new_tat = base + cost * interval
+  local allow_at = new_tat - tolerance
+  if allow_at > now then
+    local remaining = math.max(0, math.floor((tolerance - (base - now)) / interval))
+    return {0, i, math.floor(burst), remaining, tostring(base - now), tostring(allow_at - now)}
+  end
+  new[i] = new_tat
+  local remaining = math.max(0, math.floor((tolerance - (new_tat - now)) / interval))
+  if i > 1 and (best == nil or remaining < best[2]) then
+    best = {math.floor(burst), remaining, new_tat - now}
+  end
+end
+for i = 1, #KEYS do
+  redis.call('SET', KEYS[i], tostring(new[i]), 'PX', math.ceil((new[i] - now) * 1000) + 1000)
+end
+if best == nil then best = {0, 0, 0} end
+return {1, 0, best[1], best[2], tostring(best[3]), '0'}
+"""
+
+
+class SharedState:
+    def __init__(self, url: str, prefix: str, metrics: Any) -> None:
+        self.url, self.prefix, self.metrics = url, prefix, metrics
+        self._client: Any = None
+        self._script: Any = None
+        self._down_until = 0.0
+        self._last_log = 0.0
+        self._outbox: list[tuple[str, str, float]] = []
+        self.failures = 0
+        self.mode: str | None = None  # the cluster-wide under-attack mode, when one is set
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.url)
+
+    def _ready(self) -> bool:
+        if not self.url or time.monotonic() < self._down_until:
+            return False
+        if self._client is None:
+            import redis.asyncio as aioredis
+
+            self._client = aioredis.from_url(
+                self.url, socket_timeout=0.1, socket_connect_timeout=0.1, decode_responses=True
+            )
+            self._script = self._client.register_script(GCRA_LUA)
+        return True
+
+    def _failed(self, exc: BaseException) -> None:
+        now = time.monotonic()
+        self.failures += 1
+        self.metrics.redis_failures.inc()
+        self._down_until = now + RETRY_AFTER_FAILURE
+        if now - self._last_log >= LOG_EVERY:
+            self._last_log = now
+            log.warning("redis unavailable (%s); shield falls back to local limits", exc)
+
+    async def check(self, checks: list[Check]) -> Verdict | None:
+        """The shared verdict, or None when the local tables must decide."""
+        if not self._ready():
+            return None
+        keys = [f"{self.prefix}{kind}:{key}" for kind, key, _, _ in checks]
+        args: list[float] = []
+        for _, _, limit, cost in checks:
+            args += [limit.rate, limit.burst, cost]
+        try:
+            ok, index, limit, remaining, reset, retry = await self._script(keys=keys, args=args)
+        except Exception as exc:  # any Redis or network error: fail open to local limits
+            self._failed(exc)
+            return None
+        decision = Decision(bool(ok), int(limit), int(remaining), float(reset), float(retry))
+        return Verdict(bool(ok), decision, "" if ok else checks[int(index) - 1][0])
+
+    def publish_block(self, key: str, seconds: float) -> None:
+        if self.url:
+            self._outbox.append(("blocks", key, seconds))
+
+    def publish_revocation(self, pass_id: str, seconds: float) -> None:
+        if self.url:
+            self._outbox.append(("revoked", pass_id, seconds))
+
+    async def first_use(self, nonce: str) -> bool:
+        if not self._ready():
+            return True  # the local ReplayGuard already said yes
+        try:
+            return bool(await self._client.set(f"{self.prefix}nonce:{nonce}", "1", nx=True, ex=300))
+        except Exception as exc:  # fail open: the local guard stands alone
+            self._failed(exc)
+            return True
+
+    async def sync(self, gate: Gate, revoked: set[str]) -> None:
+        """Push this process's new blocks and revocations; pull everyone's."""
+        if not self._ready():
+            return
+        outbox, self._outbox = self._outbox[:1000], []
+        try:
+            wall = time.time()
+            pipe = self._client.pipeline(transaction=False)
+            for kind, key, seconds in outbox:
+                pipe.zadd(f"{self.prefix}{kind}", {key: wall + seconds})
+            for kind in ("blocks", "revoked"):
+                pipe.zremrangebyscore(f"{self.prefix}{kind}", "-inf", wall)
+                pipe.zrangebyscore(f"{self.prefix}{kind}", wall, "+inf", withscores=True)
+            pipe.get(f"{self.prefix}mode")
+            results = await pipe.execute()
+        except Exception as exc:  # fail open: local blocks and revocations still apply
+            self._failed(exc)
+            return
+        now = time.monotonic()
+        for key, until in results[-4]:
+            gate.block(key, until - wall, "shared", now)
+        revoked.update(key for key, _ in results[-2])
+        self.mode = results[-1]
+
+    def status(self) -> dict[str, Any]:
+        return {
+            "configured": bool(self.url),
+            "healthy": bool(self.url) and time.monotonic() >= self._down_until,
+            "failures": self.failures,
+        }
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None

@@ -1,0 +1,142 @@
+"""Setting up the cast before a run: an OAuth app, legitimate accounts and bot accounts.
+
+Everything goes through the Mastodon API, as a real client would: ``POST /api/v1/apps``, an app
+token from the client-credentials grant, ``POST /api/v1/accounts`` for each account (which answers
+with the account's token), and ``GET /api/v1/accounts/verify_credentials`` for its id. Any failure
+here stops the run before the attack starts, with the endpoint and status in the message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import secrets
+from dataclasses import dataclass
+
+import httpx
+
+from roost.siege.guard import Target, resolve_host
+
+SCOPES = "read write follow"
+REDIRECT_URI = "urn:ietf:wg:oauth:2.0:oob"
+
+
+class SetupError(RuntimeError):
+    """The target could not provide what the scenario needs (accounts, tokens)."""
+
+
+@dataclass(frozen=True)
+class App:
+    client_id: str
+    client_secret: str
+    token: str
+
+
+@dataclass(frozen=True)
+class Account:
+    username: str
+    email: str
+    password: str
+    token: str
+    id: str
+    source: str | None
+
+
+def client_for(target: Target, source: str | None, timeout: float = 10.0) -> httpx.AsyncClient:
+    """An httpx client pinned to the checked target address, from ``source``."""
+    transport = httpx.AsyncHTTPTransport(local_address=None if target.family_v6 else source)
+    return httpx.AsyncClient(
+        base_url=target.base,
+        headers={"Host": target.host_header},
+        transport=transport,
+        timeout=timeout,
+        follow_redirects=True,
+        event_hooks={"request": [_loopback_only]},
+    )
+
+
+async def _loopback_only(request: httpx.Request) -> None:
+    """Redirects are followed like a browser would, but never off this machine."""
+    resolve_host(request.url.host)
+
+
+async def create_app(client: httpx.AsyncClient, name: str = "roost-siege") -> App:
+    form = {"client_name": name, "redirect_uris": REDIRECT_URI, "scopes": SCOPES}
+    app = _json(await client.post("/api/v1/apps", data=form), "POST /api/v1/apps")
+    grant = {
+        "grant_type": "client_credentials",
+        "client_id": app["client_id"],
+        "client_secret": app["client_secret"],
+        "scope": SCOPES,
+    }
+    token = _json(await client.post("/oauth/token", data=grant), "POST /oauth/token")
+    return App(app["client_id"], app["client_secret"], token["access_token"])
+
+
+async def register(
+    target: Target, app: App, username: str, source: str | None, rng: random.Random
+) -> Account:
+    """One new account, registered from its own source address like a real sign-up."""
+    email = f"{username}@siege.localhost"
+    password = f"pw-{rng.getrandbits(64):x}"
+    form = {
+        "username": username,
+        "email": email,
+        "password": password,
+        "agreement": "true",
+        "locale": "en",
+    }
+    async with client_for(target, source) as client:
+        headers = {"Authorization": f"Bearer {app.token}"}
+        reply = await client.post("/api/v1/accounts", data=form, headers=headers)
+        token = _json(reply, "POST /api/v1/accounts").get("access_token")
+        if not token:  # a server that does not log new accounts in: log in as a client would
+            token = await log_in(client, app, email, password)
+        headers = {"Authorization": f"Bearer {token}"}
+        me = await client.get("/api/v1/accounts/verify_credentials", headers=headers)
+        account_id = str(_json(me, "GET /api/v1/accounts/verify_credentials")["id"])
+    return Account(username, email, password, token, account_id, source)
+
+
+async def register_many(
+    target: Target, app: App, prefix: str, sources: list[str | None], seed: int
+) -> list[Account]:
+    """``len(sources)`` accounts, a few at a time (password hashing is slow on purpose)."""
+    rng = random.Random(seed)
+    # Names differ on every run (a second run against the same server must not collide);
+    # nothing the users do depends on them, so runs with the same seed still behave alike.
+    tag = secrets.token_hex(3)
+    gate = asyncio.Semaphore(4)
+
+    async def one(index: int, source: str | None) -> Account:
+        async with gate:
+            return await register(target, app, f"{prefix}{tag}{index}", source, rng)
+
+    return list(await asyncio.gather(*(one(i, s) for i, s in enumerate(sources))))
+
+
+async def log_in(client: httpx.AsyncClient, app: App, email: str, password: str) -> str:
+    """A user token through the OAuth password grant (username is the email, as Mastodon's)."""
+    form = {
+        "grant_type": "password",
+        "username": email,
+        "password": password,
+        "client_id": app.client_id,
+        "client_secret": app.client_secret,
+        "scope": SCOPES,
+    }
+    reply = await client.post("/oauth/token", data=form)
+    return str(_json(reply, "POST /oauth/token (password grant)")["access_token"])
+
+
+def _json(reply: httpx.Response, what: str) -> dict:
+    if reply.status_code // 100 != 2:
+        detail = reply.text[:200].replace("\n", " ")
+        raise SetupError(f"{what} answered {reply.status_code}: {detail}")
+    try:
+        data = reply.json()
+    except ValueError:
+        raise SetupError(f"{what} did not answer JSON: {reply.text[:200]!r}") from None
+    if not isinstance(data, dict):
+        raise SetupError(f"{what} answered {type(data).__name__}, expected an object")
+    return data

@@ -1,0 +1,55 @@
+"""The chart: legitimate success and p99 latency, second by second, against the attack rate.
+
+Matplotlib with the Agg backend (no display needed); phase boundaries are drawn as vertical lines
+so a reader can see at once when the attack began and how long users suffered.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+
+def draw(report: dict[str, Any], path: Path) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = report["timeline"]
+    t = [r["t"] + 0.5 for r in rows]  # the middle of each one-second bucket
+    figure, (top, bottom) = plt.subplots(2, 1, sharex=True, figsize=(10, 6.5))
+    success = [None if r["legit_success"] is None else 100 * r["legit_success"] for r in rows]
+    top.plot(t, success, color="tab:green", marker=".", label="legit success within objective (%)")
+    top.set_ylabel("legit success %")
+    top.set_ylim(-2, 102)
+    p99 = [r["legit_p99_ms"] for r in rows]
+    bottom.plot(t, p99, color="tab:purple", marker=".", label="legit p99 latency (ms)")
+    bottom.axhline(report["objective_ms"], color="tab:purple", linestyle=":", linewidth=1)
+    bottom.set_ylabel("legit p99 ms")
+    if any(value for value in p99 if value):
+        bottom.set_yscale("log")
+    bottom.set_xlabel("seconds since start")
+    for axis in (top, bottom):
+        attack = axis.twinx()
+        sent = [r["attack_sent"] for r in rows]
+        attack.fill_between(t, sent, step="mid", color="tab:red", alpha=0.15)
+        shed = [r["attack_shed"] for r in rows]
+        attack.step(t, shed, where="mid", color="tab:red", linewidth=0.8)
+        attack.set_ylabel("attack req/s (line: shed)", color="tab:red")
+        for phase in report["phases"]:
+            axis.axvline(phase["start_s"], color="grey", linestyle="--", linewidth=0.8)
+            axis.text(
+                phase["start_s"],
+                1.0,
+                f" {phase['name']}",
+                transform=axis.get_xaxis_transform(),
+                va="top",
+                fontsize=8,
+            )
+    title = f"roost siege {report['scenario']} vs {report['label'] or report['target']}"
+    figure.suptitle(title)
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+    plt.close(figure)
+    return path

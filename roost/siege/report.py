@@ -1,0 +1,206 @@
+"""The report: per phase and class figures, time to detect and recover, warnings; JSON, table.
+
+Every class's counts must add up (sent = answered + unanswered errors + unfinished at the end);
+the report says so for each, so that a lost message between processes cannot pass unnoticed.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from roost.siege.legit import READERS, USERS
+from roost.siege.outcome import Outcome
+from roost.siege.stats import ClassStats
+
+LEGIT = (USERS, READERS)
+BEHIND_WARNING_SHARE = 0.05
+CPU_BOUND_SHARE = 0.9
+
+
+def build(outcome: Outcome) -> dict[str, Any]:
+    scenario = outcome.scenario
+    timeline = outcome.timeline.rows(outcome.elapsed_s)
+    phases = []
+    for name, start_s, end_s in outcome.phases:
+        classes = {
+            cls: _class(stats, cls in LEGIT, max(min(end_s, outcome.elapsed_s) - start_s, 1e-9))
+            for (phase, cls), stats in sorted(outcome.ledger.entries.items())
+            if phase == name
+        }
+        phases.append({"name": name, "start_s": start_s, "end_s": end_s, "classes": classes})
+    report = {
+        "scenario": scenario.name,
+        "scenario_file": scenario.path,
+        "label": outcome.options.label,
+        "target": outcome.options.target_url,
+        "started_at": datetime.datetime.fromtimestamp(outcome.started_at, datetime.UTC).isoformat(),
+        "elapsed_s": round(outcome.elapsed_s, 3),
+        "stop_reason": outcome.stop_reason,
+        "interrupted": outcome.stop_reason == "interrupted",
+        "seed": scenario.seed,
+        "objective_ms": scenario.objective_s * 1000,
+        "limits": outcome.limits,
+        "setup": outcome.setup,
+        "placement": outcome.placement,
+        "phases": phases,
+        "detection": detection(outcome, timeline),
+        "timeline": timeline,
+    }
+    report["counts_add_up"] = all(c["counts_add_up"] for p in phases for c in p["classes"].values())
+    report["warnings"] = outcome.warnings + generator_warnings(outcome, phases)
+    return report
+
+
+def _class(stats: ClassStats, legit: bool, seconds: float) -> dict[str, Any]:
+    errors = sum(stats.errors.values())
+    entry: dict[str, Any] = {
+        "kind": "legit" if legit else "attack",
+        "requests": stats.sent,
+        "answered": stats.answered,
+        "unanswered": errors,
+        "unfinished": stats.unfinished,
+        "counts_add_up": stats.sent == stats.answered + errors + stats.unfinished,
+        "ok": stats.ok,
+        "success_ratio": round(stats.ok / stats.sent, 4) if stats.sent else None,
+        "latency_ms": stats.latency_ms(),
+        "statuses": dict(sorted(stats.statuses.items())),
+        "errors": dict(stats.errors),
+        "connect_failures": stats.connect_failures,
+    }
+    if legit:  # turned away: a shed status or a refused/cut connection (timeouts are not)
+        entry["wrongly_rejected"] = stats.shed - stats.errors.get("timeout", 0)
+    else:
+        entry["admitted"] = stats.admitted
+        entry["shed"] = stats.shed
+        entry["achieved_rate_per_s"] = round(stats.sent / seconds, 1)
+        entry["behind_schedule"] = int(stats.behind)
+    return entry
+
+
+def detection(outcome: Outcome, rows: list[dict[str, Any]]) -> dict[str, float | None]:
+    """Time to detect (attack mostly shed) and to recover (legit success back and holding)."""
+    attacked = [
+        (s, e)
+        for (n, s, e), p in zip(outcome.phases, outcome.scenario.phases, strict=False)
+        if p.attacks
+    ]
+    if not attacked:
+        return {"attack_start_s": None, "time_to_detect_s": None, "time_to_recover_s": None}
+    start, end = attacked[0][0], attacked[-1][1]
+    scenario = outcome.scenario
+    detect = next(
+        (
+            max(0.0, r["t"] - start)
+            for r in rows
+            if r["t"] + 1 > start
+            and r["attack_sent"]
+            and r["attack_shed"] >= scenario.detect_shed_ratio * r["attack_sent"]
+        ),
+        None,
+    )
+    ratio, hold = scenario.recovered_ratio, scenario.recovered_hold_s
+    result = {
+        "attack_start_s": start,
+        "attack_end_s": end,
+        "time_to_detect_s": detect,  # None: the attack was never mostly shed
+        "time_to_recover_s": _recovered(rows, start, ratio, hold),  # None: never recovered
+    }
+    if any(r["t"] >= end and r["legit_success"] is not None for r in rows):
+        result["recovery_after_attack_s"] = _recovered(rows, end, ratio, hold)
+    return result
+
+
+def _recovered(
+    rows: list[dict[str, Any]], since: float, ratio: float, hold_s: float
+) -> float | None:
+    """Seconds from ``since`` until legit success stays >= ratio for ``hold_s`` (None: never)."""
+    seconds = [r for r in rows if r["t"] + 1 > since and r["legit_success"] is not None]
+    for row in seconds:
+        window = [r for r in seconds if row["t"] <= r["t"] < row["t"] + max(hold_s, 1.0)]
+        if all(r["legit_success"] >= ratio for r in window):
+            return float(max(0.0, row["t"] - since))
+    return None
+
+
+def generator_warnings(outcome: Outcome, phases: list[dict[str, Any]]) -> list[str]:
+    warnings = []
+    cpu_bound: set[str] = set()
+    for generator in outcome.placement.get("generators", []):
+        for phase, share in generator.get("phase_cpu_share", {}).items():
+            if share >= CPU_BOUND_SHARE:
+                cpu_bound.add(phase)
+                warnings.append(
+                    f"generator {generator['worker']} (pid {generator['pid']}, CPUs "
+                    f"{generator['cpus']}) used {share:.0%} of a core during {phase}: "
+                    "it was CPU-bound, so the attack may be weaker than the scenario asks"
+                )
+    for phase in phases:
+        for name, entry in phase["classes"].items():
+            behind, sent = entry.get("behind_schedule", 0), entry["requests"]
+            if behind and behind > BEHIND_WARNING_SHARE * (sent + behind):
+                cause = (
+                    "the generator was CPU-bound"
+                    if phase["name"] in cpu_bound
+                    else "every connection was waiting on the server (more connections would help)"
+                )
+                warnings.append(
+                    f"{phase['name']}/{name} fell behind schedule by {behind:,} requests: {cause}"
+                )
+    return warnings
+
+
+def write_json(report: dict[str, Any], directory: Path) -> Path:
+    path = directory / "report.json"
+    path.write_text(json.dumps(report, indent=2, sort_keys=False) + "\n")
+    return path
+
+
+def render(report: dict[str, Any], console: Console) -> None:
+    table = Table(title=f"roost siege: {report['scenario']} against {report['target']}")
+    columns = ("phase", "class", "requests", "ok", "p50 ms", "p99 ms", "p99.9 ms", "max ms")
+    columns += ("rejected/shed", "no answer", "sent/s")
+    for column in columns:
+        table.add_column(column, justify="left" if column in ("phase", "class") else "right")
+    for phase in report["phases"]:
+        for name, c in phase["classes"].items():
+            latency = c["latency_ms"]
+            rate = c.get("achieved_rate_per_s")
+            table.add_row(
+                phase["name"],
+                name,
+                f"{c['requests']:,}",
+                "-" if c["success_ratio"] is None else f"{c['success_ratio']:.1%}",
+                *(_ms(latency[k]) for k in ("p50", "p99", "p99.9", "max")),
+                f"{c.get('wrongly_rejected', c.get('shed', 0)):,}",
+                f"{c['unanswered'] + c['unfinished']:,}",
+                "" if rate is None else f"{rate:,}",
+            )
+    console.print(table)
+    d = report["detection"]
+    if d["attack_start_s"] is None:
+        times = "no attack phase"
+    else:
+        after = _s(d["recovery_after_attack_s"]) if "recovery_after_attack_s" in d else "n/a"
+        times = (
+            f"time to detect: {_s(d['time_to_detect_s'])}   time to recover: "
+            f"{_s(d['time_to_recover_s'])}   after the attack: {after}"
+        )
+    console.print(
+        f"{times}   stop: {report['stop_reason']}   counts add up: {report['counts_add_up']}"
+    )
+    for warning in report["warnings"]:
+        console.print(f"[yellow]warning:[/] {warning}")
+
+
+def _ms(value: float | None) -> str:
+    return "-" if value is None else f"{value:,.1f}"
+
+
+def _s(value: float | None) -> str:
+    return "never" if value is None else f"{value:g} s"

@@ -1,0 +1,312 @@
+"""Scenario files: TOML describing phases, attacks, legitimate users and targets.
+
+Every mistake is reported before any traffic, naming the file and the field (and the line when
+it can be found), because a lab run that dies halfway wastes more time than a strict parser.
+The format is documented in docs/siege.md; ``scenarios/`` holds working examples.
+"""
+
+from __future__ import annotations
+
+import math
+import resource
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from roost.siege.guard import HARD_MAX_DURATION_S, HARD_MAX_REQUESTS, GuardError, check_target
+from roost.siege.profiles import PROFILES
+from roost.siege.schedule import Constant, Pulses, Ramp, Schedule
+from roost.siege.sources import check_spread
+from roost.siege.toml_fields import FieldReader
+
+
+class ScenarioError(ValueError):
+    """A scenario that cannot run; the message names the file and the field."""
+
+
+@dataclass(frozen=True)
+class AttackSpec:
+    profile: str
+    name: str
+    bots: int
+    prefixes: int
+    connections: int
+    schedule: Schedule
+    paths: tuple[str, ...] = ()
+    interval_s: float = 1.0  # hold profiles: seconds between dribbled bytes
+    rotate_after: int = 100  # request profiles: requests per connection before a new source
+
+    @property
+    def kind(self) -> str:
+        return PROFILES[self.profile].kind
+
+
+@dataclass(frozen=True)
+class PhaseSpec:
+    name: str
+    duration_s: float
+    attacks: tuple[AttackSpec, ...] = ()
+
+
+@dataclass(frozen=True)
+class LegitSpec:
+    users: int = 0  # accounts created through the Mastodon API
+    readers: int = 0  # anonymous browsers loading public pages
+    actions_per_min: float = 30.0  # per user or reader, Poisson
+    prefixes: int = 1  # /24s the legitimate population comes from
+    reader_paths: tuple[str, ...] = ("/", "/public")
+    timeout_s: float = 10.0
+
+
+@dataclass(frozen=True)
+class TargetSpec:
+    """A target for `siege compare`; with ``command`` siege starts (and stops) it itself."""
+
+    name: str
+    url: str
+    commands: tuple[tuple[str, ...], ...] = ()  # each started in order, stopped in reverse
+    env: tuple[tuple[str, str], ...] = ()
+    ready_url: str = ""
+    start_timeout_s: float = 60.0
+    cpus: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    path: str
+    phases: tuple[PhaseSpec, ...]
+    legit: LegitSpec = field(default_factory=LegitSpec)
+    targets: tuple[TargetSpec, ...] = ()
+    description: str = ""
+    seed: int = 1
+    objective_s: float = 1.0
+    max_duration_s: float | None = None
+    max_requests: int | None = None
+    workers: int = 1
+    bot_accounts: int = 0
+    detect_shed_ratio: float = 0.5
+    recovered_ratio: float = 0.95
+    recovered_hold_s: float = 3.0
+
+    @property
+    def duration_s(self) -> float:
+        return sum(phase.duration_s for phase in self.phases)
+
+    @property
+    def profiles(self) -> set[str]:
+        return {attack.profile for phase in self.phases for attack in phase.attacks}
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read and check a scenario file; raise ScenarioError naming what is wrong."""
+    path = Path(path)
+    try:
+        text = path.read_text()
+    except OSError as error:
+        raise ScenarioError(f"{path}: cannot read: {error.strerror}") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ScenarioError(f"{path}: not valid TOML: {error}") from None
+    reader = _Reader(path, text, ScenarioError)
+    return reader.scenario(data)
+
+
+class _Reader(FieldReader):
+    """Walks a parsed scenario, section by section."""
+
+    def scenario(self, data: dict[str, Any]) -> Scenario:
+        known = {
+            "name", "description", "seed", "objective_ms", "max_duration_s", "max_requests",
+            "workers", "bot_accounts", "legit", "phases", "targets", "detect",
+        }  # fmt: skip
+        self.no_unknown(data, known, "")
+        phases = self.phases(data.get("phases"))
+        scenario = Scenario(
+            name=self.string(data, "name", "", self.path.stem),
+            description=self.string(data, "description", "", ""),
+            path=str(self.path),
+            phases=phases,
+            legit=self.legit(data.get("legit", {})),
+            targets=self.targets(data.get("targets", [])),
+            seed=self.integer(data, "seed", "", 1, low=0),
+            objective_s=self.number(data, "objective_ms", "", 1000.0, low=1.0) / 1000,
+            max_duration_s=self.optional_number(data, "max_duration_s", HARD_MAX_DURATION_S),
+            max_requests=self.optional_int(data, "max_requests", HARD_MAX_REQUESTS),
+            workers=self.integer(data, "workers", "", 1, low=1, high=16),
+            bot_accounts=self.integer(data, "bot_accounts", "", 0, low=0, high=10_000),
+            **self.detect(data.get("detect", {})),
+        )
+        if scenario.duration_s > HARD_MAX_DURATION_S:
+            raise self.fail("phases", f"total {scenario.duration_s:g} s exceeds the 15 min cap")
+        if "post_spam" in scenario.profiles and scenario.bot_accounts < 1:
+            raise self.fail("bot_accounts", "post_spam needs bot_accounts >= 1")
+        self.check_descriptors(scenario)
+        return scenario
+
+    def phases(self, raw: Any) -> tuple[PhaseSpec, ...]:
+        if not isinstance(raw, list) or not raw:
+            raise self.fail("phases", "at least one [[phases]] table is required")
+        phases = tuple(self.phase(item, f"phases[{i}]") for i, item in enumerate(raw))
+        names = [phase.name for phase in phases]
+        if len(set(names)) != len(names):
+            raise self.fail("phases", f"phase names must be distinct, got {names}")
+        return phases
+
+    def phase(self, raw: Any, where: str) -> PhaseSpec:
+        raw = self.table(raw, where)
+        self.no_unknown(raw, {"name", "duration_s", "attacks"}, where)
+        attacks_raw = raw.get("attacks", [])
+        if not isinstance(attacks_raw, list):
+            raise self.fail(f"{where}.attacks", "must be an array of tables ([[phases.attacks]])")
+        attacks = [self.attack(a, f"{where}.attacks[{i}]") for i, a in enumerate(attacks_raw)]
+        names = [attack.name for attack in attacks]
+        if len(set(names)) != len(names):
+            raise self.fail(
+                f"{where}.attacks", f"give same-profile attacks a distinct name: {names}"
+            )
+        return PhaseSpec(
+            name=self.string(raw, "name", where, None),
+            duration_s=self.number(raw, "duration_s", where, None, low=0.1),
+            attacks=tuple(attacks),
+        )
+
+    def attack(self, raw: Any, where: str) -> AttackSpec:
+        raw = self.table(raw, where)
+        known = {
+            "profile", "name", "bots", "prefixes", "connections", "rate", "schedule", "rate_from",
+            "ramp_s", "on_s", "off_s", "low_rate", "paths", "interval_s", "rotate_after",
+        }  # fmt: skip
+        self.no_unknown(raw, known, where)
+        profile = self.string(raw, "profile", where, None)
+        if profile not in PROFILES:
+            choices = ", ".join(sorted(PROFILES))
+            raise self.fail(f"{where}.profile", f"unknown profile {profile!r}; known: {choices}")
+        bots = self.integer(raw, "bots", where, 100, low=1, high=5_000_000)
+        prefixes = self.integer(raw, "prefixes", where, max(1, math.ceil(bots / 254)), low=1)
+        try:
+            check_spread(bots, prefixes)
+        except ValueError as error:
+            raise self.fail(f"{where}.prefixes", str(error)) from None
+        connections = self.integer(raw, "connections", where, min(bots, 256), low=1, high=200_000)
+        return AttackSpec(
+            profile=profile,
+            name=self.string(raw, "name", where, profile),
+            bots=bots,
+            prefixes=prefixes,
+            connections=connections,
+            schedule=self.schedule(raw, where),
+            paths=self.paths(raw, where),
+            interval_s=self.number(raw, "interval_s", where, 1.0, low=0.001),
+            rotate_after=self.integer(raw, "rotate_after", where, 100, low=1),
+        )
+
+    def schedule(self, raw: dict[str, Any], where: str) -> Schedule:
+        rate = raw.get("rate", "max")
+        if rate != "max" and (isinstance(rate, bool) or not isinstance(rate, int | float)):
+            raise self.fail(
+                f"{where}.rate", f'must be a number of requests/s or "max", not {rate!r}'
+            )
+        if rate != "max" and not 0 < rate <= 10_000_000:
+            raise self.fail(f"{where}.rate", f"must be above 0 and at most 10,000,000, got {rate}")
+        kind = self.string(raw, "schedule", where, "constant")
+        if kind == "constant":
+            return Constant(None if rate == "max" else float(rate))
+        if rate == "max":
+            raise self.fail(f"{where}.rate", f"a {kind} schedule needs a numeric rate")
+        if kind == "ramp":
+            start = self.number(raw, "rate_from", where, 0.0, low=0.0)
+            return Ramp(start, float(rate), self.number(raw, "ramp_s", where, None, low=0.1))
+        if kind == "pulses":
+            on_s = self.number(raw, "on_s", where, None, low=0.01)
+            off_s = self.number(raw, "off_s", where, None, low=0.01)
+            return Pulses(float(rate), on_s, off_s, self.number(raw, "low_rate", where, 0.0, low=0))
+        raise self.fail(
+            f"{where}.schedule", f"unknown schedule {kind!r}; use constant, ramp or pulses"
+        )
+
+    def legit(self, raw: Any) -> LegitSpec:
+        raw = self.table(raw, "legit")
+        known = {"users", "readers", "actions_per_min", "prefixes", "reader_paths", "timeout_s"}
+        self.no_unknown(raw, known, "legit")
+        users = self.integer(raw, "users", "legit", 0, low=0, high=5000)
+        readers = self.integer(raw, "readers", "legit", 0, low=0, high=5000)
+        population = max(1, users + readers)
+        prefixes = self.integer(
+            raw, "prefixes", "legit", max(1, math.ceil(population / 254)), low=1
+        )
+        try:
+            check_spread(population, min(prefixes, population))
+        except ValueError as error:
+            raise self.fail("legit.prefixes", str(error)) from None
+        return LegitSpec(
+            users=users,
+            readers=readers,
+            actions_per_min=self.number(raw, "actions_per_min", "legit", 30.0, low=0.1),
+            prefixes=min(prefixes, population),
+            reader_paths=self.paths(raw, "legit", key="reader_paths") or ("/", "/public"),
+            timeout_s=self.number(raw, "timeout_s", "legit", 10.0, low=0.1),
+        )
+
+    def detect(self, raw: Any) -> dict[str, float]:
+        raw = self.table(raw, "detect")
+        self.no_unknown(raw, {"shed_ratio", "recovered_ratio", "hold_s"}, "detect")
+        return {
+            "detect_shed_ratio": self.number(raw, "shed_ratio", "detect", 0.5, low=0.0, high=1.0),
+            "recovered_ratio": self.number(raw, "recovered_ratio", "detect", 0.95, low=0, high=1),
+            "recovered_hold_s": self.number(raw, "hold_s", "detect", 3.0, low=0.0),
+        }
+
+    def targets(self, raw: Any) -> tuple[TargetSpec, ...]:
+        if not isinstance(raw, list):
+            raise self.fail("targets", "must be an array of tables ([[targets]])")
+        return tuple(self.target(item, f"targets[{i}]") for i, item in enumerate(raw))
+
+    def target(self, raw: Any, where: str) -> TargetSpec:
+        raw = self.table(raw, where)
+        known = {"name", "url", "command", "env", "ready_url", "start_timeout_s", "cpus"}
+        self.no_unknown(raw, known, where)
+        url = self.string(raw, "url", where, None)
+        try:
+            check_target(url)
+        except GuardError as error:
+            raise self.fail(f"{where}.url", str(error)) from None
+        commands = self.commands(raw.get("command", []), f"{where}.command")
+        env = self.table(raw.get("env", {}), f"{where}.env")
+        cpus = raw.get("cpus", [])
+        if not isinstance(cpus, list) or not all(isinstance(c, int) and c >= 0 for c in cpus):
+            raise self.fail(f"{where}.cpus", "must be a list of CPU numbers")
+        return TargetSpec(
+            name=self.string(raw, "name", where, url),
+            url=url,
+            commands=commands,
+            env=tuple((str(k), str(v)) for k, v in env.items()),
+            ready_url=self.string(raw, "ready_url", where, url),
+            start_timeout_s=self.number(raw, "start_timeout_s", where, 60.0, low=1.0, high=600),
+            cpus=tuple(cpus),
+        )
+
+    def commands(self, raw: Any, where: str) -> tuple[tuple[str, ...], ...]:
+        """One command (a list of strings) or several (a list of such lists)."""
+        if isinstance(raw, list) and all(isinstance(c, str) for c in raw):
+            return (tuple(raw),) if raw else ()
+        if isinstance(raw, list) and all(
+            isinstance(c, list) and c and all(isinstance(a, str) for a in c) for c in raw
+        ):
+            return tuple(tuple(c) for c in raw)
+        raise self.fail(
+            where, 'must be a list of strings like ["roost", "serve"], or a list of them'
+        )
+
+    def check_descriptors(self, scenario: Scenario) -> None:
+        soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+        for index, phase in enumerate(scenario.phases):
+            per_worker = sum(math.ceil(a.connections / scenario.workers) for a in phase.attacks)
+            if per_worker > soft - 256:
+                raise self.fail(
+                    f"phases[{index}].attacks",
+                    f"{per_worker} connections per generator process exceed the open-file limit "
+                    f"({soft}); lower connections or raise workers",
+                )

@@ -1,0 +1,67 @@
+"""The in-process caches never serve a page or a token older than this process's last write."""
+
+from __future__ import annotations
+
+from roost.api import cache
+
+
+def test_pages_follow_every_write(api):
+    alice, bob = api.user("alice"), api.user("bob")
+    api.client.post(f"/api/v1/accounts/{alice.id}/follow", headers=bob.headers)
+    post = api.status(alice, "cached?")
+    api.drain()
+    first = api.client.get("/api/v1/timelines/home", headers=bob.headers).json()
+    again = api.client.get("/api/v1/timelines/home", headers=bob.headers).json()
+    assert first == again and first[0]["favourites_count"] == 0
+    api.client.post(f"/api/v1/statuses/{post['id']}/favourite", headers=bob.headers)
+    after = api.client.get("/api/v1/timelines/home", headers=bob.headers).json()
+    assert after[0]["favourites_count"] == 1 and after[0]["favourited"] is True
+    newer = api.status(alice, "fresh")
+    api.drain()
+    assert (
+        api.client.get("/api/v1/timelines/home", headers=bob.headers).json()[0]["id"]
+        == (newer["id"])
+    )
+    # pages are kept per token: alice's view of the same URL is her own
+    mine = api.client.get("/api/v1/timelines/home", headers=alice.headers).json()
+    assert mine[1]["favourited"] is False
+
+
+def test_tokens_follow_revocation_and_suspension(sqlite_api):
+    alice = sqlite_api.user("alice")
+    for _ in range(2):  # the second answer comes from the cache
+        assert (
+            sqlite_api.client.get("/api/v1/timelines/home", headers=alice.headers).status_code
+            == 200
+        )
+    app = sqlite_api.default_app
+    sqlite_api.client.post(
+        "/oauth/revoke",
+        data={"client_id": app["client_id"], "client_secret": app["client_secret"],
+              "token": alice.token},
+    )  # fmt: skip
+    assert sqlite_api.client.get("/api/v1/timelines/home", headers=alice.headers).status_code == 401
+
+
+def test_entries_expire_and_are_bounded(monkeypatch):
+    generation = cache.Generation()
+    store = cache.Cache(generation, ttl=60)
+    store.put("a", generation.value, 1)
+    assert store.get("a") == 1
+    generation.bump()
+    assert store.get("a") is None  # a commit invalidates
+    stale = generation.value
+    generation.bump()
+    store.put("b", stale, 2)
+    assert store.get("b") is None  # read before a commit: never cached as current
+    monkeypatch.setattr(cache, "MAX_ENTRIES", 3)
+    for key in range(5):
+        store.put(key, generation.value, key)
+    assert len(store.entries) == 3 and store.get(0) is None and store.get(4) == 4
+    monkeypatch.setattr(cache, "MAX_BYTES", 100)
+    for key in range(5):
+        store.put(key, generation.value, key, size=40)
+    assert list(store.entries) == [3, 4] and store.size == 80  # bounded in bytes too
+    expiring = cache.Cache(generation, ttl=-1)
+    expiring.put("c", generation.value, 3)
+    assert expiring.get("c") is None  # past its deadline

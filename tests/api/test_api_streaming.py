@@ -1,0 +1,192 @@
+"""Streaming: server-sent events and the WebSocket endpoint, fed by the fan-out; heartbeats."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import queue
+import threading
+import time
+
+import httpx
+import pytest
+
+from roost.api import streaming
+
+
+class _Reader:
+    """Reads an SSE stream on a thread, handing over (event, data) pairs and comments."""
+
+    def __init__(self, url: str, headers: dict | None = None) -> None:
+        self.events: queue.Queue = queue.Queue()
+        self.status: queue.Queue = queue.Queue()
+        self.client = httpx.Client(timeout=httpx.Timeout(10, read=None))
+        self.thread = threading.Thread(target=self._run, args=(url, headers or {}), daemon=True)
+        self.thread.start()
+        assert self.status.get(timeout=10) == 200
+
+    def _run(self, url: str, headers: dict) -> None:
+        try:
+            with self.client.stream("GET", url, headers=headers) as response:
+                self.status.put(response.status_code)
+                event = None
+                for line in response.iter_lines():
+                    if line.startswith(":"):
+                        self.events.put(("comment", line))
+                    elif line.startswith("event: "):
+                        event = line[7:]
+                    elif line.startswith("data: "):
+                        self.events.put((event, line[6:]))
+        except httpx.HTTPError:
+            pass
+
+    def next(self, timeout: float = 5.0, kinds=("update", "delete", "notification")) -> tuple:
+        deadline = time.monotonic() + timeout
+        while True:
+            kind, data = self.events.get(timeout=max(0.01, deadline - time.monotonic()))
+            if kind in kinds:
+                return kind, data
+
+    def close(self) -> None:
+        self.client.close()
+
+
+def test_sse_streams(live_api, helpers):
+    base = live_api.server.url + "/api/v1/streaming"
+    alice, bob = live_api.user("alice"), live_api.user("bob")
+    live_api.client.post(f"/api/v1/accounts/{alice.id}/follow", headers=bob.headers)
+    missing = httpx.get(base + "/user", timeout=5)
+    assert missing.status_code == 401 and "error" in missing.json()
+    assert httpx.get(base + "/nope", timeout=5).status_code == 404
+    assert httpx.get(base + "/hashtag", timeout=5).status_code == 400
+    assert httpx.get(base + "/health", timeout=5).text == "OK"
+    user = _Reader(base + "/user", bob.headers)
+    note = _Reader(base + "/user/notification", alice.headers)
+    public = _Reader(base + "/public")
+    local = _Reader(base + f"/public/local?access_token={bob.token}")
+    tag = _Reader(base + "/hashtag?tag=Birds")
+    try:
+        assert user.events.get(timeout=5)[0] == "comment"  # the stream opens with a comment
+        started = time.monotonic()
+        post = live_api.status(alice, "look, #birds")
+        kind, data = user.next()
+        assert time.monotonic() - started < 1.0
+        assert kind == "update" and json.loads(data)["id"] == post["id"]
+        for reader in (public, local, tag):
+            kind, data = reader.next()
+            assert kind == "update" and json.loads(data)["id"] == post["id"]
+        live_api.client.post(f"/api/v1/statuses/{post['id']}/favourite", headers=bob.headers)
+        kind, data = note.next()
+        assert kind == "notification"
+        assert json.loads(data)["type"] in ("follow", "favourite")
+        live_api.client.delete(f"/api/v1/statuses/{post['id']}", headers=alice.headers)
+        assert user.next() == ("delete", post["id"])
+        assert public.next() == ("delete", post["id"])
+    finally:
+        for reader in (user, note, public, local, tag):
+            reader.close()
+
+
+def test_websocket_stream(live_api):
+    websockets = pytest.importorskip("websockets.sync.client")
+    alice, bob = live_api.user("alice"), live_api.user("bob")
+    live_api.client.post(f"/api/v1/accounts/{alice.id}/follow", headers=bob.headers)
+    url = live_api.server.url.replace("http://", "ws://") + "/api/v1/streaming"
+    with websockets.connect(f"{url}?access_token={bob.token}&stream=user") as ws:
+        ws.send(json.dumps({"type": "subscribe", "stream": "hashtag", "tag": "cats"}))
+        ws.send(json.dumps({"type": "subscribe", "stream": "nonsense"}))
+        assert "error" in json.loads(ws.recv(timeout=5))
+        ws.send("not json")
+        assert "error" in json.loads(ws.recv(timeout=5))
+        time.sleep(0.2)
+        post = live_api.status(alice, "#cats rule")
+        seen = set()
+        for _ in range(2):
+            message = json.loads(ws.recv(timeout=5))
+            assert message["event"] == "update"
+            assert json.loads(message["payload"])["id"] == post["id"]
+            seen.add(tuple(message["stream"]))
+        assert seen == {("user",), ("hashtag", "cats")}
+        ws.send(json.dumps({"type": "unsubscribe", "stream": "hashtag", "tag": "cats"}))
+        time.sleep(0.2)
+        live_api.status(alice, "#cats again")
+        message = json.loads(ws.recv(timeout=5))
+        assert message["stream"] == ["user"]
+    from websockets.exceptions import ConnectionClosed, InvalidStatus
+
+    with (
+        pytest.raises((InvalidStatus, ConnectionClosed)),
+        websockets.connect(f"{url}?access_token=bad&stream=user") as ws,
+    ):
+        ws.recv(timeout=5)  # a bad token: the socket is refused
+
+
+class _Quiet:
+    """A subscription on which nothing ever arrives."""
+
+    closed = False
+
+    async def get(self):
+        await asyncio.sleep(3600)
+
+    async def close(self) -> None:
+        self.closed = True
+
+
+async def test_heartbeat_on_idle_streams(monkeypatch):
+    monkeypatch.setattr(streaming, "HEARTBEAT_SECONDS", 0.05)
+    quiet = _Quiet()
+    events = streaming._events(None, None, "public", quiet)
+    assert (await anext(events)).startswith(b":")  # opened
+    started = time.monotonic()
+    for _ in range(3):
+        assert (await anext(events)).startswith(b":")
+    assert time.monotonic() - started < 1.0
+    await events.aclose()
+    assert quiet.closed
+
+
+def test_heartbeat_is_fifteen_seconds():
+    assert streaming.HEARTBEAT_SECONDS == 15.0
+
+
+@pytest.mark.redis
+def test_sse_over_the_redis_bus(live_server_factory, redis_url, helpers):
+    server = live_server_factory(ROOST_SHIELD_ENABLED="0", ROOST_REDIS_URL=redis_url)
+    with httpx.Client(base_url=server.url, timeout=10) as client:
+        from_api = client.post(
+            "/api/v1/apps",
+            json={
+                "client_name": "t",
+                "redirect_uris": "urn:ietf:wg:oauth:2.0:oob",
+                "scopes": "read write",
+            },
+        ).json()
+        app_token = client.post(
+            "/oauth/token",
+            data={
+                "grant_type": "client_credentials",
+                "client_id": from_api["client_id"],
+                "client_secret": from_api["client_secret"],
+                "scope": "read write",
+            },
+        ).json()["access_token"]
+        token = client.post(
+            "/api/v1/accounts",
+            json={
+                "username": "rita",
+                "email": "rita@example.com",
+                "password": helpers.password,
+                "agreement": True,
+            },
+            headers=helpers.bearer(app_token),
+        ).json()["access_token"]
+        reader = _Reader(server.url + "/api/v1/streaming/user", helpers.bearer(token))
+        try:
+            post = client.post(
+                "/api/v1/statuses", json={"status": "via redis"}, headers=helpers.bearer(token)
+            ).json()
+            kind, data = reader.next()
+            assert kind == "update" and json.loads(data)["id"] == post["id"]
+        finally:
+            reader.close()

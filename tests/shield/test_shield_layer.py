@@ -1,0 +1,289 @@
+"""The ASGI layer in-process: limits and headers, identity, challenge flow, brownout, reporting."""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from roost.config import Settings, ShieldSettings
+from roost.domain.signed import mint_token
+from roost.shield.challenge import solve
+from roost.shield.layer import Shield
+from roost.shield.report import report
+from roost.shield.testbed import ToyApp
+
+SECRET = b"k" * 32
+BROWSER = {
+    "user-agent": "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0",
+    "accept": "text/html",
+    "accept-language": "en",
+    "accept-encoding": "gzip",
+}
+
+
+def make(tmp_path: Path, app=None, **shield) -> Shield:
+    shield.setdefault("mode_file", str(tmp_path / "mode"))
+    settings = Settings.from_env({}, shield=ShieldSettings(**shield))
+    return Shield(app or ToyApp(cost_ms=0), settings, secret=SECRET)
+
+
+def client(shield: Shield, ip: str = "198.51.100.7") -> httpx.AsyncClient:
+    transport = httpx.ASGITransport(app=shield, client=(ip, 40000))
+    return httpx.AsyncClient(transport=transport, base_url="http://roost.test")
+
+
+def token(account: int = 42, age_days: float = 400) -> str:
+    return mint_token(SECRET, account, int(time.time() - age_days * 86400))
+
+
+async def test_rate_limit_headers_then_429_with_retry_after(tmp_path: Path) -> None:
+    shield = make(tmp_path, ip_rate=1, ip_burst=3)
+    async with client(shield) as c:
+        first = await c.get("/public")
+        assert first.status_code == 200
+        assert first.headers["x-ratelimit-limit"] == "3"
+        assert first.headers["x-ratelimit-remaining"] == "2"
+        assert re.match(
+            r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", first.headers["x-ratelimit-reset"]
+        )
+        statuses = [(await c.get("/public")).status_code for _ in range(4)]
+        assert statuses == [200, 200, 429, 429]
+        refused = await c.get("/api/v1/timelines/public")
+        assert refused.status_code == 429 and int(refused.headers["retry-after"]) >= 1
+        assert refused.json()["error"]
+    await shield.aclose()
+
+
+async def test_accounts_are_limited_by_account_not_address(tmp_path: Path) -> None:
+    shield = make(tmp_path, ip_rate=1, ip_burst=1, account_rate=100, account_burst=100)
+    async with client(shield) as c:
+        assert (await c.get("/a")).status_code == 200
+        assert (await c.get("/a")).status_code == 429  # the address is now penalised
+        auth = {"authorization": "Bearer " + token()}
+        assert [(await c.get("/home", headers=auth)).status_code for _ in range(5)] == [200] * 5
+    await shield.aclose()
+
+
+async def test_forged_token_is_anonymous(tmp_path: Path) -> None:
+    shield = make(tmp_path, ip_rate=1, ip_burst=1, account_rate=100, account_burst=100)
+    forged = token()[:-2] + "xx"
+    async with client(shield) as c:
+        auth = {"authorization": "Bearer " + forged}
+        assert [(await c.get("/home", headers=auth)).status_code for _ in range(2)] == [200, 429]
+    await shield.aclose()
+
+
+async def test_forwarded_for_ignored_from_untrusted_peers(tmp_path: Path) -> None:
+    shield = make(tmp_path, ip_rate=1, ip_burst=1)
+    async with client(shield) as c:
+        assert (await c.get("/", headers={"x-forwarded-for": "203.0.113.1"})).status_code == 200
+        spoof = {"x-forwarded-for": "203.0.113.2", "forwarded": "for=203.0.113.3"}
+        assert (await c.get("/", headers=spoof)).status_code == 429
+        assert (await c.get("/", headers={"x-forwarded-for": "garbage, ::zz"})).status_code == 429
+    await shield.aclose()
+
+
+async def test_forwarded_for_believed_from_trusted_proxy(tmp_path: Path) -> None:
+    shield = make(tmp_path, ip_rate=1, ip_burst=1, trusted_proxies=["10.0.0.0/8"])
+    async with client(shield, ip="10.0.0.5") as c:
+        for n in range(3):
+            headers = {"x-forwarded-for": f"203.0.113.{n}, 10.0.0.9"}
+            assert (await c.get("/", headers=headers)).status_code == 200
+        bad = {"x-forwarded-for": "not-an-ip"}  # junk from the proxy: the proxy's own address
+        assert (await c.get("/", headers=bad)).status_code == 200
+        assert (await c.get("/", headers=bad)).status_code == 429
+    await shield.aclose()
+
+
+async def test_login_class_has_its_own_tight_limit(tmp_path: Path) -> None:
+    shield = make(tmp_path, ip_rate=1000, ip_burst=1000)
+    async with client(shield) as c:
+        statuses = [(await c.post("/oauth/token", data={"x": "y"})).status_code for _ in range(12)]
+        assert statuses.count(429) >= 2
+        assert (await c.get("/page")).status_code == 200  # reads still fine
+    await shield.aclose()
+
+
+async def test_challenge_flow_under_attack(tmp_path: Path) -> None:
+    shield = make(tmp_path, mode="on", pow_bits=8, pow_bits_max=10)
+    async with client(shield) as c:
+        page = await c.get("/public/local?x=1", headers=BROWSER)
+        assert page.status_code == 403
+        csp = page.headers["content-security-policy"]
+        assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+        assert '<script src="/-/shield/challenge.js">' in page.text
+        assert "<script>" not in page.text and "JavaScript" in page.text
+        challenge = page.headers["x-roost-challenge"]
+        form = {"challenge": challenge, "answer": solve(challenge), "next": "/public/local?x=1"}
+        c.cookies.clear()
+        answered = await c.post("/-/shield/verify", data=form, headers=BROWSER)
+        assert answered.status_code == 303
+        assert answered.headers["location"] == "/public/local?x=1"
+        assert (await c.get("/public/local", headers=BROWSER)).status_code == 200
+        replay = await c.post("/-/shield/verify", data=form, headers=BROWSER)
+        assert replay.status_code == 403 and "replayed" in replay.text
+        script = await c.get("/-/shield/challenge.js")
+        assert script.status_code == 200 and "javascript" in script.headers["content-type"]
+    await shield.aclose()
+
+
+async def test_wrong_answers_and_forged_passes_are_refused_and_counted(tmp_path: Path) -> None:
+    shield = make(tmp_path, mode="on", pow_bits=12)
+    async with client(shield) as c:
+        page = await c.get("/", headers=BROWSER)
+        form = {"challenge": page.headers["x-roost-challenge"], "answer": "x", "next": "//evil"}
+        assert (await c.post("/-/shield/verify", data=form)).status_code == 403
+        assert (await c.post("/-/shield/verify", content=b"\xff" * 5000)).status_code == 400
+        c.cookies.set("roost_pass", "p1.p.0.9999999999.id.forgedmac")
+        again = await c.get("/", headers=BROWSER)
+        assert again.status_code == 403
+    assert shield.rep_ip.suspicion("198.51.100.7", shield.clock()) > 0.3
+    await shield.aclose()
+
+
+async def test_open_redirect_refused(tmp_path: Path) -> None:
+    shield = make(tmp_path, mode="on", pow_bits=4, pow_bits_max=4)
+    async with client(shield) as c:
+        page = await c.get("/", headers=BROWSER)
+        challenge = page.headers["x-roost-challenge"]
+        form = {"challenge": challenge, "answer": solve(challenge), "next": "//evil.example/"}
+        answered = await c.post("/-/shield/verify", data=form, headers=BROWSER)
+        assert answered.headers["location"] == "/"
+    await shield.aclose()
+
+
+@pytest.mark.parametrize(
+    "method,path",
+    [
+        ("GET", "/health"),
+        ("GET", "/api/v1/instance"),
+        ("GET", "/.well-known/webfinger"),
+        ("GET", "/robots.txt"),
+        ("GET", "/login"),
+        ("POST", "/oauth/token"),
+        ("GET", "/api/v1/timelines/public"),
+    ],
+)
+async def test_never_challenged(tmp_path: Path, method: str, path: str) -> None:
+    shield = make(tmp_path, mode="on")
+    async with client(shield) as c:
+        response = await c.request(method, path, headers=BROWSER)
+        assert response.status_code == 200
+    await shield.aclose()
+
+
+async def test_signed_in_users_are_never_challenged(tmp_path: Path) -> None:
+    shield = make(tmp_path, mode="on")
+    async with client(shield) as c:
+        auth = {**BROWSER, "authorization": "Bearer " + token()}
+        assert (await c.get("/home", headers=auth)).status_code == 200
+    await shield.aclose()
+
+
+async def test_brownout_refuses_search_and_caches_public_pages(tmp_path: Path) -> None:
+    calls: list[str] = []
+    inner = ToyApp(cost_ms=0)
+
+    async def counting(scope, receive, send):
+        if scope["type"] == "http":
+            calls.append(scope["path"])
+        await inner(scope, receive, send)
+
+    shield = make(tmp_path, counting, mode="on")
+    async with client(shield) as c:
+        search = await c.get("/api/v2/search?q=x")
+        assert search.status_code == 503 and "search" in search.json()["error"]
+        deep = await c.get("/api/v1/timelines/public?max_id=123")
+        assert deep.status_code == 503
+        first = await c.get("/api/v1/timelines/public")
+        second = await c.get("/api/v1/timelines/public")
+        assert first.status_code == second.status_code == 200
+        assert second.headers.get("x-roost-cache") == "brownout"
+        assert calls.count("/api/v1/timelines/public") == 1
+    await shield.aclose()
+
+
+async def test_report_api_feeds_reputation(tmp_path: Path) -> None:
+    async def app(scope, receive, send):
+        if scope["type"] != "http":
+            return
+        for _ in range(20):
+            report(scope, "failed_login")
+        report(scope, "no-such-event")  # ignored, never an error
+        await send({"type": "http.response.start", "status": 401, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    shield = make(tmp_path, app)
+    async with client(shield) as c:
+        assert (await c.post("/login")).status_code == 401
+    assert shield.rep_ip.suspicion("198.51.100.7", shield.clock()) > 0.9
+    report({"type": "http"}, "failed_login")  # no shield in scope: ignored
+    await shield.aclose()
+
+
+async def test_admin_endpoints_only_for_admin_networks(tmp_path: Path) -> None:
+    shield = make(tmp_path)
+    async with client(shield) as outsider:
+        assert (await outsider.get("/metrics")).status_code == 404
+        assert (await outsider.get("/-/shield")).status_code == 404
+    async with client(shield, ip="127.0.0.1") as admin:
+        await admin.get("/x")
+        metrics = await admin.get("/metrics")
+        assert "roost_shield_requests_total" in metrics.text
+        view = (await admin.get("/-/shield")).json()
+        assert view["mode"] == "auto" and "top_prefixes" in view
+    await shield.aclose()
+
+
+async def test_websockets_pass_through_and_lifespan_is_forwarded(tmp_path: Path) -> None:
+    seen: list[str] = []
+
+    async def app(scope, receive, send):
+        seen.append(scope["type"])
+        if scope["type"] == "websocket":
+            await send({"type": "websocket.accept"})
+            await send({"type": "websocket.close", "code": 1000})
+
+    shield = make(tmp_path, app)
+    sent: list[dict] = []
+
+    async def send(message):
+        sent.append(message)
+
+    async def receive():
+        return {"type": "websocket.connect"}
+
+    scope = {
+        "type": "websocket",
+        "path": "/api/v1/streaming",
+        "headers": [],
+        "client": ("198.51.100.9", 1),
+        "query_string": b"",
+    }
+    await shield(scope, receive, send)
+    assert [m["type"] for m in sent] == ["websocket.accept", "websocket.close"]
+    assert shield.admission.inflight == 0
+    await shield.aclose()
+
+
+async def test_waiting_room_pass_admits_without_javascript(tmp_path: Path) -> None:
+    shield = make(tmp_path, mode="on")
+    async with client(shield) as c:
+        page = await c.get("/public", headers=BROWSER)
+        assert page.status_code == 403 and 'http-equiv="refresh"' in page.text
+        assert "roost_pass" in c.cookies
+        early = await c.get("/public", headers=BROWSER)  # too soon: challenged again, not blamed
+        assert early.status_code == 403
+        assert shield.rep_ip.suspicion("198.51.100.7", shield.clock()) == 0.0
+        waiting = c.cookies["roost_pass"]
+    from roost.shield import challenge
+
+    claims, why = challenge.check_pass(
+        SECRET, waiting, "198.51.100.0/24", BROWSER["user-agent"], time.time() + 9
+    )
+    assert why == "ok" and claims.kind == "w"  # valid after WAIT_SECONDS (checked, not slept)
+    await shield.aclose()

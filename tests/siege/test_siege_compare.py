@@ -1,0 +1,68 @@
+"""`roost siege compare` starts each target itself, runs the same scenario, and stops it again."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parents[1]
+
+
+def _port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _target(name: str, port: int, header_timeout: float) -> str:
+    command = ["{python}", str(HERE / "siege_target.py"), "--port", str(port)]
+    command += ["--header-timeout", str(header_timeout)]
+    return f"""
+[[targets]]
+name = "{name}"
+url = "http://127.0.0.1:{port}/"
+command = {json.dumps(command)}
+start_timeout_s = 20
+"""
+
+
+@pytest.mark.slow
+def test_compare_runs_every_target_and_prints_them_side_by_side(tmp_path: Path) -> None:
+    ports = [_port(), _port()]
+    scenario = tmp_path / "compare.toml"
+    scenario.write_text(
+        """
+name = "cmp"
+[legit]
+readers = 2
+actions_per_min = 240
+[[phases]]
+name = "attack"
+duration_s = 2
+[[phases.attacks]]
+profile = "slowloris"
+bots = 10
+connections = 10
+interval_s = 0.1
+"""
+        + _target("patient", ports[0], 60)
+        + _target("strict", ports[1], 0.5)
+    )
+    command = [sys.executable, "-m", "roost.cli", "siege", "compare", str(scenario)]
+    command += ["--out", str(tmp_path / "out"), "--no-live"]
+    result = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "patient" in result.stdout and "strict" in result.stdout
+    (summary,) = (tmp_path / "out").glob("cmp-compare-*.json")
+    rows = {row["target"]: row for row in json.loads(summary.read_text())}
+    assert rows["patient"]["attack shed"] == 0 and rows["patient"]["attack admitted"] == 10
+    assert rows["strict"]["attack shed"] >= 10
+    for port in ports:  # both targets were stopped
+        with pytest.raises(OSError):
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()

@@ -1,0 +1,241 @@
+"""Runs against a real loopback server (siege_target.py): counts, sources, slow clients."""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from roost.siege import report
+from roost.siege.outcome import RunOptions
+from roost.siege.runner import run
+from roost.siege.scenario import load_scenario
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def scenario_file(tmp_path: Path, attack: str, readers: int = 2, seconds: float = 2.0) -> Path:
+    path = tmp_path / "scenario.toml"
+    path.write_text(
+        f"""
+name = "test"
+[legit]
+readers = {readers}
+actions_per_min = 240
+[[phases]]
+name = "baseline"
+duration_s = 0.5
+[[phases]]
+name = "attack"
+duration_s = {seconds}
+[[phases.attacks]]
+{attack}
+[[phases]]
+name = "recovery"
+duration_s = 0.5
+"""
+    )
+    return path
+
+
+def run_report(path: Path, url: str, **options: object) -> dict:
+    outcome = run(load_scenario(path), RunOptions(target_url=url, live=False, **options))
+    return report.build(outcome)
+
+
+def attack_class(built: dict, name: str) -> dict:
+    return next(p for p in built["phases"] if p["name"] == "attack")["classes"][name]
+
+
+def test_counts_add_up_and_match_what_the_server_saw(tmp_path, target_server) -> None:
+    server = target_server()
+    attack = 'profile = "get_flood"\nbots = 100\nprefixes = 10\nconnections = 16\nrate = 1000'
+    built = run_report(scenario_file(tmp_path, attack, readers=3), server.url)
+    assert built["counts_add_up"] and built["stop_reason"] == "completed"
+    flood = attack_class(built, "get_flood")
+    # 2 s at 1,000/s: never more (the pacer's slack is 50 ms); less only on a starved machine.
+    assert 1000 < flood["requests"] <= 2100
+    assert flood["statuses"] == {"200": flood["answered"]}
+    assert flood["admitted"] == flood["answered"] and flood["shed"] == flood["unanswered"]
+    assert 500 < flood["achieved_rate_per_s"] <= 1050
+    answered = sum(c["answered"] for p in built["phases"] for c in p["classes"].values())
+    unfinished = sum(c["unfinished"] for p in built["phases"] for c in p["classes"].values())
+    seen = sum(server.stats()["requests"].values()) - 2  # minus the probe and this /__stats
+    assert answered <= seen <= answered + unfinished
+    legit = [c for p in built["phases"] for n, c in p["classes"].items() if n == "legit_readers"]
+    assert sum(c["requests"] for c in legit) >= 3
+    assert all(c["success_ratio"] == 1.0 and c["wrongly_rejected"] == 0 for c in legit)
+    timeline_sent = sum(row["attack_sent"] for row in built["timeline"])
+    assert abs(timeline_sent - flood["requests"]) <= 1
+
+
+def test_bots_arrive_from_distinct_addresses_in_many_prefixes(tmp_path, target_server) -> None:
+    server = target_server()
+    attack = (
+        'profile = "get_flood"\nbots = 300\nprefixes = 30\nconnections = 30\n'
+        "rate = 1500\nrotate_after = 3"
+    )
+    run_report(scenario_file(tmp_path, attack, readers=0), server.url)
+    peers = server.stats()["connections"]
+    addresses = {ipaddress.IPv4Address(a) for a in peers if a != "127.0.0.1"}
+    assert all(a in ipaddress.IPv4Network("127.0.0.0/8") for a in addresses)
+    assert len(addresses) == 300
+    assert len({ipaddress.IPv4Network(f"{a}/24", strict=False) for a in addresses}) == 30
+
+
+def test_slowloris_holds_connections_until_the_server_cuts_them(tmp_path, target_server) -> None:
+    server = target_server(header_timeout=1.0)
+    attack = 'profile = "slowloris"\nbots = 20\nprefixes = 2\nconnections = 20\ninterval_s = 0.1'
+    built = run_report(scenario_file(tmp_path, attack, readers=0, seconds=3.0), server.url)
+    slow = attack_class(built, "slowloris")
+    cut = slow["statuses"].get("408", 0) + slow["statuses"].get("cut", 0)
+    assert cut >= 20 and slow["shed"] == cut
+    assert slow["requests"] == slow["answered"] == cut + slow["statuses"].get("held", 0)
+    assert 900 <= slow["latency_ms"]["p50"] <= 2500  # held for the server's 1 s header timeout
+    assert server.stats()["cut"] >= cut
+
+
+def test_slowloris_is_held_to_the_end_when_the_server_never_cuts(tmp_path, target_server) -> None:
+    server = target_server(header_timeout=60)
+    attack = 'profile = "slowloris"\nbots = 10\nprefixes = 1\nconnections = 10\ninterval_s = 0.2'
+    built = run_report(scenario_file(tmp_path, attack, readers=0, seconds=1.5), server.url)
+    slow = attack_class(built, "slowloris")
+    assert slow["statuses"] == {"held": 10} and slow["admitted"] == 10
+    assert slow["latency_ms"]["p50"] >= 1200
+
+
+@pytest.mark.parametrize("profile", ["slow_post", "connection_flood"])
+def test_other_hold_profiles_are_cut_too(tmp_path, target_server, profile: str) -> None:
+    server = target_server(header_timeout=0.8)
+    attack = f'profile = "{profile}"\nbots = 10\nprefixes = 1\nconnections = 10\ninterval_s = 0.1'
+    slow = attack_class(run_report(scenario_file(tmp_path, attack, 0), server.url), profile)
+    assert slow["shed"] >= 10 and slow["latency_ms"]["p50"] >= 700
+
+
+def test_shed_answers_are_counted_as_shed(tmp_path, target_server) -> None:
+    server = target_server()
+    attack = 'profile = "cache_bust"\npaths = ["/shed"]\nbots = 20\nconnections = 4\nrate = 500'
+    flood = attack_class(run_report(scenario_file(tmp_path, attack, 0), server.url), "cache_bust")
+    assert flood["statuses"] == {"429": flood["answered"]}
+    assert flood["shed"] == flood["requests"] - flood["unfinished"] and flood["admitted"] == 0
+
+
+def test_max_requests_stops_the_run(tmp_path, target_server) -> None:
+    server = target_server()
+    attack = 'profile = "get_flood"\nbots = 10\nconnections = 4\nrate = "max"'
+    built = run_report(scenario_file(tmp_path, attack, 0, seconds=10), server.url, max_requests=300)
+    flood = attack_class(built, "get_flood")
+    assert flood["requests"] <= 300 and built["stop_reason"] == "max_requests"
+    assert built["elapsed_s"] < 5
+
+
+def test_a_dead_target_is_reported_before_any_traffic(tmp_path) -> None:
+    attack = 'profile = "get_flood"\nbots = 10\nrate = 10'
+    command = [sys.executable, "-m", "roost.cli", "siege", "run"]
+    command += [str(scenario_file(tmp_path, attack)), "--target", "http://127.0.0.1:9/"]
+    result = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1
+    assert "does not answer" in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.slow
+def test_ctrl_c_stops_the_run_and_still_writes_the_report(tmp_path, target_server) -> None:
+    server = target_server()
+    attack = 'profile = "get_flood"\nbots = 50\nconnections = 8\nrate = 1000'
+    command = [sys.executable, "-m", "roost.cli", "siege", "run", "--no-live"]
+    command += [str(scenario_file(tmp_path, attack, 2, seconds=30)), "--target", server.url]
+    command += ["--out", str(tmp_path / "out")]
+    process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    time.sleep(3)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=30)
+    assert process.returncode == 130, stderr
+    (path,) = (tmp_path / "out").glob("*/report.json")
+    built = json.loads(path.read_text())
+    assert built["interrupted"] and built["counts_add_up"]
+    assert built["elapsed_s"] < 10
+    assert attack_class(built, "get_flood")["requests"] > 100
+    assert (path.parent / "chart.png").stat().st_size > 10_000
+    time.sleep(0.5)
+    assert server.stats()["open"] <= 1  # every bot connection was closed
+
+
+def test_two_generator_processes_share_the_work(tmp_path, target_server) -> None:
+    server = target_server()
+    attack = 'profile = "get_flood"\nbots = 40\nprefixes = 4\nconnections = 8\nrate = 1000\n'
+    attack += "rotate_after = 5"
+    path = scenario_file(tmp_path, attack, readers=0)
+    path.write_text("workers = 2\n" + path.read_text())
+    built = run_report(path, server.url)
+    assert built["counts_add_up"] and len(built["placement"]["generators"]) == 2
+    flood = attack_class(built, "get_flood")
+    assert 1000 < flood["requests"] <= 2100  # 2 s at 500/s each
+    peers = {a for a in server.stats()["connections"] if a != "127.0.0.1"}
+    assert len(peers) == 40
+
+
+SHIPPED = sorted(
+    p for p in (REPO / "scenarios").glob("*.toml") if p.stem not in {"twitter-2009", "post-spam"}
+)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.stem)
+def test_shipped_small_scenarios_run(path: Path, target_server) -> None:
+    server = target_server(header_timeout=1.0)
+    built = run_report(path, server.url)
+    assert built["counts_add_up"] and built["stop_reason"] == "completed"
+    (attack,) = (c for c in attack_phase_classes(built) if c["kind"] == "attack")
+    assert attack["requests"] > 0
+
+
+def attack_phase_classes(built: dict) -> list[dict]:
+    return list(next(p for p in built["phases"] if p["name"] == "attack")["classes"].values())
+
+
+def test_a_ramp_schedule_sends_its_area(tmp_path, target_server) -> None:
+    server = target_server()
+    attack = 'profile = "get_flood"\nbots = 20\nconnections = 16\nschedule = "ramp"\n'
+    attack += "rate_from = 0\nrate = 2000\nramp_s = 2"
+    flood = attack_class(run_report(scenario_file(tmp_path, attack, 0), server.url), "get_flood")
+    assert 1000 < flood["requests"] <= 2100  # the area under 0 -> 2,000/s over 2 s
+
+
+def test_a_flood_that_cannot_keep_its_schedule_says_so(tmp_path, target_server) -> None:
+    server = target_server()
+    attack = 'profile = "get_flood"\nbots = 1\nconnections = 1\nrate = 200000'
+    built = run_report(scenario_file(tmp_path, attack, 0, seconds=1.0), server.url)
+    assert attack_class(built, "get_flood")["behind_schedule"] > 100_000
+    assert any("attack/get_flood fell behind schedule" in w for w in built["warnings"])
+
+
+@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="needs two CPUs")
+def test_generator_and_server_are_pinned_apart(tmp_path, target_server) -> None:
+    server = target_server()
+    generator_cpu, server_cpu = sorted(os.sched_getaffinity(0))[:2]
+    attack = 'profile = "get_flood"\nbots = 10\nconnections = 2\nrate = 100'
+    options = {"cpus": (generator_cpu,), "server_cpus": (server_cpu,)}
+    built = run_report(scenario_file(tmp_path, attack, 0, seconds=0.5), server.url, **options)
+    placement = built["placement"]
+    assert placement["generators"][0]["cpus"] == [generator_cpu]
+    assert placement["coordinator"]["cpus"] == [generator_cpu]
+    assert generator_cpu in os.sched_getaffinity(0) and server_cpu in os.sched_getaffinity(0)
+    assert placement["server"] == [{"pid": server.process.pid, "cpus": [server_cpu]}]
+
+
+def test_an_ipv6_loopback_target(tmp_path, target_server) -> None:
+    try:
+        server = target_server(host="::1")
+    except ValueError:
+        pytest.skip("no IPv6 loopback here")
+    attack = 'profile = "get_flood"\nbots = 10\nconnections = 4\nrate = 500'
+    built = run_report(scenario_file(tmp_path, attack, readers=1, seconds=1.0), server.url)
+    assert built["counts_add_up"] and attack_class(built, "get_flood")["answered"] > 200
+    assert set(server.stats()["connections"]) == {"::1"}  # IPv4 sources cannot bind here

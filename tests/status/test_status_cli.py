@@ -1,0 +1,76 @@
+"""`roost status ...` commands against a real status server in a thread."""
+
+from __future__ import annotations
+
+import httpx
+from click.testing import CliRunner
+from status_support import TOKEN, LiveServer, auth, free_port
+
+from roost.cli import main
+
+
+def run(live: LiveServer, *args: str, token: str = TOKEN) -> tuple[int, str]:
+    env = {"ROOST_STATUS_PAGE_URL": live.url, "ROOST_STATUS_ADMIN_TOKEN": token}
+    result = CliRunner().invoke(main, ["status", *args], env=env)
+    return result.exit_code, result.output
+
+
+def test_incident_lifecycle_from_the_command_line(live: LiveServer) -> None:
+    code, out = run(
+        live, "incident", "create", "Slow search", "--body", "Search is slow", "-c",
+        "search=degraded_performance", "--impact", "minor",
+    )  # fmt: skip
+    assert code == 0, out
+    incident_id = out.split()[0]
+    assert "investigating" in out and "[operator]" in out
+    code, out = run(
+        live, "incident", "update", incident_id, "--status", "identified", "--body", "A bad index"
+    )
+    assert code == 0 and "identified" in out
+    update_id = out.splitlines()[1].split("] ")[1].split(":")[0]
+    code, out = run(live, "incident", "edit", incident_id, update_id, "--body", "A bad index.")
+    assert code == 0 and "A bad index." in out
+    code, out = run(live, "incident", "resolve", incident_id, "--body", "Rebuilt the index.")
+    assert code == 0 and "resolved" in out
+    code, out = run(live, "incident", "list")
+    assert code == 0 and "Rebuilt the index." in out
+    code, out = run(live, "incident", "list", "--json")
+    assert code == 0 and '"incidents"' in out
+
+
+def test_errors_are_clear_and_nonzero(live: LiveServer) -> None:
+    code, out = run(live, "incident", "list", token="wrong")
+    assert code == 1 and "401" in out and "Bearer" in out
+    code, out = run(live, "incident", "update", "nosuchid", "--body", "x")
+    assert code == 1 and "404" in out
+    code, out = run(live, "incident", "create", "X", "--body", "y", "--status", "exploded")
+    assert code == 1 and "422" in out
+    code, out = run(live, "incident", "create", "X", "--body", "y", "-c", "web")
+    assert code == 2 and "component=status" in out
+
+
+def test_unreachable_status_server_is_a_clear_error() -> None:
+    env = {"ROOST_STATUS_PAGE_URL": f"http://127.0.0.1:{free_port()}"}
+    result = CliRunner().invoke(main, ["status", "incident", "list"], env=env)
+    assert result.exit_code == 1 and "unreachable" in result.output
+
+
+def test_monitor_once_reports_failures() -> None:
+    env = {"ROOST_STATUS_TARGET_URL": f"http://127.0.0.1:{free_port()}"}
+    result = CliRunner().invoke(main, ["status", "monitor", "--once"], env=env)
+    assert result.exit_code == 1
+    assert "FAIL home" in result.output and "ConnectError" in result.output
+
+
+def test_probes_shows_the_reasons(live: LiveServer) -> None:
+    results = [
+        {"at": "2026-11-28T11:00:01Z", "check": "home", "component": "web", "ok": True,
+         "latency_ms": 12.5, "detail": "1692 bytes"},
+        {"at": "2026-11-28T11:00:01Z", "check": "search", "component": "search", "ok": False,
+         "latency_ms": 30.0, "detail": "GET /api/v2/search answered 503"},
+    ]  # fmt: skip
+    pushed = httpx.post(live.url + "/api/admin/probes", json={"results": results}, headers=auth())
+    assert pushed.status_code == 202
+    code, out = run(live, "probes", "--failed")
+    assert code == 0
+    assert "FAIL search" in out and "answered 503" in out and "home" not in out

@@ -1,0 +1,77 @@
+"""The Atom feed parses with a real feed parser; the badge and the page are well-formed."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+import feedparser
+import httpx
+from status_support import Clock, auth
+
+from roost.status.model import ProbeResult
+from roost.status.service import StatusService
+
+
+async def outage(service: StatusService, clock: Clock) -> None:
+    for _ in range(2):
+        clock.advance(5)
+        await service.record_round([ProbeResult(clock(), "home", "web", False, 3000.0, "down")])
+
+
+async def test_atom_feed_parses_with_every_update(
+    service: StatusService, client: httpx.AsyncClient, clock: Clock
+) -> None:
+    await outage(service, clock)
+    clock.advance(60)
+    made = await client.post(
+        "/api/admin/incidents",
+        headers=auth(),
+        json={"name": "Search <slow> & odd", "body": "a < b"},
+    )
+    await client.post(
+        f"/api/admin/incidents/{made.json()['id']}/updates",
+        headers=auth(),
+        json={"status": "identified", "body": "Found it: a bad index"},
+    )
+    response = await client.get("/history.atom")
+    assert response.headers["content-type"].startswith("application/atom+xml")
+    feed = feedparser.parse(response.content)
+    assert not feed.bozo, feed.get("bozo_exception")
+    assert feed.version == "atom10"
+    titles = [e.title for e in feed.entries]
+    assert titles == ["Search <slow> & odd", "Web down"]
+    first = feed.entries[0]
+    assert "Found it: a bad index" in first.content[0].value
+    assert "a &lt; b" in first.content[0].value
+    assert first.link == f"{service.url}/incidents/{made.json()['id']}"
+    assert feed.entries[1].published == "2026-11-28T11:00:10.000Z"
+
+
+async def test_empty_feed_is_valid(client: httpx.AsyncClient) -> None:
+    feed = feedparser.parse((await client.get("/feed.atom")).content)
+    assert not feed.bozo and feed.entries == []
+
+
+async def test_badge_is_svg_and_follows_state(
+    service: StatusService, client: httpx.AsyncClient, clock: Clock
+) -> None:
+    quiet = ET.fromstring((await client.get("/badge.svg")).content)
+    assert quiet.tag == "{http://www.w3.org/2000/svg}svg"
+    assert "operational" in quiet.attrib["aria-label"]
+    await outage(service, clock)
+    down = (await client.get("/badge.svg")).text
+    assert "operational" not in down and "outage" in down
+
+
+async def test_page_shows_incident_bars_and_chart(
+    service: StatusService, client: httpx.AsyncClient, clock: Clock
+) -> None:
+    await outage(service, clock)
+    html = (await client.get("/")).text
+    assert "Web down; we are determining the cause." in html
+    assert html.count('class="bar"') == 90 * len(service.components)
+    assert 'class="latency"' in html and 'class="failed"' in html
+    assert "<script" not in html and "http://cdn" not in html
+    incident_id = service.auto_incident_id
+    page = await client.get(f"/incidents/{incident_id}")
+    assert page.status_code == 200 and "Web down" in page.text

@@ -1,0 +1,184 @@
+"""Webhooks and @status posts: signed, retried with backoff, bounded, never in the page's way."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import hashlib
+import hmac
+import json
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import httpx
+import pytest
+from status_support import LiveServer, auth, status_settings
+
+from roost.status.notify import Outbox, announcement
+
+INCIDENT = {"id": "abc", "name": "Web down", "shortlink": "http://status/incidents/abc"}
+UPDATE = {"id": "u1", "status": "investigating", "body": "Web down; we are determining the cause."}
+
+
+class Receiver:
+    """A real HTTP server recording requests; the first ``failures`` answers are 500."""
+
+    def __init__(self, failures: int = 0) -> None:
+        self.requests: list[tuple[str, dict[str, str], bytes]] = []
+        self.failures = failures
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["content-length"]))
+                receiver.requests.append(
+                    (self.path, {k.lower(): v for k, v in self.headers.items()}, body)
+                )
+                failing = len(receiver.requests) <= receiver.failures
+                self.send_response(500 if failing else 200)
+                self.send_header("content-length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                return None
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    r = Receiver(failures=2)
+    yield r
+    r.close()
+
+
+@pytest.fixture
+def hanging() -> Iterator[str]:
+    """A port that accepts TCP connections (kernel backlog) and never answers."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(128)
+    yield f"http://127.0.0.1:{sock.getsockname()[1]}/hook"
+    sock.close()
+
+
+async def wait_for(condition: Callable[[], bool]) -> None:
+    async with asyncio.timeout(5):
+        while not condition():  # noqa: ASYNC110 -- polls counters the outbox owns
+            await asyncio.sleep(0.01)
+
+
+async def test_webhook_is_signed_and_retried_with_backoff(receiver: Receiver) -> None:
+    outbox = Outbox(webhook_urls=[receiver.url + "/hook"], secret="s3cret", base_delay=0.05)
+    try:
+        outbox.publish(INCIDENT, UPDATE)
+        await wait_for(lambda: outbox.delivered == 1)
+    finally:
+        await outbox.close()
+    assert len(receiver.requests) == 3  # two 500s, then delivered
+    path, headers, body = receiver.requests[-1]
+    assert path == "/hook"
+    expected = "sha256=" + hmac.new(b"s3cret", body, hashlib.sha256).hexdigest()
+    assert headers["x-roost-signature"] == expected
+    assert headers["x-roost-event"] == "incident.update"
+    payload = json.loads(body)
+    assert payload["incident"] == INCIDENT and payload["incident_update"] == UPDATE
+
+
+def test_backoff_doubles_and_is_capped() -> None:
+    outbox = Outbox(webhook_urls=[], base_delay=1.0, max_delay=10.0)
+    assert [outbox.delay(n) for n in range(6)] == [1, 2, 4, 8, 10, 10]
+
+
+async def test_refused_target_is_dropped_after_its_attempts() -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    outbox = Outbox(webhook_urls=[f"http://127.0.0.1:{port}/"], attempts=3, base_delay=0.01)
+    try:
+        outbox.publish(INCIDENT, UPDATE)
+        await wait_for(lambda: outbox.failed == 1)
+    finally:
+        await outbox.close()
+    assert outbox.delivered == 0
+
+
+async def test_publish_never_waits_and_pending_is_bounded(hanging: str) -> None:
+    outbox = Outbox(webhook_urls=[hanging], timeout=0.3, base_delay=0.05, max_pending=3)
+    try:
+        started = time.perf_counter()
+        for _ in range(5):
+            outbox.publish(INCIDENT, UPDATE)
+        assert time.perf_counter() - started < 0.05
+        assert len(outbox.tasks) == 3 and outbox.dropped == 2
+    finally:
+        await outbox.close()
+
+
+async def test_status_account_posts_only_while_the_site_is_up() -> None:
+    site = Receiver()
+    up = False
+    outbox = Outbox(
+        webhook_urls=[],
+        announce_url=site.url,
+        announce_token="status-token",
+        site_up=lambda: up,
+        base_delay=0.02,
+    )
+    try:
+        outbox.publish(INCIDENT, UPDATE)
+        await asyncio.sleep(0.2)
+        assert site.requests == []
+        up = True
+        await wait_for(lambda: outbox.delivered == 1)
+    finally:
+        await outbox.close()
+        site.close()
+    path, headers, body = site.requests[0]
+    assert path == "/api/v1/statuses"
+    assert headers["authorization"] == "Bearer status-token"
+    text = httpx.QueryParams(body.decode())["status"]
+    assert text.startswith("Web down: Investigating. Web down; we are determining")
+    assert text.endswith("http://status/incidents/abc")
+
+
+def test_announcement_fits_in_a_post() -> None:
+    long = {**UPDATE, "body": "word " * 400}
+    text = announcement(INCIDENT, long)
+    assert len(text) <= 500 and text.endswith(INCIDENT["shortlink"])
+
+
+@pytest.mark.slow
+def test_hanging_webhook_does_not_slow_the_status_server(tmp_path: Path, hanging: str) -> None:
+    """Real server, real hanging target: incidents keep flowing and the page stays fast."""
+    settings = status_settings(tmp_path)
+    settings = settings.replace(
+        status=dataclasses.replace(settings.status, webhook_urls=[hanging, hanging + "2"])
+    )
+    with LiveServer(settings) as live, httpx.Client(base_url=live.url, timeout=5) as c:
+        slowest_admin = slowest_page = 0.0
+        for n in range(15):
+            started = time.perf_counter()
+            made = c.post(
+                "/api/admin/incidents", headers=auth(), json={"name": f"Test {n}", "body": "x"}
+            )
+            slowest_admin = max(slowest_admin, time.perf_counter() - started)
+            assert made.status_code == 201
+            for _ in range(5):
+                started = time.perf_counter()
+                assert c.get("/").status_code == 200
+                slowest_page = max(slowest_page, time.perf_counter() - started)
+        assert len(live.runtime.outbox.tasks) == 30  # all still waiting on the hanging target
+    assert slowest_page < 0.25, slowest_page
+    assert slowest_admin < 0.5, slowest_admin

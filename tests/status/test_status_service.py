@@ -1,0 +1,154 @@
+"""The service in process: probes and shield events become a stored, rendered incident."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+from status_support import SHIELD_EVENT, Clock, auth, status_settings
+
+from roost.status.model import ProbeResult
+from roost.status.server import thresholds
+from roost.status.service import StatusService
+from roost.status.store import make_engine
+
+CHECKS = [("home", "web"), ("public_timeline", "api"), ("search", "search")]
+
+
+async def round_(service: StatusService, clock: Clock, ok: bool, seconds: float = 5) -> None:
+    clock.advance(seconds)
+    await service.record_round(
+        [ProbeResult(clock(), check, cid, ok, 20.0 if ok else 3000.0) for check, cid in CHECKS]
+    )
+
+
+async def summary(client: httpx.AsyncClient) -> dict:
+    return (await client.get("/api/v2/summary.json")).json()
+
+
+async def test_full_outage_story(
+    service: StatusService, client: httpx.AsyncClient, clock: Clock
+) -> None:
+    await round_(service, clock, True)  # 11:00:05
+    await round_(service, clock, False)  # 11:00:10 first failure
+    await round_(service, clock, False)  # 11:00:15 down (fail_after=2)
+    (incident,) = (await summary(client))["incidents"]
+    assert incident["status"] == "investigating"
+    assert incident["started_at"] == "2026-11-28T11:00:10.000Z"
+    assert incident["impact"] == "major"
+    assert incident["incident_updates"][0]["body"] == (
+        "Web, API and Search down; we are determining the cause."
+    )
+
+    clock.advance(2)
+    sent = await _shield(client, "attack_started")
+    assert sent.status_code == 202
+    assert (await summary(client))["incidents"][0]["status"] == "identified"
+
+    await round_(service, clock, True)  # 11:00:22 first good probe
+    await round_(service, clock, True)  # 11:00:27 up again
+    now = await summary(client)
+    assert now["incidents"][0]["status"] == "monitoring"
+    assert now["incidents"][0]["monitoring_at"] == "2026-11-28T11:00:27.000Z"
+    web = next(c for c in now["components"] if c["id"] == "web")
+    assert web["status"] == "degraded_performance"
+
+    clock.advance(30)
+    await _shield(client, "attack_ended")  # 11:00:57
+    clock.advance(59)
+    await service.tick()
+    assert (await summary(client))["incidents"]
+    clock.advance(1)  # 11:01:57: a quiet minute after the attack ended
+    await service.tick()
+    final = await summary(client)
+    assert final["incidents"] == [] and final["status"]["indicator"] == "none"
+    every = (await client.get("/api/v2/incidents.json")).json()["incidents"]
+    resolved = every[0]
+    assert resolved["status"] == "resolved"
+    assert resolved["resolved_at"] == "2026-11-28T11:01:57.000Z"
+    assert [u["status"] for u in resolved["incident_updates"]] == [
+        "resolved",
+        "monitoring",
+        "identified",
+        "investigating",
+    ]
+    assert resolved["incident_updates"][0]["body"].startswith(
+        "Web, API and Search were down from 2026-11-28 11:00:10 UTC to 11:00:22 UTC (12 s)"
+    )
+
+
+async def _shield(client: httpx.AsyncClient, kind: str) -> httpx.Response:
+    event = {**SHIELD_EVENT, "type": kind}
+    return await client.post("/api/admin/shield-events", headers=auth(), json=event)
+
+
+async def test_history_survives_a_restart(tmp_path: Path, clock: Clock) -> None:
+    settings = status_settings(tmp_path).status
+
+    def make() -> StatusService:
+        return StatusService(
+            make_engine(settings.database_url),
+            name="Roost",
+            url="http://status",
+            components=settings.components,
+            thresholds=thresholds(settings),
+            clock=clock,
+        )
+
+    first = make()
+    await first.start()
+    await round_(first, clock, False)
+    await round_(first, clock, False)
+    opened = first.auto_incident_id
+    await first.close()
+
+    second = make()
+    await second.start()
+    try:
+        assert second.auto_incident_id == opened
+        incident = second.incidents[opened or ""]
+        assert incident.started_at == clock.now.replace(second=5)
+        assert second.components["web"].status == "major_outage"
+        assert sum(total for (_, _), (_, total) in second.tallies.days.items()) == 6
+        assert second.automaton.phase == "investigating"
+        await round_(second, clock, True)
+        await round_(second, clock, True)
+        assert incident.status == "monitoring"
+    finally:
+        await second.close()
+
+
+async def test_a_broken_store_does_not_stop_the_page(
+    service: StatusService, client: httpx.AsyncClient, clock: Clock
+) -> None:
+    await service.engine.dispose()
+    service.engine = make_engine("sqlite:////nonexistent-dir/x.db")
+    await round_(service, clock, False)
+    await round_(service, clock, False)
+    assert (await summary(client))["incidents"][0]["status"] == "investigating"
+
+
+async def test_maintenance_window_opens_and_closes(
+    service: StatusService, client: httpx.AsyncClient, clock: Clock
+) -> None:
+    made = await client.post(
+        "/api/admin/incidents",
+        headers=auth(),
+        json={
+            "name": "Database upgrade",
+            "body": "We will upgrade the database.",
+            "scheduled_for": "2026-11-28T11:10:00Z",
+            "scheduled_until": "2026-11-28T11:20:00Z",
+            "components": {"posting": "operational"},
+        },
+    )
+    assert made.status_code == 201
+    clock.advance(600)
+    await service.tick()
+    assert service.components["posting"].status == "under_maintenance"
+    assert (await summary(client))["status"]["indicator"] == "maintenance"
+    clock.advance(600)
+    await service.tick()
+    assert service.components["posting"].status == "operational"
+    maintenance = service.incidents[made.json()["id"]]
+    assert [u.status for u in maintenance.updates] == ["scheduled", "in_progress", "completed"]
