@@ -27,7 +27,7 @@ from roost.store.tables import accounts, mentions, status_tags, statuses, tags
 
 log = logging.getLogger(__name__)
 BACKFILL = 40  # posts copied into a feed when its owner follows someone new
-SQL_BATCH = 1000  # feed rows written with the post's state in one SQL transaction
+SQL_BATCH = 500  # feed rows written with the post's state in one SQL transaction
 TRIM_EVERY = 600.0  # seconds between trims of over-long SQL feeds (Redis trims on push)
 
 Render = Callable[[Context, int], Awaitable[dict | None]]
@@ -127,7 +127,7 @@ class Fanout:
         small_sql = isinstance(ctx.feeds, SqlFeeds) and len(recipients) <= SQL_BATCH
         if not small_sql:
             await ctx.feeds.push(recipients, status_id)
-        async with ctx.db.write() as tx:
+        async with ctx.db.write(background=True) as tx:
             if small_sql:  # one commit (one fsync) for the feeds and the state together
                 await ctx.feeds.push_in(tx.conn, recipients, status_id)
             await tx.conn.execute(

@@ -28,6 +28,7 @@ from roost.store import inline_sqlite
 
 log = logging.getLogger(__name__)
 AfterCommit = Callable[[], Awaitable[None] | None]
+BACKGROUND_YIELD = 0.05  # longest a background write waits for client writes to go first
 
 
 def async_url(url: str) -> str:
@@ -97,6 +98,9 @@ class Database:
         self.is_sqlite = self.engine.dialect.name == "sqlite"
         self.write_engine = make_engine(url, "BEGIN IMMEDIATE") if self.is_sqlite else None
         self._write_lock = asyncio.Lock()
+        self._foreground_waiting = 0
+        self._foreground_idle = asyncio.Event()
+        self._foreground_idle.set()
         self._group: _Group | None = None
         self.groups_committed = 0
         self.writes_committed = 0
@@ -107,14 +111,29 @@ class Database:
             yield conn
 
     @asynccontextmanager
-    async def write(self) -> AsyncIterator[Tx]:
-        """One transaction, durable when this exits; then its after-commit actions run."""
+    async def write(self, background: bool = False) -> AsyncIterator[Tx]:
+        """One transaction, durable when this exits; then its after-commit actions run.
+
+        ``background`` work (fan-out, feed upkeep) lets writes that a client is waiting for go
+        first on SQLite's single writer, for up to ``BACKGROUND_YIELD`` seconds.
+        """
         if self.write_engine is None:  # PostgreSQL: concurrent writers, its own group commit
             async with self.engine.begin() as conn:
                 tx = Tx(conn)
                 yield tx
         else:
-            async with self._write_lock:
+            if background:
+                await self._yield_to_foreground()
+            else:
+                self._foreground_waiting += 1
+            try:
+                await self._write_lock.acquire()
+            finally:
+                if not background:
+                    self._foreground_waiting -= 1
+                    if self._foreground_waiting == 0:
+                        self._foreground_idle.set()
+            try:
                 group = await self._open_group()
                 savepoint = await group.conn.begin_nested()
                 tx = Tx(group.conn)
@@ -127,11 +146,19 @@ class Database:
                 await savepoint.commit()
                 group.size += 1
                 self._schedule_commit(group)
+            finally:
+                self._write_lock.release()
             await asyncio.shield(group.committed)
         for action in tx.after:
             result = action()
             if result is not None:
                 await result
+
+    async def _yield_to_foreground(self) -> None:
+        if self._foreground_waiting:
+            self._foreground_idle.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._foreground_idle.wait(), BACKGROUND_YIELD)
 
     async def _open_group(self) -> _Group:
         if self._group is None:

@@ -54,11 +54,11 @@ class SqlFeeds:
         return dialect.insert(home_feed).on_conflict_do_nothing()
 
     async def push(self, owner_ids: Sequence[int], status_id: int) -> None:
-        # Batches of 1,000 rows: each holds the single SQLite writer for a few milliseconds,
-        # so posts acknowledged meanwhile wait behind one batch, not behind a whole fan-out.
-        for start in range(0, len(owner_ids), 1000):
-            async with self.db.write() as tx:
-                await self.push_in(tx.conn, owner_ids[start : start + 1000], status_id)
+        # Batches of 500 rows, written as background work: each holds the single SQLite writer
+        # for a millisecond or two, and posts waiting to be acknowledged go first.
+        for start in range(0, len(owner_ids), 500):
+            async with self.db.write(background=True) as tx:
+                await self.push_in(tx.conn, owner_ids[start : start + 500], status_id)
 
     async def push_in(self, conn, owner_ids: Sequence[int], status_id: int) -> None:
         """Push inside a caller's transaction (fan-out marks the post done in the same one)."""
@@ -68,7 +68,7 @@ class SqlFeeds:
 
     async def add_many(self, owner_id: int, status_ids: Sequence[int]) -> None:
         if status_ids:
-            async with self.db.write() as tx:
+            async with self.db.write(background=True) as tx:
                 rows = [{"owner_id": owner_id, "status_id": s} for s in status_ids]
                 await tx.conn.execute(self._insert(), rows)
 
@@ -97,7 +97,7 @@ class SqlFeeds:
     async def remove(self, owner_ids: Sequence[int], status_ids: Sequence[int]) -> None:
         if not owner_ids or not status_ids:
             return
-        async with self.db.write() as tx:
+        async with self.db.write(background=True) as tx:
             for start in range(0, len(owner_ids), 900):
                 await tx.conn.execute(
                     delete(home_feed).where(
@@ -109,11 +109,11 @@ class SqlFeeds:
                 )
 
     async def remove_everywhere(self, status_ids: Sequence[int]) -> None:
-        async with self.db.write() as tx:
+        async with self.db.write(background=True) as tx:
             await tx.conn.execute(delete(home_feed).where(home_feed.c.status_id.in_(status_ids)))
 
     async def trim(self, owner_id: int) -> None:
-        async with self.db.write() as tx:
+        async with self.db.write(background=True) as tx:
             cutoff = await tx.conn.scalar(
                 select(home_feed.c.status_id)
                 .where(home_feed.c.owner_id == owner_id)
@@ -151,9 +151,11 @@ class RedisFeeds:
 
     async def push(self, owner_ids: Sequence[int], status_id: int) -> None:
         member = str(status_id).zfill(PAD)
-        for start in range(0, len(owner_ids), 2000):
+        # Pipelines of 250 owners: building and reading a pipeline runs on the event loop, and
+        # 2,000 at a time stalled request handling for ~40 ms (bench/run.py, Redis fan-out).
+        for start in range(0, len(owner_ids), 250):
             pipe = self.redis.pipeline(transaction=False)
-            for owner in owner_ids[start : start + 2000]:
+            for owner in owner_ids[start : start + 250]:
                 key = self.key(owner)
                 pipe.zadd(key, {member: 0})
                 pipe.zremrangebyrank(key, 0, -self.length - 1)
