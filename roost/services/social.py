@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import and_, delete, insert, or_, select, union_all, update
+from sqlalchemy import and_, bindparam, delete, insert, or_, select, union_all, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from roost.domain.errors import Forbidden, Invalid
@@ -241,17 +241,19 @@ async def followed_ids(conn: AsyncConnection, account_id: int) -> list[int]:
     return list(result.scalars())
 
 
+HIDDEN = union_all(
+    select(blocks.c.target_account_id).where(blocks.c.account_id == bindparam("viewer")),
+    select(blocks.c.account_id).where(blocks.c.target_account_id == bindparam("viewer")),
+    select(mutes.c.target_account_id).where(mutes.c.account_id == bindparam("viewer")),
+)
+
+
 async def hidden_ids(conn: AsyncConnection, viewer_id: int) -> set[int]:
     """Accounts whose posts the viewer must not see in lists: blocked, blocking, muted.
 
-    One round trip (a UNION), since every home-timeline read asks.
+    One prebuilt round trip (a UNION), since every home-timeline read asks.
     """
-    query = union_all(
-        select(blocks.c.target_account_id).where(blocks.c.account_id == viewer_id),
-        select(blocks.c.account_id).where(blocks.c.target_account_id == viewer_id),
-        select(mutes.c.target_account_id).where(mutes.c.account_id == viewer_id),
-    )
-    return set((await conn.execute(query)).scalars())
+    return set((await conn.execute(HIDDEN, {"viewer": viewer_id})).scalars())
 
 
 async def page_relation(

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from roost.domain.fanout import merge_sorted_ids
+from roost.domain.ids import MAX_ID
 from roost.services import social
 from roost.services.context import Context
 from roost.store.tables import accounts, follows, status_tags, statuses, tags
@@ -49,6 +50,72 @@ async def _ids(conn: AsyncConnection, query: Select, page: Page) -> list[int]:
     return sorted(ids, reverse=True) if page.forward else ids
 
 
+class Windowed:
+    """A paged query over an id column, built once with bind parameters for the bounds.
+
+    Building a SQLAlchemy statement costs more than running it on SQLite (measured: 170 us
+    built per call versus 53 us prebuilt, for the feed page), so hot timelines build theirs
+    once, at import.
+    """
+
+    def __init__(self, query: Select, column) -> None:
+        bounded = query.where(column < bindparam("below"), column > bindparam("above"))
+        self.newest = bounded.order_by(column.desc()).limit(bindparam("limit"))
+        self.oldest = bounded.order_by(column.asc()).limit(bindparam("limit"))
+
+    async def ids(self, conn: AsyncConnection, page: Page, **params) -> list[int]:
+        """Newest first, whichever way the page reads."""
+        values = {
+            "below": page.max_id if page.max_id is not None else MAX_ID,
+            "above": page.lower if page.lower is not None else 0,
+            "limit": page.limit,
+            **params,
+        }
+        statement = self.oldest if page.forward else self.newest
+        ids = list((await conn.execute(statement, values)).scalars())
+        return ids[::-1] if page.forward else ids
+
+
+PUBLIC = Windowed(
+    select(statuses.c.id)
+    .join(accounts, accounts.c.id == statuses.c.account_id)
+    .where(
+        statuses.c.visibility == "public",
+        statuses.c.reblog_of_id.is_(None),
+        accounts.c.suspended_at.is_(None),
+    ),
+    statuses.c.id,
+)
+TAG = Windowed(
+    select(status_tags.c.status_id)
+    .join(tags, tags.c.id == status_tags.c.tag_id)
+    .join(statuses, statuses.c.id == status_tags.c.status_id)
+    .join(accounts, accounts.c.id == statuses.c.account_id)
+    .where(
+        tags.c.name == bindparam("name"),
+        statuses.c.visibility == "public",
+        accounts.c.suspended_at.is_(None),
+    ),
+    status_tags.c.status_id,
+)
+BY_AUTHORS = Windowed(
+    select(statuses.c.id).where(
+        statuses.c.account_id.in_(bindparam("authors", expanding=True)),
+        statuses.c.visibility != "direct",
+    ),
+    statuses.c.id,
+)
+FOLLOWED_BIG = (
+    select(follows.c.target_account_id)
+    .join(accounts, accounts.c.id == follows.c.target_account_id)
+    .where(
+        follows.c.account_id == bindparam("viewer"),
+        follows.c.state == "accepted",
+        accounts.c.followers_count > bindparam("threshold"),
+    )
+)
+
+
 async def home(
     ctx: Context, viewer_id: int, page: Page, conn: AsyncConnection | None = None
 ) -> list[int]:
@@ -69,12 +136,7 @@ async def home(
         conn=conn,
     )
     big = await _followed_big_accounts(ctx, conn, viewer_id)
-    pulled: list[int] = []
-    if big:
-        query = select(statuses.c.id).where(
-            statuses.c.account_id.in_(big), statuses.c.visibility != "direct"
-        )
-        pulled = await _ids(conn, ordered(query, statuses.c.id, page), page)
+    pulled = await BY_AUTHORS.ids(conn, page, authors=big) if big else []
     ids = merge_sorted_ids(page.limit * 2, sorted(feed, reverse=True), pulled)
     hidden = await social.hidden_ids(conn, viewer_id)
     if hidden and ids:
@@ -85,44 +147,16 @@ async def home(
 
 
 async def _followed_big_accounts(ctx: Context, conn: AsyncConnection, viewer_id: int) -> list[int]:
-    result = await conn.execute(
-        select(follows.c.target_account_id)
-        .join(accounts, accounts.c.id == follows.c.target_account_id)
-        .where(
-            follows.c.account_id == viewer_id,
-            follows.c.state == "accepted",
-            accounts.c.followers_count > ctx.settings.fanout_threshold,
-        )
-    )
-    return list(result.scalars())
+    params = {"viewer": viewer_id, "threshold": ctx.settings.fanout_threshold}
+    return list((await conn.execute(FOLLOWED_BIG, params)).scalars())
 
 
 async def public(conn: AsyncConnection, page: Page) -> list[int]:
-    query = (
-        select(statuses.c.id)
-        .join(accounts, accounts.c.id == statuses.c.account_id)
-        .where(
-            statuses.c.visibility == "public",
-            statuses.c.reblog_of_id.is_(None),
-            accounts.c.suspended_at.is_(None),
-        )
-    )
-    return await _ids(conn, ordered(query, statuses.c.id, page), page)
+    return await PUBLIC.ids(conn, page)
 
 
 async def tag(conn: AsyncConnection, name: str, page: Page) -> list[int]:
-    query = (
-        select(status_tags.c.status_id)
-        .join(tags, tags.c.id == status_tags.c.tag_id)
-        .join(statuses, statuses.c.id == status_tags.c.status_id)
-        .join(accounts, accounts.c.id == statuses.c.account_id)
-        .where(
-            tags.c.name == name,
-            statuses.c.visibility == "public",
-            accounts.c.suspended_at.is_(None),
-        )
-    )
-    return await _ids(conn, ordered(query, status_tags.c.status_id, page), page)
+    return await TAG.ids(conn, page, name=name)
 
 
 async def account(

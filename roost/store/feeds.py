@@ -12,13 +12,23 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
-from sqlalchemy import and_, delete, func, select
+from sqlalchemy import and_, bindparam, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
+from roost.domain.ids import MAX_ID
 from roost.store.db import Database
 from roost.store.tables import home_feed
 
 PAD = 19  # digits of the largest 63-bit id
+
+# Built once: building a statement per read costs more than running it (roost.services.timelines).
+_FEED = select(home_feed.c.status_id).where(
+    home_feed.c.owner_id == bindparam("owner"),
+    home_feed.c.status_id < bindparam("below"),
+    home_feed.c.status_id > bindparam("above"),
+)
+FEED_NEWEST = _FEED.order_by(home_feed.c.status_id.desc()).limit(bindparam("limit"))
+FEED_OLDEST = _FEED.order_by(home_feed.c.status_id.asc()).limit(bindparam("limit"))
 
 
 class FeedStore(Protocol):
@@ -82,17 +92,18 @@ class SqlFeeds:
         newest_first: bool = True,
         conn=None,
     ) -> list[int]:
-        query = select(home_feed.c.status_id).where(home_feed.c.owner_id == owner_id)
-        if max_id is not None:
-            query = query.where(home_feed.c.status_id < max_id)
-        if min_id is not None:
-            query = query.where(home_feed.c.status_id > min_id)
-        order = home_feed.c.status_id.desc() if newest_first else home_feed.c.status_id.asc()
-        query = query.order_by(order).limit(limit)
+        """Newest first by default; ``conn`` reuses the caller's connection (no pool nesting)."""
+        statement = FEED_NEWEST if newest_first else FEED_OLDEST
+        params = {
+            "owner": owner_id,
+            "below": max_id if max_id is not None else MAX_ID,
+            "above": min_id if min_id is not None else 0,
+            "limit": limit,
+        }
         if conn is not None:
-            return list((await conn.execute(query)).scalars())
+            return list((await conn.execute(statement, params)).scalars())
         async with self.db.read() as own:
-            return list((await own.execute(query)).scalars())
+            return list((await own.execute(statement, params)).scalars())
 
     async def remove(self, owner_ids: Sequence[int], status_ids: Sequence[int]) -> None:
         if not owner_ids or not status_ids:
