@@ -146,6 +146,8 @@ def bearer_token(request: Request) -> str | None:
     token = header[7:].strip() if header[:7].lower() == "bearer " else None
     if token is None:
         token = request.query_params.get("access_token")  # browsers' EventSource/WebSocket
+    if token is None and request.scope["type"] == "websocket":
+        token = request.headers.get("sec-websocket-protocol")  # Mastodon's web client does this
     return token or None
 
 

@@ -1,7 +1,8 @@
 """In-process caches for hot reads: who a token is, and whole GET responses of timelines.
 
 Correctness rests on one counter, the *generation*: it goes up on every database commit made by
-this process (an SQLAlchemy ``commit`` event on the site's engines), so anything written here
+this process (SQLAlchemy's ``commit`` event on the site's engines, and again when that connection
+returns to the pool, once the commit has landed), so anything written here
 (a post, a follow, a fan-out into home feeds, a revoked token) invalidates every entry at once.
 Entries are stamped with the generation read *before* their queries ran, so a write racing a
 read can never be cached as current. Writes by other processes (a second worker, `roost user
@@ -13,6 +14,7 @@ a write-heavy one it simply misses and the normal path runs.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import OrderedDict
 from typing import Any
@@ -77,9 +79,22 @@ class ApiCaches:
         self.generation = Generation()
         self.callers = Cache(self.generation, CALLER_TTL)
         self.responses = Cache(self.generation, RESPONSE_TTL)
+        self.inflight: dict[Any, asyncio.Future] = {}  # (key, generation) -> the first reader
         engines = {id(e): e for e in (ctx.db.engine, getattr(ctx.db, "write_engine", None)) if e}
         for engine in engines.values():
-            event.listen(engine.sync_engine, "commit", self.generation.bump)
+            event.listen(engine.sync_engine, "commit", self._committing)
+            event.listen(engine.sync_engine, "checkin", self._checked_in)
+
+    def _committing(self, conn: Any) -> None:
+        # SQLAlchemy's commit event fires *before* the commit lands: a read running meanwhile
+        # still sees the old rows, so the connection is marked and the counter bumped again
+        # when it goes back to the pool, which is after the commit.
+        conn.info["roost_committed"] = True
+        self.generation.bump()
+
+    def _checked_in(self, _dbapi_connection: Any, record: Any) -> None:
+        if record.info.pop("roost_committed", False):
+            self.generation.bump()
 
 
 def caches(ctx: Context) -> ApiCaches:

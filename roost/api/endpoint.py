@@ -8,6 +8,7 @@ becomes a 500.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -90,7 +91,11 @@ async def _run(handler: Handler, request: Request, scope, write: bool, user: boo
 
 
 async def _run_cached(handler: Handler, request: Request, scope, user: bool) -> Response:
-    """A read whose whole response is kept per (token, URL) until the next commit."""
+    """A read whose whole response is kept per (token, URL) until the next commit.
+
+    Concurrent misses on one key wait for the first (single flight): after a write, 32
+    clients asking for the same page cost one rendering, not 32.
+    """
     ctx: Context = request.app.state.ctx
     params = await body(request)
     store = caches(ctx)
@@ -100,15 +105,27 @@ async def _run_cached(handler: Handler, request: Request, scope, user: bool) -> 
         require(caller, scope, user=user)
     key = (caller.token_id if caller else None, str(request.url))
     hit = store.responses.get(key)
+    if hit is None:
+        leader = store.inflight.get((key, stamp))
+        if leader is not None:
+            hit = await asyncio.shield(leader)
     if hit is not None:
         return Response(hit[0], headers=hit[1], media_type=Json.media_type)
-    async with ctx.db.read() as conn:
-        result = await handler(Call(request, ctx, params, caller, conn))
-    response = result if isinstance(result, Response) else Json(result)
-    if response.status_code == 200 and len(response.body) <= MAX_CACHED_BODY:
-        kept = {k: v for k, v in response.headers.items() if k == "link"}
-        store.responses.put(key, stamp, (response.body, kept), len(response.body))
-    return response
+    flight: asyncio.Future = asyncio.get_running_loop().create_future()
+    store.inflight[(key, stamp)] = flight
+    kept = None  # what followers get; None sends them to run the handler themselves
+    try:
+        async with ctx.db.read() as conn:
+            result = await handler(Call(request, ctx, params, caller, conn))
+        response = result if isinstance(result, Response) else Json(result)
+        if response.status_code == 200 and len(response.body) <= MAX_CACHED_BODY:
+            kept = (response.body, {k: v for k, v in response.headers.items() if k == "link"})
+            store.responses.put(key, stamp, kept, len(response.body))
+        return response
+    finally:
+        if store.inflight.get((key, stamp)) is flight:
+            del store.inflight[(key, stamp)]
+        flight.set_result(kept)
 
 
 async def _call(request, ctx, params, conn, scope, user) -> Call:

@@ -21,7 +21,7 @@ from starlette.responses import RedirectResponse, Response
 from roost.api import consent
 from roost.api.auth import issue_token, parse_scopes, revoke
 from roost.api.endpoint import Call, endpoint
-from roost.api.http import ApiError, text
+from roost.api.http import ApiError, body, text
 from roost.domain.signed import token_digest
 from roost.services import accounts as account_service
 from roost.services.context import now
@@ -261,7 +261,10 @@ async def authorize(request: Request) -> Response:
     params = dict(request.query_params)
     form = {}
     if request.method == "POST":
-        form = dict(await request.form(max_files=0, max_fields=50))
+        try:
+            form = await body(request)  # bounded like every API body: 413 over 64 KiB
+        except ApiError as exc:
+            return consent.error_page(request, exc.description, exc.status)
         params.update({k: v for k, v in form.items() if k not in ("csrf", "password")})
     try:
         async with ctx.db.read() as conn:

@@ -138,7 +138,8 @@ async def websocket(ws: WebSocket) -> None:
     except ApiError:
         await ws.close(code=4001)
         return
-    await ws.accept()
+    # a token sent as the subprotocol must be echoed back, or the browser drops the socket
+    await ws.accept(subprotocol=ws.headers.get("sec-websocket-protocol"))
     subscriptions: dict[tuple[str, str | None], asyncio.Task] = {}
     first = ws.query_params.get("stream")
     try:

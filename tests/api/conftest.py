@@ -265,6 +265,7 @@ class Helpers:
     pkce_pair = staticmethod(pkce_pair)
     authorize_code = staticmethod(authorize_code)
     approve = staticmethod(approve)
+    settings_for = staticmethod(settings_for)
     password = PASSWORD
 
 

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+
+import httpx
+
 from roost.api import cache
+from roost.app import create_site, start
+from roost.services import timelines
 
 
 def test_pages_follow_every_write(api):
@@ -65,3 +71,25 @@ def test_entries_expire_and_are_bounded(monkeypatch):
     expiring = cache.Cache(generation, ttl=-1)
     expiring.put("c", generation.value, 3)
     assert expiring.get("c") is None  # past its deadline
+
+
+async def test_concurrent_misses_render_once(sqlite_url, helpers, monkeypatch):
+    runs = []
+    real = timelines.public
+
+    async def counted(conn, page):
+        runs.append(page)
+        await asyncio.sleep(0.05)  # long enough for every request to arrive meanwhile
+        return await real(conn, page)
+
+    monkeypatch.setattr(timelines, "public", counted)
+    site = create_site(helpers.settings_for(sqlite_url))
+    await start(site.state.ctx)
+    try:
+        transport = httpx.ASGITransport(app=site)
+        async with httpx.AsyncClient(transport=transport, base_url="http://roost.test") as c:
+            answers = await asyncio.gather(*(c.get("/api/v1/timelines/public") for _ in range(10)))
+        assert {a.status_code for a in answers} == {200}
+        assert len(runs) == 1
+    finally:
+        await site.state.ctx.close()

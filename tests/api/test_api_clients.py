@@ -35,6 +35,13 @@ def _client(api, **login) -> Mastodon:
     return mastodon
 
 
+def _until(predicate, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
 class _Updates(StreamListener):
     def __init__(self) -> None:
         self.updates: list[tuple[float, str]] = []
@@ -72,7 +79,8 @@ def test_mastodon_py(live_api, helpers):
     reply = bob.status_post("welcome!", in_reply_to_id=first["id"])
     assert str(reply["in_reply_to_id"]) == str(first["id"])
     for n in range(5):
-        alice.status_post(f"post number {n}")
+        last = alice.status_post(f"post number {n}")
+    _until(lambda: bob.timeline_home(limit=1)[0]["id"] == last["id"])  # fan-out is async
     page = bob.timeline_home(limit=3)
     assert len(page) == 3
     seen = [s["id"] for s in page]
@@ -118,7 +126,7 @@ def _toot(home: Path, *args: str, stdin: str = "", timeout: float = 60) -> str:
 
 def test_toot_cli(live_api, helpers, tmp_path):
     base = live_api.server.url
-    live_api.user("carol")
+    carol = live_api.user("carol")
     dave = live_api.user("dave")
     live_api.status(dave, "dave was here #tooting")
     cli_home, web_home = tmp_path / "cli", tmp_path / "web"
@@ -167,6 +175,11 @@ def test_toot_cli(live_api, helpers, tmp_path):
 
     assert "Toot posted" in _toot(cli_home, "post", "carol says hi #tooting")
     assert "now following dave" in _toot(cli_home, "follow", "dave")
+    _until(
+        lambda: (
+            len(live_api.client.get("/api/v1/timelines/home", headers=carol.headers).json()) == 2
+        )
+    )  # her post and dave's back-filled one: the fan-out is async
     timeline = _toot(cli_home, "timeline", "--once", "--count", "5")
     assert "carol says hi" in timeline and "dave was here" in timeline
     assert "carol" in _toot(web_home, "notifications")

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
+
+from roost.api import oauth
 
 OOB = "urn:ietf:wg:oauth:2.0:oob"
 
@@ -174,6 +178,10 @@ def test_consent_page_refuses_bad_requests(sqlite_api):
         data={"client_id": app["client_id"], "action": "approve", "csrf": "forged"},
     )
     assert forged.status_code == 403
+    huge = sqlite_api.client.post(
+        "/oauth/authorize", data={"client_id": app["client_id"], "junk": "x" * 100_000}
+    )
+    assert huge.status_code == 413
 
 
 def test_refresh_token(api, helpers):
@@ -235,3 +243,13 @@ def test_unsupported_grant_and_bad_client(sqlite_api):
         sqlite_api, sqlite_api.app("read"), grant_type="client_credentials", scope="write"
     )
     assert greedy.status_code == 400
+
+
+def test_expired_code_is_refused(sqlite_api, helpers, monkeypatch):
+    monkeypatch.setattr(oauth, "CODE_LIFETIME", timedelta(seconds=-1))
+    sqlite_api.user("hank")
+    app = sqlite_api.default_app
+    code = helpers.authorize_code(sqlite_api.client, app, "hank", helpers.password)
+    late = _token(sqlite_api, app, grant_type="authorization_code", code=code, redirect_uri=OOB)
+    assert late.status_code == 400
+    assert late.json()["error"] == "invalid_grant"

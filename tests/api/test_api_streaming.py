@@ -112,6 +112,11 @@ def test_websocket_stream(live_api):
         live_api.status(alice, "#cats again")
         message = json.loads(ws.recv(timeout=5))
         assert message["stream"] == ["user"]
+    # the token as the WebSocket subprotocol, as Mastodon's own web client sends it
+    with websockets.connect(f"{url}?stream=user", subprotocols=[bob.token]) as ws:
+        time.sleep(0.2)
+        post = live_api.status(alice, "over a subprotocol")
+        assert json.loads(json.loads(ws.recv(timeout=5))["payload"])["id"] == post["id"]
     from websockets.exceptions import ConnectionClosed, InvalidStatus
 
     with (
