@@ -124,6 +124,7 @@ class Fanout:
                 return
             recipients = await self._recipients(conn, row)
             channels = await self._public_channels(conn, row)
+        await self._stream(status_id, [f"user:{r}" for r in recipients] + channels)
         small_sql = isinstance(ctx.feeds, SqlFeeds) and len(recipients) <= SQL_BATCH
         if not small_sql:
             await ctx.feeds.push(recipients, status_id)
@@ -135,13 +136,19 @@ class Fanout:
                 .where(statuses.c.id == status_id)
                 .values(fanout_state=FanoutState.DONE.value)
             )
-        channels = [f"user:{r}" for r in recipients] + channels
-        if not ctx.bus.may_listen(channels):
+
+    async def _stream(self, status_id: int, channels: list[str]) -> None:
+        """Live streams first: the post is already durable, and a feed write waits for fsync.
+
+        After a crash the post is delivered again, so a stream may see it twice; clients
+        de-duplicate updates by id.
+        """
+        if not self.ctx.bus.may_listen(channels):
             return  # nobody is streaming: skip rendering the entity
-        entity = await self.render(ctx, status_id)
+        entity = await self.render(self.ctx, status_id)
         if entity is not None:
             message = json.dumps({"event": "update", "payload": entity})
-            await ctx.bus.publish_many(channels, message)
+            await self.ctx.bus.publish_many(channels, message)
 
     async def _recipients(self, conn, row: RowMapping) -> list[int]:
         author = row["account_id"]

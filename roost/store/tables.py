@@ -7,6 +7,8 @@ not count rows.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -19,6 +21,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    TypeDecorator,
     UniqueConstraint,
 )
 
@@ -46,8 +49,20 @@ def _ref(name: str, table: str, nullable: bool = False, index: bool = False) -> 
     )
 
 
+class UtcDateTime(TypeDecorator):
+    """A UTC instant: SQLite hands back naive datetimes, which must not meet aware ones."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
+
+
 def _when(name: str = "created_at", nullable: bool = False) -> Column:
-    return Column(name, DateTime(timezone=True), nullable=nullable)
+    return Column(name, UtcDateTime(), nullable=nullable)
 
 
 accounts = Table(
@@ -148,7 +163,7 @@ tags = Table(
 status_tags = Table(
     "status_tags",
     metadata,
-    _ref("status_id", "statuses"),
+    _ref("status_id", "statuses", index=True),
     _ref("tag_id", "tags"),
     UniqueConstraint("tag_id", "status_id"),
 )
