@@ -4,7 +4,9 @@ Starts Debian's nginx (one worker, pinned to one CPU) answering a static 200, th
 `get_flood` at full speed from one process pinned to the other CPU, and prints the rate. With
 --wrk it also runs wrk the same way, as a yardstick for what this machine can do at all.
 
-    .venv/bin/python bench/siege_generator.py --seconds 5 --connections 64 [--wrk]
+    .venv/bin/python bench/siege_generator.py --seconds 3 [--rotate-after 20] [--wrk]
+
+Figures are printed and written to bench/results/siege-generator-<time>.json.
 
 The machine is shared: run it a few times and read the spread, not one number. "req per
 CPU-second" (rate divided by the generator's CPU use) is the generator's own cost, and holds
@@ -92,14 +94,17 @@ def _children(pid: int) -> list[int]:
     return found
 
 
-async def flood(url: str, seconds: float, connections: int, bots: int) -> tuple[int, float]:
-    import uvloop  # noqa: F401  (imported for its side effect on the policy below)
-
+async def flood(
+    url: str, seconds: float, connections: int, bots: int, rotate_after: int
+) -> tuple[int, float]:
     target = check_target(url)
     stats = ClassStats()
     profile = GetFlood(AttackContext(host=target.host_header), random.Random(1), paths=("/",))
     sources = AddressPlan(1).take(bots, max(1, bots // 200))
-    job = RequestFlood(profile, target, sources, connections, Constant(None), stats, Budget(10**9))
+    budget = Budget(10**9)
+    job = RequestFlood(
+        profile, target, sources, connections, Constant(None), stats, budget, rotate_after
+    )
     start = time.monotonic()
     cpu0 = time.process_time()
     await job.run(start, start + seconds, asyncio.Event())
@@ -121,6 +126,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--bots", type=int, default=1000)
+    parser.add_argument("--rotate-after", type=int, default=100, help="requests per connection")
     parser.add_argument("--wrk", action="store_true", help="also run wrk -t1 as a yardstick")
     args = parser.parse_args()
     import uvloop
@@ -129,13 +135,15 @@ def main() -> None:
     generator_cpu, server_cpu = cpus[0], cpus[-1] if len(cpus) > 1 else None
     result: dict[str, object] = {"generator_cpu": generator_cpu, "server_cpu": server_cpu}
     result.update(connections=args.connections, bots=args.bots, seconds=args.seconds)
+    result["rotate_after"] = args.rotate_after
     with tempfile.TemporaryDirectory() as tmp:
         port = free_port()
         server = start_nginx(Path(tmp), port, server_cpu)
         try:
             os.sched_setaffinity(0, {generator_cpu})
             url = f"http://127.0.0.1:{port}/"
-            answered, cpu = uvloop.run(flood(url, args.seconds, args.connections, args.bots))
+            job = flood(url, args.seconds, args.connections, args.bots, args.rotate_after)
+            answered, cpu = uvloop.run(job)
             rate = answered / args.seconds
             result.update(req_per_s=round(rate), cpu_share=round(cpu, 3))
             result["req_per_cpu_second"] = round(rate / max(cpu, 1e-9))
@@ -143,7 +151,8 @@ def main() -> None:
                 f"siege get_flood: {rate:,.0f} req/s from CPU {generator_cpu} "
                 f"(process CPU use {cpu:.0%}, so {result['req_per_cpu_second']:,} req per "
                 f"CPU-second), nginx on CPU {server_cpu}, "
-                f"{args.connections} connections from {args.bots} source addresses"
+                f"{args.connections} connections from {args.bots} source addresses, "
+                f"a new connection every {args.rotate_after} requests"
             )
             if args.wrk:
                 result["wrk"] = run_wrk(url, args.seconds, args.connections)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import literal, select, union_all
+from sqlalchemy import bindparam, literal, select, union_all
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -154,8 +154,32 @@ async def statuses_by_id(
     return out
 
 
+# Statements are built once, at import: building one per call cost more than running it.
+_IDS = bindparam("ids", expanding=True)
+STATUS_ROWS = select(statuses).where(statuses.c.id.in_(_IDS))
+MENTIONS_AND_TAGS = union_all(
+    select(literal("m"), mentions.c.status_id, accounts.c.id, accounts.c.username)
+    .join(accounts, accounts.c.id == mentions.c.account_id)
+    .where(mentions.c.status_id.in_(_IDS)),
+    select(literal("t"), status_tags.c.status_id, tags.c.id, tags.c.name)
+    .join(tags, tags.c.id == status_tags.c.tag_id)
+    .where(status_tags.c.status_id.in_(_IDS)),
+)
+VIEWER_FLAGS = union_all(
+    select(literal("favourited"), favourites.c.status_id).where(
+        favourites.c.account_id == bindparam("viewer"), favourites.c.status_id.in_(_IDS)
+    ),
+    select(literal("bookmarked"), bookmarks.c.status_id).where(
+        bookmarks.c.account_id == bindparam("viewer"), bookmarks.c.status_id.in_(_IDS)
+    ),
+    select(literal("reblogged"), statuses.c.reblog_of_id).where(
+        statuses.c.account_id == bindparam("viewer"), statuses.c.reblog_of_id.in_(_IDS)
+    ),
+)
+
+
 async def _rows(conn: AsyncConnection, ids: list[int]) -> dict[int, RowMapping]:
-    result = await conn.execute(select(statuses).where(statuses.c.id.in_(ids)))
+    result = await conn.execute(STATUS_ROWS, {"ids": list(ids)})
     return {r["id"]: r for r in result.mappings()}
 
 
@@ -163,17 +187,9 @@ async def _mentions_and_tags(
     conn: AsyncConnection, ids: list[int]
 ) -> tuple[dict[int, list[tuple[int, str]]], dict[int, list[str]]]:
     """Who each status mentions and which tags it carries: one query for both."""
-    query = union_all(
-        select(literal("m"), mentions.c.status_id, accounts.c.id, accounts.c.username)
-        .join(accounts, accounts.c.id == mentions.c.account_id)
-        .where(mentions.c.status_id.in_(ids)),
-        select(literal("t"), status_tags.c.status_id, tags.c.id, tags.c.name)
-        .join(tags, tags.c.id == status_tags.c.tag_id)
-        .where(status_tags.c.status_id.in_(ids)),
-    )
     mentioned: dict[int, list[tuple[int, str]]] = {}
     tagged: dict[int, list[str]] = {}
-    for kind, status_id, other_id, name in await conn.execute(query):
+    for kind, status_id, other_id, name in await conn.execute(MENTIONS_AND_TAGS, {"ids": ids}):
         if kind == "m":
             mentioned.setdefault(status_id, []).append((other_id, name))
         else:
@@ -186,18 +202,8 @@ async def _viewer_flags(conn, viewer_id: int | None, ids: list[int]) -> dict[str
     flags: dict[str, set[int]] = {"favourited": set(), "reblogged": set(), "bookmarked": set()}
     if viewer_id is None:
         return flags
-    query = union_all(
-        select(literal("favourited"), favourites.c.status_id).where(
-            favourites.c.account_id == viewer_id, favourites.c.status_id.in_(ids)
-        ),
-        select(literal("bookmarked"), bookmarks.c.status_id).where(
-            bookmarks.c.account_id == viewer_id, bookmarks.c.status_id.in_(ids)
-        ),
-        select(literal("reblogged"), statuses.c.reblog_of_id).where(
-            statuses.c.account_id == viewer_id, statuses.c.reblog_of_id.in_(ids)
-        ),
-    )
-    for kind, status_id in await conn.execute(query):
+    params = {"viewer": viewer_id, "ids": ids}
+    for kind, status_id in await conn.execute(VIEWER_FLAGS, params):
         flags[kind].add(status_id)
     return flags
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import bindparam, func, insert, or_, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -87,13 +87,16 @@ async def get(conn: AsyncConnection, account_id: int) -> RowMapping:
     return row
 
 
+ACCOUNTS_BY_ID = select(accounts).where(
+    accounts.c.id.in_(bindparam("ids", expanding=True)), accounts.c.suspended_at.is_(None)
+)
+
+
 async def get_many(conn: AsyncConnection, ids: set[int] | list[int]) -> dict[int, RowMapping]:
     """Accounts by id; suspended ones are left out, so whatever they wrote drops out of lists."""
     if not ids:
         return {}
-    result = await conn.execute(
-        select(accounts).where(accounts.c.id.in_(list(ids)), accounts.c.suspended_at.is_(None))
-    )
+    result = await conn.execute(ACCOUNTS_BY_ID, {"ids": list(ids)})
     return {row["id"]: row for row in result.mappings()}
 
 

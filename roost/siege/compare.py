@@ -105,7 +105,7 @@ def _wait_ready(spec: TargetSpec, processes: list[subprocess.Popen[bytes]], work
             if process.poll() is not None:
                 logs = "".join(p.read_text()[-800:] for p in sorted(workdir.glob("target-*.log")))
                 raise click.ClickException(
-                    f"target {spec.name}: {' '.join(process.args)} exited with "
+                    f"target {spec.name}: {process.args!r} exited with "
                     f"{process.returncode} before answering:\n{logs}"
                 )
         try:

@@ -152,20 +152,11 @@ def _visitors(
     for index, account in enumerate(cast.users):
         rng = random.Random(scenario.seed * 7919 + index)
         visitors.append(
-            User(
-                target,
-                account.source,
-                rng,
-                legit.actions_per_min,
-                account=account,
-                others=lambda: cast.users,
-            )
+            User((target, account.source, rng, legit.actions_per_min), account, lambda: cast.users)
         )
     for index, source in enumerate(cast.reader_sources):
         rng = random.Random(scenario.seed * 104729 + index)
         visitors.append(
-            Reader(
-                target, source, rng, legit.actions_per_min, paths=legit.reader_paths, solver=solver
-            )
+            Reader((target, source, rng, legit.actions_per_min), legit.reader_paths, solver)
         )
     return visitors

@@ -20,7 +20,7 @@ from roost.siege.profiles import Profile
 from roost.siege.schedule import Schedule
 from roost.siege.sources import connect
 from roost.siege.stats import ClassStats
-from roost.siege.wire import ResponseParser
+from roost.siege.wire import BadResponse, ResponseParser
 
 PACER_TICK_S = 0.002
 MAX_PARALLEL_OPENS = 64  # connects in flight at once, so a dead server does not eat all fds
@@ -57,7 +57,12 @@ class FloodConnection(asyncio.Protocol):
         self.transport = transport  # type: ignore[assignment]
 
     def data_received(self, data: bytes) -> None:
-        for status in self.parser.feed(data):
+        try:
+            statuses = self.parser.feed(data)
+        except BadResponse:
+            self.flood.on_bad_response(self)
+            return
+        for status in statuses:
             self.flood.on_response(self, status)
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -123,6 +128,13 @@ class RequestFlood:
             conn.transport.close()  # type: ignore[union-attr]
         elif self._running:
             self._dispatch(conn)
+
+    def on_bad_response(self, conn: FloodConnection) -> None:
+        """Garbage instead of HTTP: count the request as unanswered and drop the connection."""
+        if conn.busy:
+            conn.busy = False
+            self.stats.record_error("bad_response")
+        conn.transport.abort()  # type: ignore[union-attr]
 
     def on_lost(self, conn: FloodConnection, eof_status: int | None) -> None:
         self._open.discard(conn)

@@ -9,6 +9,7 @@ connections per second.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import time
 from collections.abc import Sequence
@@ -19,7 +20,7 @@ from roost.siege.profiles import Slowloris
 from roost.siege.schedule import Schedule
 from roost.siege.sources import connect
 from roost.siege.stats import ClassStats
-from roost.siege.wire import ResponseParser
+from roost.siege.wire import BadResponse, ResponseParser
 
 
 class HeldConnection(asyncio.Protocol):
@@ -38,8 +39,9 @@ class HeldConnection(asyncio.Protocol):
         self.transport = transport  # type: ignore[assignment]
 
     def data_received(self, data: bytes) -> None:
-        for status in self.parser.feed(data):
-            self.answer = status
+        with contextlib.suppress(BadResponse):  # whatever it said, it is still holding or cutting
+            for status in self.parser.feed(data):
+                self.answer = status
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.answer = self.answer or self.parser.eof()

@@ -69,6 +69,10 @@ class Recorder:
         self.timeline.legit(intended - self.clock.start, ok, rejected, latency)
 
 
+# What every visitor is made of: target, source address, random stream, actions per minute.
+Who = tuple[Target, str | None, random.Random, float]
+
+
 class Visitor:
     """Base of users and readers: the open-loop schedule and error accounting."""
 
@@ -127,8 +131,8 @@ class Reader(Visitor):
 
     name = READERS
 
-    def __init__(self, *args: object, paths: tuple[str, ...], solver: Solver):
-        super().__init__(*args)  # type: ignore[arg-type]
+    def __init__(self, who: Who, paths: tuple[str, ...], solver: Solver):
+        super().__init__(*who)
         self.paths = paths
         self.solver = solver
         self.cached: set[str] = set()
@@ -150,16 +154,24 @@ class User(Visitor):
     """An account holder using a Mastodon client: reads, posts, replies, favourites, follows."""
 
     name = USERS
-    ACTIONS = (("home", 40), ("notifications", 15), ("post", 10), ("reply", 8))
-    ACTIONS += (("favourite", 12), ("follow", 5), ("public", 10))
+    # What a person does, by weight: mostly reading.
+    ACTIONS: tuple[tuple[str, int], ...] = (
+        ("home", 40),
+        ("notifications", 15),
+        ("post", 10),
+        ("reply", 8),
+        ("favourite", 12),
+        ("follow", 5),
+        ("public", 10),
+    )
 
-    def __init__(self, *args: object, account: Account, others: Callable[[], list[Account]]):
-        super().__init__(*args)  # type: ignore[arg-type]
+    def __init__(self, who: Who, account: Account, others: Callable[[], list[Account]]):
+        super().__init__(*who)
         self.account = account
         self.others = others
         self.seen: list[str] = []
-        names, weights = zip(*self.ACTIONS, strict=True)
-        self._names, self._weights = names, weights
+        self._names = [name for name, _ in self.ACTIONS]
+        self._weights = [weight for _, weight in self.ACTIONS]
 
     def client(self, timeout_s: float) -> httpx.AsyncClient:
         client = super().client(timeout_s)

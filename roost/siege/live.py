@@ -47,9 +47,9 @@ class Live:
 
     def _table(self, t: float) -> Table:
         phase = next((n for n, s, e in self.outcome.phases if s <= t < e), "-")
-        table = Table(
-            title=f"roost siege: {self.outcome.scenario.name}  t={t:5.1f}s  phase={phase}"
-        )
+        end = self.outcome.phases[-1][2] if self.outcome.phases else t
+        title = f"roost siege: {self.outcome.scenario.name}  t={t:5.1f}s of {end:g}s  {phase}"
+        table = Table(title=title, caption="Ctrl-C stops the run and still writes the report")
         for column in (
             "second",
             "legit req",

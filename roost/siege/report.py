@@ -6,6 +6,7 @@ the report says so for each, so that a lost message between processes cannot pas
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import json
 from pathlib import Path
@@ -16,6 +17,7 @@ from rich.table import Table
 
 from roost.siege.legit import READERS, USERS
 from roost.siege.outcome import Outcome
+from roost.siege.scenario import AttackSpec
 from roost.siege.stats import ClassStats
 
 LEGIT = (USERS, READERS)
@@ -26,15 +28,29 @@ CPU_BOUND_SHARE = 0.9
 def build(outcome: Outcome) -> dict[str, Any]:
     scenario = outcome.scenario
     timeline = outcome.timeline.rows(outcome.elapsed_s)
-    phases = []
+    phases: list[dict[str, Any]] = []
+    holds = {a.name for p in scenario.phases for a in p.attacks if a.kind == "hold"}
     for name, start_s, end_s in outcome.phases:
+        seconds = max(min(end_s, outcome.elapsed_s) - start_s, 1e-9)
         classes = {
-            cls: _class(stats, cls in LEGIT, max(min(end_s, outcome.elapsed_s) - start_s, 1e-9))
+            cls: _class(stats, "legit" if cls in LEGIT else "hold" if cls in holds else "attack")
             for (phase, cls), stats in sorted(outcome.ledger.entries.items())
             if phase == name
         }
-        phases.append({"name": name, "start_s": start_s, "end_s": end_s, "classes": classes})
-    report = {
+        for entry in classes.values():
+            if entry["kind"] == "attack":
+                entry["achieved_rate_per_s"] = round(entry["requests"] / seconds, 1)
+        asked = next(p for p in scenario.phases if p.name == name).attacks
+        phases.append(
+            {
+                "name": name,
+                "start_s": start_s,
+                "end_s": end_s,
+                "attacks_asked": [_asked(attack) for attack in asked],  # the report stands alone
+                "classes": classes,
+            }
+        )
+    report: dict[str, Any] = {
         "scenario": scenario.name,
         "scenario_file": scenario.path,
         "label": outcome.options.label,
@@ -57,10 +73,19 @@ def build(outcome: Outcome) -> dict[str, Any]:
     return report
 
 
-def _class(stats: ClassStats, legit: bool, seconds: float) -> dict[str, Any]:
+def _asked(attack: AttackSpec) -> dict[str, Any]:
+    schedule = dataclasses.asdict(attack.schedule)
+    schedule["kind"] = type(attack.schedule).__name__.lower()
+    fields = ("name", "profile", "bots", "prefixes", "connections", "rotate_after", "interval_s")
+    return {**{key: getattr(attack, key) for key in fields}, "schedule": schedule}
+
+
+def _class(stats: ClassStats, role: str) -> dict[str, Any]:
+    """One class in one phase. ``role``: legit, attack (requests) or hold (held connections:
+    requests are connections opened, latency is how long each was held)."""
     errors = sum(stats.errors.values())
     entry: dict[str, Any] = {
-        "kind": "legit" if legit else "attack",
+        "kind": "legit" if role == "legit" else "attack",
         "requests": stats.sent,
         "answered": stats.answered,
         "unanswered": errors,
@@ -73,12 +98,17 @@ def _class(stats: ClassStats, legit: bool, seconds: float) -> dict[str, Any]:
         "errors": dict(stats.errors),
         "connect_failures": stats.connect_failures,
     }
-    if legit:  # turned away: a shed status or a refused/cut connection (timeouts are not)
+    if role == "legit":  # turned away: a shed status or a refused/cut connection, not timeouts
         entry["wrongly_rejected"] = stats.shed - stats.errors.get("timeout", 0)
+        return entry
+    entry["admitted"] = stats.admitted
+    entry["shed"] = stats.shed
+    if role == "hold":
+        entry["holds_connections"] = True
+        entry["success_ratio"] = None  # nothing to succeed at: see held vs cut
+        entry["held_to_the_end"] = stats.statuses.get("held", 0)
+        entry["ended_by_server"] = stats.shed
     else:
-        entry["admitted"] = stats.admitted
-        entry["shed"] = stats.shed
-        entry["achieved_rate_per_s"] = round(stats.sent / seconds, 1)
         entry["behind_schedule"] = int(stats.behind)
     return entry
 
@@ -144,15 +174,19 @@ def generator_warnings(outcome: Outcome, phases: list[dict[str, Any]]) -> list[s
         for name, entry in phase["classes"].items():
             behind, sent = entry.get("behind_schedule", 0), entry["requests"]
             if behind and behind > BEHIND_WARNING_SHARE * (sent + behind):
-                cause = (
-                    "the generator was CPU-bound"
-                    if phase["name"] in cpu_bound
-                    else "every connection was waiting on the server (more connections would help)"
-                )
+                cause = _behind_cause(phase["name"] in cpu_bound, entry["connect_failures"])
                 warnings.append(
                     f"{phase['name']}/{name} fell behind schedule by {behind:,} requests: {cause}"
                 )
     return warnings
+
+
+def _behind_cause(cpu_bound: bool, connect_failures: int) -> str:
+    if cpu_bound:
+        return "the generator was CPU-bound"
+    if connect_failures:
+        return f"the server refused or timed out {connect_failures:,} connection attempts"
+    return "every connection was waiting on the server (more connections would help)"
 
 
 def write_json(report: dict[str, Any], directory: Path) -> Path:
@@ -163,8 +197,8 @@ def write_json(report: dict[str, Any], directory: Path) -> Path:
 
 def render(report: dict[str, Any], console: Console) -> None:
     table = Table(title=f"roost siege: {report['scenario']} against {report['target']}")
-    columns = ("phase", "class", "requests", "ok", "p50 ms", "p99 ms", "p99.9 ms", "max ms")
-    columns += ("rejected/shed", "no answer", "sent/s")
+    columns = ["phase", "class", "requests", "ok", "p50 ms", "p99 ms", "p99.9 ms", "max ms"]
+    columns += ["rejected/shed", "no answer", "sent/s"]
     for column in columns:
         table.add_column(column, justify="left" if column in ("phase", "class") else "right")
     for phase in report["phases"]:

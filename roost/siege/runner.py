@@ -10,14 +10,17 @@ and writes the report of what it measured.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import multiprocessing
 import sys
 import time
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Sequence
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any
+
+import httpx
 
 from roost.siege import affinity
 from roost.siege.accounts import SetupError
@@ -119,16 +122,23 @@ def _drive(
         theirs.close()
         pipes.append(mine)
         processes.append(process)
+    started = False
     try:
         _await_ready(pipes, processes)
         start_at = time.monotonic() + 0.2
         for pipe in pipes:
             pipe.send(("start", start_at))
+        started = True
         outcome.phases = [(w.name, w.start_s, w.end_s) for w in plans[0].phases]
         uvloop.run(coordinate(pipes, stop, cast, target, outcome, start_at, run_s))
     finally:
         stop.set()
-        collect_finals(pipes, outcome)
+        if started:
+            collect_finals(pipes, outcome)
+        else:  # interrupted while they were starting: nothing was sent, nothing to collect
+            for pipe in pipes:
+                with contextlib.suppress(OSError):
+                    pipe.send(("stop",))
         for process in processes:
             process.join(timeout=5)
             if process.is_alive():
@@ -136,7 +146,7 @@ def _drive(
                 outcome.warnings.append(f"generator process {process.pid} had to be killed")
 
 
-def _await_ready(pipes: list[Connection], processes: list[BaseProcess]) -> None:
+def _await_ready(pipes: list[Connection], processes: Sequence[BaseProcess]) -> None:
     deadline = time.monotonic() + WORKER_START_TIMEOUT_S
     for pipe, process in zip(pipes, processes, strict=True):
         if not pipe.poll(max(0.0, deadline - time.monotonic())):
@@ -161,6 +171,8 @@ async def _bounded(setup: Coroutine[Any, Any, Cast], limit_s: float) -> Cast:
         raise SetupError(
             f"setup (accounts through the API) took longer than the run's {limit_s:g} s limit"
         ) from None
+    except httpx.HTTPError as error:
+        raise SetupError(f"setup failed talking to the target: {error!r}") from None
 
 
 def _say(message: str) -> None:

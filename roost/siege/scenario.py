@@ -7,6 +7,7 @@ The format is documented in docs/siege.md; ``scenarios/`` holds working examples
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import resource
 import tomllib
@@ -17,7 +18,7 @@ from typing import Any
 from roost.siege.guard import HARD_MAX_DURATION_S, HARD_MAX_REQUESTS, GuardError, check_target
 from roost.siege.profiles import PROFILES
 from roost.siege.schedule import Constant, Pulses, Ramp, Schedule
-from roost.siege.sources import check_spread
+from roost.siege.sources import HOSTS_PER_PREFIX, PREFIX_SPACE, check_spread
 from roost.siege.toml_fields import FieldReader
 
 
@@ -35,7 +36,9 @@ class AttackSpec:
     schedule: Schedule
     paths: tuple[str, ...] = ()
     interval_s: float = 1.0  # hold profiles: seconds between dribbled bytes
-    rotate_after: int = 100  # request profiles: requests per connection before a new source
+    # Request profiles: requests per connection before it moves to the next bot's address
+    # (0 in the file: chosen so that every bot is seen during the phase, see _rotation).
+    rotate_after: int = 100
 
     @property
     def kind(self) -> str:
@@ -144,6 +147,7 @@ class _Reader(FieldReader):
         if "post_spam" in scenario.profiles and scenario.bot_accounts < 1:
             raise self.fail("bot_accounts", "post_spam needs bot_accounts >= 1")
         self.check_descriptors(scenario)
+        self.check_prefixes(scenario)
         return scenario
 
     def phases(self, raw: Any) -> tuple[PhaseSpec, ...]:
@@ -167,10 +171,11 @@ class _Reader(FieldReader):
             raise self.fail(
                 f"{where}.attacks", f"give same-profile attacks a distinct name: {names}"
             )
+        duration_s = self.number(raw, "duration_s", where, None, low=0.1)
         return PhaseSpec(
             name=self.string(raw, "name", where, None),
-            duration_s=self.number(raw, "duration_s", where, None, low=0.1),
-            attacks=tuple(attacks),
+            duration_s=duration_s,
+            attacks=tuple(_rotation(attack, duration_s) for attack in attacks),
         )
 
     def attack(self, raw: Any, where: str) -> AttackSpec:
@@ -200,7 +205,7 @@ class _Reader(FieldReader):
             schedule=self.schedule(raw, where),
             paths=self.paths(raw, where),
             interval_s=self.number(raw, "interval_s", where, 1.0, low=0.001),
-            rotate_after=self.integer(raw, "rotate_after", where, 100, low=1),
+            rotate_after=self.integer(raw, "rotate_after", where, 0, low=0),
         )
 
     def schedule(self, raw: dict[str, Any], where: str) -> Schedule:
@@ -300,6 +305,15 @@ class _Reader(FieldReader):
             where, 'must be a list of strings like ["roost", "serve"], or a list of them'
         )
 
+    def check_prefixes(self, scenario: Scenario) -> None:
+        """Every attack in every phase gets fresh /24s; they must fit in 127.0.0.0/8."""
+        legit = scenario.legit.prefixes + math.ceil(scenario.bot_accounts / HOSTS_PER_PREFIX)
+        wanted = legit + sum(a.prefixes for p in scenario.phases for a in p.attacks)
+        if wanted > PREFIX_SPACE:
+            raise self.fail(
+                "phases", f"{wanted:,} /24 prefixes in all, but 127/8 offers {PREFIX_SPACE:,}"
+            )
+
     def check_descriptors(self, scenario: Scenario) -> None:
         soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
         for index, phase in enumerate(scenario.phases):
@@ -310,3 +324,13 @@ class _Reader(FieldReader):
                     f"{per_worker} connections per generator process exceed the open-file limit "
                     f"({soft}); lower connections or raise workers",
                 )
+
+
+def _rotation(attack: AttackSpec, duration_s: float) -> AttackSpec:
+    """Fill in an automatic ``rotate_after``: about the phase's requests per bot, so that every
+    bot's address shows up, but at least 1 and at most 100 (reconnecting costs the generator)."""
+    if attack.rotate_after:
+        return attack
+    peak = attack.schedule.peak()
+    per_bot = 100 if peak is None else int(peak * duration_s / attack.bots)
+    return dataclasses.replace(attack, rotate_after=min(max(per_bot, 1), 100))

@@ -83,7 +83,7 @@ async def prepare(
         login_cookie=cookie,
         login_csrf=csrf,
     )
-    readers = list(population[legit.users : legit.users + legit.readers])
+    readers: list[str | None] = list(population[legit.users : legit.users + legit.readers])
     return Cast(context, users, readers, bots)
 
 

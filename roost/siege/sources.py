@@ -20,6 +20,7 @@ IP_BIND_ADDRESS_NO_PORT = getattr(socket, "IP_BIND_ADDRESS_NO_PORT", 24)  # Linu
 HOSTS_PER_PREFIX = 254  # .1 to .254 of each /24
 # 127.0.x.x is left alone: targets live there (127.0.0.1) and so might other test servers.
 FIRST_SECOND_OCTET = 1
+PREFIX_SPACE = (255 - FIRST_SECOND_OCTET) * 256  # /24s from 127.1.0.0 to 127.254.255.0
 
 
 class AddressPlan:
@@ -34,7 +35,7 @@ class AddressPlan:
         check_spread(count, prefixes)
         chosen = self._prefixes(prefixes)
         per_prefix, extra = divmod(count, prefixes)
-        addresses = []
+        addresses: list[str] = []
         for index, prefix in enumerate(chosen):
             hosts = per_prefix + (1 if index < extra else 0)
             second, third = divmod(prefix, 256)
@@ -42,7 +43,7 @@ class AddressPlan:
         return addresses
 
     def _prefixes(self, wanted: int) -> list[int]:
-        space = range(FIRST_SECOND_OCTET * 256, 255 * 256)
+        space = range(FIRST_SECOND_OCTET * 256, FIRST_SECOND_OCTET * 256 + PREFIX_SPACE)
         if len(self._used) + wanted > len(space):
             raise GuardError(f"no room for {wanted} more /24 prefixes in 127.0.0.0/8")
         chosen: list[int] = []

@@ -34,6 +34,10 @@ def request_bytes(
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
 
 
+class BadResponse(ValueError):
+    """The server sent something that is not an HTTP/1.x response."""
+
+
 class ResponseParser:
     """Splits a byte stream into responses; reports each response's status when it is complete."""
 
@@ -47,11 +51,17 @@ class ResponseParser:
         self._close = False
 
     def feed(self, data: bytes) -> list[int]:
-        """Statuses of the responses completed by this data (usually zero or one)."""
+        """Statuses of the responses completed by this data (usually zero or one).
+
+        Raises BadResponse for bytes that are not HTTP/1.x (the connection is then useless).
+        """
         self._buffer += data
         done: list[int] = []
-        while self._step(done):
-            pass
+        try:
+            while self._step(done):
+                pass
+        except ValueError as error:  # a status or a length that is not a number
+            raise BadResponse(str(error)) from None
         return done
 
     def eof(self) -> int | None:
@@ -93,6 +103,8 @@ class ResponseParser:
             return False
         head = bytes(self._buffer[:end]).lower()
         del self._buffer[: end + 4]
+        if not head.startswith(b"http/1."):
+            raise BadResponse(f"not an HTTP/1.x status line: {head[:40]!r}")
         self._status = int(head[9:12])
         self._close = b"connection: close" in head or head.startswith(b"http/1.0")
         self._chunked = b"transfer-encoding: chunked" in head

@@ -70,7 +70,10 @@ def worker_main(plan: WorkerPlan, pipe: Connection, stop: Event) -> None:
     import uvloop
 
     pipe.send(("ready",))
-    message = pipe.recv()
+    try:
+        message = pipe.recv()
+    except EOFError:  # the coordinator is gone: nothing was started, nothing to report
+        return
     if message[0] != "start":
         return
     ledger = Ledger()

@@ -47,7 +47,9 @@ def make_engine(url: str, begin: str = "BEGIN") -> AsyncEngine:
     full = async_url(url)
     if not full.startswith("sqlite"):
         return create_async_engine(full, pool_size=10, max_overflow=20)
-    engine = create_async_engine(full, pool_size=8, max_overflow=24, module=inline_sqlite.dbapi())
+    # Reads hold a connection only for a request; keep them open (opening one reads the
+    # schema and sets pragmas, which under 20 concurrent readers cost more than the reads).
+    engine = create_async_engine(full, pool_size=64, max_overflow=64, module=inline_sqlite.dbapi())
     # pysqlite's own transaction handling breaks SAVEPOINT; take it over (SQLAlchemy's recipe).
     event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
     event.listen(engine.sync_engine, "begin", lambda conn: conn.exec_driver_sql(begin))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import json
 import signal
 import sys
@@ -100,8 +101,9 @@ class Handler(asyncio.Protocol):
 
 async def main(header_timeout: float, port: int, host: str) -> None:
     loop = asyncio.get_running_loop()
-    factory = lambda: Handler(header_timeout)  # noqa: E731
-    server = await loop.create_server(factory, host, port, backlog=4096)
+    server = await loop.create_server(
+        functools.partial(Handler, header_timeout), host, port, backlog=4096
+    )
     print(server.sockets[0].getsockname()[1], flush=True)
     await asyncio.Event().wait()
 

@@ -34,3 +34,12 @@ def test_every_scenario_field_is_documented() -> None:
     )
     for field in fields.split():
         assert field in DOC, field
+
+
+def test_every_command_has_help() -> None:
+    from click.testing import CliRunner
+
+    runner = CliRunner()
+    for name in [None, *siege.commands]:
+        result = runner.invoke(siege, [name, "--help"] if name else ["--help"])
+        assert result.exit_code == 0 and "Usage:" in result.output, name

@@ -239,3 +239,26 @@ def test_an_ipv6_loopback_target(tmp_path, target_server) -> None:
     built = run_report(scenario_file(tmp_path, attack, readers=1, seconds=1.0), server.url)
     assert built["counts_add_up"] and attack_class(built, "get_flood")["answered"] > 200
     assert set(server.stats()["connections"]) == {"::1"}  # IPv4 sources cannot bind here
+
+
+def test_users_need_the_mastodon_api_and_say_so(tmp_path, target_server) -> None:
+    server = target_server()
+    path = scenario_file(tmp_path, 'profile = "get_flood"\nbots = 10\nrate = 10', readers=0)
+    path.write_text(path.read_text().replace("readers = 0", "users = 2"))
+    command = [sys.executable, "-m", "roost.cli", "siege", "run", str(path)]
+    command += ["--target", server.url, "--no-live"]
+    result = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "accounts need the Mastodon API: POST /api/v1/apps" in result.stderr
+    assert sum(server.stats()["requests"].values()) == 3  # probe, apps, stats: no attack at all
+
+
+def test_the_duration_limit_cuts_the_scenario(tmp_path, target_server) -> None:
+    server = target_server()
+    attack = 'profile = "get_flood"\nbots = 10\nconnections = 2\nrate = 100'
+    path = scenario_file(tmp_path, attack, readers=1, seconds=10)
+    built = run_report(path, server.url, duration_s=1.5)
+    assert built["elapsed_s"] < 3 and built["counts_add_up"]
+    assert [p["name"] for p in built["phases"]] == ["baseline", "attack"]  # recovery never began
+    assert built["phases"][1]["end_s"] == 1.5
+    assert any("limited to 1.5 s" in w for w in built["warnings"])

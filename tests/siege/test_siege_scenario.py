@@ -102,3 +102,19 @@ def test_compare_targets_are_guarded(tmp_path: Path) -> None:
     text = SMALL + '[[targets]]\nname = "far"\nurl = "http://10.1.2.3/"\n'
     with pytest.raises(ScenarioError, match=r"targets\[0\].url.*not loopback"):
         load_scenario(write(tmp_path, text))
+
+
+def test_rotation_is_chosen_so_that_every_bot_shows_up(tmp_path: Path) -> None:
+    attack = load_scenario(write(tmp_path, SMALL)).phases[0].attacks[0]
+    assert attack.rotate_after == 20  # 100/s for 2 s over 10 bots
+    flat_out = SMALL.replace("rate = 100", 'rate = "max"')
+    assert load_scenario(write(tmp_path, flat_out)).phases[0].attacks[0].rotate_after == 100
+    given = SMALL.replace("rate = 100", "rate = 100\nrotate_after = 7")
+    assert load_scenario(write(tmp_path, given)).phases[0].attacks[0].rotate_after == 7
+
+
+def test_all_phases_must_fit_in_127_8(tmp_path: Path) -> None:
+    attack = '[[phases.attacks]]\nprofile = "get_flood"\nbots = 254000\nprefixes = 1000\n'
+    phases = "".join(f'[[phases]]\nname = "p{i}"\nduration_s = 1\n{attack}' for i in range(70))
+    with pytest.raises(ScenarioError, match=r"70,001 /24 prefixes in all, but 127/8 offers 65,024"):
+        load_scenario(write(tmp_path, phases))

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from roost.siege.sources import AddressPlan, check_spread
-from roost.siege.wire import ResponseParser, request_bytes
+from roost.siege.wire import BadResponse, ResponseParser, request_bytes
 
 STREAM = (
     b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello"
@@ -64,3 +64,16 @@ def test_address_plan_gives_disjoint_prefixes_inside_127() -> None:
 def test_impossible_spreads_are_refused(bots: int, prefixes: int) -> None:
     with pytest.raises(ValueError):
         check_spread(bots, prefixes)
+
+
+@pytest.mark.parametrize(
+    "garbage",
+    [
+        b"SSH-2.0-OpenSSH_9.6\r\n\r\n",
+        b"HTTP/1.1 2x0 OK\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nContent-Length: x\r\n\r\n",
+    ],
+)
+def test_garbage_is_a_bad_response(garbage: bytes) -> None:
+    with pytest.raises(BadResponse):
+        ResponseParser().feed(garbage)
