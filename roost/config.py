@@ -91,6 +91,7 @@ class StatusSettings:
     signin_interval: float = setting(60.0, "Seconds between probe sign-ins (logins are limited).")
     fail_after: int = setting(3, "Consecutive failed probes before a component counts as down.")
     recover_after: int = setting(3, "Consecutive good probes before a component counts as up.")
+    slow_ms: float = setting(2000.0, "Good probes slower than this count as degraded performance.")
     quiet_period: float = setting(300.0, "Seconds healthy, attack over, before auto-resolving.")
     major_after: int = setting(2, "Components down for an automatic incident's impact: major.")
     critical_after: int = setting(4, "Components down for an automatic incident's impact: crit.")
@@ -189,7 +190,8 @@ def describe(settings: Settings, prefix: str = "ROOST_") -> list[tuple[str, Any,
         if dataclasses.is_dataclass(value):
             rows.extend(describe(value, f"{prefix}{f.name.upper()}_"))
             continue
-        shown = "********" if "secret" in f.name and value else value
+        hidden = any(word in f.name for word in ("secret", "token", "password"))
+        shown = "********" if hidden and value else value
         rows.append((prefix + f.name.upper(), shown, f.metadata.get("help", "")))
     return rows
 

@@ -28,6 +28,8 @@ from roost.store.tables import accounts, mentions, status_tags, statuses, tags
 log = logging.getLogger(__name__)
 BACKFILL = 40  # posts copied into a feed when its owner follows someone new
 SQL_BATCH = 500  # feed rows written with the post's state in one SQL transaction
+FOLLOWER_CHUNK = 1000  # followers read per query during a large fan-out
+FOLLOWERS: list[int] = []  # marker: "all followers, read in chunks"
 TRIM_EVERY = 600.0  # seconds between trims of over-long SQL feeds (Redis trims on push)
 
 Render = Callable[[Context, int], Awaitable[dict | None]]
@@ -124,7 +126,16 @@ class Fanout:
                 return
             recipients = await self._recipients(conn, row)
             channels = await self._public_channels(conn, row)
-        await self._stream(status_id, [f"user:{r}" for r in recipients] + channels)
+        author = row["account_id"]
+        if recipients is FOLLOWERS:  # read in chunks, so no one query blocks the loop for long
+            listening = []
+            async for chunk in self._follower_chunks(author):
+                await ctx.feeds.push(chunk, status_id)
+                listening.extend(f"user:{f}" for f in chunk if ctx.bus.may_listen([f"user:{f}"]))
+            recipients = [author]
+            await self._stream(status_id, channels + listening + [f"user:{author}"])
+        else:
+            await self._stream(status_id, channels + [f"user:{r}" for r in recipients])
         small_sql = isinstance(ctx.feeds, SqlFeeds) and len(recipients) <= SQL_BATCH
         if not small_sql:
             await ctx.feeds.push(recipients, status_id)
@@ -137,8 +148,18 @@ class Fanout:
                 .values(fanout_state=FanoutState.DONE.value)
             )
 
+    async def _follower_chunks(self, author: int):
+        after = 0
+        while True:
+            async with self.ctx.db.read() as conn:
+                chunk = await social.follower_ids_after(conn, author, after, FOLLOWER_CHUNK)
+            if not chunk:
+                return
+            yield chunk
+            after = chunk[-1]
+
     async def _stream(self, status_id: int, channels: list[str]) -> None:
-        """Live streams first: the post is already durable, and a feed write waits for fsync.
+        """Live streams before the durable feed write: the post itself is already durable.
 
         After a crash the post is delivered again, so a stream may see it twice; clients
         de-duplicate updates by id.
@@ -160,6 +181,8 @@ class Fanout:
         count = await conn.scalar(select(accounts.c.followers_count).where(accounts.c.id == author))
         if not push_on_write(count or 0, self.ctx.settings.fanout_threshold):
             return [author]  # followers merge this author's posts at read time
+        if (count or 0) > FOLLOWER_CHUNK:
+            return FOLLOWERS
         return [author, *await social.follower_ids(conn, author)]
 
     async def _public_channels(self, conn, row: RowMapping) -> list[str]:

@@ -232,6 +232,23 @@ async def follower_ids(conn: AsyncConnection, account_id: int) -> list[int]:
     return list(result.scalars())
 
 
+async def follower_ids_after(
+    conn: AsyncConnection, account_id: int, after: int, limit: int
+) -> list[int]:
+    """A chunk of followers in id order (keyset pagination), for large fan-outs."""
+    result = await conn.execute(
+        select(follows_t.c.account_id)
+        .where(
+            follows_t.c.target_account_id == account_id,
+            follows_t.c.state == "accepted",
+            follows_t.c.account_id > after,
+        )
+        .order_by(follows_t.c.account_id)
+        .limit(limit)
+    )
+    return list(result.scalars())
+
+
 async def followed_ids(conn: AsyncConnection, account_id: int) -> list[int]:
     result = await conn.execute(
         select(follows_t.c.target_account_id).where(

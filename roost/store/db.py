@@ -28,7 +28,7 @@ from roost.store import inline_sqlite
 
 log = logging.getLogger(__name__)
 AfterCommit = Callable[[], Awaitable[None] | None]
-BACKGROUND_YIELD = 0.05  # longest a background write waits for client writes to go first
+BACKGROUND_YIELD = 0.005  # longest a background write waits for client writes to go first
 
 
 def async_url(url: str) -> str:
@@ -113,11 +113,14 @@ class Database:
             yield conn
 
     @asynccontextmanager
-    async def write(self, background: bool = False) -> AsyncIterator[Tx]:
+    async def write(self, background: bool = False, durable: bool = True) -> AsyncIterator[Tx]:
         """One transaction, durable when this exits; then its after-commit actions run.
 
         ``background`` work (fan-out, feed upkeep) lets writes that a client is waiting for go
         first on SQLite's single writer, for up to ``BACKGROUND_YIELD`` seconds.
+        ``durable=False`` returns before the commit, for repeatable work whose completion is
+        recorded by a later durable write on the same connection (fan-out's feed rows, then
+        the post's ``done``); SQLite commits them in order, so ``done`` is never ahead.
         """
         if self.write_engine is None:  # PostgreSQL: concurrent writers, its own group commit
             async with self.engine.begin() as conn:
@@ -150,7 +153,8 @@ class Database:
                 self._schedule_commit(group)
             finally:
                 self._write_lock.release()
-            await asyncio.shield(group.committed)
+            if durable or tx.after:
+                await asyncio.shield(group.committed)
         for action in tx.after:
             result = action()
             if result is not None:

@@ -118,11 +118,13 @@ follows = Table(
     metadata,
     _id(),
     _ref("account_id", "accounts"),
-    _ref("target_account_id", "accounts", index=True),
+    _ref("target_account_id", "accounts"),
     Column("state", String(10), nullable=False, default="accepted"),  # accepted | pending
     Column("show_reblogs", Boolean, nullable=False, default=True),
     _when(),
     UniqueConstraint("account_id", "target_account_id"),
+    # Followers of one account in id order: fan-out reads them in keyset chunks.
+    Index("ix_follows_target_account_id_account_id", "target_account_id", "account_id"),
 )
 
 
