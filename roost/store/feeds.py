@@ -65,10 +65,11 @@ class SqlFeeds:
 
     async def push(self, owner_ids: Sequence[int], status_id: int) -> None:
         # Batches of 500 rows, written as background work: each holds the single SQLite writer
-        # for a millisecond or two, and posts waiting to be acknowledged go first. They need not
-        # wait for fsync: fan-out marks the post done in a later, durable write (db.write).
+        # for a millisecond or two, and posts waiting to be acknowledged go first. Only the last
+        # waits for fsync: SQLite commits one connection's writes in order (db.write).
         for start in range(0, len(owner_ids), 500):
-            async with self.db.write(background=True, durable=False) as tx:
+            last = start + 500 >= len(owner_ids)
+            async with self.db.write(background=True, durable=last) as tx:
                 await self.push_in(tx.conn, owner_ids[start : start + 500], status_id)
 
     async def push_in(self, conn, owner_ids: Sequence[int], status_id: int) -> None:
