@@ -61,16 +61,17 @@ def free_port() -> int:
 
 
 def wait_up(url: str, process: subprocess.Popen) -> None:
+    """Return once ``url`` answers 200; else stop ``process`` (never leave it behind) and exit."""
     deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            sys.exit(f"server exited early: {process.args}")
+    while time.monotonic() < deadline and process.poll() is None:
         try:
             if httpx.get(url, timeout=1).status_code == 200:
                 return
         except httpx.HTTPError:
-            time.sleep(0.1)
-    sys.exit(f"{url} did not come up")
+            pass
+        time.sleep(0.1)
+    stop(process)
+    sys.exit(f"{url} did not come up ({process.args[0]})")
 
 
 def wrk(url: str, seconds: int, connections: int, threads: int) -> dict:
@@ -212,9 +213,10 @@ def main() -> None:
         try:
             body = httpx.get(status_url).content
             nginx, nginx_url = start_nginx(tmp, body)
-            total = 2 * args.rounds * args.seconds
-            flood = start_flood(tmp, total + 6) if args.flood else []
+            flood: list[subprocess.Popen] = []
             try:
+                if args.flood:
+                    flood = start_flood(tmp, 2 * args.rounds * args.seconds + 6)
                 rounds = measure(status_url, nginx_url, args)
             finally:
                 for process in [*flood, nginx]:

@@ -66,7 +66,11 @@ class Admin:
             log.exception("admin API failure")
             status, body = 503, {"error": "the status server could not apply this change"}
         data = json.dumps(body).encode()
-        headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(data))]
+        headers = [
+            (b"content-type", b"application/json"),
+            (b"content-length", b"%d" % len(data)),
+            (b"cache-control", b"no-store"),  # operators' views are never cached
+        ]
         if status == 401:
             headers.append((b"www-authenticate", b'Bearer realm="roost-status"'))
         await send({"type": "http.response.start", "status": status, "headers": headers})

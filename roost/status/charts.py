@@ -57,11 +57,21 @@ def uptime_bars(uptime: Uptime, component: str, today: date) -> str:
     )
 
 
-def latency_chart(buckets: list[LatencyBucket], width: int = 720, height: int = 160) -> str:
-    """Mean response time of good probes per interval, with failed intervals marked in red."""
+# One colour per component line, in page order (distinguishable, and none is the failure red).
+PALETTE = ("#3b82f6", "#10b981", "#8b5cf6", "#f59e0b", "#ec4899", "#14b8a6", "#64748b", "#a16207")
+
+
+def latency_chart(
+    buckets: list[LatencyBucket],
+    components: list[tuple[str, str]],
+    width: int = 720,
+    height: int = 160,
+) -> str:
+    """Mean response time of good probes per interval, a line per component (id, name); intervals
+    with failed probes are marked in red."""
     pad_l, pad_b, pad_t = 44, 20, 8
     plot_w, plot_h = width - pad_l - 4, height - pad_b - pad_t
-    values = [b.mean_ms for b in buckets if b.mean_ms is not None]
+    values = [ms for b in buckets for ms in b.means.values()]
     top = _nice_ceiling(max(values) if values else 100.0)
     step = plot_w / max(1, len(buckets) - 1)
 
@@ -79,14 +89,16 @@ def latency_chart(buckets: list[LatencyBucket], width: int = 720, height: int = 
                 f' height="{plot_h}" fill="#e74c3c" opacity="0.25">'
                 f"<title>{b.start:%H:%M} UTC: {b.failed} of {b.total} probes failed</title></rect>"
             )
-    points = " ".join(
-        f"{x(n):.1f},{y(b.mean_ms):.1f}" for n, b in enumerate(buckets) if b.mean_ms is not None
-    )
-    if points:
-        parts.append(
-            f'<polyline class="line" fill="none" stroke="#3b82f6" stroke-width="2"'
-            f' points="{points}"/>'
+    for (cid, name), colour in zip(components, _colours(), strict=False):
+        points = " ".join(
+            f"{x(n):.1f},{y(b.means[cid]):.1f}" for n, b in enumerate(buckets) if cid in b.means
         )
+        if points:
+            parts.append(
+                f'<polyline class="line" data-component="{escape(cid)}" fill="none"'
+                f' stroke="{colour}" stroke-width="1.5" points="{points}">'
+                f"<title>{escape(name)}</title></polyline>"
+            )
     if buckets:
         for n in range(0, len(buckets), max(1, len(buckets) // 6)):
             parts.append(
@@ -97,6 +109,18 @@ def latency_chart(buckets: list[LatencyBucket], width: int = 720, height: int = 
         f'<svg class="latency" viewBox="0 0 {width} {height}" width="100%" role="img"'
         f' aria-label="Response time, last 24 hours">{"".join(parts)}</svg>'
     )
+
+
+def legend(components: list[tuple[str, str]]) -> str:
+    """The chart's key, as HTML: a coloured mark and the component's name."""
+    return " ".join(
+        f'<span class="key"><span style="color:{colour}">&#9632;</span> {escape(name)}</span>'
+        for (_, name), colour in zip(components, _colours(), strict=False)
+    )
+
+
+def _colours() -> list[str]:
+    return list(PALETTE) * 4
 
 
 def _grid(top: float, width: int, pad_l: int, y: object) -> str:

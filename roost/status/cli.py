@@ -7,6 +7,7 @@ page re-renders at once); they need ROOST_STATUS_ADMIN_TOKEN like any other admi
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import sys
 from typing import Any
@@ -14,11 +15,25 @@ from typing import Any
 import click
 import httpx
 
-from roost.config import Settings
+from roost.config import Settings, StatusSettings
 
 
 def _settings() -> Settings:
-    return Settings.from_env()
+    return with_page_url(Settings.from_env())
+
+
+def with_page_url(settings: Settings) -> Settings:
+    """Left at its default, the page URL follows the host and port the server listens on.
+
+    (Otherwise ROOST_STATUS_PORT=9000 alone would give links, and the CLI, the wrong port.)
+    """
+    s = settings.status
+    default = StatusSettings()
+    if s.page_url != default.page_url or (s.host, s.port) == (default.host, default.port):
+        return settings
+    host = "127.0.0.1" if s.host in ("0.0.0.0", "::") else s.host
+    url = f"http://{host}:{s.port}"
+    return settings.replace(status=dataclasses.replace(s, page_url=url))
 
 
 @click.group()
@@ -43,9 +58,8 @@ def serve(host: str | None, port: int | None, monitor: bool | None) -> None:
     if monitor is not None:
         changes["monitor"] = monitor
     if changes:
-        import dataclasses
-
         settings = settings.replace(status=dataclasses.replace(settings.status, **changes))
+        settings = with_page_url(settings)
     click.echo(f"status server on http://{settings.status.host}:{settings.status.port}/")
     run(settings)
 
@@ -65,6 +79,7 @@ def monitor_command(once: bool, target: str | None) -> None:
         password=s.probe_password,
         timeout=s.probe_timeout,
         signin_every=s.signin_interval,
+        confirm=s.recover_after,
     )
 
     async def one() -> bool:

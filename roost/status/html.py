@@ -39,6 +39,7 @@ def _base(view: View) -> dict:
 
 def status_page(view: View) -> str:
     today = view.now.date()
+    lines = [(c.id, c.name) for c in view.components]
     days = charts.last_days(today)
     components = []
     for c in view.components:
@@ -57,7 +58,8 @@ def status_page(view: View) -> str:
         unresolved=view.unresolved,
         maintenances=[i for i in view.maintenances if i.upcoming or i.maintenance_active],
         components=components,
-        chart=Markup(charts.latency_chart(view.latency)),
+        chart=Markup(charts.latency_chart(view.latency, lines)),
+        legend=Markup(charts.legend(lines)),
         past=_past(view),
     )
 

@@ -40,10 +40,14 @@ class Thresholds:
 
 @dataclass(frozen=True)
 class Round:
-    """One round of probes: component id -> whether it served a user, all judged together."""
+    """One round of probes: component id -> whether it served a user, all judged together.
+
+    ``slow`` names the components that served, but slower than a user should wait.
+    """
 
     at: datetime
     results: dict[str, bool]
+    slow: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -118,6 +122,9 @@ class _Health:
     down: bool = False
     first_fail_at: datetime | None = None
     first_ok_at: datetime | None = None
+    slows: int = 0  # good but slow probes in a row
+    fasts: int = 0  # good and fast probes in a row
+    slow: bool = False
 
 
 @dataclass
@@ -195,7 +202,29 @@ class Automaton:
             if came_up and self.phase != "idle" and not self.detached:
                 actions.append(SetComponents(round_.at, {cid: SHAKY for cid in came_up}))
             return actions
-        return self._came_up(came_up, round_.at) if came_up else []
+        actions = self._came_up(came_up, round_.at) if came_up else []
+        return actions + self._pace(round_)
+
+    def _pace(self, round_: Round) -> list[Action]:
+        """Slow but working is degraded performance: shown outside incidents, no incident opened.
+
+        The same hysteresis as up and down (``fail_after`` slow probes in a row, then
+        ``recover_after`` fast ones); during an incident the incident's statuses stand.
+        """
+        changed: dict[str, str] = {}
+        for cid, ok in round_.results.items():
+            h = self.health.get(cid)
+            if h is None or not ok:
+                continue
+            slow = cid in round_.slow
+            h.slows, h.fasts = (h.slows + 1, 0) if slow else (0, h.fasts + 1)
+            if not h.slow and h.slows >= self.limits.fail_after:
+                h.slow, changed[cid] = True, SHAKY
+            elif h.slow and h.fasts >= self.limits.recover_after:
+                h.slow, changed[cid] = False, UP
+        if not changed or self.phase != "idle" or self.down:
+            return []
+        return [SetComponents(round_.at, changed)]
 
     def _count(self, h: _Health, at: datetime, ok: bool) -> bool:
         """Update one component's run counters; True when it crossed a threshold."""
@@ -251,7 +280,10 @@ class Automaton:
             if self.phase == "idle" or self.detached:
                 return []
             return [SetComponents(at, {cid: SHAKY for cid in components})]
-        self.outage_ended_at = max(h.first_ok_at for h in self.health.values() if h.first_ok_at)
+        # The outage ends when the last component that was down answered again (a component
+        # that only blipped below the threshold does not count).
+        were_down = [self.health[c] for c in self.reported_down] or list(self.health.values())
+        self.outage_ended_at = max((h.first_ok_at for h in were_down if h.first_ok_at), default=at)
         self.all_up_since = at
         if self.detached:
             self.detached = False
@@ -308,7 +340,7 @@ class Automaton:
             self.detached = bool(self.down)
             self.outage_started_at = None
             return []
-        if event.status in ("investigating", "identified", "monitoring"):
+        if self.phase != "idle" and event.status in ("investigating", "identified", "monitoring"):
             self.phase = event.status
             self.operator_at = event.at
         return []
@@ -322,9 +354,10 @@ class Automaton:
             return []
         body = self._resolution()
         self.phase = "idle"
-        self.outage_started_at = None
+        self.outage_started_at = self.operator_at = None
         self.reported_down = set()
-        return [Post(now, "resolved", body, {cid: UP for cid in self.names})]
+        after = {cid: SHAKY if h.slow else UP for cid, h in self.health.items()}
+        return [Post(now, "resolved", body, after)]
 
     # -- words -----------------------------------------------------------------------------------
 

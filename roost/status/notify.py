@@ -7,8 +7,9 @@ holds one slot for at most ``timeout`` seconds and a slow target never delays th
 Failure policy: a delivery that fails (refused, timed out, non-2xx) is retried with exponential
 backoff (``base_delay`` * 2^n, capped at ``max_delay``) up to ``attempts`` times, then dropped and
 logged. At most ``max_pending`` deliveries wait at once; beyond that new ones are dropped with a
-warning (a flood of updates must not eat the status server's memory). Deliveries do not survive
-a restart, and retries may arrive out of order: receivers order updates by ``created_at``.
+warning (a flood of updates must not eat the status server's memory). With a ``journal``,
+pending webhooks are kept in the status store and resumed after a restart (announcements are
+news, kept in memory only). Retries may arrive out of order: receivers order by ``created_at``.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import json
 import logging
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 
@@ -30,6 +31,15 @@ log = logging.getLogger("roost.status.notify")
 
 ANNOUNCE_LIMIT = 500  # Mastodon's default post length
 ANNOUNCE_MAX_AGE = 3600.0  # an announcement older than this is news no more
+
+
+class Journal(Protocol):
+    """Where pending webhooks are kept across restarts (roost/status/journal.py)."""
+
+    async def add(self, url: str, body: bytes, headers: dict[str, str]) -> int | None: ...
+    async def attempted(self, delivery_id: int | None, attempts: int) -> None: ...
+    async def done(self, delivery_id: int | None) -> None: ...
+    async def pending(self) -> list[Any]: ...
 
 
 def signature(secret: str, body: bytes) -> str:
@@ -65,8 +75,10 @@ class Outbox:
         concurrency: int = 4,
         max_pending: int = 1000,
         transport: httpx.AsyncBaseTransport | None = None,
+        journal: Journal | None = None,
     ) -> None:
         self.webhook_urls, self.secret = list(webhook_urls), secret
+        self.journal = journal
         self.announce_url, self.announce_token = announce_url.rstrip("/"), announce_token
         self.site_up = site_up
         self.attempts, self.base_delay, self.max_delay = attempts, base_delay, max_delay
@@ -105,15 +117,37 @@ class Outbox:
     def delay(self, attempt: int) -> float:
         return min(self.max_delay, self.base_delay * 2**attempt)
 
-    async def _webhook(self, url: str, body: bytes, headers: dict[str, str]) -> None:
-        for attempt in range(self.attempts):
+    async def resume(self) -> None:
+        """Pick up the webhooks a previous run left pending."""
+        if self.journal is None:
+            return
+        for p in await self.journal.pending():
+            self._spawn(self._webhook(p.url, p.body, p.headers, p.attempts, p.id))
+
+    async def _webhook(
+        self,
+        url: str,
+        body: bytes,
+        headers: dict[str, str],
+        done: int = 0,
+        delivery_id: int | None = None,
+    ) -> None:
+        journal = self.journal
+        if journal and delivery_id is None:
+            delivery_id = await journal.add(url, body, headers)
+        for attempt in range(done, self.attempts):
             if await self._send(url, content=body, headers=headers):
                 self.delivered += 1
-                return
+                break
+            if journal:
+                await journal.attempted(delivery_id, attempt + 1)
             if attempt + 1 < self.attempts:
                 await asyncio.sleep(self.delay(attempt))
-        self.failed += 1
-        log.warning("webhook to %s failed %d times; dropped", url, self.attempts)
+        else:
+            self.failed += 1
+            log.warning("webhook to %s failed %d times; dropped", url, self.attempts)
+        if journal:
+            await journal.done(delivery_id)
 
     async def _announce(self, text: str) -> None:
         """Post from @status, but only while the site is up: waiting costs no attempt."""

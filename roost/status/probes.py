@@ -57,6 +57,7 @@ class Prober:
         password: str = "",
         timeout: float = 3.0,
         signin_every: float = 60.0,
+        confirm: int = 3,
         clock: Callable[[], datetime] = utcnow,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
@@ -69,12 +70,14 @@ class Prober:
             headers={"user-agent": USER_AGENT},
             transport=transport,
         )
-        self.signin_every = signin_every
+        self.signin_every, self.confirm = signin_every, confirm
         self.app: dict[str, str] | None = None
         self.token: str | None = None
         self.posted: str | None = None
         self.signed_in_at = -float("inf")  # monotonic time of the last sign-in attempt
         self.limited = False  # the last sign-in was refused with 429
+        self.post_failed = False
+        self.signin_oks = 0  # sign-ins in a row that succeeded
 
     async def close(self) -> None:
         await self.client.aclose()
@@ -98,6 +101,7 @@ class Prober:
             if not self.limited:  # a 429 measures our own frequency, not the site: no verdict
                 results.append(signed)
         results.append(await self.check("post", self.post))
+        self.post_failed = not results[-1].ok
         results.append(await self.check("home_timeline", self.home_timeline))
         await self.clean_up()
         return results
@@ -153,22 +157,29 @@ class Prober:
         """Signing in is what brute force looks like, so the probe does it sparingly.
 
         The shield allows one address 0.1 logins/s (a quarter of that under attack), as Mastodon
-        does; the probe signs in every ``signin_every`` seconds, or at once when it has no token
-        (unless it was just refused with 429), and posts with the token in between.
+        does; the probe signs in every ``signin_every`` seconds, and every round while it has no
+        token, its last post failed, or sign-in has not yet succeeded ``confirm`` times in a row
+        since it last failed (so an outage, and the recovery through hysteresis, are measured on
+        sign-in too), unless it was just refused with 429. It posts with the token in between.
         """
         if time.monotonic() - self.signed_in_at >= self.signin_every:
             return True
-        return self.token is None and not self.limited
+        trouble = self.token is None or self.post_failed or self.signin_oks < self.confirm
+        return trouble and not self.limited
 
     async def sign_in(self) -> str:
         self.signed_in_at, self.limited = time.monotonic(), False
+        oks, self.signin_oks = self.signin_oks, 0  # until it succeeds (a timeout cancels us)
         try:
             self.token = await self._sign_in()
         except ProbeFailed as failure:
             self.limited = failure.status == 429
+            if self.limited:
+                self.signin_oks = oks  # no verdict
             if failure.status in (400, 401):  # wrong credentials, or the app is gone
                 self.token = self.app = None
             raise
+        self.signin_oks = oks + 1
         return "signed in"
 
     async def _sign_in(self) -> str:

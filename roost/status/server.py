@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from roost.config import Settings, StatusSettings
 from roost.status import machine, monitor, store
 from roost.status.app import StatusApp
+from roost.status.journal import StoreJournal
 from roost.status.model import utcnow
 from roost.status.notify import Outbox
 from roost.status.probes import Prober
@@ -41,6 +42,7 @@ class Runtime:
 
     def __init__(self, settings: Settings, clock: Callable[[], datetime] = utcnow) -> None:
         s = self.settings = settings.status
+        engine = store.make_engine(s.database_url, s.database_schema)
         self.outbox = Outbox(
             webhook_urls=s.webhook_urls,
             secret=s.webhook_secret,
@@ -48,9 +50,10 @@ class Runtime:
             announce_url=s.target_url,
             announce_token=s.announce_token,
             site_up=self.site_up,
+            journal=StoreJournal(engine),
         )
         self.service = StatusService(
-            store.make_engine(s.database_url, s.database_schema),
+            engine,
             name=s.page_name,
             url=s.page_url,
             components=s.components,
@@ -59,6 +62,7 @@ class Runtime:
             notifier=self.outbox,
             clock=clock,
             retention_days=s.probe_retention_days,
+            slow_ms=s.slow_ms,
         )
         self.prober: Prober | None = None
         self.tasks: list[asyncio.Task] = []
@@ -74,6 +78,7 @@ class Runtime:
 
     async def start(self) -> None:
         await self.service.start()
+        await self.outbox.resume()
         loop = asyncio.get_running_loop()
         self.tasks.append(loop.create_task(self._ticker()))
         if self.settings.monitor:
@@ -84,6 +89,7 @@ class Runtime:
                 password=s.probe_password,
                 timeout=s.probe_timeout,
                 signin_every=s.signin_interval,
+                confirm=s.recover_after,
                 clock=self.service.clock,
             )
             run = monitor.run(self.prober, self.service.record_round, s.probe_interval)

@@ -68,11 +68,13 @@ class StatusService:
         notifier: Notifier | None = None,
         clock: Callable[[], datetime] = utcnow,
         retention_days: int = 7,
+        slow_ms: float = 2000.0,
     ) -> None:
         self.engine, self.schema, self.name, self.url = engine, schema, name, url
         self.clock = clock
         self.notifier: Notifier = notifier or NullNotifier()
         self.retention = timedelta(days=retention_days)
+        self.slow_ms = slow_ms
         self.component_names = list(components)
         self.components: dict[str, Component] = {}
         self.incidents: dict[str, Incident] = {}
@@ -129,8 +131,9 @@ class StatusService:
             outcome: dict[str, bool] = {}
             for r in results:
                 outcome[r.component] = outcome.get(r.component, True) and r.ok
+            slow = frozenset(r.component for r in results if r.ok and r.latency_ms > self.slow_ms)
             at = max(r.at for r in results)
-            actions = self.automaton.feed(machine.Round(at, outcome))
+            actions = self.automaton.feed(machine.Round(at, outcome, slow))
             await self._write(lambda conn: store.add_probes(conn, results))
             await self._apply(actions)
             self.render()
@@ -178,8 +181,9 @@ class StatusService:
                 incident.impact = impact
             if status in ("resolved", "completed") and not comps:
                 comps = dict.fromkeys(incident.components, "operational")
+            was_open = incident.unresolved
             update = await self._post(incident, status, body, comps, "operator", now)
-            if incident.id == self.auto_incident_id:
+            if incident.id == self.auto_incident_id and was_open:
                 await self._apply(self.automaton.feed(machine.OperatorUpdate(now, status)))
             self.render()
             return update

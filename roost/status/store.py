@@ -103,6 +103,17 @@ daily = sa.Table(
     sa.Column("total", sa.Integer, nullable=False),
 )
 
+outbox = sa.Table(
+    "status_outbox",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("url", sa.Text, nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("headers", sa.Text, nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False, default=0),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)
+
 events = sa.Table(
     "status_shield_events",
     metadata,

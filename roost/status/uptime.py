@@ -22,8 +22,8 @@ def bucket_start(at: datetime) -> datetime:
 class Tallies:
     def __init__(self) -> None:
         self.days: Uptime = {}
-        # interval start -> [sum of good latencies (ms), good probes, failed probes]
-        self.buckets: dict[datetime, list[float]] = {}
+        # interval start -> component -> [sum of good latencies (ms), good probes, failed probes]
+        self.buckets: dict[datetime, dict[str, list[float]]] = {}
 
     def load_days(self, days: dict[tuple[str, date], tuple[int, int]]) -> None:
         self.days.update(days)
@@ -33,7 +33,8 @@ class Tallies:
             if days:
                 ok, total = self.days.get((r.component, r.at.date()), (0, 0))
                 self.days[(r.component, r.at.date())] = (ok + int(r.ok), total + 1)
-            tally = self.buckets.setdefault(bucket_start(r.at), [0.0, 0, 0])
+            bucket = self.buckets.setdefault(bucket_start(r.at), {})
+            tally = bucket.setdefault(r.component, [0.0, 0, 0])
             if r.ok:
                 tally[0] += r.latency_ms
                 tally[1] += 1
@@ -49,7 +50,9 @@ class Tallies:
         out = []
         for n in range(BUCKETS):
             start = first + BUCKET * n
-            total, good, failed = self.buckets.get(start, (0.0, 0, 0))
-            mean = total / good if good else None
-            out.append(LatencyBucket(start, mean, int(failed), int(good + failed)))
+            tallies = self.buckets.get(start, {})
+            means = {cid: t[0] / t[1] for cid, t in tallies.items() if t[1]}
+            failed = sum(int(t[2]) for t in tallies.values())
+            total = sum(int(t[1] + t[2]) for t in tallies.values())
+            out.append(LatencyBucket(start, means, failed, total))
         return out

@@ -18,10 +18,10 @@ Uptime = dict[tuple[str, date], tuple[int, int]]
 
 @dataclass(frozen=True)
 class LatencyBucket:
-    """Probes of one chart interval: mean latency of the good ones, and how many failed."""
+    """Probes of one chart interval: mean latency of the good ones per component, and failures."""
 
     start: datetime
-    mean_ms: float | None
+    means: dict[str, float]  # component id -> mean ms of its good probes (absent: none)
     failed: int
     total: int
 

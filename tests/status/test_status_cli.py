@@ -74,3 +74,15 @@ def test_probes_shows_the_reasons(live: LiveServer) -> None:
     code, out = run(live, "probes", "--failed")
     assert code == 0
     assert "FAIL search" in out and "answered 503" in out and "home" not in out
+
+
+def test_page_url_follows_the_port_unless_set() -> None:
+    from roost.config import Settings
+    from roost.status.cli import with_page_url
+
+    moved = with_page_url(Settings.from_env({"ROOST_STATUS_PORT": "9000"}))
+    assert moved.status.page_url == "http://127.0.0.1:9000"
+    public = {"ROOST_STATUS_PORT": "9000", "ROOST_STATUS_PAGE_URL": "https://status.example"}
+    assert with_page_url(Settings.from_env(public)).status.page_url == "https://status.example"
+    anywhere = with_page_url(Settings.from_env({"ROOST_STATUS_HOST": "0.0.0.0"}))
+    assert anywhere.status.page_url == "http://127.0.0.1:8090"

@@ -75,3 +75,22 @@ async def test_page_shows_incident_bars_and_chart(
     incident_id = service.auto_incident_id
     page = await client.get(f"/incidents/{incident_id}")
     assert page.status_code == 200 and "Web down" in page.text
+
+
+async def test_atom_has_what_rfc_4287_requires(
+    service: StatusService, client: httpx.AsyncClient, clock: Clock
+) -> None:
+    """Feed and entries carry id, title and updated; the feed an author and a self link."""
+    await outage(service, clock)
+    ns = {"a": "http://www.w3.org/2005/Atom"}
+    feed = ET.fromstring((await client.get("/history.atom")).content)
+    for tag in ("a:id", "a:title", "a:updated", "a:author/a:name"):
+        assert feed.find(tag, ns) is not None, tag
+    assert feed.find("a:link[@rel='self']", ns) is not None
+    entries = feed.findall("a:entry", ns)
+    assert entries
+    ids = [e.findtext("a:id", namespaces=ns) for e in entries]
+    assert len(set(ids)) == len(ids) and all(i and i.startswith("tag:") for i in ids)
+    for entry in entries:
+        for tag in ("a:title", "a:updated", "a:content", "a:link[@rel='alternate']"):
+            assert entry.find(tag, ns) is not None, tag

@@ -247,3 +247,39 @@ def test_partial_outage_names_what_was_down() -> None:
     round_(m, 25, {})
     (resolved,) = m.feed(Tick(at(85)))
     assert resolved.body.startswith("Search was down from 2026-11-28 11:00:05 UTC to 11:00:20")
+
+
+def test_a_blip_elsewhere_does_not_move_the_measured_end() -> None:
+    m = machine()
+    for t in (5, 10, 15):
+        round_(m, t, fail("search"))
+    round_(m, 20, fail("web"))  # Search answers again; Web loses one probe (below threshold)
+    round_(m, 25, {})  # Search is up again (recover_after=2): the outage ended at 11:00:20
+    round_(m, 30, {})
+    assert m.outage_ended_at == at(20)
+
+
+def test_slow_components_are_degraded_without_an_incident() -> None:
+    m = machine()
+    slow = frozenset({"search"})
+    assert m.feed(Round(at(5), {c: True for c in NAMES}, slow)) == []
+    assert m.feed(Round(at(10), {c: True for c in NAMES}, slow)) == []
+    (degraded,) = m.feed(Round(at(15), {c: True for c in NAMES}, slow))
+    assert degraded == SetComponents(at(15), {"search": "degraded_performance"})
+    assert m.phase == "idle"
+    assert round_(m, 20, {}) == []
+    assert round_(m, 25, {}) == [SetComponents(at(25), {"search": "operational"})]
+
+
+def test_slowness_during_an_incident_waits_for_the_resolution() -> None:
+    m = machine()
+    for t in (5, 10, 15):
+        round_(m, t, fail("web"))
+    for t in (20, 25, 30):
+        assert all(
+            not isinstance(a, SetComponents) or "search" not in a.components
+            for a in m.feed(Round(at(t), {c: True for c in NAMES}, frozenset({"search"})))
+        )
+    (resolved,) = m.feed(Tick(at(100)))
+    assert resolved.components["search"] == "degraded_performance"
+    assert resolved.components["web"] == "operational"

@@ -18,7 +18,9 @@ import httpx
 import pytest
 from status_support import LiveServer, auth, status_settings
 
+from roost.status.journal import StoreJournal
 from roost.status.notify import Outbox, announcement
+from roost.status.store import create_tables, make_engine
 
 INCIDENT = {"id": "abc", "name": "Web down", "shortlink": "http://status/incidents/abc"}
 UPDATE = {"id": "u1", "status": "investigating", "body": "Web down; we are determining the cause."}
@@ -182,3 +184,30 @@ def test_hanging_webhook_does_not_slow_the_status_server(tmp_path: Path, hanging
         assert len(live.runtime.outbox.tasks) == 30  # all still waiting on the hanging target
     assert slowest_page < 0.25, slowest_page
     assert slowest_admin < 0.5, slowest_admin
+
+
+async def test_pending_webhooks_survive_a_restart(tmp_path: Path) -> None:
+    """A delivery cut short by a shutdown is resumed, attempts counted, by the next process."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'status.db'}")
+    await create_tables(engine)
+    journal = StoreJournal(engine)
+    receiver = Receiver(failures=1)
+    try:
+        first = Outbox(webhook_urls=[receiver.url + "/hook"], base_delay=60, journal=journal)
+        first.publish(INCIDENT, UPDATE)
+        await wait_for(lambda: len(receiver.requests) == 1)
+        await asyncio.sleep(0.1)  # the failed attempt is written down
+        await first.close()  # shut down while waiting 60 s to retry
+        (pending,) = await journal.pending()
+        assert pending.attempts == 1 and pending.url == receiver.url + "/hook"
+
+        second = Outbox(webhook_urls=[], journal=journal)
+        await second.resume()
+        await wait_for(lambda: second.delivered == 1)
+        await asyncio.sleep(0.1)
+        await second.close()
+        assert receiver.requests[1][2] == receiver.requests[0][2]  # the same body, again
+        assert await journal.pending() == []
+    finally:
+        receiver.close()
+        await engine.dispose()

@@ -80,3 +80,30 @@ async def test_incidents_and_probes_round_trip_on_postgres(schema: str) -> None:
             assert {r[0] for r in tables} >= {"status_incidents", "status_probes", "status_daily"}
     finally:
         await second.close()
+
+
+@pytest.mark.postgres
+async def test_webhook_journal_on_postgres(schema: str) -> None:
+    from roost.status.journal import StoreJournal
+    from roost.status.store import create_tables
+
+    engine = make_engine(PG_URL, schema)
+    try:
+        await create_tables(engine, schema)
+        journal = StoreJournal(engine)
+        first = await journal.add(
+            "http://hook/1", b'{"a": 1}', {"x-roost-event": "incident.update"}
+        )
+        await journal.attempted(first, 2)
+        (pending,) = await journal.pending()
+        assert pending == (
+            first,
+            "http://hook/1",
+            b'{"a": 1}',
+            {"x-roost-event": "incident.update"},
+            2,
+        )
+        await journal.done(first)
+        assert await journal.pending() == []
+    finally:
+        await engine.dispose()

@@ -245,7 +245,13 @@ async def test_too_hard_a_challenge_is_a_failed_probe(fake: FakeMastodon) -> Non
 
 
 async def test_sign_in_is_sparing_and_429_gives_no_verdict(fake: FakeMastodon) -> None:
-    p = Prober("http://site", email="probe@x", password="pw", transport=httpx.MockTransport(fake))
+    p = Prober(
+        "http://site",
+        email="probe@x",
+        password="pw",
+        confirm=1,
+        transport=httpx.MockTransport(fake),
+    )
     try:
         first = by_check(await p.round())
         second = by_check(await p.round())
@@ -263,5 +269,38 @@ async def test_sign_in_is_sparing_and_429_gives_no_verdict(fake: FakeMastodon) -
         del fake.broken["POST /oauth/token"], fake.broken["POST /api/v1/statuses"]
         again = by_check(await p.round())
         assert again["sign_in"].ok and again["post"].ok
+    finally:
+        await p.close()
+
+
+async def test_a_failed_post_measures_sign_in_next_round(fake: FakeMastodon) -> None:
+    p = Prober(
+        "http://site",
+        email="probe@x",
+        password="pw",
+        confirm=1,
+        transport=httpx.MockTransport(fake),
+    )
+    try:
+        await p.round()
+        fake.broken["POST /api/v1/statuses"] = lambda: httpx.Response(503)
+        assert "sign_in" not in by_check(await p.round())
+        assert by_check(await p.round())["sign_in"].ok  # measured while posting fails
+    finally:
+        await p.close()
+
+
+async def test_sign_in_is_measured_until_recovery_is_confirmed(fake: FakeMastodon) -> None:
+    p = Prober("http://site", email="probe@x", password="pw", transport=httpx.MockTransport(fake))
+    try:
+        signed = ["sign_in" in by_check(await p.round()) for _ in range(4)]
+        assert signed == [True, True, True, False]  # confirm=3 in a row, then sparingly
+        fake.broken["POST /api/v1/statuses"] = lambda: httpx.Response(503)
+        await p.round()
+        fake.broken["POST /oauth/token"] = lambda: httpx.Response(503)
+        assert not by_check(await p.round())["sign_in"].ok
+        del fake.broken["POST /oauth/token"], fake.broken["POST /api/v1/statuses"]
+        signed = ["sign_in" in by_check(await p.round()) for _ in range(4)]
+        assert signed == [True, True, True, False]
     finally:
         await p.close()

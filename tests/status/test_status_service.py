@@ -152,3 +152,15 @@ async def test_maintenance_window_opens_and_closes(
     assert service.components["posting"].status == "operational"
     maintenance = service.incidents[made.json()["id"]]
     assert [u.status for u in maintenance.updates] == ["scheduled", "in_progress", "completed"]
+
+
+async def test_slow_probes_show_degraded_performance(
+    service: StatusService, client: httpx.AsyncClient, clock: Clock
+) -> None:
+    for _ in range(2):  # fail_after=2 in these settings; 2,000 ms is the default threshold
+        clock.advance(5)
+        await service.record_round([ProbeResult(clock(), "search", "search", True, 2500.0)])
+    assert service.components["search"].status == "degraded_performance"
+    summary = (await client.get("/api/v2/summary.json")).json()
+    assert summary["status"]["description"] == "Partially Degraded Service"
+    assert summary["incidents"] == []
