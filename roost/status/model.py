@@ -122,6 +122,7 @@ class ProbeResult:
     ok: bool
     latency_ms: float
     detail: str = ""
+    degraded: bool = False  # served, but with a feature shed under load (the shield's brownout)
 
 
 def allowed_next(incident: Incident, status: str) -> bool:

@@ -38,6 +38,13 @@ CHECKS = {
 }
 
 
+class BrownedOut(Exception):
+    """The site shed this feature on purpose under load (503 with ``X-Roost-Brownout``).
+
+    The site is up and defending itself: the component is degraded, not down.
+    """
+
+
 class ProbeFailed(Exception):
     """The target did not serve the probe as a user expects; the message says how."""
 
@@ -109,9 +116,12 @@ class Prober:
     async def check(self, name: str, probe: Callable[[], Awaitable[str]]) -> ProbeResult:
         at = self.clock()
         start = time.perf_counter()
+        degraded = False
         try:
             async with asyncio.timeout(self.timeout):
                 detail, ok = await probe(), True
+        except BrownedOut as shed:
+            detail, ok, degraded = str(shed), True, True
         except TimeoutError:
             detail, ok = f"no answer within {self.timeout:g} s", False
         except ProbeFailed as failure:
@@ -119,7 +129,7 @@ class Prober:
         except (httpx.HTTPError, OSError, ValueError) as error:
             detail, ok = f"{type(error).__name__}: {error}"[:300], False
         latency = (time.perf_counter() - start) * 1000
-        return ProbeResult(at, name, CHECKS[name], ok, round(latency, 2), detail)
+        return ProbeResult(at, name, CHECKS[name], ok, round(latency, 2), detail, degraded)
 
     # -- the checks ------------------------------------------------------------------------------
 
@@ -271,6 +281,8 @@ class Prober:
             request = self.client.build_request(method, path, params=params, headers=headers)
             response = await self.client.send(request, stream=True)
         try:
+            if response.status_code == 503 and response.headers.get("x-roost-brownout"):
+                raise BrownedOut(f"{method} {path} is browned out under load")
             if response.status_code != 200:
                 status = response.status_code
                 raise ProbeFailed(f"{method} {path} answered {status}", status)

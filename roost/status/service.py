@@ -131,8 +131,10 @@ class StatusService:
             outcome: dict[str, bool] = {}
             for r in results:
                 outcome[r.component] = outcome.get(r.component, True) and r.ok
-            slow = frozenset(r.component for r in results if r.ok and r.latency_ms > self.slow_ms)
-            at = max(r.at for r in results)
+            slow = frozenset(
+                r.component for r in results if r.ok and (r.degraded or r.latency_ms > self.slow_ms)
+            )
+            at = min(r.at for r in results)  # when the round began: outages start then
             actions = self.automaton.feed(machine.Round(at, outcome, slow))
             await self._write(lambda conn: store.add_probes(conn, results))
             await self._apply(actions)

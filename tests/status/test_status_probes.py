@@ -304,3 +304,18 @@ async def test_sign_in_is_measured_until_recovery_is_confirmed(fake: FakeMastodo
         assert signed == [True, True, True, False]
     finally:
         await p.close()
+
+
+async def test_a_browned_out_feature_is_degraded_not_down(
+    prober: Prober, fake: FakeMastodon
+) -> None:
+    """Under attack the shield sheds search with a marked 503: the site is up, defending."""
+    fake.broken["GET /api/v2/search"] = lambda: httpx.Response(
+        503, json={"error": "busy"}, headers={"X-Roost-Brownout": "1"}
+    )
+    results = by_check(await prober.round())
+    assert results["search"].ok and results["search"].degraded
+    assert "browned out" in results["search"].detail
+    fake.broken["GET /api/v2/search"] = lambda: httpx.Response(503, json={"error": "busy"})
+    results = by_check(await prober.round())
+    assert not results["search"].ok and not results["search"].degraded
