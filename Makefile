@@ -11,8 +11,8 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q -e '.[test]'
 	touch $(STAMP)
 
-run: $(STAMP)  ## start Roost on the embedded default (SQLite, in-process state)
-	$(VENV)/bin/roost serve
+run: $(STAMP)  ## start Roost (site + status blog) on the embedded default: SQLite, in-process state
+	$(VENV)/bin/roost up
 
 test: $(STAMP)  ## install what the tests need, lint, run the whole suite
 	scripts/system-deps

@@ -15,6 +15,7 @@ from roost import __version__
 
 # name -> "module:attribute" of a click command, loaded on first use.
 LAZY_COMMANDS = {
+    "up": "roost.commands.up:up",
     "serve": "roost.commands.serve:serve",
     "db": "roost.commands.db:db",
     "user": "roost.commands.users:user",

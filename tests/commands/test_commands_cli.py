@@ -90,3 +90,56 @@ def test_bad_setting_values_are_refused_clearly(sqlite_url):
         timeout=60,
     )
     assert result.returncode != 0 and "ROOST_PORT" in result.stderr
+
+
+@pytest.mark.slow
+def test_up_runs_the_site_and_its_status_blog_together(tmp_path):
+    import json
+    import signal
+    import time
+
+    import httpx
+
+    from tests.conftest import free_port
+
+    site, status = free_port(), free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ROOST_")}
+    env.update(
+        ROOST_DATABASE_URL=f"sqlite:///{tmp_path / 'roost.db'}",
+        ROOST_STATUS_DATABASE_URL=f"sqlite:///{tmp_path / 'status.db'}",
+        ROOST_PORT=str(site),
+        ROOST_DOMAIN=f"127.0.0.1:{site}",
+        ROOST_STATUS_PORT=str(status),
+        ROOST_STATUS_PROBE_INTERVAL="1",
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-m", "roost.cli", "up"],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        token = None
+        deadline = time.monotonic() + 60
+        checks: dict[str, bool] = {}
+        while time.monotonic() < deadline and not checks.get("post"):
+            time.sleep(0.5)
+            try:
+                assert httpx.get(f"http://127.0.0.1:{site}/health").status_code == 200
+                token = token or json.loads((tmp_path / ".roost-up.json").read_text())["token"]
+                found = httpx.get(
+                    f"http://127.0.0.1:{status}/api/admin/probes",
+                    headers={"authorization": f"Bearer {token}"},
+                ).json()["results"]
+                checks = {r["check"]: r["ok"] for r in reversed(found)}
+            except (httpx.HTTPError, AssertionError, OSError, KeyError, ValueError):
+                continue
+        # The monitor signed in with the probe account that `up` made, and posted.
+        assert checks.get("sign_in") and checks.get("post"), checks
+    finally:
+        process.send_signal(signal.SIGINT)
+        assert process.wait(30) in (0, 130, -signal.SIGINT)
+    for port in (site, status):
+        with pytest.raises(httpx.ConnectError):
+            httpx.get(f"http://127.0.0.1:{port}/", timeout=1)

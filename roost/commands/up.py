@@ -1,0 +1,116 @@
+"""`roost up`: the whole embedded instance in one command, the site and its status blog.
+
+The status blog is a separate process by design (it must survive the site's overload), so
+"one command" means two processes: `roost serve` and `roost status serve`, started here with
+matching settings. On first start it makes what they share and keeps it beside the database:
+the status admin token (the shield's attack events authenticate with it) and a probe account
+with a random password (the status monitor signs in and posts with it).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import click
+from sqlalchemy.engine import make_url
+
+from roost.config import Settings
+
+PROBE_USER = "status_probe"
+
+
+@click.command()
+@click.option("--no-status", is_flag=True, help="Run the site alone, without the status blog.")
+def up(no_status: bool) -> None:
+    """Run the site and its status blog together (Ctrl-C stops both)."""
+    settings = Settings.from_env()
+    env = dict(os.environ)
+    if not no_status:
+        env.update(_status_env(settings))
+    processes = [_start(["serve"], env)]
+    if not no_status:
+        processes.append(_start(["status", "serve"], env))
+        click.echo(f"status blog on {env['ROOST_STATUS_PAGE_URL']}/")
+    _wait(processes)
+
+
+def _status_env(settings: Settings) -> dict[str, str]:
+    """Settings both processes need to agree on, made once and kept in a file."""
+    shared = _shared_file(settings)
+    values = json.loads(shared.read_text()) if shared.exists() else {}
+    if not values:
+        values = {"token": secrets.token_urlsafe(32), "password": secrets.token_urlsafe(18)}
+        shared.write_text(json.dumps(values))
+        shared.chmod(0o600)
+    _ensure_probe_account(settings, values["password"])
+    s = settings.status
+    site = f"http://{settings.host}:{settings.port}"
+    return {
+        "ROOST_STATUS_ADMIN_TOKEN": s.admin_token or values["token"],
+        "ROOST_STATUS_PAGE_URL": os.environ.get(
+            "ROOST_STATUS_PAGE_URL", f"http://{s.host}:{s.port}"
+        ),
+        "ROOST_STATUS_TARGET_URL": os.environ.get("ROOST_STATUS_TARGET_URL", site),
+        "ROOST_STATUS_PROBE_EMAIL": s.probe_email
+        or f"{PROBE_USER}@{settings.domain.split(':')[0]}",
+        "ROOST_STATUS_PROBE_PASSWORD": s.probe_password or values["password"],
+    }
+
+
+def _shared_file(settings: Settings) -> Path:
+    url = make_url(settings.database_url)
+    folder = Path(url.database).resolve().parent if url.drivername.startswith("sqlite") else Path()
+    return folder / ".roost-up.json"
+
+
+def _ensure_probe_account(settings: Settings, password: str) -> None:
+    from roost.commands._run import with_context
+    from roost.services import accounts
+
+    email = f"{PROBE_USER}@{settings.domain.split(':')[0]}"
+
+    async def work(ctx) -> None:
+        async with ctx.db.write() as tx:
+            if await accounts.by_username(tx.conn, PROBE_USER) is None:
+                await accounts.register(ctx, tx, PROBE_USER, email, password, bot=True)
+
+    with_context(work, settings)
+
+
+def _start(args: list[str], env: dict[str, str]) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "roost.cli", *args], env=env)
+
+
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
+def _wait(processes: list[subprocess.Popen]) -> None:
+    """Run until Ctrl-C (or SIGTERM) or until one process ends; then stop the others."""
+    signal.signal(signal.SIGINT, _interrupt)  # also when started with SIGINT ignored (`&`)
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        while all(p.poll() is None for p in processes):
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                process.send_signal(signal.SIGINT)
+        deadline = time.monotonic() + 10
+        for process in processes:
+            try:
+                process.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                process.kill()
+    failed = [p for p in processes if p.returncode not in (0, -signal.SIGINT, 130)]
+    if failed:
+        raise SystemExit(failed[0].returncode or 1)
