@@ -35,8 +35,10 @@ from roost.shield.testbed import SECRET, ServerProcess
 
 ROOT = Path(__file__).resolve().parents[1]
 PIPELINE = 8
+# httpx orders headers as Chrome does closely enough; claiming Firefox from httpx would (rightly)
+# trip the header-order fingerprint and rank the simulated readers as suspicious.
 BROWSER = {
-    "user-agent": "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0",
+    "user-agent": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/131.0 Safari/537.36",
     "accept": "text/html",
     "accept-language": "en",
     "accept-encoding": "identity",

@@ -10,8 +10,8 @@ orders requests (older accounts first).
   shed to make room for a more important arrival (or the arrival is shed if it is the least).
 - **CoDel timeouts** ("Fail at Scale", Ben Maurer, ACM Queue 2015, as used at Facebook): if the
   queue has not been empty during the last *interval* (100 ms) it is a standing queue and a new
-  waiter may wait only *target* (5 ms); otherwise it may wait the whole interval. Values from
-  CoDel (RFC 8289: 5 ms target, 100 ms interval).
+  waiter may wait only a few *targets* (5 ms; class 4 one target, class 1 four); otherwise it may
+  wait the whole interval. Values from CoDel (RFC 8289: 5 ms target, 100 ms interval).
 - **Adaptive LIFO.** While the queue is standing, the newest waiter of a class is served first:
   its client is the most likely still to be there (same article).
 - **Priority over timeouts.** A waiter is not timed out while a lower class holds running slots
@@ -30,6 +30,9 @@ from collections.abc import Callable
 from roost.shield.limit import GradientLimit
 
 SHARE = {1: 1.0, 2: 0.9, 3: 0.75, 4: 0.4}
+# While the queue stands, more important classes may wait a few targets, not one: the
+# target then orders who is shed first instead of shedding everyone alike.
+TARGET_SCALE = {1: 4, 2: 3, 3: 2, 4: 1}
 MAX_EXTENSIONS = 10  # intervals a waiter may be kept while lower classes run (1 s at 100 ms)
 
 
@@ -42,10 +45,11 @@ class Shed(Exception):
 
 
 class _Waiter:
-    __slots__ = ("enqueued", "future", "key", "klass")
+    __slots__ = ("enqueued", "future", "key", "klass", "timer")
 
     def __init__(self, klass: int, key: tuple, future: asyncio.Future, enqueued: float) -> None:
         self.klass, self.key, self.future, self.enqueued = klass, key, future, enqueued
+        self.timer: asyncio.TimerHandle | None = None
 
     def __lt__(self, other: _Waiter) -> bool:
         return self.key < other.key
@@ -76,6 +80,11 @@ class Admission:
     def queued(self) -> int:
         return len(self._heap)
 
+    @property
+    def busy(self) -> bool:
+        """Half the limit in use, or anyone waiting: the moment to start telling sources apart."""
+        return bool(self._heap) or self.inflight * 2 >= self.limit.limit
+
     def standing(self, now: float) -> bool:
         """True while the queue has not drained during the last interval (CoDel's signal)."""
         return bool(self._heap) and now - self._last_empty > self.interval
@@ -89,30 +98,33 @@ class Admission:
         if self._fits(klass) and (not self._heap or (klass, rank) < self._heap[0].key[:2]):
             self._take(klass)
             return now
-        timeout = self.target if self.standing(now) else self.interval
+        timeout = self.target * TARGET_SCALE[klass] if self.standing(now) else self.interval
         waiter = self._enqueue(klass, rank, now)
-        extensions = 0
-        while True:
-            try:
-                await asyncio.wait_for(asyncio.shield(waiter.future), timeout)
-            except TimeoutError:
-                if waiter.future.done():
-                    break
-                # Never shed a class while a lower one holds slots: those free up soon and
-                # go to us first. Bounded, so a waiter cannot wait forever.
-                if extensions < MAX_EXTENSIONS and self._lower_running(klass):
-                    extensions += 1
-                    timeout = self.interval
-                    continue
-                self._remove(waiter)
-                waiter.future.cancel()
-                raise Shed("timeout") from None
-            except asyncio.CancelledError:
-                self._abandon(waiter)
-                raise
-            break
-        waiter.future.result()  # raises Shed("displaced") if we were pushed out
+        # One timer per waiter rather than wait_for(shield(...)): this path runs for every
+        # request while the queue stands, and wait_for costs several times more.
+        loop = asyncio.get_running_loop()
+        waiter.timer = loop.call_later(timeout, self._expire, waiter, 0)
+        try:
+            await waiter.future
+        except asyncio.CancelledError:
+            # The task was cancelled (client gone, server stopping); asyncio cancels the future
+            # it was waiting on as well.
+            waiter.timer.cancel()
+            self._abandon(waiter)
+            raise
         return self.clock()
+
+    def _expire(self, waiter: _Waiter, extensions: int) -> None:
+        """A waiter's time is up: shed it — unless lower classes hold running slots, which free up
+        soon and go to it first (bounded by ``MAX_EXTENSIONS`` more intervals)."""
+        if waiter.future.done():
+            return
+        if extensions < MAX_EXTENSIONS and self._lower_running(waiter.klass):
+            loop = waiter.future.get_loop()
+            waiter.timer = loop.call_later(self.interval, self._expire, waiter, extensions + 1)
+            return
+        self._remove(waiter)
+        waiter.future.set_exception(Shed("timeout"))
 
     def _lower_running(self, klass: int) -> bool:
         return any(self.inflight_by_class[lower] for lower in range(klass + 1, 5))
@@ -138,6 +150,8 @@ class Admission:
             if worst.key <= key:
                 raise Shed("full")
             self._remove(worst)
+            if worst.timer is not None:
+                worst.timer.cancel()
             worst.future.set_exception(Shed("displaced"))
         heapq.heappush(self._heap, waiter)
         return waiter
@@ -152,13 +166,13 @@ class Admission:
             self._last_empty = self.clock()
 
     def _abandon(self, waiter: _Waiter) -> None:
-        """The client went away while waiting (or was admitted just as it was cancelled)."""
-        if waiter.future.done() and not waiter.future.exception():
-            self.release(waiter.klass, self.clock())
-        else:
-            self._remove(waiter)
-            if not waiter.future.done():
-                waiter.future.cancel()
+        future = waiter.future
+        if future.done() and not future.cancelled() and future.exception() is None:
+            self.release(waiter.klass, self.clock())  # admitted just as it was cancelled
+            return
+        self._remove(waiter)
+        if not future.done():
+            future.cancel()
 
     def _wake(self, now: float) -> None:
         while self._heap and self._fits(self._heap[0].klass):
@@ -166,6 +180,8 @@ class Admission:
             if waiter.future.done():
                 continue
             self._take(waiter.klass)
+            if waiter.timer is not None:
+                waiter.timer.cancel()
             waiter.future.set_result(None)
         if not self._heap:
             self._last_empty = now

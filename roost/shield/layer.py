@@ -36,15 +36,15 @@ from roost.shield.limit import GradientLimit
 from roost.shield.limiter import LocalLimiter, Planner, Subject, Verdict
 from roost.shield.metrics import ShieldMetrics
 from roost.shield.mode import read_mode
-from roost.shield.network import ClientAddress, in_networks, parse_networks, prefix_of
+from roost.shield.network import ClientAddress, parse_networks, prefix_of
 from roost.shield.pages import send_challenge
 from roost.shield.report import ShieldRef
-from roost.shield.reputation import SUSPICIOUS, ReputationTable, account_rank, status_event
+from roost.shield.reputation import NEWCOMER, SUSPICIOUS, account_rank, status_event
 from roost.shield.responses import rate_headers, refuse, retry_seconds
 from roost.shield.shared import SharedState
+from roost.shield.standing import BLOCK_SUSPICION, Standing
 
 log = logging.getLogger("roost.shield")
-BLOCK_SUSPICION = 0.9  # an address this bad is closed at accept for block_seconds
 _NEVER_CHALLENGED = ("/api/", "/oauth/", "/login", "/auth/", "/signup")
 
 
@@ -71,8 +71,10 @@ class Shield:
         self.limiter = LocalLimiter(s.table_slots)
         self.plan = Planner(s)
         self.shared = SharedState(settings.redis_url, s.redis_prefix, self.metrics)
-        self.rep_ip, self.rep_prefix = ReputationTable(200_000), ReputationTable(50_000)
-        self.rep_account = ReputationTable(100_000)
+        self.standing = Standing(s, self.gate, self.shared, self.admin_networks)
+        self.rep_ip, self.rep_prefix = self.standing.ip, self.standing.prefix
+        self.rep_account = self.standing.account
+        self.note, self.note_address = self.standing.note, self.standing.note_address
         limit = GradientLimit(s.concurrency_initial, s.concurrency_min, s.concurrency_max)
         target, interval = s.queue_target_ms / 1000, s.queue_interval_ms / 1000
         self.admission = Admission(limit, s.queue_max, target, interval, clock)
@@ -137,7 +139,10 @@ class Shield:
             await self._challenge(scope, send, subject, creds, now)
             return
         if http and self._brownout(now):
-            if endpoint is Endpoint.SEARCH or deep_pagination(qs):
+            expensive = endpoint is Endpoint.SEARCH or deep_pagination(qs)
+            # Signed-in users keep search and old pages until the server is truly overloaded
+            # (a standing queue): under an attack that is being refused, they cost little.
+            if expensive and (subject.klass > 1 or self.admission.standing(now)):
                 self.metrics.brownout.labels("refused_expensive").inc()
                 await self._refuse(
                     scope, send, 503, "brownout", subject.klass, 30, EXPENSIVE_MESSAGE
@@ -175,13 +180,19 @@ class Shield:
             self.rep_ip.add(ip, "fingerprint", now)
             suspicion = max(suspicion, self.rep_ip.suspicion(ip, now))
         pass_id = f"{claims.kind}:{claims.pass_id}" if claims else ""
+        # A source first seen in the last minute, arriving while the server is busy (half its
+        # limit in use, or a queue), counts as suspicious: a flood's fresh addresses yield to
+        # established ones from the first moments of the flood.
+        newcomer = now - self.rep_ip.first_seen(ip, now) < NEWCOMER
         if suspicion >= SUSPICIOUS:
             klass = 4
         elif claims is not None and claims.kind == "p":
             klass = 2
+        elif newcomer and self.admission.busy:
+            klass = 4
         else:
             klass = 3
-        return Subject(ip, prefix, klass, "", pass_id), suspicion, claims
+        return Subject(ip, prefix, klass, "", pass_id), suspicion + 0.5 * newcomer, claims
 
     async def _check_limits(self, subject: Subject, endpoint: Endpoint, now: float) -> Verdict:
         checks = self.plan(subject, endpoint, self.under_attack)
@@ -328,35 +339,9 @@ class Shield:
     # Reputation ------------------------------------------------------------------------------
     def _after(self, subject: Subject, endpoint: Endpoint, status: int, latency: float) -> None:
         now = self.clock()
-        login, post = endpoint is Endpoint.LOGIN, endpoint is Endpoint.POST
-        event = status_event(status, login)
-        self.detector.completed(now, latency, event == "failed_login", post)
-        if subject.account:
-            self.rep_account.add(subject.account, event, now)
-        if event != "good" or not subject.account:
-            self.note_address(subject.ip, subject.prefix, event, now)
-
-    def note(self, ref: ShieldRef, event: str, now: float) -> None:
-        """An event the app reported (``report.report``)."""
-        if ref.account:
-            self.rep_account.add(ref.account, event, now)
-        self.note_address(ref.ip, ref.prefix, event, now)
-
-    def note_address(
-        self, ip: str, prefix: str, event: str, now: float, times: float = 1.0
-    ) -> None:
-        self.rep_ip.add(ip, event, now, times)
-        self.rep_prefix.add(prefix, event, now, times / 4)
-        bad = event != "good" and self.rep_ip.suspicion(ip, now) >= BLOCK_SUSPICION
-        # Admin networks are never closed at accept: the operator must be able to look.
-        blocking = self.settings.block_seconds > 0  # 0 turns blocking at accept off
-        if bad and blocking and not self.gate.is_blocked(ip, now) and not self._admin(ip):
-            log.warning("blocking %s for %ss (reputation)", ip, self.settings.block_seconds)
-            self.gate.block(ip, self.settings.block_seconds, "reputation", now)
-            self.shared.publish_block(ip, self.settings.block_seconds)
-
-    def _admin(self, ip: str) -> bool:
-        return in_networks(ip, self.admin_networks)
+        event = status_event(status, endpoint is Endpoint.LOGIN)
+        self.detector.completed(now, latency, event == "failed_login", endpoint is Endpoint.POST)
+        self.standing.note_response(subject.ip, subject.prefix, subject.account, event, now)
 
     def _revoke(self, pass_id: str) -> None:
         if len(self.revoked) > 100_000:

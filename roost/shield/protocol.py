@@ -231,8 +231,12 @@ class ShieldProtocol(HttpToolsProtocol):
     def _canned_429(self, wait: float) -> None:
         """Answer a penalised source without ASGI; keep the connection if that is safe."""
         self.gate.protocol_refusals[self._address] += 1
-        busy = self.cycle is not None and not self.cycle.response_complete
-        if busy or not self.parser.should_keep_alive():
+        if self.cycle is not None and not self.cycle.response_complete:
+            # A pipelined request behind one still being answered: writing now would interleave
+            # two responses. Cut the connection instead (only penalised sources get here).
+            self.transport.close()
+            raise _Refused
+        if not self.parser.should_keep_alive():
             self._refuse(429, wait)
         self.transport.write(raw_429(wait))
         self._skip = True  # swallow this request's body; the parser stays usable for the next

@@ -28,6 +28,7 @@ WEIGHTS = {
     "good": -0.05,  # normal successful use earns a little back
 }
 SUSPICIOUS = 0.5  # suspicion at which a client drops to priority class 4
+NEWCOMER = 60.0  # seconds a source counts as new: under a flood, established sources go first
 
 
 @dataclass(slots=True)
@@ -35,6 +36,7 @@ class Record:
     points: float = 0.0
     updated: float = 0.0
     good: int = 0
+    first_seen: float = 0.0
 
 
 class ReputationTable:
@@ -59,6 +61,12 @@ class ReputationTable:
             record.good += 1
         return record.points
 
+    def raise_to(self, key: str, suspicion: float, now: float) -> None:
+        """At least this suspicion for ``key`` (what another process judged, via Redis)."""
+        record = self._records.get(key) or self._insert(key, now)
+        _decay(record, now)
+        record.points = max(record.points, -SCALE * math.log(1.0 - min(suspicion, 0.999)))
+
     def suspicion(self, key: str, now: float) -> float:
         record = self._records.get(key)
         if record is None:
@@ -79,8 +87,15 @@ class ReputationTable:
         if len(self._records) >= self.capacity:
             for old in list(self._records)[: max(1, self.capacity // 16)]:
                 del self._records[old]
-        record = self._records[key] = Record(0.0, now)
+        record = self._records[key] = Record(0.0, now, 0, now)
         return record
+
+    def first_seen(self, key: str, now: float) -> float:
+        """When ``key`` was first seen (now, if never: it is remembered from here on)."""
+        record = self._records.get(key)
+        if record is None:
+            record = self._insert(key, now)
+        return record.first_seen
 
 
 def _decay(record: Record, now: float) -> None:

@@ -1,8 +1,9 @@
 """Limits, blocks, pass revocations and answered challenges shared across processes via Redis.
 
 One Lua script checks and spends every bucket of a request in one round trip, atomically, with
-Redis's own clock (so processes with skewed clocks agree). Blocks and revocations are published
-with expiry and pulled by every process once a second.
+Redis's own clock (so processes with skewed clocks agree). Blocks, suspicious addresses, pass
+revocations and the under-attack mode are published with expiry and pulled by every process once
+a second (one pipelined round trip).
 
 Failure policy (the Warehouse way): Redis is an optimisation, not a dependency. On any Redis
 error or a 100 ms timeout, the shield falls back to its local tables, logs at most once per
@@ -66,6 +67,7 @@ class SharedState:
         self._outbox: list[tuple[str, str, float]] = []
         self.failures = 0
         self.mode: str | None = None  # the cluster-wide under-attack mode, when one is set
+        self.suspects: list[str] = []  # addresses any process found suspicious, from the last sync
 
     @property
     def enabled(self) -> bool:
@@ -112,6 +114,10 @@ class SharedState:
         if self.url:
             self._outbox.append(("blocks", key, seconds))
 
+    def publish_suspect(self, ip: str, seconds: float) -> None:
+        if self.url:
+            self._outbox.append(("suspects", ip, seconds))
+
     def publish_revocation(self, pass_id: str, seconds: float) -> None:
         if self.url:
             self._outbox.append(("revoked", pass_id, seconds))
@@ -135,7 +141,7 @@ class SharedState:
             pipe = self._client.pipeline(transaction=False)
             for kind, key, seconds in outbox:
                 pipe.zadd(f"{self.prefix}{kind}", {key: wall + seconds})
-            for kind in ("blocks", "revoked"):
+            for kind in ("blocks", "revoked", "suspects"):
                 pipe.zremrangebyscore(f"{self.prefix}{kind}", "-inf", wall)
                 pipe.zrangebyscore(f"{self.prefix}{kind}", wall, "+inf", withscores=True)
             pipe.get(f"{self.prefix}mode")
@@ -144,9 +150,10 @@ class SharedState:
             self._failed(exc)
             return
         now = time.monotonic()
-        for key, until in results[-4]:
+        for key, until in results[-6]:
             gate.block(key, until - wall, "shared", now)
-        revoked.update(key for key, _ in results[-2])
+        revoked.update(key for key, _ in results[-4])
+        self.suspects = [key for key, _ in results[-2]][:10_000]
         self.mode = results[-1]
 
     def status(self) -> dict[str, Any]:

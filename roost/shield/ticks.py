@@ -28,6 +28,7 @@ async def tick(shield: Shield) -> None:
     _drain_protocol_refusals(shield, now)
     _count_connections(shield, now)
     await shield.shared.sync(shield.gate, shield.revoked)
+    shield.standing.absorb_suspects(shield.shared.suspects, now)
     # The cluster-wide mode in Redis (set by the CLI) wins over this machine's file.
     local = read_mode(shield.settings.mode_file, shield.settings.mode)
     shield.mode = shield.shared.mode if shield.shared.mode in MODES else local

@@ -175,3 +175,16 @@ async def test_higher_class_waits_rather_than_shed_while_lower_classes_run() -> 
     adm.release(3, 0.0)
     await asyncio.wait_for(waiting, 1)
     assert adm.inflight_by_class[1] == 3
+
+
+async def test_cancelled_waiter_leaves_the_queue() -> None:
+    adm = Admission(fixed(1), queue_max=10, target=1.0, interval=1.0)
+    await adm.acquire(1)
+    waiting = asyncio.ensure_future(adm.acquire(3))
+    await asyncio.sleep(0.01)
+    assert adm.queued == 1
+    waiting.cancel()
+    await asyncio.gather(waiting, return_exceptions=True)
+    assert adm.queued == 0
+    adm.release(1, 0.0)
+    assert adm.inflight == 0

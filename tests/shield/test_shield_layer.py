@@ -287,3 +287,31 @@ async def test_waiting_room_pass_admits_without_javascript(tmp_path: Path) -> No
     )
     assert why == "ok" and claims.kind == "w"  # valid after WAIT_SECONDS (checked, not slept)
     await shield.aclose()
+
+
+async def test_newcomers_yield_to_established_sources_under_overload(tmp_path: Path) -> None:
+    from roost.shield.identity import Credentials
+
+    clock = [1000.0]
+    settings = Settings.from_env({}, shield=ShieldSettings(mode_file=str(tmp_path / "mode")))
+    shield = Shield(ToyApp(cost_ms=0), settings, secret=SECRET, clock=lambda: clock[0])
+    anonymous = Credentials(0, 0, False, "", "")
+    scope = {"headers": []}
+    regular, _, _ = shield._subject(scope, anonymous, "198.51.100.1", "198.51.100.0/24", clock[0])
+    assert regular.klass == 3
+    clock[0] += 120  # a minute later, requests queue (the server is full)
+    shield.admission._heap.append(object())  # a waiter (placeholder)
+    known, _, _ = shield._subject(scope, anonymous, "198.51.100.1", "198.51.100.0/24", clock[0])
+    fresh, _, _ = shield._subject(scope, anonymous, "203.0.113.9", "203.0.113.0/24", clock[0])
+    assert (known.klass, fresh.klass) == (3, 4)
+    shield.admission._heap.clear()
+    await shield.aclose()
+
+
+async def test_signed_in_users_keep_search_under_attack_until_overload(tmp_path: Path) -> None:
+    shield = make(tmp_path, mode="on")
+    async with client(shield) as c:
+        auth = {"authorization": "Bearer " + token()}
+        assert (await c.get("/api/v2/search?q=x", headers=auth)).status_code == 200
+        assert (await c.get("/api/v2/search?q=x")).status_code == 503
+    await shield.aclose()

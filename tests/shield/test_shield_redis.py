@@ -138,3 +138,17 @@ async def test_under_attack_mode_reaches_every_process_through_redis(prefix: str
     await one.tick()
     assert one.mode == "on" and one.under_attack
     await one.aclose()
+
+
+@pytest.mark.redis
+async def test_suspicion_is_shared_between_processes(prefix: str, tmp_path) -> None:
+    one, two = _shield(REDIS, prefix, tmp_path), _shield(REDIS, prefix, tmp_path)
+    now = one.clock()
+    for _ in range(30):
+        one.note_address("198.51.100.77", "198.51.100.0/24", "rate_limited", now)
+    assert one.rep_ip.suspicion("198.51.100.77", now) >= 0.5
+    await one.tick()  # publishes
+    await two.tick()  # pulls
+    assert two.rep_ip.suspicion("198.51.100.77", two.clock()) >= 0.5
+    await one.aclose()
+    await two.aclose()
