@@ -13,6 +13,9 @@ from collections.abc import Awaitable, Callable
 from typing import Any, NamedTuple
 
 MAX_BODY = 256 * 1024
+# Marks a 503 as a feature shed on purpose under load, so that monitors (roost/status/probes.py)
+# report the feature degraded rather than down.
+BROWNOUT_HEADER = (b"x-roost-brownout", b"1")
 EXPENSIVE_MESSAGE = (
     "Roost is under heavy load, so search, trends and old pages are paused for a few minutes. "
     "Your home timeline, posting and notifications still work."

@@ -24,7 +24,12 @@ from typing import Any
 from roost.config import Settings
 from roost.shield import internal, ticks
 from roost.shield.admission import Admission, Shed
-from roost.shield.brownout import EXPENSIVE_MESSAGE, BrownoutCache, serve_cached
+from roost.shield.brownout import (
+    BROWNOUT_HEADER,
+    EXPENSIVE_MESSAGE,
+    BrownoutCache,
+    serve_cached,
+)
 from roost.shield.challenge import PassClaims, ReplayGuard, check_pass
 from roost.shield.detector import Detector
 from roost.shield.endpoints import Endpoint, classify, deep_pagination
@@ -145,7 +150,14 @@ class Shield:
             if expensive and (subject.klass > 1 or self.admission.standing(now)):
                 self.metrics.brownout.labels("refused_expensive").inc()
                 await self._refuse(
-                    scope, send, 503, "brownout", subject.klass, 30, EXPENSIVE_MESSAGE
+                    scope,
+                    send,
+                    503,
+                    "brownout",
+                    subject.klass,
+                    30,
+                    EXPENSIVE_MESSAGE,
+                    extra=[BROWNOUT_HEADER],  # shed on purpose: the status probe says degraded
                 )
                 return
             if method == "GET" and not subject.account and not creds.bearer:

@@ -15,7 +15,8 @@ from typing import Any
 from roost.shield.challenge import PASS_COOKIE, WAIT_SECONDS, issue_challenge, issue_pass
 
 CSP = (
-    "default-src 'none'; script-src 'self'; form-action 'self'; base-uri 'none'; "
+    "default-src 'none'; script-src 'self'; style-src 'self'; form-action 'self'; "
+    "base-uri 'none'; "
     "frame-ancestors 'none'"
 )
 
@@ -23,8 +24,9 @@ _PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <noscript><meta http-equiv="refresh" content="{wait}"></noscript>
+<link rel="stylesheet" href="/static/roost.css">
 <title>One moment — Roost</title></head>
-<body>
+<body><main class="narrow">
 <h1>One moment, please</h1>
 <p>Roost is being flooded by automated traffic, so we check that each visitor is a real browser.
 This takes about a second and happens once an hour.</p>
@@ -39,6 +41,7 @@ This takes about a second and happens once an hour.</p>
 never held up.</p>
 </noscript>
 </form>
+</main>
 <script src="/-/shield/challenge.js"></script>
 </body></html>
 """

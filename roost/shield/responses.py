@@ -6,6 +6,7 @@ short JSON error under /api/, as Mastodon clients expect ``{"error": ...}``).
 
 from __future__ import annotations
 
+import html
 import math
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -77,6 +78,17 @@ def rate_headers(decision: Decision, wall_now: float) -> list[tuple[bytes, bytes
     ]
 
 
+# People meet these pages in a browser: the site's stylesheet, plain words, a way forward.
+_PAGE = (
+    '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+    '<meta name="viewport" content="width=device-width, initial-scale=1">'
+    '<link rel="stylesheet" href="/static/roost.css"><title>{title} - Roost</title></head>'
+    '<body><main class="narrow"><h1>{title}</h1><p>{text}</p>'
+    "<p>Please wait a moment and try again. Signed-in people are served first: "
+    '<a href="/login">log in</a> if you have an account.</p></main></body></html>'
+)
+
+
 async def refuse(
     send: Send,
     status: int,
@@ -89,15 +101,17 @@ async def refuse(
     """Send a short refusal through ASGI."""
     text = message or MESSAGES.get(status, HTTPStatus(status).phrase)
     if path.startswith("/api/") or path.startswith("/oauth/"):
-        body = ('{"error":"' + text.replace('"', "'") + '"}').encode()
+        quoted = text.replace('"', "'")
+        body = ('{"error":"' + quoted + '","error_description":"' + quoted + '"}').encode()
         ctype = b"application/json"
     else:
-        body = (text + "\n").encode()
-        ctype = b"text/plain; charset=utf-8"
+        body = _PAGE.format(title=HTTPStatus(status).phrase, text=html.escape(text)).encode()
+        ctype = b"text/html; charset=utf-8"
     headers = [
         (b"content-type", ctype),
         (b"content-length", str(len(body)).encode()),
         (b"cache-control", b"no-store"),
+        (b"content-security-policy", b"default-src 'none'; style-src 'self'"),
     ]
     if retry_after is not None:
         headers.append((b"retry-after", str(retry_seconds(retry_after)).encode()))

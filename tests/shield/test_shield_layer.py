@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from pathlib import Path
@@ -197,8 +198,9 @@ async def test_brownout_refuses_search_and_caches_public_pages(tmp_path: Path) -
     async with client(shield) as c:
         search = await c.get("/api/v2/search?q=x")
         assert search.status_code == 503 and "search" in search.json()["error"]
+        assert search.headers["x-roost-brownout"] == "1"  # shed on purpose, not broken
         deep = await c.get("/api/v1/timelines/public?max_id=123")
-        assert deep.status_code == 503
+        assert deep.status_code == 503 and deep.headers["x-roost-brownout"] == "1"
         first = await c.get("/api/v1/timelines/public")
         second = await c.get("/api/v1/timelines/public")
         assert first.status_code == second.status_code == 200
@@ -315,3 +317,24 @@ async def test_signed_in_users_keep_search_under_attack_until_overload(tmp_path:
         assert (await c.get("/api/v2/search?q=x", headers=auth)).status_code == 200
         assert (await c.get("/api/v2/search?q=x")).status_code == 503
     await shield.aclose()
+
+
+async def test_refusals_speak_plainly_in_the_sites_look() -> None:
+    """A browser gets a small page with the site's stylesheet; an API client gets JSON."""
+    from roost.shield.responses import refuse
+
+    sent: list[dict] = []
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    await refuse(send, 429, "/public", 5, message="Too many requests from your network.")
+    headers = dict(sent[0]["headers"])
+    page = sent[1]["body"].decode()
+    assert headers[b"content-type"].startswith(b"text/html")
+    assert '<link rel="stylesheet" href="/static/roost.css">' in page
+    assert "Too many requests from your network." in page and 'href="/login"' in page
+    sent.clear()
+    await refuse(send, 429, "/api/v1/timelines/public", 5, message='Slow "down"')
+    answer = json.loads(sent[1]["body"])
+    assert answer == {"error": "Slow 'down'", "error_description": "Slow 'down'"}
