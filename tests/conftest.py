@@ -159,7 +159,9 @@ class LiveServer:
         with self.log.open("ab") as log:  # Popen dups the descriptor; ours must be closed
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "roost.cli", "serve"],
-                env=self.env, stdout=log, stderr=subprocess.STDOUT,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
             )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -190,7 +192,9 @@ class LiveServer:
 def server_env(database_url: str, port: int, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ROOST_")}
     env.update(
-        ROOST_DATABASE_URL=database_url, ROOST_PORT=str(port), ROOST_DOMAIN=f"127.0.0.1:{port}",
+        ROOST_DATABASE_URL=database_url,
+        ROOST_PORT=str(port),
+        ROOST_DOMAIN=f"127.0.0.1:{port}",
         ROOST_SECRET_KEY="test-secret-" + "y" * 32,
     )
     env.update(extra)

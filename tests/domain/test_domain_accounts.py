@@ -9,7 +9,9 @@ from roost.domain.signed import mint_token, read_token, token_digest
 SECRET = b"s" * 32
 
 
-@pytest.mark.parametrize("raw,stored", [("Alice", "alice"), ("@bob_1", "bob_1"), ("x" * 30, "x" * 30)])
+@pytest.mark.parametrize(
+    "raw,stored", [("Alice", "alice"), ("@bob_1", "bob_1"), ("x" * 30, "x" * 30)]
+)
 def test_usernames_are_case_insensitive(raw, stored):
     assert accounts.normalize_username(raw) == stored
 
