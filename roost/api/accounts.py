@@ -207,3 +207,30 @@ async def search(call: Call) -> list:
     limit = page(call.params, max_limit=80).limit
     rows = await account_service.search(call.conn, q, limit)
     return [entities.account(call.ctx, r) for r in rows]
+
+
+@endpoint("read:follows")
+async def follow_requests(call: Call) -> Response:
+    """People waiting for a locked account to accept them."""
+    return await _account_list(
+        call,
+        follows,
+        follows.c.target_account_id,
+        follows.c.account_id,
+        call.viewer_id,
+        follows.c.state == "pending",
+    )
+
+
+def _answer(accept: bool):
+    @endpoint("write:follows", write=True)
+    async def handler(call: Call) -> dict:
+        follower = _target(call)
+        await social.answer_request(call.ctx, call.tx, call.viewer_id, follower, accept)
+        return await _relationship(call, follower)
+
+    return handler
+
+
+authorize_request = _answer(True)
+reject_request = _answer(False)

@@ -47,6 +47,9 @@ routes = [
     Route(f"{V1}/accounts/{{id}}/unblock", accounts.unblock, methods=POST),
     Route(f"{V1}/accounts/{{id}}/mute", accounts.mute, methods=POST),
     Route(f"{V1}/accounts/{{id}}/unmute", accounts.unmute, methods=POST),
+    Route(f"{V1}/follow_requests", accounts.follow_requests),
+    Route(f"{V1}/follow_requests/{{id}}/authorize", accounts.authorize_request, methods=POST),
+    Route(f"{V1}/follow_requests/{{id}}/reject", accounts.reject_request, methods=POST),
     Route(f"{V1}/blocks", accounts.blocked),
     Route(f"{V1}/mutes", accounts.muted),
     # Statuses

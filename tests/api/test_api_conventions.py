@@ -231,3 +231,33 @@ def test_cors_preflight(sqlite_api):
     )
     assert response.status_code == 200
     assert response.headers["access-control-allow-origin"] in ("*", "https://app.example")
+
+
+def test_locked_accounts_answer_follow_requests(api, helpers):
+    alice, bob, eve = api.user("alice"), api.user("bob"), api.user("eve")
+    locked = api.client.patch(
+        "/api/v1/accounts/update_credentials", json={"locked": True}, headers=alice.headers
+    )
+    assert locked.status_code == 200 and locked.json()["locked"] is True
+    asked = api.client.post(f"/api/v1/accounts/{alice.id}/follow", headers=bob.headers).json()
+    assert asked["requested"] is True and asked["following"] is False
+    api.client.post(f"/api/v1/accounts/{alice.id}/follow", headers=eve.headers)
+    waiting = api.client.get("/api/v1/follow_requests", headers=alice.headers).json()
+    assert {a["username"] for a in waiting} == {"bob", "eve"}
+    notes = api.client.get("/api/v1/notifications", headers=alice.headers).json()
+    assert {n["type"] for n in notes} == {"follow_request"}
+    yes = api.client.post(f"/api/v1/follow_requests/{bob.id}/authorize", headers=alice.headers)
+    assert yes.status_code == 200 and yes.json()["followed_by"] is True
+    no = api.client.post(f"/api/v1/follow_requests/{eve.id}/reject", headers=alice.headers)
+    assert no.status_code == 200 and no.json()["followed_by"] is False
+    assert api.client.get("/api/v1/follow_requests", headers=alice.headers).json() == []
+    bob_sees = api.client.get(
+        f"/api/v1/accounts/relationships?id[]={alice.id}", headers=bob.headers
+    ).json()
+    assert bob_sees[0]["following"] is True
+    again = api.client.post(f"/api/v1/follow_requests/{eve.id}/authorize", headers=alice.headers)
+    _error(again, 422)
+    wrong_scope = api.client.get(
+        "/api/v1/follow_requests", headers=helpers.bearer(api.token_for(alice, "write"))
+    )
+    _error(wrong_scope, 403)
