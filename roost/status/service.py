@@ -134,7 +134,10 @@ class StatusService:
             slow = frozenset(
                 r.component for r in results if r.ok and (r.degraded or r.latency_ms > self.slow_ms)
             )
-            at = min(r.at for r in results)  # when the round began: outages start then
+            # A round is stamped with its latest probe start: the whole round then happened at or
+            # before it. (Per-component times would be exact; the round is at most one probe
+            # timeout long.)
+            at = max(r.at for r in results)
             actions = self.automaton.feed(machine.Round(at, outcome, slow))
             await self._write(lambda conn: store.add_probes(conn, results))
             await self._apply(actions)

@@ -11,15 +11,14 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from datetime import UTC, datetime
 
 import httpx
 import pytest
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, select
 
-from roost.domain.ids import IdGenerator
+from bench.foundation_data import add_followers
 from roost.store.db import make_engine
-from roost.store.tables import accounts, follows, statuses
+from roost.store.tables import statuses
 
 pytestmark = pytest.mark.slow
 
@@ -73,53 +72,6 @@ def _register(base: str, app_token: str, username: str) -> tuple[str, str]:
         headers={"Authorization": f"Bearer {token}"},
     ).json()
     return me["id"], token
-
-
-async def _add_followers(database_url: str, target_id: int, count: int) -> None:
-    """Bulk-insert ``count`` accounts following ``target_id`` (worker id 1000: no id clashes)."""
-    ids = IdGenerator(1000)
-    moment = datetime.now(UTC)
-    people = [
-        {
-            "id": ids.next_id(),
-            "username": f"crowd_{i}",
-            "display_name": "",
-            "note": "",
-            "note_html": "",
-            "locked": False,
-            "bot": False,
-            "role": "user",
-            "statuses_count": 0,
-            "followers_count": 0,
-            "following_count": 1,
-            "created_at": moment,
-            "updated_at": moment,
-        }
-        for i in range(count)
-    ]
-    edges = [
-        {
-            "id": ids.next_id(),
-            "account_id": person["id"],
-            "target_account_id": target_id,
-            "state": "accepted",
-            "show_reblogs": True,
-            "created_at": moment,
-        }
-        for person in people
-    ]
-    engine = make_engine(database_url)
-    try:
-        async with engine.begin() as conn:
-            await conn.execute(insert(accounts), people)
-            await conn.execute(insert(follows), edges)
-            await conn.execute(
-                update(accounts)
-                .where(accounts.c.id == target_id)
-                .values(followers_count=accounts.c.followers_count + count)
-            )
-    finally:
-        await engine.dispose()
 
 
 async def _pending_count(database_url: str) -> int:
@@ -203,7 +155,7 @@ def test_acknowledged_posts_and_their_fanout_survive_sigkill(live_server_factory
             headers={"Authorization": f"Bearer {token}"},
         )
         assert reply.status_code == 200, reply.text
-    asyncio.run(_add_followers(database_url, int(poster_id), EXTRA_FOLLOWERS))
+    asyncio.run(add_followers(database_url, int(poster_id), EXTRA_FOLLOWERS, "silent_"))
 
     with Posters(base, poster_token) as posters:
         time.sleep(POSTING_SECONDS)
