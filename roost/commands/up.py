@@ -112,5 +112,13 @@ def _wait(processes: list[subprocess.Popen]) -> None:
             except subprocess.TimeoutExpired:
                 process.kill()
     failed = [p for p in processes if p.returncode not in (0, -signal.SIGINT, 130)]
+    for process in failed:
+        click.echo(f"roost up: {' '.join(process.args[3:])} {_ending(process)}", err=True)
     if failed:
-        raise SystemExit(failed[0].returncode or 1)
+        raise SystemExit(1)
+
+
+def _ending(process: subprocess.Popen) -> str:
+    if process.returncode < 0:
+        return f"was killed by {signal.Signals(-process.returncode).name}"
+    return f"exited with status {process.returncode}"

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -106,7 +107,8 @@ class Database:
         self._foreground_idle = asyncio.Event()
         self._foreground_idle.set()
         self._group: _Group | None = None
-        self._checkpointer: asyncio.Task | None = None
+        self._checkpointer: threading.Thread | None = None
+        self._checkpoint_stop = threading.Event()
         self.groups_committed = 0
         self.writes_committed = 0
 
@@ -171,7 +173,10 @@ class Database:
 
     async def _open_group(self) -> _Group:
         if self._checkpointer is None:
-            self._checkpointer = asyncio.create_task(self._checkpoint_forever())
+            self._checkpointer = threading.Thread(
+                target=self._checkpoint_forever, name="roost-wal-checkpoint", daemon=True
+            )
+            self._checkpointer.start()
         if self._group is None:
             conn = await self.write_engine.connect()
             await conn.begin()
@@ -200,22 +205,22 @@ class Database:
             finally:
                 await group.conn.close()
 
-    async def _checkpoint_forever(self) -> None:
-        """Copy the WAL back into the database now and then, on a thread, never blocking writers.
+    def _checkpoint_forever(self) -> None:
+        """Copy the WAL back into the database now and then, on its own thread, never blocking.
 
         SQLite's automatic checkpoint runs inside the COMMIT that crosses 1,000 WAL pages, and a
         writer then waits for it (bench/run.py saw post acknowledgements spike to 300+ ms during
         10,000-follower fan-outs). A PASSIVE checkpoint copies what it can without waiting.
+        The thread owns its connection from open to close: closing it from the loop while a
+        checkpoint runs would free it under sqlite3's feet.
         """
         import sqlite3
 
-        path = make_url(self.url).database
-        conn = sqlite3.connect(path, check_same_thread=False)
+        conn = sqlite3.connect(make_url(self.url).database)
         try:
-            while True:
-                await asyncio.sleep(CHECKPOINT_EVERY)
+            while not self._checkpoint_stop.wait(CHECKPOINT_EVERY):
                 try:
-                    await asyncio.to_thread(conn.execute, "PRAGMA wal_checkpoint(PASSIVE)")
+                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
                 except sqlite3.Error:  # busy or locked: housekeeping, try again next time
                     log.debug("passive checkpoint skipped", exc_info=True)
         finally:
@@ -223,9 +228,8 @@ class Database:
 
     async def close(self) -> None:
         if self._checkpointer is not None:
-            self._checkpointer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._checkpointer
+            self._checkpoint_stop.set()
+            await asyncio.to_thread(self._checkpointer.join)
         group = self._group
         if group is not None and group.committer is not None:
             await group.committer

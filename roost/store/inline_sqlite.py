@@ -110,7 +110,14 @@ class Connection:
     async def commit(self) -> None:
         """COMMIT waits for fsync: do it on a thread so the loop keeps serving reads."""
         if self._conn.in_transaction:
-            await asyncio.to_thread(self._conn.commit)
+            committing = asyncio.ensure_future(asyncio.to_thread(self._conn.commit))
+            try:
+                await asyncio.shield(committing)
+            except asyncio.CancelledError:
+                # The thread holds the connection until COMMIT returns; a rollback or close
+                # from here before then would race it inside sqlite3.
+                await asyncio.wait([committing])
+                raise
 
     async def rollback(self) -> None:
         self._conn.rollback()

@@ -112,12 +112,13 @@ def test_up_runs_the_site_and_its_status_blog_together(tmp_path):
         ROOST_STATUS_PORT=str(status),
         ROOST_STATUS_PROBE_INTERVAL="1",
     )
+    log = (tmp_path / "up.log").open("w")
     process = subprocess.Popen(
         [sys.executable, "-m", "roost.cli", "up"],
         env=env,
         cwd=tmp_path,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=log,
     )
     try:
         token = None
@@ -139,7 +140,9 @@ def test_up_runs_the_site_and_its_status_blog_together(tmp_path):
         assert checks.get("sign_in") and checks.get("post"), checks
     finally:
         process.send_signal(signal.SIGINT)
-        assert process.wait(30) in (0, 130, -signal.SIGINT)
+        code = process.wait(30)
+        log.close()
+        assert code in (0, 130, -signal.SIGINT), (tmp_path / "up.log").read_text()[-4000:]
     for port in (site, status):
         with pytest.raises(httpx.ConnectError):
             httpx.get(f"http://127.0.0.1:{port}/", timeout=1)
