@@ -15,7 +15,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from roost.api.cache import caches
 from roost.api.entities import render_for_stream
+from roost.api.fastpath import CachedReads
 from roost.api.http import error_response
 from roost.api.routes import routes as api_routes
 from roost.config import Settings
@@ -66,6 +68,7 @@ def create_site(settings: Settings) -> Starlette:
             await ctx.close()
 
     middleware = [
+        Middleware(CachedReads, index=caches(ctx).raw_responses),
         Middleware(
             CORSMiddleware,
             allow_origins=["*"],

@@ -79,6 +79,7 @@ class ApiCaches:
         self.generation = Generation()
         self.callers = Cache(self.generation, CALLER_TTL)
         self.responses = Cache(self.generation, RESPONSE_TTL)
+        self.raw_responses = Cache(self.generation, RESPONSE_TTL)  # roost.api.fastpath's index
         self.inflight: dict[Any, asyncio.Future] = {}  # (key, generation) -> the first reader
         engines = {id(e): e for e in (ctx.db.engine, getattr(ctx.db, "write_engine", None)) if e}
         for engine in engines.values():

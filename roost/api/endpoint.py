@@ -22,6 +22,7 @@ from starlette.responses import Response
 from roost.api.auth import Caller, caller_from, require
 from roost.api.cache import MAX_BODY as MAX_CACHED_BODY
 from roost.api.cache import caches
+from roost.api.fastpath import fast_key
 from roost.api.http import ApiError, Json, body, error_response
 from roost.domain.errors import RoostError
 from roost.services.context import Context
@@ -121,6 +122,10 @@ async def _run_cached(handler: Handler, request: Request, scope, user: bool) -> 
         if response.status_code == 200 and len(response.body) <= MAX_CACHED_BODY:
             kept = (response.body, {k: v for k, v in response.headers.items() if k == "link"})
             store.responses.put(key, stamp, kept, len(response.body))
+            raw_key = fast_key(request.scope)
+            if raw_key is not None:
+                raw = (response.body, tuple(response.raw_headers))
+                store.raw_responses.put(raw_key, stamp, raw, len(response.body))
         return response
     finally:
         if store.inflight.get((key, stamp)) is flight:

@@ -74,7 +74,7 @@ class Fanout:
             functions=[func(self._arq_job, name="fanout", max_tries=10)],
             redis_pool=self.arq,
             handle_signals=False,
-            poll_delay=0.01,
+            poll_delay=0.05,  # pickup within 50 ms; polling costs the request loop
             max_jobs=8,
             keep_result=0,
         )
@@ -127,15 +127,15 @@ class Fanout:
             recipients = await self._recipients(conn, row)
             channels = await self._public_channels(conn, row)
         author = row["account_id"]
-        if recipients is FOLLOWERS:  # read in chunks, so no one query blocks the loop for long
-            listening = []
+        stream = _Stream(self, status_id)
+        if recipients is FOLLOWERS:  # in chunks, so no one step holds the loop for long
+            await stream.send([*channels, f"user:{author}"])
             async for chunk in self._follower_chunks(author):
                 await ctx.feeds.push(chunk, status_id)
-                listening.extend(f"user:{f}" for f in chunk if ctx.bus.may_listen([f"user:{f}"]))
+                await stream.send([f"user:{f}" for f in chunk])
             recipients = [author]
-            await self._stream(status_id, channels + listening + [f"user:{author}"])
         else:
-            await self._stream(status_id, channels + [f"user:{r}" for r in recipients])
+            await stream.send(channels + [f"user:{r}" for r in recipients])
         small_sql = isinstance(ctx.feeds, SqlFeeds) and len(recipients) <= SQL_BATCH
         if not small_sql:
             await ctx.feeds.push(recipients, status_id)
@@ -157,19 +157,6 @@ class Fanout:
                 return
             yield chunk
             after = chunk[-1]
-
-    async def _stream(self, status_id: int, channels: list[str]) -> None:
-        """Live streams before the durable feed write: the post itself is already durable.
-
-        After a crash the post is delivered again, so a stream may see it twice; clients
-        de-duplicate updates by id.
-        """
-        if not self.ctx.bus.may_listen(channels):
-            return  # nobody is streaming: skip rendering the entity
-        entity = await self.render(self.ctx, status_id)
-        if entity is not None:
-            message = json.dumps({"event": "update", "payload": entity})
-            await self.ctx.bus.publish_many(channels, message)
 
     async def _recipients(self, conn, row: RowMapping) -> list[int]:
         author = row["account_id"]
@@ -233,3 +220,30 @@ class Fanout:
                 await task
         if self.arq is not None:
             await self.arq.aclose()
+
+
+class _Stream:
+    """A post's live-stream message, rendered at most once, sent to channels as they come.
+
+    Streams are sent before the durable feed write (the post itself is already durable); after
+    a crash the post is delivered again, so a stream may see it twice; clients de-duplicate
+    updates by id.
+    """
+
+    def __init__(self, fanout: Fanout, status_id: int) -> None:
+        self.fanout = fanout
+        self.status_id = status_id
+        self.message: str | None = None
+        self.gone = False
+
+    async def send(self, channels: list[str]) -> None:
+        bus = self.fanout.ctx.bus
+        if self.gone or not bus.may_listen(channels):
+            return  # nobody is streaming these: skip rendering the entity
+        if self.message is None:
+            entity = await self.fanout.render(self.fanout.ctx, self.status_id)
+            if entity is None:
+                self.gone = True
+                return
+            self.message = json.dumps({"event": "update", "payload": entity})
+        await bus.publish_many(channels, self.message)

@@ -93,3 +93,42 @@ async def test_concurrent_misses_render_once(sqlite_url, helpers, monkeypatch):
         assert len(runs) == 1
     finally:
         await site.state.ctx.close()
+
+
+def test_repeated_reads_are_answered_before_the_router(api, monkeypatch):
+    from roost.api import endpoint
+
+    alice, bob = api.user("alice"), api.user("bob")
+    api.client.post(f"/api/v1/accounts/{alice.id}/follow", headers=bob.headers)
+    posts = [api.status(alice, f"post {n}") for n in range(3)]
+    api.client.post(f"/api/v1/statuses/{posts[-1]['id']}/favourite", headers=bob.headers)
+    api.drain()
+    api.client.cookies.clear()
+    url = "/api/v1/timelines/home?limit=2"
+    first = api.client.get(url, headers=bob.headers)
+    full_path = []
+    real = endpoint._run_cached
+
+    async def counted(*args, **kw):
+        full_path.append(args)
+        return await real(*args, **kw)
+
+    monkeypatch.setattr(endpoint, "_run_cached", counted)
+    again = api.client.get(url, headers=bob.headers)
+    assert not full_path  # the front door answered
+    assert again.content == first.content and again.headers["link"] == first.headers["link"]
+    assert again.headers["content-type"] == first.headers["content-type"]
+    # another host gets its own links; a cookie or an Origin takes the whole way (CORS headers)
+    other = api.client.get(url, headers={**bob.headers, "host": "other.test"})
+    assert "other.test" in other.headers["link"]
+    cors = api.client.get(url, headers={**bob.headers, "origin": "https://app.example"})
+    assert cors.headers["access-control-allow-origin"] == "*" and len(full_path) == 2
+    # someone else's token, or none, never gets bob's page
+    assert first.json()[0]["favourited"] is True
+    assert api.client.get(url, headers=alice.headers).json()[0]["favourited"] is False
+    assert api.client.get(url).status_code == 401
+    # a write empties the front door too
+    api.status(alice, "newest")
+    api.drain()
+    newest = api.client.get(url, headers=bob.headers).json()
+    assert newest[0]["content"] == "<p>newest</p>"

@@ -62,3 +62,14 @@ async def test_remove_and_backfill(feeds):
 
 async def test_empty_feed_is_empty(feeds):
     assert await feeds.page(999, max_id=None, min_id=None, limit=20) == []
+
+
+async def test_a_push_reaches_every_owner_of_a_large_crowd(feeds, monkeypatch):
+    from roost.store import feeds as module
+
+    monkeypatch.setattr(module, "PUSH_CHUNK", 7)  # several chunks, the last one partial
+    crowd = list(range(100, 125))
+    for status_id in range(1, 8):
+        await feeds.push(crowd, status_id)
+    for owner in (100, 106, 107, 124):
+        assert await feeds.page(owner, max_id=None, min_id=None, limit=3) == [7, 6, 5]
