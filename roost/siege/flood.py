@@ -69,8 +69,8 @@ class FloodConnection(asyncio.Protocol):
         self.flood.on_lost(self, self.parser.eof())
 
 
-class RequestFlood:
-    """One attack of a request profile during one phase."""
+class Attack:
+    """What every attack of one phase holds: its profile, target, sources, pace and counters."""
 
     def __init__(
         self,
@@ -81,7 +81,6 @@ class RequestFlood:
         schedule: Schedule,
         stats: ClassStats,
         budget: Budget,
-        rotate_after: int = 100,
     ) -> None:
         self.profile = profile
         self.target = target
@@ -89,13 +88,20 @@ class RequestFlood:
         self.schedule = schedule
         self.stats = stats
         self.budget = budget
-        self.rotate_after = rotate_after
         self._sources = itertools.cycle(sources)
-        self._open: set[FloodConnection] = set()
+        self._open: set = set()
         self._opening = 0
+
+
+class RequestFlood(Attack):
+    """One attack of a request profile during one phase."""
+
+    def __init__(self, *args, rotate_after: int = 100, **kw) -> None:
+        super().__init__(*args, **kw)
+        self.rotate_after = rotate_after
         self._idle: deque[FloodConnection] = deque()
         self._tokens = 0.0
-        self._paced = schedule.peak() is not None
+        self._paced = self.schedule.peak() is not None
         self._running = False
         self._wake = asyncio.Event()
 

@@ -10,16 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import itertools
 import time
-from collections.abc import Sequence
 
-from roost.siege.flood import MAX_PARALLEL_OPENS, Budget
-from roost.siege.guard import Target
+from roost.siege.flood import MAX_PARALLEL_OPENS, Attack
 from roost.siege.profiles import Slowloris
-from roost.siege.schedule import Schedule
 from roost.siege.sources import connect
-from roost.siege.stats import ClassStats
 from roost.siege.wire import BadResponse, ResponseParser
 
 
@@ -56,30 +51,14 @@ class HeldConnection(asyncio.Protocol):
             del self.pending[:1]
 
 
-class HoldFlood:
+class HoldFlood(Attack):
     """Keeps ``connections`` connections open and dribbling until the phase ends."""
 
-    def __init__(
-        self,
-        profile: Slowloris,
-        target: Target,
-        sources: Sequence[str | None],
-        connections: int,
-        schedule: Schedule,
-        stats: ClassStats,
-        budget: Budget,
-        interval_s: float = 1.0,
-    ) -> None:
-        self.profile = profile
-        self.target = target
-        self.connections = max(1, connections)
-        self.schedule = schedule
-        self.stats = stats
-        self.budget = budget
+    profile: Slowloris
+
+    def __init__(self, *args, interval_s: float = 1.0, **kw) -> None:
+        super().__init__(*args, **kw)
         self.interval_s = interval_s
-        self._sources = itertools.cycle(sources)
-        self._open: set[HeldConnection] = set()
-        self._opening = 0
 
     async def run(self, started: float, until: float, stop: asyncio.Event) -> None:
         """Hold connections from ``started`` until ``until`` or stop, then close them all."""

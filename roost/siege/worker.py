@@ -141,27 +141,10 @@ def _job(
     profile_cls = PROFILES[spec.profile]
     profile = profile_cls(plan.context, random.Random(share.seed), paths=spec.paths)
     stats = ledger.get(window.name, spec.name)
+    common = (profile, plan.target, share.sources, spec.connections, spec.schedule, stats, budget)
     if isinstance(profile, Slowloris):
-        return HoldFlood(
-            profile,
-            plan.target,
-            share.sources,
-            spec.connections,
-            spec.schedule,
-            stats,
-            budget,
-            spec.interval_s,
-        )
-    return RequestFlood(
-        profile,
-        plan.target,
-        share.sources,
-        spec.connections,
-        spec.schedule,
-        stats,
-        budget,
-        spec.rotate_after,
-    )
+        return HoldFlood(*common, interval_s=spec.interval_s)
+    return RequestFlood(*common, rotate_after=spec.rotate_after)
 
 
 async def _sleep_until(moment: float, stopping: asyncio.Event) -> None:
