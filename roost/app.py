@@ -23,6 +23,7 @@ from roost.api.routes import routes as api_routes
 from roost.config import Settings
 from roost.services.context import Context, build_context, instance_secret
 from roost.services.fanout import Fanout
+from roost.services.foreground import CountForeground
 from roost.store.migrate import upgrade_engine
 from roost.web.routes import render_error
 from roost.web.routes import routes as web_routes
@@ -68,6 +69,7 @@ def create_site(settings: Settings) -> Starlette:
             await ctx.close()
 
     middleware = [
+        Middleware(CountForeground, foreground=ctx.foreground),
         Middleware(CachedReads, index=caches(ctx).raw_responses),
         Middleware(
             CORSMiddleware,

@@ -34,7 +34,9 @@ async def register(call: Call) -> dict:
 
 @endpoint("read:accounts")
 async def verify_credentials(call: Call) -> dict:
-    return entities.credential_account(call.ctx, call.account)
+    # Read afresh: the caller's cached row may predate its latest counts or profile.
+    account = await account_service.get(call.conn, call.viewer_id)
+    return entities.credential_account(call.ctx, account)
 
 
 @endpoint("write:accounts", write=True)

@@ -166,7 +166,7 @@ async def caller_from(conn: AsyncConnection | None, request: Request) -> Caller 
     caller = store.callers.get(digest)
     if caller is not None:
         return caller
-    stamp = store.generation.value
+    stamp = store.auth_generation.value
     if conn is None:
         async with ctx.db.read() as own:
             caller = await _lookup(own, digest)

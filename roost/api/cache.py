@@ -5,7 +5,11 @@ this process (SQLAlchemy's ``commit`` event on the site's engines, and again whe
 returns to the pool, once the commit has landed), so anything written here
 (a post, a follow, a fan-out into home feeds, a revoked token) invalidates every entry at once.
 Entries are stamped with the generation read *before* their queries ran, so a write racing a
-read can never be cached as current. Writes by other processes (a second worker, `roost user
+read can never be cached as current. Who a token is has a narrower counter of its own, moved
+only by commits that wrote a token or suspended or removed an account (``changes_auth``), so a
+post does not make its author's next request look the token up again; the cached account row
+is for who-is-calling checks, and handlers that show it (``verify_credentials``) read it afresh.
+Writes by other processes (a second worker, `roost user
 suspend`) are not seen: entries also expire after a few seconds, which bounds that staleness.
 
 Under a read-mostly load (people scrolling) this serves repeated pages without a query; under
@@ -22,6 +26,7 @@ from typing import Any
 from sqlalchemy import event
 
 from roost.services.context import Context
+from roost.store.tables import accounts, tokens
 
 CALLER_TTL = 5.0  # s; also how long another process's revocation can go unseen
 RESPONSE_TTL = 2.0  # s; how stale a page can be after another process's write
@@ -77,14 +82,23 @@ class Cache:
 class ApiCaches:
     def __init__(self, ctx: Context) -> None:
         self.generation = Generation()
-        self.callers = Cache(self.generation, CALLER_TTL)
+        # Who a token is changes far less often than pages do: only when a commit touched a
+        # token or an account's suspension (``changes_auth``). Posting does not make the next
+        # request look its token up again.
+        self.auth_generation = Generation()
+        self.callers = Cache(self.auth_generation, CALLER_TTL)
         self.responses = Cache(self.generation, RESPONSE_TTL)
         self.raw_responses = Cache(self.generation, RESPONSE_TTL)  # roost.api.fastpath's index
         self.inflight: dict[Any, asyncio.Future] = {}  # (key, generation) -> the first reader
         engines = {id(e): e for e in (ctx.db.engine, getattr(ctx.db, "write_engine", None)) if e}
         for engine in engines.values():
+            event.listen(engine.sync_engine, "before_cursor_execute", self._executing)
             event.listen(engine.sync_engine, "commit", self._committing)
             event.listen(engine.sync_engine, "checkin", self._checked_in)
+
+    def _executing(self, conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if changes_auth(statement):  # rolled back or not: forgetting a token once is harmless
+            conn.info["roost_auth"] = True
 
     def _committing(self, conn: Any) -> None:
         # SQLAlchemy's commit event fires *before* the commit lands: a read running meanwhile
@@ -92,10 +106,29 @@ class ApiCaches:
         # when it goes back to the pool, which is after the commit.
         conn.info["roost_committed"] = True
         self.generation.bump()
+        if conn.info.get("roost_auth"):
+            self.auth_generation.bump()
 
     def _checked_in(self, _dbapi_connection: Any, record: Any) -> None:
         if record.info.pop("roost_committed", False):
             self.generation.bump()
+            if record.info.pop("roost_auth", False):
+                self.auth_generation.bump()
+
+
+_AUTH_WRITES = (
+    f"UPDATE {tokens.name} ",
+    f"DELETE FROM {tokens.name}",
+    f"DELETE FROM {accounts.name}",
+)
+_ACCOUNT_UPDATE = f"UPDATE {accounts.name} "
+
+
+def changes_auth(statement: str) -> bool:
+    """Whether SQL may change what a token grants: tokens written, accounts suspended or gone."""
+    if statement.startswith(_AUTH_WRITES):
+        return True
+    return statement.startswith(_ACCOUNT_UPDATE) and "suspended_at" in statement
 
 
 def caches(ctx: Context) -> ApiCaches:

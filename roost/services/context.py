@@ -12,6 +12,7 @@ from sqlalchemy.engine import make_url
 
 from roost.config import Settings
 from roost.domain.ids import IdGenerator
+from roost.services.foreground import Foreground
 from roost.store.bus import LocalBus, RedisBus
 from roost.store.db import Database
 from roost.store.feeds import FeedStore, RedisFeeds, SqlFeeds
@@ -31,6 +32,7 @@ class Context:
     secret: bytes
     redis: Any = None
     fanout: Any = None  # roost.services.fanout.Fanout, set once built
+    foreground: Foreground = field(default_factory=Foreground)
     extras: dict[str, Any] = field(default_factory=dict)
 
     @property

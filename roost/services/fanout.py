@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Container
 from typing import Any
 
 from sqlalchemy import select, update
@@ -128,14 +128,16 @@ class Fanout:
             channels = await self._public_channels(conn, row)
         author = row["account_id"]
         stream = _Stream(self, status_id)
+        online = ctx.bus.listening_users()  # streams go to the followers who have one open
         if recipients is FOLLOWERS:  # in chunks, so no one step holds the loop for long
-            await stream.send([*channels, f"user:{author}"])
+            await stream.send([*channels, *_user_channels([author], online)])
             async for chunk in self._follower_chunks(author):
+                await ctx.foreground.step_aside()
                 await ctx.feeds.push(chunk, status_id)
-                await stream.send([f"user:{f}" for f in chunk])
+                await stream.send(_user_channels(chunk, online))
             recipients = [author]
         else:
-            await stream.send(channels + [f"user:{r}" for r in recipients])
+            await stream.send(channels + _user_channels(recipients, online))
         small_sql = isinstance(ctx.feeds, SqlFeeds) and len(recipients) <= SQL_BATCH
         if not small_sql:
             await ctx.feeds.push(recipients, status_id)
@@ -191,7 +193,8 @@ class Fanout:
         remove_all = getattr(ctx.feeds, "remove_everywhere", None)
         if remove_all is not None:
             await remove_all(status_ids)
-        channels = [f"user:{o}" for o in owners] + ["public", "public:local"]
+        online = ctx.bus.listening_users()
+        channels = [*_user_channels(owners, online), "public", "public:local"]
         for status_id in status_ids:
             message = json.dumps({"event": "delete", "payload": str(status_id)})
             await ctx.bus.publish_many(channels, message)
@@ -222,6 +225,10 @@ class Fanout:
             await self.arq.aclose()
 
 
+def _user_channels(accounts: list[int], online: Container[int]) -> list[str]:
+    return [f"user:{a}" for a in accounts if a in online]
+
+
 class _Stream:
     """A post's live-stream message, rendered at most once, sent to channels as they come.
 
@@ -238,7 +245,7 @@ class _Stream:
 
     async def send(self, channels: list[str]) -> None:
         bus = self.fanout.ctx.bus
-        if self.gone or not bus.may_listen(channels):
+        if self.gone or not channels or not bus.may_listen(channels):
             return  # nobody is streaming these: skip rendering the entity
         if self.message is None:
             entity = await self.fanout.render(self.fanout.ctx, self.status_id)

@@ -92,11 +92,24 @@ class Admission:
     def _fits(self, klass: int) -> bool:
         return self.inflight < self.limit.limit * SHARE[klass]
 
+    def admit_now(self, klass: int, rank: float = 0.0) -> bool:
+        """Take a slot at once if one is free to this class and nobody more important waits.
+
+        The calm path: the layer tries this first and awaits ``acquire`` only when it fails,
+        so an admitted request pays for no coroutine here."""
+        heap = self._heap
+        if self.inflight < self.limit.limit * SHARE[klass] and (
+            not heap or (klass, rank) < heap[0].key[:2]
+        ):
+            self.inflight += 1
+            self.inflight_by_class[klass] += 1
+            return True
+        return False
+
     async def acquire(self, klass: int, rank: float = 0.0) -> float:
         """Wait for a slot; returns the admission time. Raises ``Shed`` instead of waiting long."""
         now = self.clock()
-        if self._fits(klass) and (not self._heap or (klass, rank) < self._heap[0].key[:2]):
-            self._take(klass)
+        if self.admit_now(klass, rank):
             return now
         timeout = self.target * TARGET_SCALE[klass] if self.standing(now) else self.interval
         waiter = self._enqueue(klass, rank, now)
@@ -129,12 +142,17 @@ class Admission:
     def _lower_running(self, klass: int) -> bool:
         return any(self.inflight_by_class[lower] for lower in range(klass + 1, 5))
 
-    def release(self, klass: int, started: float) -> None:
+    def release(self, klass: int, started: float) -> float:
+        """Free a slot taken at ``started``; returns the time of release."""
         now = self.clock()
         self.inflight -= 1
         self.inflight_by_class[klass] -= 1
         self.limit.sample(now - started, self.inflight + 1, now)
-        self._wake(now)
+        if self._heap:
+            self._wake(now)
+        else:
+            self._last_empty = now  # what _wake does with nobody waiting
+        return now
 
     def _take(self, klass: int) -> None:
         self.inflight += 1

@@ -58,19 +58,25 @@ class Detector:
         self._good_since: float | None = None
         self._quiet_since: float | None = None
         self._seen_urls: set[int] = set()
+        self._current = Bucket(-1)  # buckets[-1] once there is one (read once per request)
 
     def bucket(self, now: float) -> Bucket:
         second = int(now)
-        if not self.buckets or self.buckets[-1].second != second:
-            self.buckets.append(Bucket(second))
-            if len(self._seen_urls) > 200_000:
-                self._seen_urls.clear()
-        return self.buckets[-1]
+        current = self._current
+        if current.second == second:
+            return current
+        current = self._current = Bucket(second)
+        self.buckets.append(current)
+        if len(self._seen_urls) > 200_000:
+            self._seen_urls.clear()
+        return current
 
     def request(
         self, now: float, ip: str, prefix: str, klass: int, method: str, url_key: int
     ) -> None:
-        b = self.bucket(now)
+        b = self._current
+        if b.second != int(now):  # a new second (the call is skipped the rest of the time)
+            b = self.bucket(now)
         b.requests += 1
         b.by_class[klass] += 1
         if method == "GET":
@@ -83,7 +89,9 @@ class Detector:
             b.prefixes.add(prefix)
 
     def completed(self, now: float, latency: float, failed_login: bool, post: bool) -> None:
-        b = self.bucket(now)
+        b = self._current
+        if b.second != int(now):
+            b = self.bucket(now)
         b.admitted += 1
         b.latency_sum += latency
         b.failed_logins += failed_login

@@ -23,6 +23,10 @@ class Endpoint(Enum):
     READ = "read"
     WRITE = "write"
 
+    # Members are singletons: identity hashing (in C) instead of Enum's hash of the name (in
+    # Python), for the per-request POLICIES lookup.
+    __hash__ = object.__hash__
+
 
 class EndpointPolicy(NamedTuple):
     cost: float

@@ -16,6 +16,9 @@ from collections import Counter
 
 from roost.shield.network import prefix_of
 
+SWEEP_LARGE = 20_000
+SWEEP_EVERY = 10
+
 
 class Gate:
     def __init__(self, max_connections_per_ip: int = 32, capacity: int = 500_000) -> None:
@@ -29,6 +32,7 @@ class Gate:
         self.accept_closes = 0
         self.connection_cap_closes = 0
         self.slow_closes = 0
+        self._sweeps = 0
 
     def penalize(self, key: str, seconds: float, now: float | None = None) -> None:
         now = time.monotonic() if now is None else now
@@ -36,14 +40,28 @@ class Gate:
 
     def penalty(self, address: str, now: float) -> float:
         """Seconds this address (or its prefix) must still wait; 0 when it may be heard."""
-        until = self.penalties.get(address)
+        penalties = self.penalties
+        if not penalties:
+            return 0.0  # the calm path, for every request: skip the prefix lookup
+        until = penalties.get(address)
         if until is None:
-            until = self.penalties.get(prefix_of(address))
+            until = penalties.get(prefix_of(address))
             if until is None:
                 return 0.0
         if until <= now:
             return 0.0
         return until - now
+
+    def sweep(self, now: float) -> None:
+        """Forget lapsed penalties (once a second, from the layer's tick): with none left, every
+        request's penalty check (in the protocol and the layer) is one emptiness test. Tables
+        past ``SWEEP_LARGE`` entries are swept every ``SWEEP_EVERY`` calls only (a flood's
+        table is big, and its entries mostly current)."""
+        self._sweeps += 1
+        if len(self.penalties) > SWEEP_LARGE and self._sweeps % SWEEP_EVERY:
+            return
+        for key in [k for k, until in self.penalties.items() if until <= now]:
+            del self.penalties[key]
 
     def block(self, key: str, seconds: float, reason: str, now: float | None = None) -> None:
         now = time.monotonic() if now is None else now

@@ -95,28 +95,20 @@ class Shield:
 
     # ASGI ------------------------------------------------------------------------------------
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        """Judge an HTTP or websocket request; pass anything else through.
+
+        An admitted request runs through this coroutine and ``_admit`` only: each further
+        coroutine or call per request is a measurable share of the calm path's cost."""
         kind = scope["type"]
-        if kind == "http" or kind == "websocket":
-            await self._request(scope, receive, send)
-        elif kind == "lifespan":
-            await self.app(scope, self._lifespan_receive(receive), send)
-        else:
-            await self.app(scope, receive, send)
-
-    async def metrics_app(self, scope: dict, receive: Any, send: Any) -> None:
-        """``/metrics`` as a standalone ASGI app, for mounting elsewhere if wanted."""
-        await internal.send_bytes(send, 200, self.metrics.render(), b"text/plain; version=0.0.4")
-
-    @property
-    def under_attack(self) -> bool:
-        return self.mode == "on" or (self.mode == "auto" and self.detector.under_attack)
-
-    async def _request(self, scope: dict, receive: Any, send: Any) -> None:
+        if kind != "http" and kind != "websocket":
+            await self._pass_through(scope, receive, send)
+            return
         now = self.clock()
-        self._start()
+        if self._ticker is None:
+            self._start()
         ip = self.address(scope)
         path = scope["path"]
-        http = scope["type"] == "http"
+        http = kind == "http"
         if http and (path.startswith("/-/shield") or path == "/metrics"):
             await internal.handle(self, scope, receive, send, ip)
             return
@@ -136,14 +128,19 @@ class Shield:
         if endpoint is Endpoint.EXEMPT:
             await self.app(scope, receive, send)
             return
-        verdict = await self._check_limits(subject, endpoint, now)
+        attack = self.under_attack  # once: it stands for the whole request
+        checks = self.plan(subject, endpoint, attack)
+        # Redis only when configured: a coroutine per request is measurable on the calm path.
+        verdict = await self.shared.check(checks) if self.shared.enabled else None
+        if verdict is None:
+            verdict = self.limiter.check(checks, now)
         if not verdict.allowed:
             await self._rate_limited(scope, send, subject, verdict, now)
             return
-        if http and self._must_challenge(subject, creds, claims, path):
+        if http and attack and self._must_challenge(subject, creds, claims, path):
             await self._challenge(scope, send, subject, creds, now)
             return
-        if http and self._brownout(now):
+        if http and (attack or self.admission.standing(now)):
             expensive = endpoint is Endpoint.SEARCH or deep_pagination(qs)
             # Signed-in users keep search and old pages until the server is truly overloaded
             # (a standing queue): under an attack that is being refused, they cost little.
@@ -164,6 +161,19 @@ class Shield:
                 await self._cached(scope, receive, send, subject, rank, verdict, now)
                 return
         await self._admit(scope, receive, send, subject, rank, verdict, endpoint, now)
+
+    async def _pass_through(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            receive = self._lifespan_receive(receive)
+        await self.app(scope, receive, send)
+
+    async def metrics_app(self, scope: dict, receive: Any, send: Any) -> None:
+        """``/metrics`` as a standalone ASGI app, for mounting elsewhere if wanted."""
+        await internal.send_bytes(send, 200, self.metrics.render(), b"text/plain; version=0.0.4")
+
+    @property
+    def under_attack(self) -> bool:
+        return self.mode == "on" or (self.mode == "auto" and self.detector.state != "calm")
 
     # Who, and how important ------------------------------------------------------------------
     def _subject(
@@ -205,11 +215,6 @@ class Shield:
         else:
             klass = 3
         return Subject(ip, prefix, klass, "", pass_id), suspicion + 0.5 * newcomer, claims
-
-    async def _check_limits(self, subject: Subject, endpoint: Endpoint, now: float) -> Verdict:
-        checks = self.plan(subject, endpoint, self.under_attack)
-        shared = await self.shared.check(checks)
-        return shared if shared is not None else self.limiter.check(checks, now)
 
     def _must_challenge(
         self, subject: Subject, creds: Credentials, claims: PassClaims | None, path: str
@@ -294,39 +299,44 @@ class Shield:
         capture: Callable[[dict], None] | None = None,
     ) -> None:
         klass = subject.klass
-        try:
-            started = await self.admission.acquire(klass, rank)
-        except Shed as shed:
-            await self._refuse(scope, send, 503, "shed_" + shed.reason, klass, 1 + (klass >= 3))
-            return
-        if started - now > 1e-4:  # only requests that queued: an observe per request costs
-            self.metrics.queue_delay.observe(started - now)
-        headers = rate_headers(verdict.decision, time.time()) if verdict.decision.limit else []
-        held = [True]
-        status = [0]
+        admission = self.admission
+        if admission.admit_now(klass, rank):
+            started = self.clock()
+        else:
+            try:
+                started = await admission.acquire(klass, rank)
+            except Shed as shed:
+                await self._refuse(scope, send, 503, "shed_" + shed.reason, klass, 1 + (klass >= 3))
+                return
+            if started - now > 1e-4:  # only requests that queued: an observe per request costs
+                self.metrics.queue_delay.observe(started - now)
+        headers = rate_headers(verdict.decision, time.time()) if verdict.decision.limit else ()
+        held = True
+        status = 0
         streaming = endpoint is Endpoint.STREAMING
 
         async def send_wrapper(message: dict) -> None:
-            if message["type"] == "http.response.start":
-                status[0] = message["status"]
+            nonlocal held, status
+            kind = message["type"]
+            if kind == "http.response.start":
+                status = message["status"]
                 message = {**message, "headers": [*message.get("headers", ()), *headers]}
-                if streaming and held[0]:
-                    held[0] = False
-                    self.admission.release(klass, started)
-            elif message["type"] == "websocket.accept" and held[0]:
-                held[0] = False
-                self.admission.release(klass, started)
+                if streaming and held:
+                    held = False
+                    admission.release(klass, started)
+            elif kind == "websocket.accept" and held:
+                held = False
+                admission.release(klass, started)
             if capture is not None:
                 capture(message)
             await send(message)
 
-        self.metrics.count("admitted", klass, endpoint.value)
+        self.metrics.count("admitted", klass, endpoint._value_)  # .value is a slower property
         try:
             await self.app(scope, receive, send_wrapper)
         finally:
-            if held[0]:
-                self.admission.release(klass, started)
-            self._after(subject, endpoint, status[0], self.clock() - started)
+            done = admission.release(klass, started) if held else self.clock()
+            self._after(subject, endpoint, status, done, done - started)
 
     async def _cached(
         self,
@@ -345,13 +355,11 @@ class Shield:
 
         await serve_cached(self.cache, self.metrics, scope, send, now, forward)
 
-    def _brownout(self, now: float) -> bool:
-        return self.under_attack or self.admission.standing(now)
-
     # Reputation ------------------------------------------------------------------------------
-    def _after(self, subject: Subject, endpoint: Endpoint, status: int, latency: float) -> None:
-        now = self.clock()
-        event = status_event(status, endpoint is Endpoint.LOGIN)
+    def _after(
+        self, subject: Subject, endpoint: Endpoint, status: int, now: float, latency: float
+    ) -> None:
+        event = "good" if status < 400 else status_event(status, endpoint is Endpoint.LOGIN)
         self.detector.completed(now, latency, event == "failed_login", endpoint is Endpoint.POST)
         self.standing.note_response(subject.ip, subject.prefix, subject.account, event, now)
 

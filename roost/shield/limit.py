@@ -38,6 +38,8 @@ class GradientLimit:
         tolerance: float = 2.0,
     ) -> None:
         self.estimate = float(initial)
+        # int(estimate), kept as a plain attribute: admission reads it for every request.
+        self.limit = int(initial)
         self.minimum, self.maximum = minimum, maximum
         self.smoothing, self.tolerance = smoothing, tolerance
         self.rtt_noload = 0.0
@@ -47,10 +49,6 @@ class GradientLimit:
         self._count = 0
         self._window_start = 0.0
         self._max_inflight = 0
-
-    @property
-    def limit(self) -> int:
-        return int(self.estimate)
 
     def sample(self, rtt: float, inflight: int, now: float) -> None:
         """Record one admitted request's latency; update the limit when a window closes
@@ -84,3 +82,4 @@ class GradientLimit:
         target = self.estimate * gradient + growth
         self.estimate = self.estimate * (1 - self.smoothing) + target * self.smoothing
         self.estimate = max(self.minimum, min(self.maximum, self.estimate))
+        self.limit = int(self.estimate)

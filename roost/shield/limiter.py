@@ -32,6 +32,9 @@ class Verdict(NamedTuple):
     refused_by: str  # kind of the refusing bucket, "" when allowed
 
 
+_ALLOWED_UNLIMITED = Verdict(True, Decision(True, 0, 0, 0.0, 0.0), "")
+
+
 class Subject(NamedTuple):
     """Who is asking, as far as limits care."""
 
@@ -63,24 +66,28 @@ class Planner:
 
     def __call__(self, who: Subject, endpoint: Endpoint, under_attack: bool) -> list[Check]:
         """The buckets this request must afford."""
-        policy = POLICIES[endpoint]
-        cost = policy.cost
-        checks: list[Check] = [("global", "global", self.global_limit, cost)]
-        if who.klass == 1:
-            checks.append(("account", who.account, self.account_limit, cost))
-            source = "a:" + who.account
+        cost, endpoint_limit, _ = POLICIES[endpoint]
+        ip, prefix, klass, account, pass_id = who
+        if klass == 1:
+            checks: list[Check] = [
+                ("global", "global", self.global_limit, cost),
+                ("account", account, self.account_limit, cost),
+            ]
         else:
-            ip_limit, prefix_limit = self.source_limits[who.klass, under_attack]
-            checks.append(("ip", who.ip, ip_limit, cost))
-            checks.append(("prefix", who.prefix, prefix_limit, cost))
-            source = "i:" + who.ip
-        if who.pass_id:
-            waiting = who.pass_id.startswith("w:")
+            ip_limit, prefix_limit = self.source_limits[klass, under_attack]
+            checks = [
+                ("global", "global", self.global_limit, cost),
+                ("ip", ip, ip_limit, cost),
+                ("prefix", prefix, prefix_limit, cost),
+            ]
+        if pass_id:
+            waiting = pass_id.startswith("w:")
             checks.append(
-                ("pass", who.pass_id, self.waiting_pass_limit if waiting else self.pass_limit, cost)
+                ("pass", pass_id, self.waiting_pass_limit if waiting else self.pass_limit, cost)
             )
-        if policy.limit is not None:
-            checks.append(("endpoint", endpoint.value + ":" + source, policy.limit, 1.0))
+        if endpoint_limit is not None:
+            source = "a:" + account if klass == 1 else "i:" + ip
+            checks.append(("endpoint", endpoint._value_ + ":" + source, endpoint_limit, 1.0))
         return checks
 
 
@@ -107,26 +114,30 @@ class LocalLimiter:
 
     def check(self, checks: list[Check], now: float) -> Verdict:
         """GCRA (see ``gcra.gcra``) over every bucket, inlined: this runs once per request."""
+        tables = self.tables
         pending = []
-        best = None  # (remaining, burst, reset) of the tightest non-global bucket
+        # The tightest non-global bucket: what the X-RateLimit-* headers report.
+        remaining = burst = -1
+        reset = 0.0
         for kind, key, limit, cost in checks:
-            table = self.tables[kind]
+            table = tables[kind]
             slot = table.slot(key)
-            tat = table._tats[slot]
-            interval = 1.0 / limit.rate
-            tolerance = limit.burst * interval
-            base = tat if tat > now else now
-            new_tat = base + cost * interval
+            tats = table._tats
+            tat = tats[slot]
+            rate, limit_burst = limit
+            interval = 1.0 / rate
+            tolerance = limit_burst * interval
+            new_tat = (tat if tat > now else now) + cost * interval
             if new_tat - tolerance > now:
-                _, decision = gcra(tat, now, limit, cost)
-                return Verdict(False, decision, kind)
-            pending.append((table, slot, new_tat))
+                return Verdict(False, gcra(tat, now, limit, cost)[1], kind)
+            ahead = new_tat - now
+            pending.append((tats, slot, new_tat))
             if kind != "global":
-                remaining = int((tolerance - (new_tat - now)) / interval + 1e-9)
-                if best is None or remaining < best[0]:
-                    best = (remaining, limit.burst, new_tat - now)
-        for table, slot, tat in pending:
-            table._tats[slot] = tat
-        if best is None:
-            return Verdict(True, Decision(True, 0, 0, 0.0, 0.0), "")
-        return Verdict(True, Decision(True, int(best[1]), max(0, best[0]), best[2], 0.0), "")
+                left = int((tolerance - ahead) / interval + 1e-9)
+                if burst < 0 or left < remaining:
+                    remaining, burst, reset = left, limit_burst, ahead
+        for tats, slot, tat in pending:
+            tats[slot] = tat
+        if burst < 0:
+            return _ALLOWED_UNLIMITED
+        return Verdict(True, Decision(True, int(burst), max(0, remaining), reset, 0.0), "")

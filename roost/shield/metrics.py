@@ -10,6 +10,7 @@ class ShieldMetrics:
     def __init__(self) -> None:
         self.registry = registry = CollectorRegistry(auto_describe=True)
         self._children: dict[tuple[str, int, str], Counter] = {}
+        self._tallies: dict[tuple[str, int, str], int] = {}
         self.requests = Counter(
             "roost_shield_requests_total",
             "Requests by outcome (admitted, rejected, shed, challenged), class and reason.",
@@ -72,12 +73,23 @@ class ShieldMetrics:
         )
 
     def count(self, outcome: str, klass: int, reason: str) -> None:
-        """``requests.labels(...).inc()`` with the label child cached (the lookup is the cost)."""
+        """Count a request in ``requests``: a plain tally per label set, folded into the counter
+        by ``flush`` (prometheus-client takes a lock and checks its arguments on every ``inc``,
+        a measurable share of an admitted request's cost; nothing reads it between scrapes)."""
         key = (outcome, klass, reason)
-        child = self._children.get(key)
-        if child is None:
-            child = self._children[key] = self.requests.labels(outcome, str(klass), reason)
-        child.inc()
+        tallies = self._tallies
+        tallies[key] = tallies.get(key, 0) + 1
+
+    def flush(self) -> None:
+        """Fold the tallies into ``requests`` (before a scrape; the layer's tick too)."""
+        tallies, self._tallies = self._tallies, {}
+        for (outcome, klass, reason), n in tallies.items():
+            child = self._children.get((outcome, klass, reason))
+            if child is None:
+                child = self.requests.labels(outcome, str(klass), reason)
+                self._children[outcome, klass, reason] = child
+            child.inc(n)
 
     def render(self) -> bytes:
+        self.flush()
         return generate_latest(self.registry)

@@ -55,6 +55,9 @@ class ReputationTable:
             if event == "good":
                 return 0.0  # nothing to earn back: don't spend a slot on a clean client
             record = self._insert(key, now)
+        elif event == "good" and not record.points:
+            record.good += 1  # the calm path: zero points stay zero, so skip the decay's pow
+            return 0.0
         _decay(record, now)
         record.points = max(0.0, record.points + WEIGHTS[event] * times)
         if event == "good":
@@ -69,8 +72,8 @@ class ReputationTable:
 
     def suspicion(self, key: str, now: float) -> float:
         record = self._records.get(key)
-        if record is None:
-            return 0.0
+        if record is None or not record.points:
+            return 0.0  # a clean key (most of them): no decay, no exp
         _decay(record, now)
         return 1.0 - math.exp(-record.points / SCALE)
 

@@ -55,27 +55,31 @@ def raw_429(retry_after: float) -> bytes:
     return _RAW_429.get(seconds) or raw_response(429, seconds, close=False)
 
 
-_ISO_CACHE: dict[int, bytes] = {}
+RateHeaders = tuple[tuple[bytes, bytes], ...]
+_RATE_HEADERS: dict[tuple[int, int, int], RateHeaders] = {}
 
 
 def _iso_second(unix: int) -> bytes:
-    """ISO 8601 for a whole second, cached: formatting a datetime per request is measurable."""
-    text = _ISO_CACHE.get(unix)
-    if text is None:
-        if len(_ISO_CACHE) > 4096:
-            _ISO_CACHE.clear()
-        stamp = datetime.fromtimestamp(unix, UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
-        text = _ISO_CACHE[unix] = stamp.encode()
-    return text
+    return datetime.fromtimestamp(unix, UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z").encode()
 
 
-def rate_headers(decision: Decision, wall_now: float) -> list[tuple[bytes, bytes]]:
-    """Mastodon's X-RateLimit-* headers (Reset is an ISO 8601 time, rounded up to the second)."""
-    return [
-        (b"x-ratelimit-limit", str(decision.limit).encode()),
-        (b"x-ratelimit-remaining", str(decision.remaining).encode()),
-        (b"x-ratelimit-reset", _iso_second(math.ceil(wall_now + decision.reset_after))),
-    ]
+def rate_headers(decision: Decision, wall_now: float) -> RateHeaders:
+    """Mastodon's X-RateLimit-* headers (Reset is an ISO 8601 time, rounded up to the second).
+
+    Cached whole: a client's consecutive responses mostly repeat (limit, remaining, reset second),
+    and formatting a datetime and two numbers per request is measurable. A tuple, so that no
+    caller can change a cached entry."""
+    key = (decision.limit, decision.remaining, math.ceil(wall_now + decision.reset_after))
+    headers = _RATE_HEADERS.get(key)
+    if headers is None:
+        if len(_RATE_HEADERS) >= 4096:
+            _RATE_HEADERS.clear()
+        headers = _RATE_HEADERS[key] = (
+            (b"x-ratelimit-limit", str(key[0]).encode()),
+            (b"x-ratelimit-remaining", str(key[1]).encode()),
+            (b"x-ratelimit-reset", _iso_second(key[2])),
+        )
+    return headers
 
 
 # People meet these pages in a browser: the site's stylesheet, plain words, a way forward.
@@ -94,7 +98,7 @@ async def refuse(
     status: int,
     path: str,
     retry_after: float | None = None,
-    extra: list[tuple[bytes, bytes]] | None = None,
+    extra: list[tuple[bytes, bytes]] | RateHeaders | None = None,
     message: str | None = None,
     close: bool = True,
 ) -> None:

@@ -60,6 +60,7 @@ return {1, 0, best[1], best[2], tostring(best[3]), '0'}
 class SharedState:
     def __init__(self, url: str, prefix: str, metrics: Any) -> None:
         self.url, self.prefix, self.metrics = url, prefix, metrics
+        self.enabled = bool(url)  # checked per request: a plain attribute
         self._client: Any = None
         self._script: Any = None
         self._down_until = 0.0
@@ -68,10 +69,6 @@ class SharedState:
         self.failures = 0
         self.mode: str | None = None  # the cluster-wide under-attack mode, when one is set
         self.suspects: list[str] = []  # addresses any process found suspicious, from the last sync
-
-    @property
-    def enabled(self) -> bool:
-        return bool(self.url)
 
     def _ready(self) -> bool:
         if not self.url or time.monotonic() < self._down_until:

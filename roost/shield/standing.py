@@ -49,8 +49,13 @@ class Standing:
         """What an admitted request's outcome says (``reputation.status_event``)."""
         if account:
             self.account.add(account, event, now)
-        if event != "good" or not account:
-            self.note_address(ip, prefix, event, now)
+            if event == "good":
+                return
+        elif event == "good":  # the common case, without note_address's checks for bad news
+            self.ip.add(ip, event, now)
+            self.prefix.add(prefix, event, now, 0.25)
+            return
+        self.note_address(ip, prefix, event, now)
 
     def note_address(
         self, ip: str, prefix: str, event: str, now: float, times: float = 1.0

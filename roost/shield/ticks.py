@@ -26,6 +26,7 @@ async def sample_lag(limit: GradientLimit, period: float = 0.05) -> None:
 async def tick(shield: Shield) -> None:
     now, wall = shield.clock(), time.time()
     _drain_protocol_refusals(shield, now)
+    shield.gate.sweep(now)
     _count_connections(shield, now)
     await shield.shared.sync(shield.gate, shield.revoked)
     shield.standing.absorb_suspects(shield.shared.suspects, now)
@@ -37,6 +38,7 @@ async def tick(shield: Shield) -> None:
         shield.metrics.attack_events.labels(event["type"]).inc()
         shield.events.emit(event)
     m = shield.metrics
+    m.flush()
     m.under_attack.set(1 if shield.under_attack else 0)
     m.concurrency_limit.set(shield.admission.limit.limit)
     m.inflight.set(shield.admission.inflight)
