@@ -5,6 +5,8 @@ default, + 2 ms await per page, one process):
   (a) shield off            uvicorn with Roost's protocol, no Shield layer
   (b) nginx limit_req       (a) behind deploy/nginx-limit.conf: 5 r/s burst 10, 10 conns per IP
   (c) shield on             Roost's protocol + Shield
+First, with no attack, 20 signed-in clients in a closed loop measure each configuration's
+capacity (pages/s served): the shield's overhead is the capacity it costs.
 Legitimate users: signed-in accounts (bearer tokens) reading and posting at ~5 r/s each, and
 anonymous readers who solve the challenge when they get one (`challenge.solve`).
 Flood: a fixed number of keep-alive connections cycling through many loopback source addresses
@@ -160,6 +162,35 @@ async def scenario(url: str, port: int, args: argparse.Namespace, attack: bool) 
     return {"users": users, "readers": readers, "bots": bots}
 
 
+async def capacity(url: str, seconds: float, clients: int = 20) -> float:
+    """Pages/s served with no attack: signed-in clients in a closed loop keep the server busy.
+
+    Each client is its own account behind its own /24, so no per-source limit is near; what
+    differs between configurations is only what the shield (or nginx) costs per request.
+    """
+    until = time.monotonic() + seconds
+    served = [0]
+
+    async def one(n: int) -> None:
+        token = mint_token(SECRET, 100 + n, int(time.time()) - 400 * 86400)
+        transport = httpx.AsyncHTTPTransport(local_address=f"127.6.{n}.1")
+        headers = {"authorization": f"Bearer {token}"}
+        async with httpx.AsyncClient(
+            base_url=url, headers=headers, timeout=10, transport=transport
+        ) as client:
+            k = 0
+            while time.monotonic() < until:
+                k += 1
+                try:
+                    response = await client.get(f"/page/{n}/{k}")
+                except httpx.HTTPError:
+                    continue
+                served[0] += response.status_code == 200
+
+    await asyncio.gather(*(one(n) for n in range(clients)))
+    return served[0] / seconds
+
+
 def start_edge(run_dir: str, upstream_port: int, listen: int) -> subprocess.Popen:
     command = [
         "sh",
@@ -202,6 +233,8 @@ def run_config(name: str, args: argparse.Namespace) -> list[tuple[str, str, dict
                 port = server.port + 1 if server.port < 65000 else server.port - 1
                 edge = start_edge(f"{tmp}/edge", server.port, port)
             url = f"http://127.0.0.1:{port}"
+            rows.append((name, "capacity", asyncio.run(capacity(url, args.seconds))))
+            time.sleep(1)
             for attack in (False, True):
                 result = asyncio.run(scenario(url, port, args, attack))
                 rows.append((name, "flood" if attack else "calm", result))
@@ -229,6 +262,8 @@ def main() -> None:
         f"{'config':<12}{'phase':<7}{'users ok':>9}{'p50 ms':>8}{'p99 ms':>8}"
         f"{'readers ok':>11}{'bot req/s':>10}{'bots served':>12}"
     )
+    capacities = {name: r for name, phase, r in rows if phase == "capacity"}
+    rows = [row for row in rows if row[1] != "capacity"]
     for name, phase, r in rows:
         bots = r["bots"]
         print(
@@ -236,6 +271,21 @@ def main() -> None:
             f"{r['users'].p(0.99):>8.0f}{r['readers'].ok():>11.1%}"
             f"{bots.total() / args.seconds:>10.0f}{bots.ok():>12.1%}"
         )
+
+    for name, phase, r in rows:
+        for who in ("users", "readers"):
+            other = {code: n for code, n in r[who].codes.items() if code != 200}
+            if other:
+                print(f"  {name} {phase}: {who}' other answers {other} (0 = no answer)")
+    base = capacities.get("shield-off")
+    print("\nno attack, signed-in clients in a closed loop (pages/s served):")
+    for name, rate in capacities.items():
+        cost = (
+            f"  overhead {1 - rate / base:+.1%} vs shield-off"
+            if base and name != "shield-off"
+            else ""
+        )
+        print(f"  {name:<12}{rate:>8.1f}{cost}")
 
 
 if __name__ == "__main__":

@@ -250,6 +250,19 @@ def _status(row, ctx, people, mention_map, tag_map, flags) -> dict:
     }
 
 
+def status_edit(ctx: Context, revision, author: RowMapping) -> dict:
+    """One revision of a status (Mastodon's StatusEdit)."""
+    return {
+        "content": revision["content_html"],
+        "spoiler_text": revision["spoiler_text"] or "",
+        "sensitive": bool(revision["sensitive"]),
+        "created_at": iso(revision["created_at"]),
+        "account": account(ctx, author),
+        "media_attachments": [],
+        "emojis": [],
+    }
+
+
 def _str(value: int | None) -> str | None:
     return None if value is None else str(value)
 

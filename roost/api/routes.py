@@ -6,7 +6,7 @@ from starlette.routing import Route, WebSocketRoute
 
 from roost.api import accounts, instance, oauth, openapi, statuses, streaming, timelines
 
-GET, POST, DELETE = ["GET"], ["POST"], ["DELETE"]
+GET, POST, PUT, DELETE = ["GET"], ["POST"], ["PUT"], ["DELETE"]
 PATCH = ["PATCH", "POST"]  # some clients send update_credentials as POST
 
 
@@ -56,6 +56,9 @@ routes = [
     Route(f"{V1}/statuses", statuses.create, methods=POST),
     Route(f"{V1}/statuses/{{id}}", statuses.show),
     Route(f"{V1}/statuses/{{id}}", statuses.delete, methods=DELETE),
+    Route(f"{V1}/statuses/{{id}}", statuses.edit, methods=PUT),
+    Route(f"{V1}/statuses/{{id}}/history", statuses.history),
+    Route(f"{V1}/statuses/{{id}}/source", statuses.source),
     Route(f"{V1}/statuses/{{id}}/context", statuses.context),
     Route(f"{V1}/statuses/{{id}}/favourite", statuses.favourite, methods=POST),
     Route(f"{V1}/statuses/{{id}}/unfavourite", statuses.unfavourite, methods=POST),

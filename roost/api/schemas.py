@@ -62,6 +62,13 @@ RELATIONSHIP = obj(
         "endorsed": BOOL, "note": STR,
     }
 )  # fmt: skip
+STATUS_EDIT = obj(
+    {
+        "content": STR, "spoiler_text": STR, "sensitive": BOOL, "created_at": TIME,
+        "account": ref("Account"), "media_attachments": LIST, "emojis": LIST,
+    }
+)  # fmt: skip
+STATUS_SOURCE = obj({"id": ID, "text": STR, "spoiler_text": STR})
 TAG = obj({"name": STR, "url": STR}, {"history": LIST})
 TOKEN = obj({"access_token": STR, "token_type": STR, "scope": STR, "created_at": INT})
 APPLICATION = obj({"name": STR}, {"client_id": STR, "client_secret": STR, "website": NULL_STR})
@@ -72,6 +79,8 @@ COMPONENTS = {
     "Status": STATUS,
     "Notification": NOTIFICATION,
     "Relationship": RELATIONSHIP,
+    "StatusEdit": STATUS_EDIT,
+    "StatusSource": STATUS_SOURCE,
     "Tag": TAG,
     "Token": TOKEN,
     "Application": APPLICATION,
@@ -168,6 +177,9 @@ BODIES: dict[str, dict] = {
             "language": STR,
         },
     ),
+    "statuses.edit": obj(
+        {"status": STR}, {"spoiler_text": STR, "sensitive": BOOL, "language": STR}
+    ),
     "statuses.reblog": obj({}, {"visibility": VISIBILITY}),
     "timelines.save_markers": obj(
         {}, {"home": obj({"last_read_id": ID}), "notifications": obj({"last_read_id": ID})}
@@ -199,6 +211,9 @@ RESPONSES: dict[str, dict] = {
     "statuses.create": STATUS_ONE,
     "statuses.show": STATUS_ONE,
     "statuses.delete": STATUS_ONE,
+    "statuses.edit": STATUS_ONE,
+    "statuses.history": many("StatusEdit"),
+    "statuses.source": ref("StatusSource"),
     "statuses.context": ref("Context"),
     "statuses.favourite": STATUS_ONE,
     "statuses.unfavourite": STATUS_ONE,

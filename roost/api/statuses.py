@@ -1,4 +1,4 @@
-"""Status endpoints: post, read, delete, thread, favourite, reblog, bookmark, and their lists."""
+"""Status endpoints: post, read, edit, delete, thread, favourite, reblog, bookmark, lists."""
 
 from __future__ import annotations
 
@@ -20,11 +20,15 @@ async def _one(call: Call, status_id: int) -> dict:
     return found[0]
 
 
+def _no_media_or_poll(params: dict) -> None:
+    if params.get("media_ids") or params.get("poll"):
+        raise ApiError(422, "Validation failed: Roost does not support media or polls yet")
+
+
 @endpoint("write:statuses", write=True)
 async def create(call: Call) -> dict:
     p = call.params
-    if p.get("media_ids") or p.get("poll"):
-        raise ApiError(422, "Validation failed: Roost does not support media or polls yet")
+    _no_media_or_poll(p)
     status_id = await posts.create(
         call.ctx,
         call.tx,
@@ -54,6 +58,42 @@ async def delete(call: Call) -> dict:
     await posts.delete_status(call.ctx, call.tx, status_id, call.viewer_id)
     entity["text"] = entity.get("text") or ""
     return entity
+
+
+@endpoint("write:statuses", write=True)
+async def edit(call: Call) -> dict:
+    """Edit a status (its author only); the whole post is sent again, as Mastodon's clients do."""
+    p = call.params
+    _no_media_or_poll(p)
+    status_id = await posts.edit(
+        call.ctx,
+        call.tx,
+        path_id(call.request),
+        call.viewer_id,
+        text(p.get("status"), "status") or "",
+        spoiler_text=text(p.get("spoiler_text"), "spoiler_text"),
+        sensitive=boolean(p.get("sensitive")),
+        language=text(p.get("language"), "language"),
+    )
+    return await _one(call, status_id)
+
+
+@endpoint()
+async def history(call: Call) -> list:
+    """A status's revisions, oldest first (StatusEdit entities)."""
+    row, revisions = await posts.history(call.conn, path_id(call.request), call.viewer_id)
+    author = await account_service.get_many(call.conn, {row["account_id"]})
+    return [
+        entities.status_edit(call.ctx, revision, author[row["account_id"]])
+        for revision in revisions
+    ]
+
+
+@endpoint("read:statuses")
+async def source(call: Call) -> dict:
+    """A status's raw text, for its author's edit form."""
+    row = await posts.source(call.conn, path_id(call.request), call.viewer_id)
+    return {"id": str(row["id"]), "text": row["text"], "spoiler_text": row["spoiler_text"]}
 
 
 @endpoint()

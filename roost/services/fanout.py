@@ -32,6 +32,8 @@ FOLLOWER_CHUNK = 1000  # followers read per query during a large fan-out
 FOLLOWERS: list[int] = []  # marker: "all followers, read in chunks"
 TRIM_EVERY = 600.0  # seconds between trims of over-long SQL feeds (Redis trims on push)
 
+_ANNOUNCING: set[asyncio.Task] = set()  # edits being streamed, held until they finish
+
 Render = Callable[[Context, int], Awaitable[dict | None]]
 
 
@@ -119,25 +121,11 @@ class Fanout:
 
     async def deliver(self, status_id: int) -> None:
         ctx = self.ctx
-        async with ctx.db.read() as conn:
-            row = await conn.execute(select(statuses).where(statuses.c.id == status_id))
-            row = row.mappings().first()
-            if row is None or row["fanout_state"] == FanoutState.DONE:
-                return
-            recipients = await self._recipients(conn, row)
-            channels = await self._public_channels(conn, row)
-        author = row["account_id"]
-        stream = _Stream(self, status_id)
-        online = ctx.bus.listening_users()  # streams go to the followers who have one open
-        if recipients is FOLLOWERS:  # in chunks, so no one step holds the loop for long
-            await stream.send([*channels, *_user_channels([author], online)])
-            async for chunk in self._follower_chunks(author):
-                await ctx.foreground.step_aside()
-                await ctx.feeds.push(chunk, status_id)
-                await stream.send(_user_channels(chunk, online))
-            recipients = [author]
-        else:
-            await stream.send(channels + _user_channels(recipients, online))
+        found = await self._audience(status_id)
+        if found is None or found[0]["fanout_state"] == FanoutState.DONE:
+            return
+        row, recipients, channels = found
+        recipients = await self._reach(row, recipients, channels, _Stream(self, status_id), True)
         small_sql = isinstance(ctx.feeds, SqlFeeds) and len(recipients) <= SQL_BATCH
         if not small_sql:
             await ctx.feeds.push(recipients, status_id)
@@ -149,6 +137,34 @@ class Fanout:
                 .where(statuses.c.id == status_id)
                 .values(fanout_state=FanoutState.DONE.value)
             )
+
+    async def _audience(self, status_id: int) -> tuple[RowMapping, list[int], list[str]] | None:
+        """The post, who gets it in their feed (or ``FOLLOWERS``), and its public channels."""
+        async with self.ctx.db.read() as conn:
+            row = await conn.execute(select(statuses).where(statuses.c.id == status_id))
+            row = row.mappings().first()
+            if row is None:
+                return None
+            return row, await self._recipients(conn, row), await self._public_channels(conn, row)
+
+    async def _reach(
+        self, row: RowMapping, recipients: list[int], channels: list[str], stream, push: bool
+    ) -> list[int]:
+        """Stream to the audience (and, with ``push``, fill large audiences' feeds chunk by
+        chunk); returns the recipients still to push, the author alone after chunks."""
+        ctx = self.ctx
+        author = row["account_id"]
+        online = ctx.bus.listening_users()  # streams go to the followers who have one open
+        if recipients is not FOLLOWERS:
+            await stream.send(channels + _user_channels(recipients, online))
+            return recipients
+        await stream.send([*channels, *_user_channels([author], online)])
+        async for chunk in self._follower_chunks(author):  # no one step holds the loop long
+            await ctx.foreground.step_aside()
+            if push:
+                await ctx.feeds.push(chunk, row["id"])
+            await stream.send(_user_channels(chunk, online))
+        return [author]
 
     async def _follower_chunks(self, author: int):
         after = 0
@@ -199,6 +215,39 @@ class Fanout:
             message = json.dumps({"event": "delete", "payload": str(status_id)})
             await ctx.bus.publish_many(channels, message)
 
+    def announce_edit(self, status_id: int) -> None:
+        """An edited post goes out as ``status.update`` to the streams its ``update`` went to,
+        and so do its reblogs (their entities embed it), as Mastodon does. Feeds keep ids, so
+        they need nothing.
+
+        It runs beside the request, not in it: a large audience is read in chunks that step
+        aside for requests in flight, the edit's own among them. Failure policy: it is sent
+        once, after the edit commits; an error or a crash loses the live event, never the
+        edit (clients see it on their next read), and is logged.
+        """
+        task = asyncio.create_task(self._announce_edit(status_id))
+        _ANNOUNCING.add(task)  # the loop keeps only weak references to tasks
+        task.add_done_callback(_ANNOUNCING.discard)
+
+    async def _announce_edit(self, status_id: int) -> None:
+        try:
+            async with self.ctx.db.read() as conn:
+                reblogs = await conn.scalars(
+                    select(statuses.c.id).where(statuses.c.reblog_of_id == status_id)
+                )
+                ids = [status_id, *reblogs]
+            for one in ids:
+                await self._announce_one(one)
+        except Exception:
+            log.exception("streaming the edit of %s failed; the edit itself is stored", status_id)
+
+    async def _announce_one(self, status_id: int) -> None:
+        found = await self._audience(status_id)
+        if found is not None:
+            row, recipients, channels = found
+            stream = _Stream(self, status_id, "status.update")
+            await self._reach(row, recipients, channels, stream, push=False)
+
     async def backfill(self, follower_id: int, target_id: int) -> None:
         async with self.ctx.db.read() as conn:
             recent = await timelines.recent_by(conn, target_id, BACKFILL)
@@ -237,9 +286,10 @@ class _Stream:
     updates by id.
     """
 
-    def __init__(self, fanout: Fanout, status_id: int) -> None:
+    def __init__(self, fanout: Fanout, status_id: int, event: str = "update") -> None:
         self.fanout = fanout
         self.status_id = status_id
+        self.event = event
         self.message: str | None = None
         self.gone = False
 
@@ -252,5 +302,5 @@ class _Stream:
             if entity is None:
                 self.gone = True
                 return
-            self.message = json.dumps({"event": "update", "payload": entity})
+            self.message = json.dumps({"event": self.event, "payload": entity})
         await bus.publish_many(channels, self.message)

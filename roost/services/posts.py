@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import and_, delete, insert, or_, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from roost.domain import posts as rules
 from roost.domain import text
-from roost.domain.errors import Forbidden, NotFound
+from roost.domain.errors import Forbidden, Invalid, NotFound
 from roost.domain.fanout import FanoutState
 from roost.domain.ids import id_time
 from roost.services import notifications, social
@@ -20,6 +22,7 @@ from roost.store.tables import (
     favourites,
     idempotency_keys,
     mentions,
+    status_edits,
     status_tags,
     statuses,
     tags,
@@ -47,22 +50,21 @@ async def create(
         existing = await _idempotent(tx.conn, author["id"], idempotency_key)
         if existing is not None:
             return existing
-    body = rules.check_text(body, ctx.settings.max_post_chars)
+    written = await _written(ctx, tx.conn, body)
     chosen = rules.check_visibility(visibility)
     spoiler = rules.check_spoiler(spoiler_text)
     lang = rules.check_language(language)
     parent = await _reply_target(tx.conn, author["id"], in_reply_to_id)
-    parsed = text.parse(body)
-    mentioned = await _local_accounts(tx.conn, parsed.mentions)
+    mentioned = written.mentioned
     status_id = ctx.ids.next_id()
     moment = id_time(status_id)  # the id's own instant, so ids and times always agree
     await tx.conn.execute(
         insert(statuses).values(
             id=status_id,
             account_id=author["id"],
-            text=body,
+            text=written.body,
             spoiler_text=spoiler,
-            content_html=text.render(body, ctx.base_url, set(mentioned)),
+            content_html=written.html,
             visibility=chosen.value,
             sensitive=sensitive or bool(spoiler),
             language=lang,
@@ -76,7 +78,7 @@ async def create(
             created_at=moment,
         )
     )
-    await _attach_tags(ctx, tx.conn, status_id, parsed.tags)
+    await _attach_tags(ctx, tx.conn, status_id, written.tags)
     await _attach_mentions(ctx, tx, author, status_id, mentioned, parent)
     await _count_post(tx.conn, author["id"], parent, moment, +1)
     if idempotency_key:
@@ -90,6 +92,24 @@ async def create(
         )
     tx.after_commit(lambda: ctx.fanout.enqueue(status_id))
     return status_id
+
+
+@dataclass
+class _Written:
+    """A post's text as checked, parsed and rendered, the same for a new post and an edit."""
+
+    body: str
+    tags: list[str]
+    mentioned: dict[str, int]  # local username -> account id
+    html: str
+
+
+async def _written(ctx: Context, conn: AsyncConnection, raw: str) -> _Written:
+    body = rules.check_text(raw, ctx.settings.max_post_chars)
+    parsed = text.parse(body)
+    mentioned = await _local_accounts(conn, parsed.mentions)
+    html = text.render(body, ctx.base_url, set(mentioned))
+    return _Written(body, parsed.tags, mentioned, html)
 
 
 async def _idempotent(conn: AsyncConnection, account_id: int, key: str) -> int | None:
@@ -245,6 +265,127 @@ async def delete_status(ctx: Context, tx: Tx, status_id: int, actor_id: int) -> 
     await tx.conn.execute(delete(statuses).where(statuses.c.id.in_([status_id, *reblog_ids])))
     await _count_post(tx.conn, actor_id, parent, now(), -1)
     tx.after_commit(lambda: ctx.fanout.retract(row, [status_id, *reblog_ids]))
+    return row
+
+
+async def edit(
+    ctx: Context,
+    tx: Tx,
+    status_id: int,
+    actor_id: int,
+    body: str,
+    *,
+    spoiler_text: str | None = None,
+    sensitive: bool = False,
+    language: str | None = None,
+) -> int:
+    """Edit a post as Mastodon 4 does: the same checks and rendering as a new post, its tags and
+    mentions made again, ``edited_at`` set, and each revision kept (the original on first edit).
+
+    As in Mastodon, an edit sends the whole post: a missing spoiler clears it, a missing
+    language keeps the old one. Feeds hold ids, so they need nothing; live streams get
+    ``status.update`` once committed.
+    """
+    row = await get_visible(tx.conn, status_id, actor_id)
+    if row["account_id"] != actor_id:
+        raise Forbidden("This action is not allowed")
+    if row["reblog_of_id"] is not None:
+        raise Invalid("status", "is a reblog, which cannot be edited")
+    written = await _written(ctx, tx.conn, body)
+    spoiler = rules.check_spoiler(spoiler_text)
+    lang = rules.check_language(language) or row["language"]
+    revised = {
+        "text": written.body,
+        "spoiler_text": spoiler,
+        "sensitive": sensitive or bool(spoiler),
+        "content_html": written.html,
+    }
+    moment = now()
+    await _keep_original(ctx, tx.conn, row)
+    await tx.conn.execute(
+        update(statuses)
+        .where(statuses.c.id == status_id)
+        .values({**revised, "language": lang, "edited_at": moment})
+    )
+    await _keep_revision(ctx, tx.conn, {"id": status_id, **revised}, moment)
+    await tx.conn.execute(delete(status_tags).where(status_tags.c.status_id == status_id))
+    await _attach_tags(ctx, tx.conn, status_id, written.tags)
+    await _mention_again(ctx, tx, row, written.mentioned)
+    await _notify_rebloggers(ctx, tx, row)
+    tx.after_commit(lambda: ctx.fanout.announce_edit(status_id))
+    return status_id
+
+
+async def _keep_original(ctx: Context, conn: AsyncConnection, row: RowMapping) -> None:
+    """Before the first edit, the post as first written becomes revision one."""
+    query = select(status_edits.c.id).where(status_edits.c.status_id == row["id"]).limit(1)
+    if await conn.scalar(query) is None:
+        await _keep_revision(ctx, conn, row, row["created_at"])
+
+
+async def _keep_revision(ctx: Context, conn: AsyncConnection, values, moment) -> None:
+    await conn.execute(
+        insert(status_edits).values(
+            id=ctx.ids.next_id(),
+            status_id=values["id"],
+            text=values["text"],
+            spoiler_text=values["spoiler_text"],
+            sensitive=values["sensitive"],
+            content_html=values["content_html"],
+            created_at=moment,
+        )
+    )
+
+
+async def _mention_again(ctx: Context, tx: Tx, row: RowMapping, mentioned: dict[str, int]) -> None:
+    """Mentions follow the new text; only people newly mentioned are notified (Mastodon's way)."""
+    status_id, now_mentioned = row["id"], set(mentioned.values())
+    before = set(
+        await tx.conn.scalars(
+            select(mentions.c.account_id).where(mentions.c.status_id == status_id)
+        )
+    )
+    if before - now_mentioned:
+        await tx.conn.execute(
+            delete(mentions).where(
+                mentions.c.status_id == status_id, mentions.c.account_id.in_(before - now_mentioned)
+            )
+        )
+    added = {name: i for name, i in mentioned.items() if i not in before}
+    await _attach_mentions(ctx, tx, {"id": row["account_id"]}, status_id, added, None)
+
+
+async def _notify_rebloggers(ctx: Context, tx: Tx, row: RowMapping) -> None:
+    """Who reposted a post is told it changed (an ``update`` notification, as in Mastodon)."""
+    rebloggers = await tx.conn.scalars(
+        select(statuses.c.account_id).where(statuses.c.reblog_of_id == row["id"]).distinct()
+    )
+    for account_id in list(rebloggers):
+        if account_id != row["account_id"]:
+            await notifications.notify(ctx, tx, account_id, row["account_id"], "update", row["id"])
+
+
+async def history(
+    conn: AsyncConnection, status_id: int, viewer_id: int | None
+) -> tuple[RowMapping, list]:
+    """A visible status and its revisions, oldest first; one (the post as it is) if never edited."""
+    row = await get_visible(conn, status_id, viewer_id)
+    result = await conn.execute(
+        select(status_edits)
+        .where(status_edits.c.status_id == status_id)
+        .order_by(status_edits.c.id)
+    )
+    revisions = list(result.mappings())
+    if not revisions:
+        revisions = [{**row, "created_at": row["edited_at"] or row["created_at"]}]
+    return row, revisions
+
+
+async def source(conn: AsyncConnection, status_id: int, viewer_id: int | None) -> RowMapping:
+    """The raw text of a post, for its author's edit form."""
+    row = await get_visible(conn, status_id, viewer_id)
+    if row["account_id"] != viewer_id:
+        raise Forbidden("This action is not allowed")
     return row
 
 

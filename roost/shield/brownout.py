@@ -55,6 +55,13 @@ class BrownoutCache:
         self._refreshing.add(key)
         return None, True
 
+    def fallback(self, key: bytes, now: float) -> Entry | None:
+        """Any copy still within its stale window: better than a 503 for a shed anonymous GET."""
+        entry = self._entries.get(key)
+        if entry is not None and now - entry.stored <= self.ttl + self.stale:
+            return entry
+        return None
+
     def done(self, key: bytes) -> None:
         self._refreshing.discard(key)
 
@@ -85,6 +92,10 @@ def cacheable(status: int, headers: list[tuple[bytes, bytes]]) -> bool:
     return True
 
 
+def cache_key(scope: dict) -> bytes:
+    return scope["path"].encode() + b"?" + (scope.get("query_string") or b"")
+
+
 async def serve_cached(
     cache: BrownoutCache,
     metrics: Any,
@@ -94,7 +105,7 @@ async def serve_cached(
     forward: Callable[[Callable[[dict], None] | None], Awaitable[None]],
 ) -> None:
     """Answer an anonymous GET from the cache, or forward it (capturing it when it refreshes)."""
-    key = scope["path"].encode() + b"?" + (scope.get("query_string") or b"")
+    key = cache_key(scope)
     entry, refresh = cache.lookup(key, now)
     if entry is not None and not refresh:
         metrics.brownout.labels("cache_hit").inc()

@@ -28,6 +28,8 @@ from roost.shield.brownout import (
     BROWNOUT_HEADER,
     EXPENSIVE_MESSAGE,
     BrownoutCache,
+    cache_key,
+    replay,
     serve_cached,
 )
 from roost.shield.challenge import PassClaims, ReplayGuard, check_pass
@@ -51,6 +53,9 @@ from roost.shield.standing import BLOCK_SUSPICION, Standing
 
 log = logging.getLogger("roost.shield")
 _NEVER_CHALLENGED = ("/api/", "/oauth/", "/login", "/auth/", "/signup")
+
+
+SHED_MEMORY = 10.0  # s after a shed during which public pages are kept for shed readers
 
 
 class Shield:
@@ -87,6 +92,7 @@ class Shield:
         token = settings.status.admin_token
         self.events = EventSender(settings.status.page_url if token else "", token)
         self.cache = BrownoutCache(s.brownout_ttl, s.brownout_stale)
+        self.last_shed = float("-inf")  # when admission last shed a request (clock time)
         self.replay = ReplayGuard()
         self.revoked: set[str] = set()
         self.mode = read_mode(s.mode_file, s.mode)
@@ -160,6 +166,17 @@ class Shield:
             if method == "GET" and not subject.account and not creds.bearer:
                 await self._cached(scope, receive, send, subject, rank, verdict, now)
                 return
+        elif (
+            http
+            and now - self.last_shed < SHED_MEMORY
+            and method == "GET"
+            and not subject.account
+            and not creds.bearer
+        ):
+            # Not yet a brownout, but requests were shed a moment ago: keep copies of public
+            # pages warm, so that the next anonymous reader shed gets one instead of a 503.
+            await self._cached(scope, receive, send, subject, rank, verdict, now)
+            return
         await self._admit(scope, receive, send, subject, rank, verdict, endpoint, now)
 
     async def _pass_through(self, scope: dict, receive: Any, send: Any) -> None:
@@ -306,6 +323,13 @@ class Shield:
             try:
                 started = await admission.acquire(klass, rank)
             except Shed as shed:
+                self.last_shed = now
+                if not subject.account and scope["method"] == "GET":
+                    copy = self.cache.fallback(cache_key(scope), now)
+                    if copy is not None:  # an anonymous reader gets a recent copy, not a 503
+                        self.metrics.brownout.labels("shed_served_stale").inc()
+                        await replay(send, copy)
+                        return
                 await self._refuse(scope, send, 503, "shed_" + shed.reason, klass, 1 + (klass >= 3))
                 return
             if started - now > 1e-4:  # only requests that queued: an observe per request costs

@@ -113,6 +113,19 @@ statuses = Table(
     Index("ix_statuses_fanout_state", "fanout_state"),
 )
 
+# A status's revisions, oldest first: the first edit stores the original too, as Mastodon does.
+status_edits = Table(
+    "status_edits",
+    metadata,
+    _id(),
+    _ref("status_id", "statuses", index=True),
+    Column("text", Text, nullable=False, default=""),
+    Column("spoiler_text", String(500), nullable=False, default=""),
+    Column("sensitive", Boolean, nullable=False, default=False),
+    Column("content_html", Text, nullable=False, default=""),
+    _when(),
+)
+
 follows = Table(
     "follows",
     metadata,

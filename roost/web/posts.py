@@ -163,6 +163,31 @@ def _items(values: dict) -> str:
     return render_text("_items.html", **values)
 
 
+@page
+async def edit(request: Request) -> Response:
+    """The author's edit form on a post's page: new text and content warning, as the API's PUT."""
+    ctx = request.app.state.ctx
+    status_id = feed.snowflake(request.path_params["id"])
+    form = await read_form(request)
+    async with ctx.db.read() as conn:
+        me = await must_view(request, conn)
+    check_csrf(request, form)
+    target = f"/@{me['username']}/{status_id}"
+    try:
+        async with ctx.db.write() as tx:
+            await post_service.edit(
+                ctx, tx, status_id, me["id"], field(form, "text", 20_000),
+                spoiler_text=field(form, "spoiler_text"),
+            )  # fmt: skip
+    except Invalid as exc:
+        flash(request, f"Not saved: {exc.message}.")
+        return RedirectResponse(target, status_code=303)
+    except RoostError as exc:
+        raise Refused(exc.status if exc.status in (403, 404) else 400, exc.message) from exc
+    flash(request, "Your post was edited.")
+    return RedirectResponse(target, status_code=303)
+
+
 ACTIONS = ("favourite", "unfavourite", "reblog", "unreblog", "delete")
 
 

@@ -26,6 +26,7 @@ routes = [
     Route("/web/stream", inbox.stream),
     Route("/compose", posts.compose_form),
     Route("/compose", posts.compose, methods=POST),
+    Route("/posts/{id}/edit", posts.edit, methods=POST),
     Route("/posts/{id}/{action}", posts.act, methods=POST),
     Route("/settings", settings.settings_form),
     Route("/settings", settings.save_profile, methods=POST),

@@ -338,3 +338,33 @@ async def test_refusals_speak_plainly_in_the_sites_look() -> None:
     await refuse(send, 429, "/api/v1/timelines/public", 5, message='Slow "down"')
     answer = json.loads(sent[1]["body"])
     assert answer == {"error": "Slow 'down'", "error_description": "Slow 'down'"}
+
+
+async def test_shed_anonymous_readers_get_a_recent_copy_instead_of_503(tmp_path: Path) -> None:
+    from roost.shield.admission import Shed
+
+    shield = make(tmp_path, ToyApp(cost_ms=0))
+    admission = shield.admission
+    real_admit = admission.admit_now
+    full = [False]
+
+    async def refuse(klass, rank=0.0):
+        raise Shed("full")
+
+    admission.acquire = refuse
+    admission.admit_now = lambda klass, rank=0.0: not full[0] and real_admit(klass, rank)
+    async with client(shield) as c:
+        assert (await c.get("/public/local")).status_code == 200  # calm: nothing kept
+        full[0] = True
+        assert (await c.get("/public/local")).status_code == 503  # shed, and no copy yet
+        full[0] = False
+        warmed = await c.get("/public/local")  # sheds are recent: this answer is kept
+        assert warmed.status_code == 200
+        full[0] = True
+        copy = await c.get("/public/local")
+        assert copy.status_code == 200 and copy.headers["x-roost-cache"] == "brownout"
+        assert copy.content == warmed.content
+        auth = {"authorization": "Bearer " + token()}
+        signed_in = await c.get("/public/local", headers=auth)
+        assert signed_in.status_code == 503  # a signed-in view is never a shared copy
+    await shield.aclose()

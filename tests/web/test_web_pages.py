@@ -254,3 +254,30 @@ async def test_delete_a_post_with_a_plain_form(web, client) -> None:
         mine = location(await web.post(client, "not yours")).rsplit("/", 1)[1]
         refused = await bob.post(f"/posts/{mine}/delete", data={"csrf": await web.token(bob)})
         assert refused.status_code == 403
+
+
+async def test_the_author_edits_a_post_on_its_page(web, client) -> None:
+    await web.sign_up(client, "alice")
+    posted = location(await web.post(client, "typo here", spoiler_text="cw"))
+    status_id = posted.rsplit("/", 1)[1]
+    page = (await client.get(posted)).text
+    assert f'action="/posts/{status_id}/edit"' in page and ">typo here</textarea>" in page
+    token = web.csrf_of(page)
+    forged = await client.post(f"/posts/{status_id}/edit", data={"text": "no csrf"})
+    assert forged.status_code == 403
+    empty = await client.post(f"/posts/{status_id}/edit", data={"csrf": token, "text": " "})
+    assert location(empty) == posted
+    assert "Not saved: Text can&#39;t be blank." in (await client.get(posted)).text
+    saved = await client.post(
+        f"/posts/{status_id}/edit", data={"csrf": token, "text": "fixed #now", "spoiler_text": ""}
+    )
+    assert location(saved) == posted
+    page = (await client.get(posted)).text
+    assert "Your post was edited." in page and "/tags/now" in page and "typo here" not in page
+    async with web.visitor() as bob:
+        await web.sign_up(bob, "bob")
+        assert "/edit" not in (await bob.get(posted)).text
+        refused = await bob.post(
+            f"/posts/{status_id}/edit", data={"csrf": await web.token(bob), "text": "mine now"}
+        )
+        assert refused.status_code == 403
