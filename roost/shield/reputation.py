@@ -29,6 +29,7 @@ WEIGHTS = {
 }
 SUSPICIOUS = 0.5  # suspicion at which a client drops to priority class 4
 NEWCOMER = 60.0  # seconds a source counts as new: under a flood, established sources go first
+MAX_PENDING = 5_000  # keys whose new points wait for the next sync (the rest stay local)
 
 
 @dataclass(slots=True)
@@ -40,11 +41,18 @@ class Record:
 
 
 class ReputationTable:
-    """Points per key, bounded to ``capacity`` keys."""
+    """Points per key, bounded to ``capacity`` keys.
+
+    ``pending`` collects the bad points added since the last sync, for the other processes:
+    ``roost.shield.shared`` adds them to the key's cluster-wide score in Redis once a second
+    and ``merge`` brings the total back, so a source that spreads its misdeeds over several
+    processes is judged on all of them.
+    """
 
     def __init__(self, capacity: int = 200_000) -> None:
         self.capacity = capacity
         self._records: dict[str, Record] = {}
+        self.pending: dict[str, float] = {}
 
     def __len__(self) -> int:
         return len(self._records)
@@ -59,10 +67,23 @@ class ReputationTable:
             record.good += 1  # the calm path: zero points stay zero, so skip the decay's pow
             return 0.0
         _decay(record, now)
-        record.points = max(0.0, record.points + WEIGHTS[event] * times)
+        weight = WEIGHTS[event] * times
+        record.points = max(0.0, record.points + weight)
         if event == "good":
             record.good += 1
+        elif weight > 0 and (key in self.pending or len(self.pending) < MAX_PENDING):
+            self.pending[key] = self.pending.get(key, 0.0) + weight
         return record.points
+
+    def take_pending(self) -> dict[str, float]:
+        pending, self.pending = self.pending, {}
+        return pending
+
+    def merge(self, key: str, points: float, now: float) -> None:
+        """The cluster-wide score of ``key`` (this process's share included): keep the larger."""
+        record = self._records.get(key) or self._insert(key, now)
+        _decay(record, now)
+        record.points = max(record.points, points)
 
     def raise_to(self, key: str, suspicion: float, now: float) -> None:
         """At least this suspicion for ``key`` (what another process judged, via Redis)."""

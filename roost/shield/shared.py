@@ -1,9 +1,11 @@
-"""Limits, blocks, pass revocations and answered challenges shared across processes via Redis.
+"""Limits, reputation, blocks, revocations and used challenges shared across processes via Redis.
 
 One Lua script checks and spends every bucket of a request in one round trip, atomically, with
 Redis's own clock (so processes with skewed clocks agree). Blocks, suspicious addresses, pass
 revocations and the under-attack mode are published with expiry and pulled by every process once
-a second (one pipelined round trip).
+a second (one pipelined round trip). Reputation scores are summed across processes the same
+second: each process adds its new bad points to a decaying score per key (one Lua call) and takes
+the total back (``share_scores``).
 
 Failure policy (the Warehouse way): Redis is an optimisation, not a dependency. On any Redis
 error or a 100 ms timeout, the shield falls back to its local tables, logs at most once per
@@ -19,6 +21,7 @@ from typing import Any
 from roost.shield.gate import Gate
 from roost.shield.gcra import Decision
 from roost.shield.limiter import Check, Verdict
+from roost.shield.reputation import HALF_LIFE, ReputationTable
 
 log = logging.getLogger("roost.shield")
 RETRY_AFTER_FAILURE = 5.0
@@ -57,12 +60,37 @@ return {1, 0, best[1], best[2], tostring(best[3]), '0'}
 """
 
 
+# Add each key's new points to its decaying cluster-wide score; return the scores.
+# KEYS: score keys; ARGV[1]: half-life (s), ARGV[2]: expiry (s), then one delta per key.
+SCORE_LUA = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local half, ttl = tonumber(ARGV[1]), tonumber(ARGV[2])
+local out = {}
+for i = 1, #KEYS do
+  local points, stamp = 0, now
+  local held = redis.call('GET', KEYS[i])
+  if held then
+    local sep = string.find(held, ' ')
+    points = tonumber(string.sub(held, 1, sep - 1))
+    stamp = tonumber(string.sub(held, sep + 1))
+  end
+  points = points * math.pow(0.5, math.max(0, now - stamp) / half) + tonumber(ARGV[i + 2])
+  redis.call('SET', KEYS[i], string.format('%.4f %.6f', points, now), 'EX', ttl)
+  out[i] = string.format('%.4f', points)
+end
+return out
+"""
+SCORE_TTL = 600  # s: ten half-lives, after which a score is nothing anyway
+
+
 class SharedState:
     def __init__(self, url: str, prefix: str, metrics: Any) -> None:
         self.url, self.prefix, self.metrics = url, prefix, metrics
         self.enabled = bool(url)  # checked per request: a plain attribute
         self._client: Any = None
         self._script: Any = None
+        self._scores: Any = None
         self._down_until = 0.0
         self._last_log = 0.0
         self._outbox: list[tuple[str, str, float]] = []
@@ -80,6 +108,7 @@ class SharedState:
                 self.url, socket_timeout=0.1, socket_connect_timeout=0.1, decode_responses=True
             )
             self._script = self._client.register_script(GCRA_LUA)
+            self._scores = self._client.register_script(SCORE_LUA)
         return True
 
     def _failed(self, exc: BaseException) -> None:
@@ -152,6 +181,28 @@ class SharedState:
         revoked.update(key for key, _ in results[-4])
         self.suspects = [key for key, _ in results[-2]][:10_000]
         self.mode = results[-1]
+
+    async def share_scores(self, tables: dict[str, ReputationTable], now: float) -> None:
+        """Add this process's new bad points to the cluster-wide scores; take the totals back."""
+        if not self._ready():
+            for table in tables.values():
+                table.take_pending()  # kept locally already; nothing to send them to
+            return
+        keys, args, owners = [], [HALF_LIFE, SCORE_TTL], []
+        for kind, table in tables.items():
+            for key, points in table.take_pending().items():
+                keys.append(f"{self.prefix}score:{kind}:{key}")
+                args.append(round(points, 4))
+                owners.append((table, key))
+        if not keys:
+            return
+        try:
+            totals = await self._scores(keys=keys, args=args)
+        except Exception as exc:  # fail open: each process keeps judging on its own points
+            self._failed(exc)
+            return
+        for (table, key), total in zip(owners, totals, strict=True):
+            table.merge(key, float(total), now)
 
     def status(self) -> dict[str, Any]:
         return {

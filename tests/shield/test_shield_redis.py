@@ -75,6 +75,36 @@ async def test_blocks_revocations_and_nonces_are_shared(prefix: str) -> None:
     await b.aclose()
 
 
+@pytest.mark.redis
+async def test_reputation_adds_up_across_processes(prefix: str) -> None:
+    """A source that spreads its misdeeds over two processes is judged on all of them."""
+    from roost.shield.reputation import ReputationTable
+
+    a, b = SharedState(REDIS, prefix, ShieldMetrics()), SharedState(REDIS, prefix, ShieldMetrics())
+    here, there = ReputationTable(), ReputationTable()
+    now = time.monotonic()
+    for table in (here, there):
+        for _ in range(4):
+            table.add("198.51.100.30", "failed_login", now)
+        table.add("198.51.100.31", "good", now)  # clean use is nobody else's business
+    alone = here.suspicion("198.51.100.30", now)
+    await a.share_scores({"ip": here}, now)
+    await b.share_scores({"ip": there}, now)
+    assert there.suspicion("198.51.100.30", now) > alone  # b now knows a's four too
+    assert here.pending == {} and there.pending == {}
+    await a.share_scores({"ip": here}, now)  # nothing new: nothing sent, nothing lost
+    here.add("198.51.100.30", "failed_login", now)
+    await a.share_scores({"ip": here}, now)
+    assert here.suspicion("198.51.100.30", now) >= there.suspicion("198.51.100.30", now)
+    client = aioredis.from_url(REDIS)
+    stored = await client.get(f"{prefix}score:ip:198.51.100.30")
+    assert float(stored.split()[0]) == pytest.approx(9.0, abs=0.05)  # 9 failed logins, weight 1
+    assert await client.get(f"{prefix}score:ip:198.51.100.31") is None
+    await client.aclose()
+    await a.aclose()
+    await b.aclose()
+
+
 async def test_redis_down_fails_open_with_a_metric(caplog: pytest.LogCaptureFixture) -> None:
     metrics = ShieldMetrics()
     state = SharedState("redis://127.0.0.1:1/0", "x:", metrics)
