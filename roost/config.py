@@ -129,6 +129,9 @@ class Settings:
     password_grant: bool = setting(
         True, "Allow the OAuth password grant (scripts and tests use it)."
     )
+    token_lifetime: int = setting(
+        0, "Seconds an OAuth access token is valid (0: until revoked, as on Mastodon)."
+    )
     auto_migrate: bool = setting(True, "Apply migrations when `roost serve` starts.")
     shield: ShieldSettings = field(default_factory=ShieldSettings)
     status: StatusSettings = field(default_factory=StatusSettings)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import time
 from dataclasses import dataclass
 
 from sqlalchemy import insert, select, update
@@ -88,6 +89,7 @@ class Caller:
     account: RowMapping | None
     scopes: set[str]
     app_id: int | None
+    expires: float = float("inf")  # unix time the token stops working (token_lifetime)
 
     @property
     def account_id(self) -> int | None:
@@ -127,6 +129,8 @@ async def issue_token(
         "scope": " ".join(scopes),
         "created_at": int(moment.timestamp()),
     }
+    if ctx.settings.token_lifetime > 0:
+        answer["expires_in"] = ctx.settings.token_lifetime
     if refresh:
         answer["refresh_token"] = refresh
     return answer
@@ -164,20 +168,23 @@ async def caller_from(conn: AsyncConnection | None, request: Request) -> Caller 
     store = caches(ctx)
     digest = token_digest(token[:300])
     caller = store.callers.get(digest)
-    if caller is not None:
-        return caller
-    stamp = store.auth_generation.value
-    if conn is None:
-        async with ctx.db.read() as own:
-            caller = await _lookup(own, digest)
-    else:
-        caller = await _lookup(conn, digest)
-    store.callers.put(digest, stamp, caller)
+    if caller is None:
+        stamp = store.auth_generation.value
+        lifetime = ctx.settings.token_lifetime
+        if conn is None:
+            async with ctx.db.read() as own:
+                caller = await _lookup(own, digest, lifetime)
+        else:
+            caller = await _lookup(conn, digest, lifetime)
+        store.callers.put(digest, stamp, caller)
+    if caller.expires < time.time():
+        raise ApiError(401, "The access token has expired")
     return caller
 
 
 _CALLER_QUERY = select(
     tokens.c.id.label("token_id"),
+    tokens.c.created_at.label("token_created_at"),
     tokens.c.scopes.label("token_scopes"),
     tokens.c.app_id.label("token_app_id"),
     tokens.c.revoked_at.label("token_revoked_at"),
@@ -185,7 +192,7 @@ _CALLER_QUERY = select(
 ).select_from(tokens.outerjoin(accounts, accounts.c.id == tokens.c.account_id))
 
 
-async def _lookup(conn: AsyncConnection, digest: str) -> Caller:
+async def _lookup(conn: AsyncConnection, digest: str, lifetime: int = 0) -> Caller:
     """The token and its account in one query."""
     query = _CALLER_QUERY.where(tokens.c.token_digest == digest)
     row = (await conn.execute(query)).mappings().first()
@@ -194,7 +201,9 @@ async def _lookup(conn: AsyncConnection, digest: str) -> Caller:
     account = row if row["id"] is not None else None
     if account is not None and account["suspended_at"] is not None:
         raise ApiError(401, "The access token is invalid")
-    return Caller(row["token_id"], account, set(row["token_scopes"].split()), row["token_app_id"])
+    expires = row["token_created_at"].timestamp() + lifetime if lifetime > 0 else float("inf")
+    scopes = set(row["token_scopes"].split())
+    return Caller(row["token_id"], account, scopes, row["token_app_id"], expires)
 
 
 def require(caller: Caller | None, scope: str, user: bool = True) -> Caller:

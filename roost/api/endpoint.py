@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -123,7 +124,8 @@ async def _run_cached(handler: Handler, request: Request, scope, user: bool) -> 
             kept = (response.body, {k: v for k, v in response.headers.items() if k == "link"})
             store.responses.put(key, stamp, kept, len(response.body))
             raw_key = fast_key(request.scope)
-            if raw_key is not None:
+            # filed only while the token outlives the entry: a hit checks no token at all
+            if raw_key is not None and (caller is None or caller.expires > time.time() + 60):
                 raw = (response.body, tuple(response.raw_headers))
                 store.raw_responses.put(raw_key, stamp, raw, len(response.body))
         return response

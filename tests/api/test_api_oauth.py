@@ -253,3 +253,36 @@ def test_expired_code_is_refused(sqlite_api, helpers, monkeypatch):
     late = _token(sqlite_api, app, grant_type="authorization_code", code=code, redirect_uri=OOB)
     assert late.status_code == 400
     assert late.json()["error"] == "invalid_grant"
+
+
+def test_tokens_expire_when_a_lifetime_is_set(api_with, helpers, monkeypatch):
+    import time
+
+    from roost.api import auth
+
+    api = api_with(token_lifetime=3600)
+    api.user("ivy")
+    grant = dict(grant_type="password", username="ivy", password=helpers.password, scope="read")
+    first = _token(api, api.default_app, **grant).json()
+    assert first["expires_in"] == 3600
+    headers = helpers.bearer(first["access_token"])
+    me = "/api/v1/accounts/verify_credentials"
+    assert api.client.get(me, headers=headers).status_code == 200
+    later = time.time() + 3601
+    monkeypatch.setattr(auth.time, "time", lambda: later)
+    expired = api.client.get(me, headers=headers)
+    assert expired.status_code == 401 and "expired" in expired.json()["error"]
+    assert api.client.get("/api/v1/timelines/home", headers=headers).status_code == 401
+    monkeypatch.undo()
+    renewed = _token(
+        api, api.default_app, grant_type="refresh_token", refresh_token=first["refresh_token"]
+    )
+    assert renewed.status_code == 200
+    headers = helpers.bearer(renewed.json()["access_token"])
+    assert api.client.get(me, headers=headers).status_code == 200
+
+
+def test_tokens_do_not_expire_by_default(api, helpers):
+    api.user("jo")
+    grant = dict(grant_type="password", username="jo", password=helpers.password, scope="read")
+    assert "expires_in" not in _token(api, api.default_app, **grant).json()
