@@ -31,19 +31,21 @@ from roost.services.context import now
 from roost.store.tables import markers
 
 
-async def _statuses(call: Call, ids: list[int], screen: bool = False) -> Response:
+async def _statuses(call: Call, ids: list[int]) -> Response:
     found = await entities.statuses_by_id(call.ctx, call.conn, ids, call.viewer_id)
-    if screen:
-        found = await _unhidden(call, found)
     return Json(found, headers=link_header(call.request, ids))
 
 
-async def _unhidden(call: Call, found: list[dict]) -> list[dict]:
-    """Drop posts by accounts the viewer blocked, muted or is blocked by (as Mastodon does).
+async def _hidden(call: Call) -> set[int]:
+    """Accounts the viewer blocked, muted or is blocked by (as Mastodon hides them)."""
+    if call.viewer_id is None:
+        return set()
+    return set(await social.hidden_ids(call.conn, call.viewer_id))
 
-    Filtered after the page is cut, so a page can come back short; the Link cursors still
-    follow the unfiltered ids, so paging goes on past it.
-    """
+
+async def _unhidden(call: Call, found: list[dict]) -> list[dict]:
+    """Drop posts by hidden accounts from results that cannot be screened in their query
+    (search); timelines leave them out in SQL, so their pages are never cut short."""
     if call.viewer_id is None or not found:
         return found
     hidden = {str(i) for i in await social.hidden_ids(call.conn, call.viewer_id)}
@@ -70,8 +72,8 @@ async def public(call: Call) -> Response:
     boolean(call.params.get("local"))  # validated; every post here is local
     if boolean(call.params.get("remote")) or boolean(call.params.get("only_media")):
         return Json([])  # Roost is one server without media: nothing is remote or media
-    ids = await timelines.public(call.conn, page(call.params))
-    return await _statuses(call, ids, screen=True)
+    ids = await timelines.public(call.conn, page(call.params), await _hidden(call))
+    return await _statuses(call, ids)
 
 
 @endpoint(cache=True)
@@ -82,8 +84,8 @@ async def tag(call: Call) -> Response:
     boolean(call.params.get("local"))
     if boolean(call.params.get("only_media")):
         return Json([])
-    ids = await timelines.tag(call.conn, name, page(call.params))
-    return await _statuses(call, ids, screen=True)
+    ids = await timelines.tag(call.conn, name, page(call.params), await _hidden(call))
+    return await _statuses(call, ids)
 
 
 @endpoint("read:notifications", cache=True)

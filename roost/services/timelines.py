@@ -76,17 +76,16 @@ class Windowed:
         return ids[::-1] if page.forward else ids
 
 
-PUBLIC = Windowed(
+_PUBLIC = (
     select(statuses.c.id)
     .join(accounts, accounts.c.id == statuses.c.account_id)
     .where(
         statuses.c.visibility == "public",
         statuses.c.reblog_of_id.is_(None),
         accounts.c.suspended_at.is_(None),
-    ),
-    statuses.c.id,
+    )
 )
-TAG = Windowed(
+_TAG = (
     select(status_tags.c.status_id)
     .join(tags, tags.c.id == status_tags.c.tag_id)
     .join(statuses, statuses.c.id == status_tags.c.status_id)
@@ -95,9 +94,15 @@ TAG = Windowed(
         tags.c.name == bindparam("name"),
         statuses.c.visibility == "public",
         accounts.c.suspended_at.is_(None),
-    ),
-    status_tags.c.status_id,
+    )
 )
+# The same, without the authors a viewer blocked, muted or is blocked by: filtered in the query,
+# so a page is never cut short by them (neither timeline carries reblogs).
+_NOT_HIDDEN = statuses.c.account_id.not_in(bindparam("hidden", expanding=True))
+PUBLIC = Windowed(_PUBLIC, statuses.c.id)
+PUBLIC_SCREENED = Windowed(_PUBLIC.where(_NOT_HIDDEN), statuses.c.id)
+TAG = Windowed(_TAG, status_tags.c.status_id)
+TAG_SCREENED = Windowed(_TAG.where(_NOT_HIDDEN), status_tags.c.status_id)
 BY_AUTHORS = Windowed(
     select(statuses.c.id).where(
         statuses.c.account_id.in_(bindparam("authors", expanding=True)),
@@ -151,11 +156,18 @@ async def _followed_big_accounts(ctx: Context, conn: AsyncConnection, viewer_id:
     return list((await conn.execute(FOLLOWED_BIG, params)).scalars())
 
 
-async def public(conn: AsyncConnection, page: Page) -> list[int]:
+async def public(conn: AsyncConnection, page: Page, hidden: set[int] | None = None) -> list[int]:
+    """Public posts, newest first; ``hidden`` authors (``social.hidden_ids``) left out."""
+    if hidden:
+        return await PUBLIC_SCREENED.ids(conn, page, hidden=list(hidden))
     return await PUBLIC.ids(conn, page)
 
 
-async def tag(conn: AsyncConnection, name: str, page: Page) -> list[int]:
+async def tag(
+    conn: AsyncConnection, name: str, page: Page, hidden: set[int] | None = None
+) -> list[int]:
+    if hidden:
+        return await TAG_SCREENED.ids(conn, page, name=name, hidden=list(hidden))
     return await TAG.ids(conn, page, name=name)
 
 

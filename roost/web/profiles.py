@@ -1,4 +1,4 @@
-"""Profile pages (``/@username``): posts, followers, following, and the follow button."""
+"""Profile pages (``/@username``): posts, followers, following, follow, mute and block."""
 
 from __future__ import annotations
 
@@ -121,3 +121,37 @@ async def follow(request: Request) -> Response:
 @page
 async def unfollow(request: Request) -> Response:
     return await _follow(request, on=False)
+
+
+async def _shun(request: Request, how: str, on: bool) -> Response:
+    """Mute or block (``how``) the profile's account, or stop; plain forms, back to the page."""
+    ctx = request.app.state.ctx
+    form = await read_form(request)
+    async with ctx.db.read() as conn:
+        me = await must_view(request, conn)
+        check_csrf(request, form)
+        row = await find(conn, request.path_params["username"])
+    change = social.block if how == "block" else social.mute
+    async with ctx.db.write() as tx:
+        await change(ctx, tx, me["id"], row["id"], on)
+    return done(request, form, f"/@{row['username']}")
+
+
+@page
+async def mute(request: Request) -> Response:
+    return await _shun(request, "mute", on=True)
+
+
+@page
+async def unmute(request: Request) -> Response:
+    return await _shun(request, "mute", on=False)
+
+
+@page
+async def block(request: Request) -> Response:
+    return await _shun(request, "block", on=True)
+
+
+@page
+async def unblock(request: Request) -> Response:
+    return await _shun(request, "block", on=False)

@@ -36,6 +36,10 @@ routes = [
     Route("/@{username}/following", profiles.following),
     Route("/@{username}/follow", profiles.follow, methods=POST),
     Route("/@{username}/unfollow", profiles.unfollow, methods=POST),
+    Route("/@{username}/mute", profiles.mute, methods=POST),
+    Route("/@{username}/unmute", profiles.unmute, methods=POST),
+    Route("/@{username}/block", profiles.block, methods=POST),
+    Route("/@{username}/unblock", profiles.unblock, methods=POST),
     Route("/@{username}/{id}", posts.thread),
     Mount("/static", app=Static(), name="static"),
 ]

@@ -8,7 +8,7 @@ from starlette.responses import RedirectResponse, Response
 
 from roost.domain.errors import NotFound
 from roost.domain.text import normalize_tag
-from roost.services import timelines
+from roost.services import social, timelines
 from roost.store.tables import tags
 from roost.web import feed
 from roost.web.errors import page
@@ -57,7 +57,7 @@ async def public(request: Request) -> Response:
     cursor = feed.cursor(request)
     async with ctx.db.read() as conn:
         me = await viewer_id(request, conn)
-        ids = await timelines.public(conn, cursor)
+        ids = await timelines.public(conn, cursor, await _hidden(conn, me))
         context = {
             "title": "Public timeline",
             "subtitle": f"Everything posted publicly on {ctx.settings.instance_name}.",
@@ -80,7 +80,7 @@ async def tag(request: Request) -> Response:
         if await conn.scalar(select(tags.c.id).where(tags.c.name == name)) is None:
             raise NotFound("Tag")
         me = await viewer_id(request, conn)
-        ids = await timelines.tag(conn, name, cursor)
+        ids = await timelines.tag(conn, name, cursor, await _hidden(conn, me))
         context = {
             "title": f"#{name}",
             "subtitle": f"Public posts tagged #{name}.",
@@ -89,3 +89,8 @@ async def tag(request: Request) -> Response:
         return await feed.show(
             request, conn, ids, cursor, me, "timeline.html", context, public=me is None
         )
+
+
+async def _hidden(conn, me: int | None) -> set[int]:
+    """Accounts a signed-in viewer blocked, muted or is blocked by: left out of public lists."""
+    return await social.hidden_ids(conn, me) if me is not None else set()

@@ -77,10 +77,10 @@ async def test_concurrent_misses_render_once(sqlite_url, helpers, monkeypatch):
     runs = []
     real = timelines.public
 
-    async def counted(conn, page):
+    async def counted(conn, page, *rest):
         runs.append(page)
         await asyncio.sleep(0.05)  # long enough for every request to arrive meanwhile
-        return await real(conn, page)
+        return await real(conn, page, *rest)
 
     monkeypatch.setattr(timelines, "public", counted)
     site = create_site(helpers.settings_for(sqlite_url))

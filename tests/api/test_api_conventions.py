@@ -209,6 +209,19 @@ def test_blocks_and_mutes_hide_posts_and_notifications(api):
     assert [s["id"] for s in home] == [mine["id"], muted["id"]]
 
 
+def test_hidden_authors_never_cut_a_public_page_short(api):
+    alice, bob, carol = api.user("alice"), api.user("bob"), api.user("carol")
+    kept = [api.status(carol, f"kept #roost {n}")["id"] for n in range(3)]
+    for n in range(5):  # newer than carol's: without screening in SQL they would fill the page
+        api.status(bob, f"loud #roost {n}")
+    api.client.post(f"/api/v1/accounts/{bob.id}/block", headers=alice.headers)
+    for url in ("/api/v1/timelines/public?limit=3", "/api/v1/timelines/tag/roost?limit=3"):
+        page = api.client.get(url, headers=alice.headers)
+        assert [s["id"] for s in page.json()] == kept[::-1], url
+        anonymous = api.client.get(url).json()
+        assert all(s["account"]["id"] == bob.id for s in anonymous)  # others see bob's
+
+
 def test_registration_closed_and_validation(api_with):
     closed = api_with(registrations_open=False)
     token = closed.app_token("read write")

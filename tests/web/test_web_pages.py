@@ -281,3 +281,30 @@ async def test_the_author_edits_a_post_on_its_page(web, client) -> None:
             f"/posts/{status_id}/edit", data={"csrf": await web.token(bob), "text": "mine now"}
         )
         assert refused.status_code == 403
+
+
+async def test_blocked_authors_stay_out_of_public_pages(web, client) -> None:
+    await web.sign_up(client, "alice")
+    async with web.visitor() as bob:
+        await web.sign_up(bob, "bob")
+        await web.post(bob, "loud words #roostblock")
+    token = await web.token(client)
+    assert "loud words" in (await client.get("/public")).text
+    profile = await client.get("/@bob")
+    assert 'action="/@bob/block"' in profile.text and 'action="/@bob/mute"' in profile.text
+    refused = await client.post("/@bob/block", data={})
+    assert refused.status_code == 403  # no CSRF token, no block
+    assert "loud words" in (await client.get("/public")).text
+    blocked = await client.post("/@bob/block", data={"csrf": token, "next": "/@bob"})
+    assert location(blocked) == "/@bob"
+    assert "Blocked · Unblock" in (await client.get("/@bob")).text
+    assert "loud words" not in (await client.get("/public")).text
+    assert "loud words" not in (await client.get("/tags/roostblock")).text
+    async with web.visitor() as visitor:
+        assert "loud words" in (await visitor.get("/public")).text  # hidden from alice alone
+    await client.post("/@bob/unblock", data={"csrf": token})
+    await client.post("/@bob/mute", data={"csrf": token})
+    assert "Muted · Unmute" in (await client.get("/@bob")).text
+    assert "loud words" not in (await client.get("/public")).text  # muted: hidden as well
+    await client.post("/@bob/unmute", data={"csrf": token})
+    assert "loud words" in (await client.get("/public")).text
