@@ -13,7 +13,8 @@ import asyncio
 import contextlib
 from typing import Any
 
-STREAMING = "/api/v1/streaming"  # open for hours: not "waiting" in this sense
+# Live streams stay open for hours: nobody is waiting on them in this sense.
+STREAMING = ("/api/v1/streaming", "/web/stream")
 
 
 class Foreground:

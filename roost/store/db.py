@@ -193,6 +193,12 @@ class Database:
             self._group = None
             try:
                 await group.conn.commit()
+            except asyncio.CancelledError:
+                # Shutting down mid-commit: none of these writes was acknowledged, and a
+                # resumable one (fan-out) is done again at the next start.
+                log.info("group commit of %d writes cancelled (shutting down)", group.size)
+                group.committed.cancel()
+                raise
             except BaseException as error:
                 log.exception("group commit of %d writes failed", group.size)
                 with contextlib.suppress(Exception):
