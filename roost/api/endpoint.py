@@ -124,8 +124,9 @@ async def _run_cached(handler: Handler, request: Request, scope, user: bool) -> 
             kept = (response.body, {k: v for k, v in response.headers.items() if k == "link"})
             store.responses.put(key, stamp, kept, len(response.body))
             raw_key = fast_key(request.scope)
-            # filed only while the token outlives the entry: a hit checks no token at all
-            if raw_key is not None and (caller is None or caller.expires > time.time() + 60):
+            # filed only if the token outlives the entry: a hit there checks no token at all
+            lasts = caller is None or caller.expires > time.time() + store.raw_responses.ttl
+            if raw_key is not None and lasts:
                 raw = (response.body, tuple(response.raw_headers))
                 store.raw_responses.put(raw_key, stamp, raw, len(response.body))
         return response

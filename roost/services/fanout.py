@@ -32,8 +32,6 @@ FOLLOWER_CHUNK = 1000  # followers read per query during a large fan-out
 FOLLOWERS: list[int] = []  # marker: "all followers, read in chunks"
 TRIM_EVERY = 600.0  # seconds between trims of over-long SQL feeds (Redis trims on push)
 
-_ANNOUNCING: set[asyncio.Task] = set()  # edits being streamed, held until they finish
-
 Render = Callable[[Context, int], Awaitable[dict | None]]
 
 
@@ -45,6 +43,7 @@ class Fanout:
         self.render = render
         self.queue: asyncio.Queue[int] = asyncio.Queue()
         self.tasks: list[asyncio.Task] = []
+        self.announcing: set[asyncio.Task] = set()  # edits being streamed (announce_edit)
         self.workers = workers
         self.arq: Any = None
         self.arq_worker: Any = None
@@ -226,8 +225,8 @@ class Fanout:
         edit (clients see it on their next read), and is logged.
         """
         task = asyncio.create_task(self._announce_edit(status_id))
-        _ANNOUNCING.add(task)  # the loop keeps only weak references to tasks
-        task.add_done_callback(_ANNOUNCING.discard)
+        self.announcing.add(task)  # the loop keeps only weak references to tasks
+        task.add_done_callback(self.announcing.discard)
 
     async def _announce_edit(self, status_id: int) -> None:
         try:
@@ -266,7 +265,7 @@ class Fanout:
             self.arq_worker.allow_pick_jobs = False
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.arq_worker._sleep_until_tasks_complete(), grace)
-        for task in self.tasks:
+        for task in [*self.tasks, *self.announcing]:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task

@@ -317,9 +317,8 @@ async def edit(
 
 
 async def _keep_original(ctx: Context, conn: AsyncConnection, row: RowMapping) -> None:
-    """Before the first edit, the post as first written becomes revision one."""
-    query = select(status_edits.c.id).where(status_edits.c.status_id == row["id"]).limit(1)
-    if await conn.scalar(query) is None:
+    """Before the first edit (``edited_at`` still empty), the post as written is revision one."""
+    if row["edited_at"] is None:
         await _keep_revision(ctx, conn, row, row["created_at"])
 
 

@@ -146,7 +146,8 @@ class Shield:
         if http and attack and self._must_challenge(subject, creds, claims, path):
             await self._challenge(scope, send, subject, creds, now)
             return
-        if http and (attack or self.admission.standing(now)):
+        overloaded = attack or self.admission.standing(now)
+        if http and overloaded:
             expensive = endpoint is Endpoint.SEARCH or deep_pagination(qs)
             # Signed-in users keep search and old pages until the server is truly overloaded
             # (a standing queue): under an attack that is being refused, they cost little.
@@ -163,18 +164,10 @@ class Shield:
                     extra=[BROWNOUT_HEADER],  # shed on purpose: the status probe says degraded
                 )
                 return
-            if method == "GET" and not subject.account and not creds.bearer:
-                await self._cached(scope, receive, send, subject, rank, verdict, now)
-                return
-        elif (
-            http
-            and now - self.last_shed < SHED_MEMORY
-            and method == "GET"
-            and not subject.account
-            and not creds.bearer
-        ):
-            # Not yet a brownout, but requests were shed a moment ago: keep copies of public
-            # pages warm, so that the next anonymous reader shed gets one instead of a 503.
+        # Public pages come from the brownout cache under overload, and are kept warm for a
+        # while after any shed, so that the next anonymous reader shed gets a copy, not a 503.
+        keep_copies = overloaded or now - self.last_shed < SHED_MEMORY
+        if http and keep_copies and method == "GET" and not subject.account and not creds.bearer:
             await self._cached(scope, receive, send, subject, rank, verdict, now)
             return
         await self._admit(scope, receive, send, subject, rank, verdict, endpoint, now)

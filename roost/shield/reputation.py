@@ -49,10 +49,10 @@ class ReputationTable:
     processes is judged on all of them.
     """
 
-    def __init__(self, capacity: int = 200_000) -> None:
+    def __init__(self, capacity: int = 200_000, shared: bool = False) -> None:
         self.capacity = capacity
         self._records: dict[str, Record] = {}
-        self.pending: dict[str, float] = {}
+        self.pending: dict[str, float] | None = {} if shared else None  # None: nobody to tell
 
     def __len__(self) -> int:
         return len(self._records)
@@ -71,11 +71,18 @@ class ReputationTable:
         record.points = max(0.0, record.points + weight)
         if event == "good":
             record.good += 1
-        elif weight > 0 and (key in self.pending or len(self.pending) < MAX_PENDING):
-            self.pending[key] = self.pending.get(key, 0.0) + weight
+        elif weight > 0 and self.pending is not None:
+            self._remember(key, weight)
         return record.points
 
+    def _remember(self, key: str, weight: float) -> None:
+        pending = self.pending
+        if key in pending or len(pending) < MAX_PENDING:
+            pending[key] = pending.get(key, 0.0) + weight
+
     def take_pending(self) -> dict[str, float]:
+        if self.pending is None:
+            return {}
         pending, self.pending = self.pending, {}
         return pending
 

@@ -186,7 +186,7 @@ class SharedState:
         """Add this process's new bad points to the cluster-wide scores; take the totals back."""
         if not self._ready():
             for table in tables.values():
-                table.take_pending()  # kept locally already; nothing to send them to
+                table.take_pending()  # Redis is down: the points count here alone
             return
         keys, args, owners = [], [HALF_LIFE, SCORE_TTL], []
         for kind, table in tables.items():

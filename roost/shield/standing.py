@@ -36,8 +36,10 @@ class Standing:
     ) -> None:
         self.settings, self.gate, self.shared = settings, gate, shared
         self.admin_networks = admin_networks
-        self.ip, self.prefix = ReputationTable(200_000), ReputationTable(50_000)
-        self.account = ReputationTable(100_000)
+        sharing = shared.enabled  # with Redis, new bad points go to the other processes too
+        self.ip = ReputationTable(200_000, sharing)
+        self.prefix = ReputationTable(50_000, sharing)
+        self.account = ReputationTable(100_000, sharing)
 
     def note(self, ref: ShieldRef, event: str, now: float) -> None:
         """An event the app reported (``report.report``)."""

@@ -29,9 +29,10 @@ async def tick(shield: Shield) -> None:
     shield.gate.sweep(now)
     _count_connections(shield, now)
     await shield.shared.sync(shield.gate, shield.revoked)
-    standing = shield.standing
-    tables = {"ip": standing.ip, "prefix": standing.prefix, "account": standing.account}
-    await shield.shared.share_scores(tables, now)
+    if shield.shared.enabled:
+        standing = shield.standing
+        tables = {"ip": standing.ip, "prefix": standing.prefix, "account": standing.account}
+        await shield.shared.share_scores(tables, now)
     shield.standing.absorb_suspects(shield.shared.suspects, now)
     # The cluster-wide mode in Redis (set by the CLI) wins over this machine's file.
     local = read_mode(shield.settings.mode_file, shield.settings.mode)

@@ -81,7 +81,7 @@ async def test_reputation_adds_up_across_processes(prefix: str) -> None:
     from roost.shield.reputation import ReputationTable
 
     a, b = SharedState(REDIS, prefix, ShieldMetrics()), SharedState(REDIS, prefix, ShieldMetrics())
-    here, there = ReputationTable(), ReputationTable()
+    here, there = ReputationTable(shared=True), ReputationTable(shared=True)
     now = time.monotonic()
     for table in (here, there):
         for _ in range(4):
