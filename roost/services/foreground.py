@@ -13,8 +13,7 @@ import asyncio
 import contextlib
 from typing import Any
 
-# Live streams stay open for hours: nobody is waiting on them in this sense.
-STREAMING = ("/api/v1/streaming", "/web/stream")
+from roost.shield.endpoints import STREAM_PREFIXES
 
 
 class Foreground:
@@ -39,14 +38,17 @@ class Foreground:
 
 
 class CountForeground:
-    """Pure ASGI middleware that keeps ``Foreground.active`` (streams are not counted)."""
+    """Pure ASGI middleware that keeps ``Foreground.active``.
+
+    Live streams are not counted: they stay open for hours, and nobody waits on them in this sense.
+    """
 
     def __init__(self, app: Any, foreground: Foreground) -> None:
         self.app = app
         self.foreground = foreground
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
-        if scope["type"] != "http" or scope["path"].startswith(STREAMING):
+        if scope["type"] != "http" or scope["path"].startswith(STREAM_PREFIXES):
             await self.app(scope, receive, send)
             return
         self.foreground.enter()

@@ -48,6 +48,8 @@ POLICIES: dict[Endpoint, EndpointPolicy] = {
     Endpoint.WRITE: EndpointPolicy(2.0, None, False),
 }
 
+# Live streams (the API's and the web page's): held open for hours, so they hold no request slot.
+STREAM_PREFIXES = ("/api/v1/streaming", "/web/stream")
 _LOGIN = {"/oauth/token", "/login", "/auth/sign_in"}
 _SIGNUP = {"/api/v1/accounts", "/signup"}
 _POST = {"/api/v1/statuses", "/statuses"}
@@ -67,7 +69,7 @@ def classify(method: str, path: str) -> Endpoint:
     """The class of a request from its method and path alone (no router, O(1) in practice)."""
     if path in _EXEMPT_EXACT or path.startswith(_EXEMPT_PREFIXES):
         return Endpoint.EXEMPT
-    if path.startswith("/api/v1/streaming"):
+    if path.startswith(STREAM_PREFIXES):
         return Endpoint.STREAMING
     if path.startswith(_SEARCH_PREFIXES):
         return Endpoint.SEARCH

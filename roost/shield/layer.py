@@ -47,7 +47,7 @@ from roost.shield.network import ClientAddress, parse_networks, prefix_of
 from roost.shield.pages import send_challenge
 from roost.shield.report import ShieldRef
 from roost.shield.reputation import NEWCOMER, SUSPICIOUS, account_rank, status_event
-from roost.shield.responses import rate_headers, refuse, retry_seconds
+from roost.shield.responses import RefusalPages, rate_headers, refuse, retry_seconds
 from roost.shield.shared import SharedState
 from roost.shield.standing import BLOCK_SUSPICION, Standing
 
@@ -92,6 +92,7 @@ class Shield:
         token = settings.status.admin_token
         self.events = EventSender(settings.status.page_url if token else "", token)
         self.cache = BrownoutCache(s.brownout_ttl, s.brownout_stale)
+        self.pages = RefusalPages(settings.instance_name, settings.status.page_url)
         self.last_shed = float("-inf")  # when admission last shed a request (clock time)
         self.replay = ReplayGuard()
         self.revoked: set[str] = set()
@@ -262,7 +263,17 @@ class Shield:
             return
         # Keep the connection after a 429: the client's next requests meet the protocol's canned
         # answer, cheaper than a reconnect. Close after a 503: the server is short of capacity.
-        await refuse(send, status, scope["path"], retry_after, extra, message, close=status != 429)
+        await refuse(
+            send,
+            status,
+            scope["path"],
+            retry_after,
+            extra,
+            message,
+            close=status != 429,
+            pages=self.pages,
+            signed_in=klass == 1,
+        )
 
     async def _rate_limited(
         self, scope: dict, send: Any, subject: Subject, verdict: Verdict, now: float

@@ -29,7 +29,7 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from roost.config import Settings, ShieldSettings
 from roost.shield.endpoints import POLICIES, Endpoint, classify
 from roost.shield.gate import Gate
-from roost.shield.responses import raw_429, raw_response
+from roost.shield.responses import DEFAULT_PAGES, raw_429, raw_response
 
 # Login, sign-up and posting take a small form or JSON; a megabyte there is an attack, not a post.
 SMALL_BODY = 64 * 1024
@@ -216,7 +216,7 @@ class ShieldProtocol(HttpToolsProtocol):
         if self.cycle is not None and not self.cycle.response_complete:
             return False
         self.gate.protocol_refusals[self._address] += count
-        self.transport.write(raw_429(wait) * count)
+        self.transport.write(self._raw_429(wait, b"text/html" in data) * count)
         self._arm(self.shield_settings.keepalive_timeout)
         return True
 
@@ -238,10 +238,18 @@ class ShieldProtocol(HttpToolsProtocol):
             raise _Refused
         if not self.parser.should_keep_alive():
             self._refuse(429, wait)
-        self.transport.write(raw_429(wait))
+        accept = next((v for n, v in self.headers if n == b"accept"), b"")
+        self.transport.write(self._raw_429(wait, b"text/html" in accept))
         self._skip = True  # swallow this request's body; the parser stays usable for the next
 
     # Helpers ---------------------------------------------------------------------------------
+    def _raw_429(self, wait: float, browser: bool) -> bytes:
+        """Plain text for clients, the site's "slow down" page for a browser that asks for HTML."""
+        if not browser:
+            return raw_429(wait)
+        pages = self.shield.pages if self.shield is not None else DEFAULT_PAGES
+        return pages.raw_429(wait)
+
     def _count_head(self, size: int) -> None:
         self._head_bytes += size
         if self._head_bytes > self.shield_settings.max_header_bytes:

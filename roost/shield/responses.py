@@ -1,7 +1,8 @@
 """Canned refusals: short bodies, pre-encoded headers, no router, no template, no database.
 
-Both the ASGI layer and the connection protocol use these. Bodies are a line of plain text (or a
-short JSON error under /api/, as Mastodon clients expect ``{"error": ...}``).
+Both the ASGI layer and the connection protocol use these. Browsers get a small page in the
+site's look (``RefusalPages``, built once per wait); API clients a JSON error, as Mastodon clients
+expect ``{"error": ...}``; anything else a line of plain text.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 from roost.shield.gcra import Decision
 
 Send = Callable[[dict[str, Any]], Awaitable[None]]
+PAGE_CSP = "default-src 'none'; style-src 'self'"
 
 MESSAGES = {
     400: "Bad request.",
@@ -32,14 +34,20 @@ def retry_seconds(seconds: float) -> int:
     return max(1, math.ceil(seconds))
 
 
-def raw_response(status: int, retry_after: float | None = None, close: bool = True) -> bytes:
-    """A whole HTTP/1.1 response as bytes, for the connection protocol."""
-    body = (MESSAGES.get(status, HTTPStatus(status).phrase) + "\n").encode()
+def raw_response(
+    status: int, retry_after: float | None = None, close: bool = True, html_body: bytes = b""
+) -> bytes:
+    """A whole HTTP/1.1 response as bytes, for the connection protocol (plain text unless
+    ``html_body`` is given, for a browser)."""
+    body = html_body or (MESSAGES.get(status, HTTPStatus(status).phrase) + "\n").encode()
+    ctype = "text/html" if html_body else "text/plain"
     lines = [
         f"HTTP/1.1 {status} {HTTPStatus(status).phrase}",
-        "content-type: text/plain; charset=utf-8",
+        f"content-type: {ctype}; charset=utf-8",
         f"content-length: {len(body)}",
     ]
+    if html_body:
+        lines += ["cache-control: no-store", f"content-security-policy: {PAGE_CSP}"]
     if retry_after is not None:
         lines.append(f"retry-after: {retry_seconds(retry_after)}")
     lines.append("connection: close" if close else "connection: keep-alive")
@@ -82,15 +90,86 @@ def rate_headers(decision: Decision, wall_now: float) -> RateHeaders:
     return headers
 
 
-# People meet these pages in a browser: the site's stylesheet, plain words, a way forward.
+# People meet these pages in a browser: the site's look, plain words, a way forward.
 _PAGE = (
     '<!doctype html><html lang="en"><head><meta charset="utf-8">'
     '<meta name="viewport" content="width=device-width, initial-scale=1">'
-    '<link rel="stylesheet" href="/static/roost.css"><title>{title} - Roost</title></head>'
-    '<body><main class="narrow"><h1>{title}</h1><p>{text}</p>'
-    "<p>Please wait a moment and try again. Signed-in people are served first: "
-    '<a href="/login">log in</a> if you have an account.</p></main></body></html>'
+    '<meta name="color-scheme" content="light dark">'
+    '<link rel="stylesheet" href="/static/roost.css"><title>{title} · {name}</title></head>'
+    '<body><header class="site"><nav aria-label="Main"><a class="brand" href="/">{name}</a>'
+    '</nav></header><main id="main" class="narrow"><h1>{title}</h1><p>{text}</p>'
+    "<p>{wait}</p>{login}</main>"
+    '<footer class="site"><p>{name}: <a href="{status}">service status</a>, which says what '
+    "is happening while Roost is busy.</p></footer></body></html>"
 )
+
+# Titles and words for people; MESSAGES above are for API clients, which read Retry-After.
+PAGE_WORDS = {
+    400: ("That request was not understood", "Your browser sent something Roost cannot read."),
+    403: ("Not allowed", "Roost cannot let this request through."),
+    404: ("Not found", "There is nothing here."),
+    408: ("That took too long", "Your browser took too long to send its request."),
+    413: ("That is too large", "What your browser sent is larger than Roost accepts."),
+    429: (
+        "Slow down a little",
+        "Roost received more requests from your address than it takes from one place in a "
+        "short time.",
+    ),
+    431: ("That request was not understood", "Your browser sent more headers than Roost reads."),
+    503: (
+        "Roost is very busy",
+        "Roost is defending itself against a flood of traffic and could not serve this page just "
+        "now. Nothing you did caused this.",
+    ),
+}
+_LOGIN = (
+    '<p>Signed-in people are served first: <a href="/login">log in</a> if you have an account.</p>'
+)
+
+
+class RefusalPages:
+    """The HTML refusals a browser sees, in the site's look, with its name and status page."""
+
+    def __init__(self, name: str = "Roost", status_url: str = "") -> None:
+        self.name, self.status_url = html.escape(name), html.escape(status_url or "/", quote=True)
+        self._raw_429: dict[int, bytes] = {}
+
+    def page(
+        self,
+        status: int,
+        message: str | None = None,
+        retry_after: float | None = None,
+        signed_in: bool = False,
+    ) -> bytes:
+        title, text = PAGE_WORDS.get(status, (HTTPStatus(status).phrase, ""))
+        if retry_after is None:
+            wait = "Please go back and try again."
+        else:
+            seconds = retry_seconds(retry_after)
+            wait = f"Please try again in {seconds} second{'s' * (seconds != 1)}."
+        busy = status in (429, 503) and not signed_in
+        return _PAGE.format(
+            title=title,
+            text=html.escape(message or text),
+            wait=wait,
+            login=_LOGIN if busy else "",
+            name=self.name,
+            status=self.status_url,
+        ).encode()
+
+    def raw_429(self, retry_after: float) -> bytes:
+        """The protocol's canned keep-alive 429 for a browser (cached per second of wait)."""
+        seconds = retry_seconds(retry_after)
+        cached = self._raw_429.get(seconds)
+        if cached is None:
+            body = self.page(429, retry_after=seconds)
+            cached = raw_response(429, seconds, close=False, html_body=body)
+            if seconds <= 120:
+                self._raw_429[seconds] = cached
+        return cached
+
+
+DEFAULT_PAGES = RefusalPages()
 
 
 async def refuse(
@@ -101,21 +180,23 @@ async def refuse(
     extra: list[tuple[bytes, bytes]] | RateHeaders | None = None,
     message: str | None = None,
     close: bool = True,
+    pages: RefusalPages = DEFAULT_PAGES,
+    signed_in: bool = False,
 ) -> None:
-    """Send a short refusal through ASGI."""
-    text = message or MESSAGES.get(status, HTTPStatus(status).phrase)
+    """Send a short refusal through ASGI: JSON under /api/ and /oauth/, a page elsewhere."""
     if path.startswith("/api/") or path.startswith("/oauth/"):
+        text = message or MESSAGES.get(status, HTTPStatus(status).phrase)
         quoted = text.replace('"', "'")
         body = ('{"error":"' + quoted + '","error_description":"' + quoted + '"}').encode()
         ctype = b"application/json"
     else:
-        body = _PAGE.format(title=HTTPStatus(status).phrase, text=html.escape(text)).encode()
+        body = pages.page(status, message, retry_after, signed_in)
         ctype = b"text/html; charset=utf-8"
     headers = [
         (b"content-type", ctype),
         (b"content-length", str(len(body)).encode()),
         (b"cache-control", b"no-store"),
-        (b"content-security-policy", b"default-src 'none'; style-src 'self'"),
+        (b"content-security-policy", PAGE_CSP.encode()),
     ]
     if retry_after is not None:
         headers.append((b"retry-after", str(retry_seconds(retry_after)).encode()))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 import time
 from pathlib import Path
@@ -319,25 +318,75 @@ async def test_signed_in_users_keep_search_under_attack_until_overload(tmp_path:
     await shield.aclose()
 
 
-async def test_refusals_speak_plainly_in_the_sites_look() -> None:
-    """A browser gets a small page with the site's stylesheet; an API client gets JSON."""
-    from roost.shield.responses import refuse
+async def test_refusals_speak_plainly_in_the_sites_look(tmp_path: Path) -> None:
+    """A browser gets a page in the site's look, in plain words; an API client gets JSON."""
+    settings = Settings.from_env(
+        {"ROOST_INSTANCE_NAME": "Nest", "ROOST_STATUS_PAGE_URL": "https://status.nest.test"},
+        shield=ShieldSettings(mode_file=str(tmp_path / "mode"), ip_rate=1, ip_burst=1),
+    )
+    shield = Shield(ToyApp(cost_ms=0), settings, secret=SECRET)
+    async with client(shield) as c:
+        await c.get("/public", headers=BROWSER)
+        refused = await c.get("/public", headers=BROWSER)
+        page = refused.text
+        assert refused.status_code == 429
+        assert refused.headers["content-type"].startswith("text/html")
+        assert "<title>Slow down a little · Nest</title>" in page
+        assert '<a class="brand" href="/">Nest</a>' in page  # the site's header and footer
+        assert '<a href="https://status.nest.test">service status</a>' in page
+        assert '<link rel="stylesheet" href="/static/roost.css">' in page
+        assert f"Please try again in {refused.headers['retry-after']} second" in page
+        assert 'href="/login"' in page  # an anonymous reader is told signing in helps
+        assert "Retry-After" not in page and "Too Many Requests" not in page
+        api = await c.get("/api/v1/timelines/public")
+        assert api.status_code == 429 and "Retry-After" in api.json()["error"]
+    await shield.aclose()
 
-    sent: list[dict] = []
 
-    async def send(message: dict) -> None:
-        sent.append(message)
+async def test_signed_in_people_are_not_told_to_log_in() -> None:
+    from roost.shield.responses import RefusalPages
 
-    await refuse(send, 429, "/public", 5, message="Too many requests from your network.")
-    headers = dict(sent[0]["headers"])
-    page = sent[1]["body"].decode()
-    assert headers[b"content-type"].startswith(b"text/html")
-    assert '<link rel="stylesheet" href="/static/roost.css">' in page
-    assert "Too many requests from your network." in page and 'href="/login"' in page
-    sent.clear()
-    await refuse(send, 429, "/api/v1/timelines/public", 5, message='Slow "down"')
-    answer = json.loads(sent[1]["body"])
-    assert answer == {"error": "Slow 'down'", "error_description": "Slow 'down'"}
+    pages = RefusalPages("Roost", "http://status.test")
+    busy = pages.page(503, retry_after=2, signed_in=True).decode()
+    assert "<h1>Roost is very busy</h1>" in busy and "Please try again in 2 seconds." in busy
+    assert 'href="/login"' not in busy
+    assert 'href="/login"' in pages.page(503, retry_after=2).decode()
+    hostile = RefusalPages('<script>"x"</script>', 'javascript:"alert(1)"').page(429, "<b>no</b>")
+    assert b"<script>" not in hostile and b"<b>" not in hostile and b'"alert' not in hostile
+
+
+async def test_open_web_streams_hold_no_request_slot(tmp_path: Path) -> None:
+    """A tab's live stream (/web/stream) is a stream, like the API's: once its headers are sent
+    it frees its admission slot, so many open tabs never crowd out page loads."""
+    import asyncio
+
+    from roost.shield.endpoints import Endpoint, classify
+
+    assert classify("GET", "/web/stream") is Endpoint.STREAMING
+    hang = asyncio.Event()
+
+    async def site(scope: dict, receive, send) -> None:
+        if scope["type"] != "http":
+            return
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        if scope["path"] == "/web/stream":
+            await send({"type": "http.response.body", "body": b":\n\n", "more_body": True})
+            await hang.wait()
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    shield = make(tmp_path, app=site, concurrency_initial=4, concurrency_max=4, queue_max=0)
+    transport = httpx.ASGITransport(app=shield, client=("198.51.100.8", 40000))
+    streams = []
+    async with httpx.AsyncClient(transport=transport, base_url="http://roost.test") as c:
+        for n in range(12):  # three times the concurrency limit
+            headers = {**BROWSER, "authorization": "Bearer " + token(100 + n)}
+            streams.append(asyncio.create_task(c.get("/web/stream", headers=headers)))
+        await asyncio.sleep(0.2)
+        assert shield.admission.inflight == 0
+        assert (await c.get("/public", headers=BROWSER)).status_code == 200
+        hang.set()
+        await asyncio.gather(*streams)
+    await shield.aclose()
 
 
 async def test_shed_anonymous_readers_get_a_recent_copy_instead_of_503(tmp_path: Path) -> None:

@@ -168,6 +168,25 @@ async def test_penalised_source_gets_canned_429s_on_a_kept_connection(
     assert b"retry-after: " in response
 
 
+async def test_a_penalised_browser_gets_the_slow_down_page(server: ServerProcess) -> None:
+    """The protocol's canned 429, for a request that accepts HTML, is the site's page: on the
+    fast path (whole bodiless requests) and through the parser (a body in the buffer)."""
+    page = b"GET /hello HTTP/1.1\r\nHost: x\r\nAccept: text/html,*/*\r\n\r\n"
+    body = b"POST /x HTTP/1.1\r\nHost: x\r\nAccept: text/html\r\nContent-Length: 2\r\n\r\nhi"
+    flood = b"GET /hello HTTP/1.1\r\nHost: x\r\n\r\n" * 8
+    for n, tail in enumerate((page, body + page)):
+        source = f"127.0.6.{2 + n}"
+        await exchange(server.port, flood, source=source, wait=0.2)  # penalised now
+        response = await exchange(server.port, tail, source=source, wait=0.3)
+        last = response[response.rindex(b"HTTP/1.1 ") :]
+        head, _, text = last.partition(b"\r\n\r\n")
+        assert status_of(last) == 429, response[:200]
+        assert b"content-type: text/html; charset=utf-8" in head
+        assert b"<h1>Slow down a little</h1>" in text and b"Please try again in " in text
+        length = int(re.search(rb"content-length: (\d+)", head).group(1))
+        assert text.startswith(b"<!doctype html>") and len(text) == length
+
+
 async def test_persistent_flooder_is_closed_at_accept(server: ServerProcess) -> None:
     request = b"GET /hello HTTP/1.1\r\nHost: x\r\n\r\n"
     for _ in range(4):
