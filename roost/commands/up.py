@@ -17,6 +17,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import click
 from sqlalchemy.engine import make_url
@@ -49,8 +50,9 @@ def _status_env(settings: Settings) -> dict[str, str]:
         values = {"token": secrets.token_urlsafe(32), "password": secrets.token_urlsafe(18)}
         shared.write_text(json.dumps(values))
         shared.chmod(0o600)
-    _ensure_probe_account(settings, values["password"])
     s = settings.status
+    email, password = probe_email(settings), s.probe_password or values["password"]
+    _ensure_probe_account(settings, email, password)
     site = f"http://{settings.host}:{settings.port}"
     return {
         "ROOST_STATUS_ADMIN_TOKEN": s.admin_token or values["token"],
@@ -58,10 +60,20 @@ def _status_env(settings: Settings) -> dict[str, str]:
             "ROOST_STATUS_PAGE_URL", f"http://{s.host}:{s.port}"
         ),
         "ROOST_STATUS_TARGET_URL": os.environ.get("ROOST_STATUS_TARGET_URL", site),
-        "ROOST_STATUS_PROBE_EMAIL": s.probe_email
-        or f"{PROBE_USER}@{settings.domain.split(':')[0]}",
-        "ROOST_STATUS_PROBE_PASSWORD": s.probe_password or values["password"],
+        "ROOST_STATUS_PROBE_EMAIL": email,
+        "ROOST_STATUS_PROBE_PASSWORD": password,
     }
+
+
+def probe_email(settings: Settings) -> str:
+    """The probe account's address: the configured one, or one at this instance's host.
+
+    A host without a dot (the default ``localhost``) gets the reserved ``.invalid`` suffix, so
+    the address passes the same check as everyone's (and can never receive mail)."""
+    if settings.status.probe_email:
+        return settings.status.probe_email
+    host = urlsplit("//" + settings.domain).hostname or "localhost"
+    return f"{PROBE_USER}@{host if '.' in host else host + '.invalid'}"
 
 
 def _shared_file(settings: Settings) -> Path:
@@ -70,11 +82,9 @@ def _shared_file(settings: Settings) -> Path:
     return folder / ".roost-up.json"
 
 
-def _ensure_probe_account(settings: Settings, password: str) -> None:
+def _ensure_probe_account(settings: Settings, email: str, password: str) -> None:
     from roost.commands._run import with_context
     from roost.services import accounts
-
-    email = f"{PROBE_USER}@{settings.domain.split(':')[0]}"
 
     async def work(ctx) -> None:
         async with ctx.db.write() as tx:

@@ -93,6 +93,23 @@ def test_bad_setting_values_are_refused_clearly(sqlite_url):
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize(
+    "domain,email",
+    [
+        ("localhost:8000", "status_probe@localhost.invalid"),
+        ("roost.example", "status_probe@roost.example"),
+        ("127.0.0.1:8000", "status_probe@127.0.0.1"),
+        ("[::1]:8000", "status_probe@::1.invalid"),
+    ],
+)
+def test_the_probe_account_has_a_valid_address_on_any_domain(domain: str, email: str) -> None:
+    from roost.commands.up import probe_email
+    from roost.config import Settings
+    from roost.domain.accounts import check_email
+
+    assert check_email(probe_email(Settings.from_env({"ROOST_DOMAIN": domain}))) == email
+
+
 def test_up_runs_the_site_and_its_status_blog_together(tmp_path):
     import json
     import signal
@@ -107,8 +124,7 @@ def test_up_runs_the_site_and_its_status_blog_together(tmp_path):
     env.update(
         ROOST_DATABASE_URL=f"sqlite:///{tmp_path / 'roost.db'}",
         ROOST_STATUS_DATABASE_URL=f"sqlite:///{tmp_path / 'status.db'}",
-        ROOST_PORT=str(site),
-        ROOST_DOMAIN=f"127.0.0.1:{site}",
+        ROOST_PORT=str(site),  # ROOST_DOMAIN left at its default, localhost:8000, as in `make run`
         ROOST_STATUS_PORT=str(status),
         ROOST_STATUS_PROBE_INTERVAL="1",
     )
