@@ -12,19 +12,21 @@ import json
 import logging
 import re
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from roost.status import machine, statuspage
 from roost.status import validate as v
 from roost.status.model import (
     IMPACTS,
+    INCIDENT_IMPACTS,
     INCIDENT_STATUSES,
     MAINTENANCE_STATUSES,
     MAX_BODY,
     MAX_NAME,
     Incident,
     ProbeResult,
+    allowed_first,
     allowed_next,
 )
 from roost.status.monitor import as_json
@@ -35,6 +37,7 @@ log = logging.getLogger("roost.status.admin")
 
 MAX_REQUEST = 64 * 1024
 SHIELD_TYPES = ("attack_started", "attack_mitigated", "attack_ended")
+CLOCK_SKEW = timedelta(seconds=60)  # how far ahead of our clock an operator's started_at may be
 
 Handler = Callable[..., Awaitable[tuple[int, Any]]]
 
@@ -134,6 +137,8 @@ class Admin:
                 raise Problem(422, "'latency_ms' must be a number of milliseconds")
             if not isinstance(item.get("ok"), bool):
                 raise Problem(422, "'ok' must be true or false")
+            if not isinstance(item.get("degraded", False), bool):
+                raise Problem(422, "'degraded' must be true or false")
             results.append(
                 ProbeResult(
                     at=v.when(item, "at", required=True),  # type: ignore[arg-type]
@@ -142,6 +147,7 @@ class Admin:
                     ok=item["ok"],
                     latency_ms=float(latency),
                     detail=v.text(item, "detail", 300, required=False),
+                    degraded=item.get("degraded", False),
                 )
             )
         await self.service.record_round(results)
@@ -178,31 +184,24 @@ class Admin:
     async def create_incident(self, data: Any) -> tuple[int, Any]:
         data = v.obj(data)
         now = self.service.clock()
-        scheduled_for = v.when(data, "scheduled_for")
-        scheduled_until = v.when(data, "scheduled_until")
-        statuses: tuple[str, ...]
-        if scheduled_for:
-            statuses, default_status, default_impact = (
-                MAINTENANCE_STATUSES,
-                "scheduled",
-                "maintenance",
-            )
-            scheduled_until = scheduled_until or scheduled_for + timedelta(hours=1)
-            if scheduled_until <= scheduled_for:
-                raise Problem(422, "'scheduled_until' must be after 'scheduled_for'")
-        elif scheduled_until:
-            raise Problem(422, "'scheduled_until' needs 'scheduled_for'")
-        else:
-            statuses, default_status, default_impact = INCIDENT_STATUSES, "investigating", "minor"
+        scheduled_for, scheduled_until = _window(data)
+        maintenance = scheduled_for is not None
+        started_at = v.when(data, "started_at")
+        if started_at and not maintenance and started_at > now + CLOCK_SKEW:
+            raise Problem(422, "'started_at' is in the future; an incident starts when it starts")
         comps = v.components(data, set(self.service.components))
         incident = Incident(
             id="",
             name=v.text(data, "name", MAX_NAME),
-            status=v.choice(data, "status", statuses, default_status),
-            impact=v.choice(data, "impact", IMPACTS, default_impact),
+            status=_first_status(data, maintenance),
+            impact=self._impact(
+                data,
+                IMPACTS if maintenance else INCIDENT_IMPACTS,
+                "maintenance" if maintenance else "minor",
+            ),
             created_at=now,
             updated_at=now,
-            started_at=v.when(data, "started_at") or scheduled_for or now,
+            started_at=started_at or scheduled_for or now,
             components=list(comps),
             scheduled_for=scheduled_for,
             scheduled_until=scheduled_until,
@@ -210,6 +209,15 @@ class Admin:
         body = v.text(data, "body", MAX_BODY)
         incident = await self.service.create_incident(incident, body, comps)
         return 201, self._out(incident)
+
+    @staticmethod
+    def _impact(data: dict, impacts: tuple[str, ...], default: str) -> str:
+        """Statuspage's impacts; "maintenance" belongs to scheduled maintenance only."""
+        if data.get("impact") is None:
+            return default
+        if data["impact"] == "maintenance" and "maintenance" not in impacts:
+            raise Problem(422, "impact 'maintenance' is for scheduled maintenance only")
+        return v.choice(data, "impact", impacts)
 
     async def add_update(self, data: Any, incident_id: str) -> tuple[int, Any]:
         incident = self._incident(incident_id)
@@ -219,7 +227,8 @@ class Admin:
         if not allowed_next(incident, status):
             raise Problem(422, f"a {incident.status} incident cannot move to {status}")
         body = v.text(data, "body", MAX_BODY)
-        impact = v.choice(data, "impact", IMPACTS, incident.impact)
+        impacts = IMPACTS if incident.is_maintenance else INCIDENT_IMPACTS
+        impact = self._impact(data, impacts, incident.impact)
         comps = v.components(data, set(self.service.components))
         await self.service.operator_update(incident, status, body, comps, impact)
         return 201, self._out(incident)
@@ -246,6 +255,33 @@ class Admin:
         await self.service.set_components(comps)
         view = self.service.view()
         return 200, statuspage.component(view, self.service.components[component_id])
+
+
+def _window(data: dict) -> tuple[datetime | None, datetime | None]:
+    """A maintenance window (an hour unless its end is given), or none for an incident."""
+    scheduled_for = v.when(data, "scheduled_for")
+    scheduled_until = v.when(data, "scheduled_until")
+    if scheduled_for is None:
+        if scheduled_until:
+            raise Problem(422, "'scheduled_until' needs 'scheduled_for'")
+        return None, None
+    scheduled_until = scheduled_until or scheduled_for + timedelta(hours=1)
+    if scheduled_until <= scheduled_for:
+        raise Problem(422, "'scheduled_until' must be after 'scheduled_for'")
+    return scheduled_for, scheduled_until
+
+
+def _first_status(data: dict, maintenance: bool) -> str:
+    if maintenance:
+        return v.choice(data, "status", MAINTENANCE_STATUSES, "scheduled")
+    status = v.choice(data, "status", INCIDENT_STATUSES, "investigating")
+    if not allowed_first(maintenance, status):
+        raise Problem(
+            422,
+            f"an incident cannot begin as {status}; create it resolved, then add the {status}"
+            " as an update",
+        )
+    return status
 
 
 async def read_json(receive: Callable) -> Any:

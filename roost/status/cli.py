@@ -36,6 +36,12 @@ def with_page_url(settings: Settings) -> Settings:
     return settings.replace(status=dataclasses.replace(s, page_url=url))
 
 
+class SetupError(click.ClickException):
+    """A setting to fix before the command can run: exit code 2, as for a usage error."""
+
+    exit_code = 2
+
+
 @click.group()
 def status() -> None:
     """The status blog: a status page that stays up when Roost doesn't."""
@@ -47,6 +53,7 @@ def status() -> None:
 @click.option("--monitor/--no-monitor", default=None, help="Probe the site from this process.")
 def serve(host: str | None, port: int | None, monitor: bool | None) -> None:
     """Run the status server (own port, own database, pages served from memory)."""
+    from roost.status.server import SettingsError, check
     from roost.status.server import serve as run
 
     settings = _settings()
@@ -60,6 +67,10 @@ def serve(host: str | None, port: int | None, monitor: bool | None) -> None:
     if changes:
         settings = settings.replace(status=dataclasses.replace(settings.status, **changes))
         settings = with_page_url(settings)
+    try:
+        check(settings.status)
+    except SettingsError as error:
+        raise SetupError(str(error)) from None
     click.echo(f"status server on http://{settings.status.host}:{settings.status.port}/")
     run(settings)
 
@@ -70,9 +81,14 @@ def serve(host: str | None, port: int | None, monitor: bool | None) -> None:
 def monitor_command(once: bool, target: str | None) -> None:
     """Probe the site as a user; without --once, push every round to the status server."""
     from roost.status import monitor
-    from roost.status.probes import Prober
+    from roost.status.probes import Prober, target_problem
 
     s = _settings().status
+    problem = target_problem(target or s.target_url)
+    if problem:
+        raise SetupError(f"{'--target' if target else 'ROOST_STATUS_TARGET_URL'}: {problem}")
+    if not once and not s.admin_token:
+        raise SetupError(NO_TOKEN)
     prober = Prober(
         target or s.target_url,
         email=s.probe_email,
@@ -120,16 +136,30 @@ def probes(failed: bool) -> None:
 # -- operators -------------------------------------------------------------------------------------
 
 
+NO_TOKEN = (
+    "ROOST_STATUS_ADMIN_TOKEN is not set: set it to the status server's admin token"
+    " (the admin API refuses calls without it)"
+)
+
+
 def _admin(method: str, path: str, body: dict | None = None) -> Any:
     s = _settings().status
+    if not s.admin_token:
+        raise SetupError(NO_TOKEN)
     headers = {"authorization": f"Bearer {s.admin_token}"}
+    url = f"{s.page_url.rstrip('/')}{path}"
     try:
-        response = httpx.request(
-            method, f"{s.page_url.rstrip('/')}{path}", json=body, headers=headers, timeout=10
-        )
-    except httpx.HTTPError as error:
+        response = httpx.request(method, url, json=body, headers=headers, timeout=10)
+    except (httpx.HTTPError, httpx.InvalidURL) as error:
         raise click.ClickException(f"status server at {s.page_url} unreachable: {error}") from None
-    data = response.json() if response.content else {}
+    try:
+        data = response.json() if response.content else {}
+    except ValueError:  # not the admin API: a wrong PAGE_URL, a proxy's error page
+        snippet = " ".join(response.text[:120].split())
+        raise click.ClickException(
+            f"{response.status_code} from {url}, not the status server's JSON"
+            f" (is ROOST_STATUS_PAGE_URL right?): {snippet!r}"
+        ) from None
     if response.status_code >= 400:
         message = data.get("error") if isinstance(data, dict) else response.text
         raise click.ClickException(f"{response.status_code}: {message}")
@@ -179,7 +209,9 @@ def list_incidents(as_json: bool) -> None:
 @click.argument("name")
 @click.option("--body", required=True, help="The first update's text.")
 @click.option("--status", "state", help="investigating (default), identified, monitoring...")
-@click.option("--impact", help="none, minor (default), major, critical, maintenance.")
+@click.option(
+    "--impact", help="none, minor (default), major, critical; maintenance when scheduled."
+)
 @click.option("--component", "-c", multiple=True, help=COMPONENT_HELP)
 @click.option("--scheduled-for", help="ISO time: makes this a scheduled maintenance.")
 @click.option("--scheduled-until", help="ISO time the maintenance window ends.")
@@ -235,3 +267,24 @@ def _optional(state: str | None, impact: str | None) -> dict[str, str]:
     if impact:
         out["impact"] = impact
     return out
+
+
+@status.group()
+def component() -> None:
+    """List components or set one's status by hand (via the admin API)."""
+
+
+@component.command("list")
+def list_components() -> None:
+    """Components in page order, with their status."""
+    for c in _admin("GET", "/api/admin/components")["components"]:
+        click.echo(f"{c['id']:12} {c['status']:22} {c['name']}")
+
+
+@component.command("set")
+@click.argument("component_id")
+@click.argument("state", metavar="STATUS")
+def set_component(component_id: str, state: str) -> None:
+    """Set a component's status: operational, degraded_performance, partial_outage, ..."""
+    c = _admin("PATCH", f"/api/admin/components/{component_id}", {"status": state})
+    click.echo(f"{c['id']:12} {c['status']:22} {c['name']}")

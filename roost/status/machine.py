@@ -42,12 +42,20 @@ class Thresholds:
 class Round:
     """One round of probes: component id -> whether it served a user, all judged together.
 
-    ``slow`` names the components that served, but slower than a user should wait.
+    ``at`` is when the round was judged (its updates are dated then); ``times`` holds, per
+    component, when its deciding probe began (the earliest failed one, else the earliest), so an
+    outage starts and ends at a probe's own time, not the round's: probes of one round run up to
+    a few timeouts apart. ``slow`` names the components that served, but slower than a user
+    should wait.
     """
 
     at: datetime
     results: dict[str, bool]
     slow: frozenset[str] = frozenset()
+    times: dict[str, datetime] = field(default_factory=dict)
+
+    def time_of(self, cid: str) -> datetime:
+        return self.times.get(cid, self.at)
 
 
 @dataclass(frozen=True)
@@ -195,7 +203,7 @@ class Automaton:
         came_up: list[str] = []
         for cid, ok in round_.results.items():
             health = self.health.get(cid)
-            if health is not None and self._count(health, round_.at, ok):
+            if health is not None and self._count(health, round_.time_of(cid), ok):
                 (went_down if health.down else came_up).append(cid)
         if went_down:
             actions = self._went_down(round_.at)

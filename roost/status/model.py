@@ -20,7 +20,8 @@ COMPONENT_STATUSES = (
 INCIDENT_STATUSES = ("investigating", "identified", "monitoring", "resolved", "postmortem")
 UNRESOLVED = ("investigating", "identified", "monitoring")
 MAINTENANCE_STATUSES = ("scheduled", "in_progress", "verifying", "completed")
-IMPACTS = ("none", "minor", "major", "critical", "maintenance")
+INCIDENT_IMPACTS = ("none", "minor", "major", "critical")
+IMPACTS = (*INCIDENT_IMPACTS, "maintenance")  # "maintenance" only for scheduled maintenance
 
 # Longest texts the admin API accepts (422 above): a status update is a paragraph, not an essay.
 MAX_NAME = 200
@@ -123,6 +124,19 @@ class ProbeResult:
     latency_ms: float
     detail: str = ""
     degraded: bool = False  # served, but with a feature shed under load (the shield's brownout)
+
+
+def allowed_first(maintenance: bool, status: str) -> bool:
+    """Whether a new incident may start in ``status``.
+
+    A postmortem is written about a resolved incident, so an incident cannot begin as one (create
+    it resolved, then post the postmortem). Anything else may be a first status: the unresolved
+    ones as reality goes, resolved for an incident recorded after the fact, and any maintenance
+    status because maintenance may skip steps.
+    """
+    if maintenance:
+        return status in MAINTENANCE_STATUSES
+    return status in INCIDENT_STATUSES and status != "postmortem"
 
 
 def allowed_next(incident: Incident, status: str) -> bool:

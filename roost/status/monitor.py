@@ -70,4 +70,5 @@ def as_json(r: ProbeResult) -> dict:
         "ok": r.ok,
         "latency_ms": r.latency_ms,
         "detail": r.detail,
+        "degraded": r.degraded,
     }

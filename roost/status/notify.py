@@ -31,6 +31,8 @@ log = logging.getLogger("roost.status.notify")
 
 ANNOUNCE_LIMIT = 500  # Mastodon's default post length
 ANNOUNCE_MAX_AGE = 3600.0  # an announcement older than this is news no more
+UPDATE = "incident.update"  # a new update in an incident's timeline
+EDITED = "incident.update.edited"  # an operator rewrote an update's text
 
 
 class Journal(Protocol):
@@ -88,20 +90,23 @@ class Outbox:
         self.tasks: set[asyncio.Task] = set()
         self.delivered = self.failed = self.dropped = 0
 
-    def publish(self, incident: dict[str, Any], update: dict[str, Any]) -> None:
+    def publish(
+        self, incident: dict[str, Any], update: dict[str, Any], event: str = UPDATE
+    ) -> None:
         body = json.dumps(
             {
-                "meta": {"generated_at": iso(utcnow()), "event": "incident.update"},
+                "meta": {"generated_at": iso(utcnow()), "event": event},
                 "incident": incident,
                 "incident_update": update,
             }
         ).encode()
-        headers = {"content-type": "application/json", "x-roost-event": "incident.update"}
+        headers = {"content-type": "application/json", "x-roost-event": event}
         if self.secret:
             headers["x-roost-signature"] = signature(self.secret, body)
         for url in self.webhook_urls:
             self._spawn(self._webhook(url, body, headers))
-        if self.announce_url and self.announce_token:
+        # @status posts news: a corrected wording is not worth a second post on the site.
+        if self.announce_url and self.announce_token and event == UPDATE:
             self._spawn(self._announce(announcement(incident, update)))
 
     def _spawn(self, work: Any) -> None:
@@ -168,7 +173,7 @@ class Outbox:
         async with self.slots:
             try:
                 response = await self.client.post(url, **request)
-            except (httpx.HTTPError, OSError) as error:
+            except (httpx.HTTPError, httpx.InvalidURL, OSError) as error:
                 log.info("delivery to %s failed: %s", url, error)
                 return False
         return 200 <= response.status_code < 300

@@ -1,9 +1,11 @@
 """Probes of the main site from outside, as a user: pages, API, sign-in, posting, search, streaming.
 
 Failure policy: whatever the target does (refuses, hangs, answers garbage, answers 2 GB) is a
-failed probe with a one-line reason, never an exception out of ``round()``. Every probe has a
-deadline (``timeout``) and reads at most ``MAX_BODY`` bytes. Connections are not kept alive
-between rounds, so a probe pays for a fresh connection as a new visitor would under attack.
+failed probe with a one-line reason, never an exception out of ``round()``; so is a target URL
+that cannot be probed at all (every probe fails "invalid target URL: ...", and the status page
+stays up to say so). Every probe has a deadline (``timeout``) and reads at most ``MAX_BODY``
+bytes. Connections are not kept alive between rounds, so a probe pays for a fresh connection as
+a new visitor would under attack.
 When the shield answers a proof-of-work challenge, the probe solves it as a browser would (up to
 ``challenge.MAX_BITS``) and keeps the pass cookie, so "up" means "up for a real visitor".
 """
@@ -38,6 +40,19 @@ CHECKS = {
 }
 
 
+def target_problem(target: str) -> str | None:
+    """Why ``target`` cannot be probed (``invalid target URL: ...``), or None when it can."""
+    try:
+        url = httpx.URL(target)
+    except httpx.InvalidURL as error:
+        return f"invalid target URL: {target!r} ({error})"
+    if url.scheme not in ("http", "https") or not url.host:
+        return f"invalid target URL: {target!r} (use http://host[:port] or https://host)"
+    if url.port is not None and not 0 < url.port < 65536:
+        return f"invalid target URL: {target!r} (port {url.port} is out of range)"
+    return None
+
+
 class BrownedOut(Exception):
     """The site shed this feature on purpose under load (503 with ``X-Roost-Brownout``).
 
@@ -69,9 +84,10 @@ class Prober:
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.target = target.rstrip("/")
+        self.bad_target = target_problem(self.target)
         self.email, self.password, self.timeout, self.clock = email, password, timeout, clock
         self.client = httpx.AsyncClient(
-            base_url=self.target,
+            base_url="" if self.bad_target else self.target,
             timeout=timeout,
             limits=httpx.Limits(max_keepalive_connections=0, max_connections=20),
             headers={"user-agent": USER_AGENT},
@@ -119,6 +135,8 @@ class Prober:
         degraded = False
         try:
             async with asyncio.timeout(self.timeout):
+                if self.bad_target:
+                    raise ProbeFailed(self.bad_target)
                 detail, ok = await probe(), True
         except BrownedOut as shed:
             detail, ok, degraded = str(shed), True, True

@@ -18,7 +18,7 @@ from roost.status.app import StatusApp
 from roost.status.journal import StoreJournal
 from roost.status.model import utcnow
 from roost.status.notify import Outbox
-from roost.status.probes import Prober
+from roost.status.probes import Prober, target_problem
 from roost.status.service import StatusService
 
 log = logging.getLogger("roost.status")
@@ -37,10 +37,28 @@ def thresholds(s: StatusSettings) -> machine.Thresholds:
     )
 
 
+class SettingsError(ValueError):
+    """Status settings the server refuses to start with; the message names the setting."""
+
+
+def check(s: StatusSettings) -> None:
+    """Refuse settings that would quietly break a promise (issue 5: webhooks are HMAC-signed).
+
+    A target URL that cannot be probed is *not* refused: the page must come up and say so, and
+    every probe fails with "invalid target URL: ..." (roost/status/probes.py).
+    """
+    if s.webhook_urls and not s.webhook_secret:
+        raise SettingsError(
+            "ROOST_STATUS_WEBHOOK_URLS is set but ROOST_STATUS_WEBHOOK_SECRET is empty: webhooks"
+            " are signed with it; set one (e.g. `openssl rand -hex 32`) or remove the URLs"
+        )
+
+
 class Runtime:
     """The status server's background work, started and stopped with the ASGI lifespan."""
 
     def __init__(self, settings: Settings, clock: Callable[[], datetime] = utcnow) -> None:
+        check(settings.status)
         s = self.settings = settings.status
         engine = store.make_engine(s.database_url, s.database_schema)
         self.outbox = Outbox(
@@ -83,6 +101,8 @@ class Runtime:
         self.tasks.append(loop.create_task(self._ticker()))
         if self.settings.monitor:
             s = self.settings
+            if problem := target_problem(s.target_url):
+                log.error("ROOST_STATUS_TARGET_URL: %s; every probe will fail", problem)
             self.prober = Prober(
                 s.target_url,
                 email=s.probe_email,

@@ -31,6 +31,7 @@ from roost.status.model import (
     slug,
     utcnow,
 )
+from roost.status.notify import EDITED, UPDATE
 from roost.status.pages import Page, render_all
 from roost.status.uptime import Tallies
 from roost.status.view import View
@@ -45,11 +46,17 @@ def new_id() -> str:
 
 
 class Notifier(Protocol):
-    def publish(self, incident: dict[str, Any], update: dict[str, Any]) -> None: ...
+    """``event`` is ``UPDATE`` for a new update, ``EDITED`` when an operator rewrote one."""
+
+    def publish(
+        self, incident: dict[str, Any], update: dict[str, Any], event: str = UPDATE
+    ) -> None: ...
 
 
 class NullNotifier:
-    def publish(self, incident: dict[str, Any], update: dict[str, Any]) -> None:
+    def publish(
+        self, incident: dict[str, Any], update: dict[str, Any], event: str = UPDATE
+    ) -> None:
         return None
 
 
@@ -128,20 +135,30 @@ class StatusService:
         async with self._lock:
             self.tallies.add(results)
             self.recent.extend(results)
-            outcome: dict[str, bool] = {}
-            for r in results:
-                outcome[r.component] = outcome.get(r.component, True) and r.ok
-            slow = frozenset(
-                r.component for r in results if r.ok and (r.degraded or r.latency_ms > self.slow_ms)
-            )
-            # A round is stamped with its latest probe start: the whole round then happened at or
-            # before it. (Per-component times would be exact; the round is at most one probe
-            # timeout long.)
-            at = max(r.at for r in results)
-            actions = self.automaton.feed(machine.Round(at, outcome, slow))
+            actions = self.automaton.feed(self._judge(results))
             await self._write(lambda conn: store.add_probes(conn, results))
             await self._apply(actions)
             self.render()
+
+    def _judge(self, results: list[ProbeResult]) -> machine.Round:
+        """A round for the automaton: per component, its verdict and its deciding probe's time.
+
+        The round is dated by its latest probe start (it had all happened by then); a component
+        is dated by its earliest failed probe, or its earliest probe when all were good. The
+        signed-in chain runs its probes one after another, several seconds apart against a site
+        that hangs, so the outage's start and end are taken from the probes themselves.
+        """
+        outcome: dict[str, bool] = {}
+        times: dict[str, datetime] = {}
+        for r in sorted(results, key=lambda r: r.at):
+            was_ok = outcome.get(r.component, True)
+            outcome[r.component] = was_ok and r.ok
+            if r.component not in times or (was_ok and not r.ok):
+                times[r.component] = r.at
+        slow = frozenset(
+            r.component for r in results if r.ok and (r.degraded or r.latency_ms > self.slow_ms)
+        )
+        return machine.Round(max(r.at for r in results), outcome, slow, times)
 
     async def shield_event(self, payload: dict[str, Any], event: machine.Attack) -> None:
         async with self._lock:
@@ -199,6 +216,7 @@ class StatusService:
             update.body, update.author, update.updated_at = body, "operator", self.clock()
             incident.updated_at = update.updated_at
             await self._write(lambda conn: self._save(conn, incident, update))
+            self._notify(incident, update, EDITED)
             self.render()
             return update
 
@@ -311,11 +329,11 @@ class StatusService:
         except Exception:  # the live page must not depend on the history being writable
             log.exception("status store write failed; the change is live but not stored")
 
-    def _notify(self, incident: Incident, update: Update) -> None:
+    def _notify(self, incident: Incident, update: Update, event: str = UPDATE) -> None:
         view = self.view()
         try:
             self.notifier.publish(
-                statuspage.incident(view, incident), statuspage.update(view, update)
+                statuspage.incident(view, incident), statuspage.update(view, update), event
             )
         except Exception:  # a notifier is never allowed to break an update
             log.exception("notifier failed")

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
 from roost.status.model import COMPONENT_STATUSES, parse_iso
+
+# Characters XML 1.0 forbids (https://www.w3.org/TR/xml/#charsets): C0 controls other than tab,
+# newline and carriage return, lone surrogates, U+FFFE and U+FFFF. One of them in a name or body
+# would make the Atom feed unparseable for every reader, so texts carrying them are refused.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 class Problem(Exception):
@@ -35,6 +41,13 @@ def text(data: dict, key: str, limit: int, required: bool = True, default: str =
         raise Problem(422, f"{key!r} must not be empty")
     if len(value) > limit:
         raise Problem(422, f"{key!r} is {len(value)} characters; at most {limit} are allowed")
+    bad = _NOT_XML.search(value)
+    if bad:
+        raise Problem(
+            422,
+            f"{key!r} contains U+{ord(bad.group()):04X} at position {bad.start()}, a character"
+            " XML 1.0 forbids (the Atom feed could not carry it); remove it",
+        )
     return value
 
 

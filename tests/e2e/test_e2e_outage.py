@@ -213,13 +213,9 @@ def test_outage_then_flood_is_told_to_the_second(
             for p in reader.probes.values()
             if not p["ok"] and parse_iso(p["at"]) >= ms(stopped_at)
         )
-        # docs/status.md: started_at = the first failed probe of the run. The status server
-        # stamps a whole round with its *latest* probe start (roost/status/service.py,
-        # record_round: at = max(r.at ...)), a few ms after the first failure here (up to the
-        # sign-in -> post -> read-back chain later against a site that hangs). Hold it to the
-        # first failed round.
-        assert failed[0] <= started <= failed[0] + timedelta(seconds=1), (started, failed[:8])
-        assert started in failed
+        # docs/status.md: started_at = the first failed probe of the run, to the millisecond
+        # (each component's round carries its own earliest failed probe: roost/status/machine.py).
+        assert started == failed[0], (started, failed[:8])
         # Sign-in is probed every round only while the probe has trouble (docs/status.md), so
         # whether it is already down when the incident opens depends on the round: the six
         # components probed every round are down.

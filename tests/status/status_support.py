@@ -37,16 +37,15 @@ class Clock:
 
 def status_settings(tmp_path: Path, **changes: object) -> Settings:
     base = Settings.from_env({})
-    status = dataclasses.replace(
-        base.status,
-        database_url=f"sqlite:///{tmp_path / 'status.db'}",
-        admin_token=TOKEN,
-        monitor=False,
-        fail_after=2,
-        recover_after=2,
-        quiet_period=60.0,
-        **changes,
-    )
+    defaults: dict[str, object] = {
+        "database_url": f"sqlite:///{tmp_path / 'status.db'}",
+        "admin_token": TOKEN,
+        "monitor": False,
+        "fail_after": 2,
+        "recover_after": 2,
+        "quiet_period": 60.0,
+    }
+    status = dataclasses.replace(base.status, **{**defaults, **changes})
     return base.replace(status=status)
 
 

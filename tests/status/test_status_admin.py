@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import httpx
 import pytest
 from status_support import TOKEN, Clock, auth
 
 from roost.status.app import StatusApp
 from roost.status.model import ProbeResult
+from roost.status.monitor import as_json
 from roost.status.service import StatusService
 
 SHIELD = {
@@ -95,12 +98,41 @@ async def test_unknown_update_is_404(client: httpx.AsyncClient) -> None:
          "must be after"),
         ({"scheduled_until": "2026-11-28T11:00:00Z"}, "needs 'scheduled_for'"),
         ({"scheduled_for": "2026-11-28T12:00:00Z", "status": "investigating"}, "must be one of"),
+        ({"impact": "maintenance"}, "impact 'maintenance' is for scheduled maintenance only"),
+        ({"status": "postmortem"}, "cannot begin as postmortem"),
+        ({"started_at": "2026-11-28T11:01:01Z"}, "'started_at' is in the future"),  # now + 61 s
     ],
 )  # fmt: skip
 async def test_bad_incidents_are_422(client: httpx.AsyncClient, fields: dict, words: str) -> None:
     response = await create(client, **fields)
     assert response.status_code == 422
     assert words in response.json()["error"]
+
+
+async def test_what_an_incident_may_begin_with(client: httpx.AsyncClient) -> None:
+    skewed = await create(client, started_at="2026-11-28T11:00:30Z")  # within 60 s of clock skew
+    assert skewed.status_code == 201
+    assert skewed.json()["started_at"] == "2026-11-28T11:00:30.000Z"
+    past = await create(client, status="resolved", started_at="2026-11-27T09:00:00Z")
+    assert past.status_code == 201 and past.json()["resolved_at"]
+    window = await create(client, scheduled_for="2026-11-29T01:00:00Z", impact="maintenance")
+    assert window.status_code == 201 and window.json()["started_at"] == "2026-11-29T01:00:00.000Z"
+
+
+async def test_maintenance_impact_is_refused_on_an_incident_update(
+    client: httpx.AsyncClient,
+) -> None:
+    made = (await create(client)).json()
+    path = f"/api/admin/incidents/{made['id']}/updates"
+    wrong = await client.post(path, headers=auth(), json={"body": "x", "impact": "maintenance"})
+    assert wrong.status_code == 422
+    assert "for scheduled maintenance only" in wrong.json()["error"]
+    right = await client.post(path, headers=auth(), json={"body": "x", "impact": "major"})
+    assert right.status_code == 201 and right.json()["impact"] == "major"
+    window = (await create(client, scheduled_for="2026-11-29T01:00:00Z")).json()
+    path = f"/api/admin/incidents/{window['id']}/updates"
+    kept = await client.post(path, headers=auth(), json={"body": "y", "impact": "maintenance"})
+    assert kept.status_code == 201
 
 
 async def test_impossible_transitions_are_422(client: httpx.AsyncClient) -> None:
@@ -182,10 +214,39 @@ async def test_pushed_probes(service: StatusService, client: httpx.AsyncClient) 
     assert response.status_code == 202
     assert service.tallies.days
     recent = (await client.get("/api/admin/probes", headers=auth())).json()["results"]
-    assert recent == [{**good, "at": "2026-11-28T11:00:01.000Z", "latency_ms": 12.0, "detail": ""}]
-    for junk in ({"results": []}, {"results": [good]}, {"results": [{**good, "ok": "yes"}]}):
+    assert recent == [
+        {
+            **good,
+            "at": "2026-11-28T11:00:01.000Z",
+            "latency_ms": 12.0,
+            "detail": "",
+            "degraded": False,
+        }
+    ]
+    for junk in (
+        {"results": []},
+        {"results": [good]},
+        {"results": [{**good, "ok": "yes"}]},
+        {"results": [{**good, "latency_ms": 12, "degraded": "yes"}]},
+    ):
         response = await client.post("/api/admin/probes", headers=auth(), json=junk)
         assert response.status_code == 422
+
+
+async def test_pushed_brownout_is_degraded_not_operational(
+    service: StatusService, client: httpx.AsyncClient, clock: Clock
+) -> None:
+    """A separate monitor's browned-out probes (served, a feature shed) keep their meaning."""
+    shed = ProbeResult(clock(), "search", "search", True, 40.0, "browned out", degraded=True)
+    for _ in range(2):  # fail_after=2 in these settings
+        shed = replace(shed, at=clock.advance(5))
+        pushed = await client.post(
+            "/api/admin/probes", headers=auth(), json={"results": [as_json(shed)]}
+        )
+        assert pushed.status_code == 202
+    assert service.components["search"].status == "degraded_performance"
+    recent = (await client.get("/api/admin/probes", headers=auth())).json()["results"]
+    assert recent[0]["degraded"] is True
 
 
 async def test_operator_words_are_never_overwritten(

@@ -49,10 +49,70 @@ def test_errors_are_clear_and_nonzero(live: LiveServer) -> None:
     assert code == 2 and "component=status" in out
 
 
+def test_over_long_text_and_impossible_transitions_are_refused(live: LiveServer) -> None:
+    code, out = run(live, "incident", "create", "x" * 201, "--body", "y")
+    assert code == 1 and "422" in out and "'name' is 201 characters; at most 200" in out
+    code, out = run(live, "incident", "create", "Slow", "--body", "y" * 5001)
+    assert code == 1 and "422" in out and "at most 5000" in out
+    code, out = run(live, "incident", "create", "Slow", "--body", "Search is slow")
+    incident_id = out.split()[0]
+    code, out = run(live, "incident", "resolve", incident_id)
+    assert code == 0, out
+    code, out = run(
+        live, "incident", "update", incident_id, "--status", "monitoring", "--body", "?"
+    )
+    assert code == 1 and "422" in out and "resolved incident cannot move to monitoring" in out
+    code, out = run(live, "incident", "create", "Old", "--body", "x", "--status", "postmortem")
+    assert code == 1 and "cannot begin as postmortem" in out
+    code, out = run(live, "incident", "create", "Odd", "--body", "x", "--impact", "maintenance")
+    assert code == 1 and "for scheduled maintenance only" in out
+
+
 def test_unreachable_status_server_is_a_clear_error() -> None:
     env = {"ROOST_STATUS_PAGE_URL": f"http://127.0.0.1:{free_port()}"}
+    env["ROOST_STATUS_ADMIN_TOKEN"] = TOKEN
     result = CliRunner().invoke(main, ["status", "incident", "list"], env=env)
     assert result.exit_code == 1 and "unreachable" in result.output
+
+
+def test_missing_admin_token_says_what_to_set(live: LiveServer) -> None:
+    for args in (["incident", "list"], ["probes"], ["component", "list"], ["monitor"]):
+        code, out = run(live, *args, token="")
+        assert code == 2, (args, out)
+        assert "ROOST_STATUS_ADMIN_TOKEN is not set" in out and "Illegal header" not in out
+
+
+def test_an_answer_that_is_not_the_admin_api_is_a_clear_error(live: LiveServer) -> None:
+    """A wrong page URL (here a path the status server does not serve) answers plain text."""
+    env = {"ROOST_STATUS_PAGE_URL": live.url + "/wrong", "ROOST_STATUS_ADMIN_TOKEN": TOKEN}
+    result = CliRunner().invoke(main, ["status", "incident", "list"], env=env)
+    assert result.exit_code == 1
+    assert "404 from " in result.output and "ROOST_STATUS_PAGE_URL" in result.output
+    assert "Not found. The status page is at /." in result.output
+    assert not isinstance(result.exception, ValueError)  # no JSONDecodeError traceback
+
+
+def test_setting_a_component_by_hand(live: LiveServer) -> None:
+    code, out = run(live, "component", "set", "search", "degraded_performance")
+    assert code == 0 and out.split()[:2] == ["search", "degraded_performance"]
+    code, out = run(live, "component", "list")
+    assert code == 0 and "search       degraded_performance" in out
+    assert len(out.splitlines()) == 7
+    code, out = run(live, "component", "set", "search", "on_fire")
+    assert code == 1 and "422" in out and "component status must be one of" in out
+    code, out = run(live, "component", "set", "mainframe", "operational")
+    assert code == 1 and "404" in out
+
+
+def test_invalid_target_url_is_a_clear_error() -> None:
+    env = {"ROOST_STATUS_TARGET_URL": "http://[::1", "ROOST_STATUS_ADMIN_TOKEN": TOKEN}
+    for args in (["monitor"], ["monitor", "--once"]):
+        result = CliRunner().invoke(main, ["status", *args], env=env)
+        assert result.exit_code == 2, result.output
+        assert "ROOST_STATUS_TARGET_URL: invalid target URL: 'http://[::1'" in result.output
+        assert "Traceback" not in result.output
+    result = CliRunner().invoke(main, ["status", "monitor", "--target", "ftp://x"], env=env)
+    assert result.exit_code == 2 and "--target: invalid target URL: 'ftp://x'" in result.output
 
 
 def test_monitor_once_reports_failures() -> None:

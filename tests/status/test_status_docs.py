@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from roost.config import Settings, describe
-from roost.status.cli import incident, status
+from roost.status.cli import component, incident, status
 
 DOC = (Path(__file__).resolve().parents[2] / "docs" / "status.md").read_text()
 
@@ -19,7 +19,7 @@ def test_every_status_setting_is_documented() -> None:
 
 def test_every_command_is_documented() -> None:
     for name in status.commands:
-        if name != "incident":
-            assert f"roost status {name}" in DOC
-    for name in incident.commands:
-        assert f"roost status incident {name}" in DOC
+        assert f"roost status {name}" in DOC
+    for group in (incident, component):
+        for name in group.commands:
+            assert f"roost status {group.name} {name}" in DOC

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import xml.etree.ElementTree as ET
 
 import feedparser
 import httpx
+import pytest
 from status_support import Clock, auth
 
 from roost.status.model import ProbeResult
@@ -45,6 +47,39 @@ async def test_atom_feed_parses_with_every_update(
     assert "a &lt; b" in first.content[0].value
     assert first.link == f"{service.url}/incidents/{made.json()['id']}"
     assert feed.entries[1].published == "2026-11-28T11:00:10.000Z"
+
+
+@pytest.mark.parametrize("char", ["\u0001", "\u0000", "\u001f", "\ufffe", "\uffff", "\ud800"])
+async def test_texts_the_feed_cannot_carry_are_refused(
+    client: httpx.AsyncClient, char: str
+) -> None:
+    """XML 1.0 forbids these characters: one in a name or body would break every feed reader."""
+    made = await client.post(
+        "/api/admin/incidents", headers=auth(), json={"name": "Fine\ttab", "body": "ok\nline"}
+    )
+    assert made.status_code == 201  # tab, newline (and carriage return) are allowed
+    incident = made.json()
+    path = f"/api/admin/incidents/{incident['id']}/updates"
+    attempts = [
+        ("/api/admin/incidents", "POST", {"name": f"a{char}b", "body": "x"}, "'name'"),
+        ("/api/admin/incidents", "POST", {"name": "x", "body": f"a{char}b"}, "'body'"),
+        (path, "POST", {"body": f"a{char}b"}, "'body'"),
+        (
+            f"{path}/{incident['incident_updates'][0]['id']}",
+            "PATCH",
+            {"body": f"a{char}b"},
+            "'body'",
+        ),
+    ]
+    for url, method, body, field in attempts:
+        sent = json.dumps(body)  # ASCII escapes: a lone surrogate is sent as JSON can carry it
+        response = await client.request(method, url, headers=auth(), content=sent)
+        assert response.status_code == 422, (url, body)
+        error = response.json()["error"]
+        assert error.startswith(f"{field} contains U+{ord(char):04X}") and "XML" in error
+    feed = feedparser.parse((await client.get("/history.atom")).content)
+    assert not feed.bozo, feed.get("bozo_exception")
+    assert [e.title for e in feed.entries] == ["Fine\ttab"]
 
 
 async def test_empty_feed_is_valid(client: httpx.AsyncClient) -> None:

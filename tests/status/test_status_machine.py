@@ -283,3 +283,28 @@ def test_slowness_during_an_incident_waits_for_the_resolution() -> None:
     (resolved,) = m.feed(Tick(at(100)))
     assert resolved.components["search"] == "degraded_performance"
     assert resolved.components["web"] == "operational"
+
+
+def test_outage_is_timed_by_each_components_own_probe() -> None:
+    """Probes of one round run seconds apart (sign-in, post, read-back one after another): the
+    outage starts at the first failed probe and ends at the first good one, not at the round."""
+    m = machine()
+    probed = {"web": 0.0, "api": 0.0, "search": 4.0}  # search probed 4 s into each round
+
+    def timed(t: float, ok: dict[str, bool]) -> list:
+        times = {cid: at(t + offset) for cid, offset in probed.items()}
+        results = {cid: ok.get(cid, True) for cid in NAMES}
+        return m.feed(Round(at(t + 6), results, times=times))  # the round is judged at t + 6
+
+    timed(0, {})
+    timed(10, fail("search"))  # search's first failed probe: 11:00:14
+    timed(20, fail("search"))
+    (opened,) = timed(30, fail("search"))
+    assert isinstance(opened, Open)
+    assert opened.started_at == at(14) and opened.at == at(36)
+    timed(40, {})  # search's first good probe: 11:00:44
+    (post,) = timed(50, {})
+    assert post.status == "monitoring" and post.at == at(56)
+    assert m.outage_ended_at == at(44)
+    (resolved,) = m.feed(Tick(at(116)))
+    assert "from 2026-11-28 11:00:14 UTC to 11:00:44 UTC (30 s)" in resolved.body

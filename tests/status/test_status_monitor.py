@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
+from pathlib import Path
 
 import httpx
-from status_support import TOKEN, LiveServer
+from status_support import TOKEN, LiveServer, status_settings
 
 from roost.status import monitor
 from roost.status.model import ProbeResult, utcnow
@@ -63,3 +65,20 @@ async def test_push_to_a_missing_server_is_logged_not_raised() -> None:
         await sink([ProbeResult(utcnow(), "home", "web", True, 1.0)])
     finally:
         await sink.close()
+
+
+def test_an_invalid_target_leaves_the_page_up_and_fails_every_probe(tmp_path: Path) -> None:
+    settings = status_settings(
+        tmp_path, monitor=True, target_url="http://[::1", probe_interval=0.05
+    )
+    with LiveServer(settings) as live:
+        service = live.runtime.service
+        deadline = time.monotonic() + 10
+        while len(service.recent) < 8 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert httpx.get(live.url + "/").status_code == 200
+        recent = list(service.recent)
+        assert len(recent) >= 8  # at least two rounds of four checks
+        assert all(not r.ok for r in recent)
+        assert all(r.detail.startswith("invalid target URL: 'http://[::1'") for r in recent)
+        assert service.components["web"].status == "major_outage"  # fail_after=2

@@ -16,10 +16,15 @@ from pathlib import Path
 
 import httpx
 import pytest
+from click.testing import CliRunner
 from status_support import LiveServer, auth, status_settings
 
+from roost.cli import main
 from roost.status.journal import StoreJournal
-from roost.status.notify import Outbox, announcement
+from roost.status.notify import EDITED, Outbox, announcement, signature
+from roost.status.notify import UPDATE as UPDATE_EVENT
+from roost.status.server import SettingsError, build
+from roost.status.service import StatusService
 from roost.status.store import create_tables, make_engine
 
 INCIDENT = {"id": "abc", "name": "Web down", "shortlink": "http://status/incidents/abc"}
@@ -98,6 +103,67 @@ async def test_webhook_is_signed_and_retried_with_backoff(receiver: Receiver) ->
     assert payload["incident"] == INCIDENT and payload["incident_update"] == UPDATE
 
 
+async def test_an_edit_is_sent_as_an_edit_and_not_announced(receiver: Receiver) -> None:
+    site = Receiver()
+    outbox = Outbox(
+        webhook_urls=[receiver.url + "/hook"],
+        secret="s3cret",
+        announce_url=site.url,
+        announce_token="status-token",
+        base_delay=0.01,
+    )
+    edited = {**UPDATE, "body": "Web down; a bad deploy."}
+    try:
+        outbox.publish(INCIDENT, edited, EDITED)
+        await wait_for(lambda: outbox.delivered == 1)
+        await asyncio.sleep(0.1)
+    finally:
+        await outbox.close()
+        site.close()
+    _, headers, body = receiver.requests[-1]
+    assert headers["x-roost-event"] == "incident.update.edited"
+    assert headers["x-roost-signature"] == signature("s3cret", body)
+    payload = json.loads(body)
+    assert payload["meta"]["event"] == "incident.update.edited"
+    assert payload["incident_update"] == edited
+    assert site.requests == []  # @status posted the news once; a rewording is not news
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.sent: list[tuple[dict, dict, str]] = []
+
+    def publish(self, incident: dict, update: dict, event: str = UPDATE_EVENT) -> None:
+        self.sent.append((incident, update, event))
+
+
+async def test_editing_an_update_notifies(
+    service: StatusService, client: httpx.AsyncClient
+) -> None:
+    recorder = service.notifier = Recorder()
+    made = await client.post(
+        "/api/admin/incidents", headers=auth(), json={"name": "Slow", "body": "Search is slow"}
+    )
+    update_id = made.json()["incident_updates"][0]["id"]
+    path = f"/api/admin/incidents/{made.json()['id']}/updates/{update_id}"
+    edited = await client.patch(path, headers=auth(), json={"body": "Search is slow: an index."})
+    assert edited.status_code == 200
+    assert [event for _, _, event in recorder.sent] == ["incident.update", "incident.update.edited"]
+    _, update, _ = recorder.sent[-1]
+    assert update["id"] == update_id and update["body"] == "Search is slow: an index."
+
+
+def test_webhooks_without_a_secret_are_refused(tmp_path: Path) -> None:
+    settings = status_settings(tmp_path, webhook_urls=["http://hooks.example/status"])
+    with pytest.raises(SettingsError, match="ROOST_STATUS_WEBHOOK_SECRET is empty"):
+        build(settings)
+    env = {"ROOST_STATUS_WEBHOOK_URLS": "http://hooks.example/status"}
+    env |= {"ROOST_STATUS_WEBHOOK_SECRET": "", "ROOST_STATUS_DATABASE_URL": "sqlite://"}
+    result = CliRunner().invoke(main, ["status", "serve"], env=env)
+    assert result.exit_code == 2
+    assert "ROOST_STATUS_WEBHOOK_SECRET" in result.output and "Traceback" not in result.output
+
+
 def test_backoff_doubles_and_is_capped() -> None:
     outbox = Outbox(webhook_urls=[], base_delay=1.0, max_delay=10.0)
     assert [outbox.delay(n) for n in range(6)] == [1, 2, 4, 8, 10, 10]
@@ -166,7 +232,9 @@ def test_hanging_webhook_does_not_slow_the_status_server(tmp_path: Path, hanging
     """Real server, real hanging target: incidents keep flowing and the page stays fast."""
     settings = status_settings(tmp_path)
     settings = settings.replace(
-        status=dataclasses.replace(settings.status, webhook_urls=[hanging, hanging + "2"])
+        status=dataclasses.replace(
+            settings.status, webhook_urls=[hanging, hanging + "2"], webhook_secret="s3cret"
+        )
     )
     with LiveServer(settings) as live, httpx.Client(base_url=live.url, timeout=5) as c:
         slowest_admin = slowest_page = 0.0

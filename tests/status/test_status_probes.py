@@ -148,6 +148,29 @@ async def test_refused_target_is_failed_probes() -> None:
     assert any("ConnectError" in r.detail for r in results)
 
 
+@pytest.mark.parametrize(
+    ("target", "why"),
+    [
+        ("http://[::1", "Invalid port"),
+        ("ftp://site", "use http://host"),
+        ("site:8000", "use http://host"),
+        ("http://site:99999", "port 99999 is out of range"),
+    ],
+)
+async def test_a_target_that_cannot_be_probed_is_failed_probes(target: str, why: str) -> None:
+    """A corrupt target URL is recorded, round after round, never a crash (issue 5)."""
+    p = Prober(target, email="probe@x", password="pw")
+    try:
+        for _ in range(2):
+            results = by_check(await p.round())
+            assert set(results) == set(CHECKS)
+            for r in results.values():
+                assert not r.ok and r.detail.startswith(f"invalid target URL: {target!r}")
+                assert why in r.detail
+    finally:
+        await p.close()
+
+
 async def test_hanging_target_fails_within_the_timeout() -> None:
     held: list[asyncio.StreamWriter] = []
 

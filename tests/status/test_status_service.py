@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
-from status_support import SHIELD_EVENT, Clock, auth, status_settings
+from status_support import SHIELD_EVENT, T0, Clock, auth, status_settings
 
 from roost.status.model import ProbeResult
 from roost.status.server import thresholds
@@ -164,3 +165,54 @@ async def test_slow_probes_show_degraded_performance(
     summary = (await client.get("/api/v2/summary.json")).json()
     assert summary["status"]["description"] == "Partially Degraded Service"
     assert summary["incidents"] == []
+
+
+async def test_outage_times_are_the_probes_own(service: StatusService, clock: Clock) -> None:
+    """The signed-in chain runs one probe after another (3 s apart against a hanging site): the
+    incident starts at the first failed probe and the outage ends at the first good one, not at
+    the round's latest probe."""
+
+    async def chain(post_ok: bool) -> None:
+        start = clock.advance(10)
+        await service.record_round(
+            [
+                ProbeResult(start, "home", "web", True, 20.0),
+                ProbeResult(start, "sign_in", "sign-in", True, 20.0),
+                ProbeResult(clock.advance(3), "post", "posting", post_ok, 3000.0),
+                ProbeResult(clock.advance(3), "home_timeline", "timelines", True, 20.0),
+            ]
+        )
+
+    await chain(True)  # 11:00:10
+    await chain(False)  # round 11:00:26, its post failed at 11:00:29
+    await chain(False)  # down (fail_after=2)
+    incident = service.incidents[service.auto_incident_id or ""]
+    assert incident.started_at == T0 + timedelta(seconds=29)
+    assert incident.created_at == T0 + timedelta(seconds=48)  # when the round was judged
+    await chain(True)  # the post works again at 11:01:01
+    await chain(True)
+    assert incident.status == "monitoring"
+    assert service.automaton.outage_ended_at == T0 + timedelta(seconds=61)
+    clock.advance(60)
+    await service.tick()
+    assert incident.status == "resolved"
+    assert incident.updates[-1].body.startswith(
+        "Posting was down from 2026-11-28 11:00:29 UTC to 11:01:01 UTC (32 s)"
+    )
+
+
+async def test_a_component_is_timed_by_its_earliest_failed_probe(
+    service: StatusService, clock: Clock
+) -> None:
+    """Two checks of one component in a round: one failure fails it, dated by the earliest."""
+    for _ in range(2):  # fail_after=2
+        start = clock.advance(10)
+        await service.record_round(
+            [
+                ProbeResult(start + timedelta(seconds=s), check, "web", ok, 20.0)
+                for s, check, ok in ((1, "home", True), (3, "home", False), (2, "page", False))
+            ]
+        )
+    incident = service.incidents[service.auto_incident_id or ""]
+    assert incident.started_at == T0 + timedelta(seconds=12)
+    assert incident.created_at == T0 + timedelta(seconds=23)
