@@ -1,7 +1,8 @@
 """The chart: legitimate success and p99 latency, second by second, against the attack rate.
 
-Matplotlib with the Agg backend (no display needed); phase boundaries are drawn as vertical lines
-so a reader can see at once when the attack began and how long users suffered.
+Matplotlib with the Agg backend (no display needed); phase boundaries, and the moment the last
+phase ended (or the run was stopped), are drawn as vertical lines so a reader can see at once when
+the attack began and how long users suffered.
 """
 
 from __future__ import annotations
@@ -37,12 +38,12 @@ def draw(report: dict[str, Any], path: Path) -> Path:
         shed = [r["attack_shed"] for r in rows]
         attack.step(t, shed, where="mid", color="tab:red", linewidth=0.8)
         attack.set_ylabel("attack req/s (line: shed)", color="tab:red")
-        for phase in report["phases"]:
-            axis.axvline(phase["start_s"], color="grey", linestyle="--", linewidth=0.8)
+        for moment, label in boundaries(report):
+            axis.axvline(moment, color="grey", linestyle="--", linewidth=0.8)
             axis.text(
-                phase["start_s"],
+                moment,
                 1.0,
-                f" {phase['name']}",
+                f" {label}",
                 transform=axis.get_xaxis_transform(),
                 va="top",
                 fontsize=8,
@@ -53,3 +54,14 @@ def draw(report: dict[str, Any], path: Path) -> Path:
     figure.savefig(path, dpi=100)
     plt.close(figure)
     return path
+
+
+def boundaries(report: dict[str, Any]) -> list[tuple[float, str]]:
+    """Where each phase starts, and where the run's last phase ended (cut short if stopped)."""
+    phases = report["phases"]
+    if not phases:
+        return []
+    marks = [(float(phase["start_s"]), str(phase["name"])) for phase in phases]
+    end = min(float(phases[-1]["end_s"]), float(report["elapsed_s"]))
+    label = "end" if report["stop_reason"] == "completed" else f"stopped ({report['stop_reason']})"
+    return [*marks, (end, label)]

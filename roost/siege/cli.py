@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from roost.siege import descriptors
 from roost.siege.guard import HARD_MAX_DURATION_S, HARD_MAX_REQUESTS, GuardError, check_target
 
 
@@ -15,6 +16,7 @@ def siege() -> None:
 
     Only loopback targets (127.0.0.0/8, ::1) and loopback sources; every run stops by itself.
     """
+    descriptors.raise_soft_limit()  # held connections are files; 1,024 is far too few
 
 
 @siege.command("check-target")
@@ -34,7 +36,8 @@ def check_target_command(url: str) -> None:
 @click.option(
     "--duration",
     type=click.FloatRange(0, HARD_MAX_DURATION_S, min_open=True),
-    help="Stop after this many seconds (default: scenario's max_duration_s, else 120; cap 900).",
+    help="Stop after this many seconds, setup included (default: scenario's max_duration_s, "
+    "else 120; cap 900).",
 )
 @click.option(
     "--max-requests",
@@ -87,6 +90,10 @@ def run_command(
     report = run_and_report(scenario, options, out_dir)
     if report["interrupted"]:
         raise SystemExit(130)
+    if report["stop_reason"] == "setup_timeout":
+        raise click.ClickException(
+            "setup took the whole --duration, so no phase ran (the report says so)"
+        )
 
 
 @siege.command("compare")
@@ -123,7 +130,10 @@ def compare_command(
 
     Targets are the scenario's [[targets]]; those with a command are started and stopped here.
     Every target gets the same seeds, so the bots and users behave the same against each.
+    Ctrl-C stops the current target, skips the rest and still writes the table (exit 130).
     """
     from roost.siege.compare import compare
 
-    compare(scenario, out_dir, duration, max_requests, cpus, only, live=not no_live)
+    reports = compare(scenario, out_dir, duration, max_requests, cpus, only, live=not no_live)
+    if any(report["interrupted"] for report in reports):
+        raise SystemExit(130)

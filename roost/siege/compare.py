@@ -3,7 +3,8 @@
 Targets come from the scenario's ``[[targets]]``. A target with a ``command`` is started here
 (in its own session, pinned to its ``cpus``, with ``{tmp}``, ``{scenario_dir}`` and ``{python}``
 filled in; ``roost`` means this Python's ``roost`` CLI), awaited at ``ready_url``, and stopped
-after its run, so the whole comparison is one command.
+after its run, so the whole comparison is one command. Ctrl-C stops the target being measured
+and skips the rest; the table and summary of what was measured are still written (exit 130).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from rich.console import Console
 from rich.table import Table
 
 from roost.siege.guard import check_target
+from roost.siege.interrupts import Interrupts
 from roost.siege.outcome import RunOptions
 from roost.siege.scenario import Scenario, TargetSpec
 from roost.siege.session import load, run_loaded
@@ -44,16 +46,24 @@ def compare(
     targets = [t for t in scenario.targets if not only or t.name in only]
     if not targets:
         raise click.ClickException(f"{path}: no [[targets]] to compare (or none named {only})")
-    reports = []
-    for spec in targets:
-        with started(spec, scenario) as pids:
-            options = RunOptions(spec.url, duration, max_requests, cpus, (), pids, live, spec.name)
-            reports.append(run_loaded(scenario, options, out_dir))
-    render(reports, Console())
-    out_dir.mkdir(parents=True, exist_ok=True)
-    summary = out_dir / f"{scenario.name}-compare-{time.strftime('%Y%m%d-%H%M%S')}.json"
-    summary.write_text(json.dumps([summarize(r) for r in reports], indent=2) + "\n")
+    reports: list[dict[str, Any]] = []
+    with Interrupts() as interrupts:
+        for spec in targets:
+            with started(spec, scenario) as pids:
+                options = RunOptions(spec.url, duration, max_requests, cpus, (), pids, live)
+                options.label = spec.name
+                reports.append(run_loaded(scenario, options, out_dir))
+                if reports[-1]["interrupted"]:  # Ctrl-C: no more targets, keep what was measured
+                    interrupts.hold()
+                    break
+        render(reports, Console())
+        out_dir.mkdir(parents=True, exist_ok=True)
+        summary = out_dir / f"{scenario.name}-compare-{time.strftime('%Y%m%d-%H%M%S')}.json"
+        summary.write_text(json.dumps([summarize(r) for r in reports], indent=2) + "\n")
     Console().print(f"comparison: {summary}")
+    skipped = [t.name for t in targets[len(reports) :]]
+    if skipped:
+        Console(stderr=True).print(f"interrupted: not run against {', '.join(skipped)}")
     return reports
 
 
@@ -153,6 +163,7 @@ def summarize(report: dict[str, Any]) -> dict[str, Any]:
         "time to detect s": report["detection"].get("time_to_detect_s"),
         "time to recover s": report["detection"].get("time_to_recover_s"),
         "warnings": len(report["warnings"]),
+        "stop": report["stop_reason"],
     }
 
 

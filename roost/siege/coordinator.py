@@ -2,16 +2,15 @@
 
 Legitimate users live here rather than in the generators so that a saturated generator cannot
 delay their clocks; the generators' progress arrives over pipes every half second and becomes the
-per-second attack series. Ctrl-C and SIGTERM end the run early but gracefully: the generators
-close their connections and send their figures, and in-flight user requests get one objective's
-time to finish.
+per-second attack series. Ctrl-C and SIGTERM end the run early but gracefully (interrupts.py):
+the generators close their connections and send their figures, and in-flight user requests get
+one objective's time to finish.
 """
 
 from __future__ import annotations
 
 import asyncio
 import random
-import signal
 import time
 from multiprocessing.connection import Connection
 from multiprocessing.synchronize import Event
@@ -19,6 +18,7 @@ from typing import Any
 
 from roost.siege.flood import Budget
 from roost.siege.guard import Target
+from roost.siege.interrupts import Interrupts
 from roost.siege.legit import Clock, Reader, Recorder, User
 from roost.siege.live import Live
 from roost.siege.outcome import Outcome
@@ -44,16 +44,18 @@ async def coordinate(
     outcome: Outcome,
     start_at: float,
     run_s: float,
+    interrupts: Interrupts,
 ) -> None:
     loop = asyncio.get_running_loop()
     stopping = asyncio.Event()
 
-    def interrupted() -> None:
+    def interrupted() -> None:  # from a signal handler: only thread-safe calls into the loop
+        if stopping.is_set():  # already over: the run was not cut short
+            return
         outcome.stop_reason = "interrupted"
-        stopping.set()
+        loop.call_soon_threadsafe(stopping.set)
 
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, interrupted)
+    interrupts.attach(interrupted)
     scenario = outcome.scenario
     clock = Clock(start_at, tuple(outcome.phases), start_at + run_s)
     budget = Budget(legit_budget(scenario, run_s, int(outcome.limits["requests"])))
@@ -77,8 +79,7 @@ async def coordinate(
         await asyncio.gather(*tasks, return_exceptions=True)
         solver.close()
         outcome.elapsed_s = time.monotonic() - start_at
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.remove_signal_handler(sig)
+        interrupts.detach()  # later signals cannot stop what is over; they must not lose the report
 
 
 async def _watch(

@@ -100,6 +100,12 @@ def parse_ip_literal(text: str) -> IPAddress | None:
     that browsers and libc still honour: ``2130706433``, ``0x7f000001``, ``0177.0.0.1``, ``127.1``.
     """
     text = text.strip().strip("[]")
+    if not text.isascii():
+        # str.isdigit() and int() accept other scripts' digits ("١٢٧" is 127, "1²7" crashes
+        # int()); a resolver never would, so such a host is neither a literal nor a known name.
+        raise GuardError(
+            f"refusing {text!r}: host names and addresses must be ASCII (digits 0-9 only)"
+        )
     if ":" in text:
         try:
             return ipaddress.IPv6Address(text.split("%", 1)[0])
@@ -122,17 +128,6 @@ def check_source(address: str) -> ipaddress.IPv4Address:
     if not isinstance(parsed, ipaddress.IPv4Address) or parsed not in LOOPBACK_V4:
         raise GuardError(f"refusing source address {address}: sources must be in 127.0.0.0/8")
     return parsed
-
-
-def check_source_range(cidr: str) -> ipaddress.IPv4Network:
-    """A range sources are drawn from: must lie wholly inside 127.0.0.0/8."""
-    try:
-        network = ipaddress.ip_network(cidr, strict=False)
-    except ValueError:
-        raise GuardError(f"source range {cidr!r} is not a network (like 127.16.0.0/12)") from None
-    if not isinstance(network, ipaddress.IPv4Network) or not network.subnet_of(LOOPBACK_V4):
-        raise GuardError(f"refusing source range {cidr}: it must lie inside 127.0.0.0/8")
-    return network
 
 
 def is_loopback(address: IPAddress) -> bool:
@@ -194,7 +189,7 @@ def _is_number(part: str) -> bool:
     lowered = part.lower()
     if lowered.startswith("0x"):
         return all(c in "0123456789abcdef" for c in lowered[2:])
-    return part.isdigit()
+    return part != "" and all(c in "0123456789" for c in part)
 
 
 def _number(part: str) -> int:

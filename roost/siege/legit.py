@@ -29,6 +29,12 @@ from roost.siege.wire import BROWSER_AGENTS
 
 USERS = "legit_users"
 READERS = "legit_readers"
+# Errors that mean the server turned the user away: the connection was refused, reset or closed
+# without an answer. Timeouts, redirects the guard refused and surprises on our side (bad JSON)
+# are errors but not rejections (docs/siege.md, "wrongly_rejected").
+TURNED_AWAY = frozenset(
+    {"ConnectError", "ReadError", "WriteError", "CloseError", "RemoteProtocolError"}
+)
 
 
 @dataclass
@@ -61,11 +67,11 @@ class Recorder:
         latency = time.monotonic() - intended
         stats = self.ledger.get(self.clock.phase_at(intended), name)
         ok = status is not None and 200 <= status < 300 and latency <= self.objective_s
+        rejected = status in SHED_STATUSES if status is not None else error in TURNED_AWAY
         if status is None:
-            stats.record_error(error)
+            stats.record_error(error, shed=rejected)
         else:
             stats.record(status, latency, ok)
-        rejected = status is None or status in SHED_STATUSES
         self.timeline.legit(intended - self.clock.start, ok, rejected, latency)
 
 

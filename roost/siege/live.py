@@ -54,8 +54,10 @@ class Live:
             "second",
             "legit req",
             "legit ok",
+            "rejected",
             "legit p99 ms",
             "attack sent/s",
+            "answered/s",
             "shed/s",
         ):
             table.add_column(column, justify="right")
@@ -67,8 +69,10 @@ class Live:
                 str(row["t"]),
                 str(row["legit_requests"]),
                 ok,
+                str(row["legit_rejected"]),
                 p99,
                 f"{row['attack_sent']:,}",
+                f"{row['attack_answered']:,}",
                 f"{row['attack_shed']:,}",
             )
         return table

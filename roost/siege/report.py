@@ -98,8 +98,8 @@ def _class(stats: ClassStats, role: str) -> dict[str, Any]:
         "errors": dict(stats.errors),
         "connect_failures": stats.connect_failures,
     }
-    if role == "legit":  # turned away: a shed status or a refused/cut connection, not timeouts
-        entry["wrongly_rejected"] = stats.shed - stats.errors.get("timeout", 0)
+    if role == "legit":  # turned away: a shed status or a refused/cut connection (legit.py)
+        entry["wrongly_rejected"] = stats.shed
         return entry
     entry["admitted"] = stats.admitted
     entry["shed"] = stats.shed
@@ -196,25 +196,19 @@ def write_json(report: dict[str, Any], directory: Path) -> Path:
 
 
 def render(report: dict[str, Any], console: Console) -> None:
-    table = Table(title=f"roost siege: {report['scenario']} against {report['target']}")
-    columns = ["phase", "class", "requests", "ok", "p50 ms", "p99 ms", "p99.9 ms", "max ms"]
-    columns += ["rejected/shed", "no answer", "sent/s"]
+    table = Table(
+        title=f"roost siege: {report['scenario']} against {report['target']}",
+        caption="latency in ms; attacks: admitted by the site / shed; "
+        "legit: wrongly rejected (403/429/503, refused or cut)",
+    )
+    columns = ["phase", "class", "requests", "ok", "p50", "p95", "p99", "p99.9", "max"]
+    columns += ["statuses", "admitted/shed", "rejected", "no answer", "sent/s"]
     for column in columns:
-        table.add_column(column, justify="left" if column in ("phase", "class") else "right")
+        left = column in ("phase", "class", "statuses")
+        table.add_column(column, justify="left" if left else "right")
     for phase in report["phases"]:
         for name, c in phase["classes"].items():
-            latency = c["latency_ms"]
-            rate = c.get("achieved_rate_per_s")
-            table.add_row(
-                phase["name"],
-                name,
-                f"{c['requests']:,}",
-                "-" if c["success_ratio"] is None else f"{c['success_ratio']:.1%}",
-                *(_ms(latency[k]) for k in ("p50", "p99", "p99.9", "max")),
-                f"{c.get('wrongly_rejected', c.get('shed', 0)):,}",
-                f"{c['unanswered'] + c['unfinished']:,}",
-                "" if rate is None else f"{rate:,}",
-            )
+            table.add_row(phase["name"], name, *_cells(c))
     console.print(table)
     d = report["detection"]
     if d["attack_start_s"] is None:
@@ -230,6 +224,30 @@ def render(report: dict[str, Any], console: Console) -> None:
     )
     for warning in report["warnings"]:
         console.print(f"[yellow]warning:[/] {warning}")
+
+
+def _cells(c: dict[str, Any]) -> list[str]:
+    """One class's row: legit classes show wrongly rejected, attacks admitted vs shed."""
+    latency = c["latency_ms"]
+    rate = c.get("achieved_rate_per_s")
+    attack = c["kind"] == "attack"
+    return [
+        f"{c['requests']:,}",
+        "-" if c["success_ratio"] is None else f"{c['success_ratio']:.1%}",
+        *(_ms(latency[k]) for k in ("p50", "p95", "p99", "p99.9", "max")),
+        statuses_text(c["statuses"]),
+        f"{c['admitted']:,}/{c['shed']:,}" if attack else "",
+        "" if attack else f"{c['wrongly_rejected']:,}",
+        f"{c['unanswered'] + c['unfinished']:,}",
+        "" if rate is None else f"{rate:,}",
+    ]
+
+
+def statuses_text(statuses: dict[str, int], most: int = 4) -> str:
+    """The commonest statuses (or hold outcomes) with their counts, like ``200:1,234 429:56``."""
+    common = sorted(statuses.items(), key=lambda item: (-item[1], item[0]))
+    text = " ".join(f"{status}:{count:,}" for status, count in common[:most])
+    return text + (f" +{len(common) - most} more" if len(common) > most else "")
 
 
 def _ms(value: float | None) -> str:

@@ -32,6 +32,7 @@ from roost.siege.guard import (
     check_limits,
     check_target,
 )
+from roost.siege.interrupts import Interrupts
 from roost.siege.outcome import Outcome, RunOptions
 from roost.siege.scenario import Scenario
 from roost.siege.setup import Cast, prepare, windows
@@ -39,6 +40,10 @@ from roost.siege.sources import AddressPlan
 from roost.siege.worker import WorkerPlan, worker_main
 
 WORKER_START_TIMEOUT_S = 30.0
+IPV6_WARNING = (
+    "the target is IPv6 (::1) and source spreading is IPv4-only: every bot and user comes from "
+    "::1, so defences that look at client addresses see one client (use 127.0.0.1 to test them)"
+)
 
 
 def limits(scenario: Scenario, options: RunOptions) -> tuple[float, int]:
@@ -49,35 +54,58 @@ def limits(scenario: Scenario, options: RunOptions) -> tuple[float, int]:
     return duration, max_requests
 
 
-def run(scenario: Scenario, options: RunOptions) -> Outcome:
-    """Run a scenario against a target (synchronous; Ctrl-C ends it early with a report)."""
+def run(scenario: Scenario, options: RunOptions, interrupts: Interrupts | None = None) -> Outcome:
+    """Run a scenario against a target (synchronous; Ctrl-C ends it early with a report).
+
+    ``interrupts``: the caller's scope when it still has the report to write after this returns
+    (session.py); without one, signal handling goes back to what it was when this returns.
+    """
+    scope = contextlib.nullcontext(interrupts) if interrupts is not None else Interrupts()
+    with scope as interrupts:
+        return _run(scenario, options, interrupts)
+
+
+def _run(scenario: Scenario, options: RunOptions, interrupts: Interrupts) -> Outcome:
     import uvloop
 
     target = check_target(options.target_url)
     duration, max_requests = limits(scenario, options)
     affinity.check_cpus(options.cpus + options.server_cpus)
-    outcome = Outcome(scenario, options, limits={"duration_s": duration, "requests": max_requests})
-    if scenario.duration_s > duration:
-        outcome.warnings.append(
-            f"scenario lasts {scenario.duration_s:g} s but the run is limited to {duration:g} s: "
-            "later phases are cut (raise --duration, up to 900 s)"
-        )
-    plan = AddressPlan(scenario.seed)
     began = time.monotonic()
+    deadline = began + duration  # one bound for setup and phases together
+    outcome = Outcome(scenario, options, limits={"duration_s": duration, "requests": max_requests})
+    if target.family_v6:
+        outcome.warnings.append(IPV6_WARNING)
+        _say(f"warning: {IPV6_WARNING}")
+    plan = AddressPlan(scenario.seed)
     cast = uvloop.run(_bounded(prepare(scenario, target, plan, _say), duration))
     outcome.setup = {
         "seconds": round(time.monotonic() - began, 3),
-        "users": len(cast.users),
-        "readers": len(cast.reader_sources),
-        "bot_accounts": len(cast.bots),
+        "users": len(cast.users) if cast else 0,
+        "readers": len(cast.reader_sources) if cast else 0,
+        "bot_accounts": len(cast.bots) if cast else 0,
     }
+    left = deadline - time.monotonic()
+    if cast is None or left <= 0:
+        outcome.stop_reason = "setup_timeout"
+        outcome.warnings.append(
+            f"setup (accounts through the API) took the whole {duration:g} s limit, so no phase "
+            "ran; raise --duration or ask for fewer users and bot_accounts"
+        )
+        return outcome
+    if scenario.duration_s > left:
+        outcome.warnings.append(
+            f"scenario lasts {scenario.duration_s:g} s but the run is limited to {duration:g} s, "
+            f"of which setup took {outcome.setup['seconds']:g} s: phases are cut at about "
+            f"{left:.1f} s (raise --duration, up to 900 s)"
+        )
     _pin_server(target.port, options, outcome)
-    plans = _plans(scenario, options, target, cast, plan, duration, max_requests)
+    plans = _plans(scenario, options, target, cast, plan, left, max_requests)
     # The users share the generators' CPUs, leaving the server's alone (they are light, and the
     # scheduler favours a mostly idle process, so their clocks stay on time).
     with affinity.pinned(options.cpus):
         outcome.placement["coordinator"] = {"cpus": affinity.available_cpus()}
-        _drive(plans, cast, target, outcome, min(duration, scenario.duration_s))
+        _drive(plans, cast, target, outcome, deadline, interrupts)
     return outcome
 
 
@@ -107,7 +135,12 @@ def _plans(
 
 
 def _drive(
-    plans: list[WorkerPlan], cast: Cast, target: Target, outcome: Outcome, run_s: float
+    plans: list[WorkerPlan],
+    cast: Cast,
+    target: Target,
+    outcome: Outcome,
+    deadline: float,
+    interrupts: Interrupts,
 ) -> None:
     import uvloop
 
@@ -125,12 +158,18 @@ def _drive(
     started = False
     try:
         _await_ready(pipes, processes)
+        interrupts.arm()  # from the first "start" on, no signal may lose the report
         start_at = time.monotonic() + 0.2
+        # Starting the generators took time too: the phases get what is left of the deadline.
+        run_s = min(plans[0].phases[-1].end_s if plans[0].phases else 0.0, deadline - start_at)
         for pipe in pipes:
             pipe.send(("start", start_at))
         started = True
-        outcome.phases = [(w.name, w.start_s, w.end_s) for w in plans[0].phases]
-        uvloop.run(coordinate(pipes, stop, cast, target, outcome, start_at, run_s))
+        outcome.phases = [
+            (w.name, w.start_s, min(w.end_s, run_s)) for w in plans[0].phases if w.start_s < run_s
+        ]
+        _say(f"running for {max(run_s, 0):.1f} s; Ctrl-C stops early and still writes the report")
+        uvloop.run(coordinate(pipes, stop, cast, target, outcome, start_at, run_s, interrupts))
     finally:
         stop.set()
         if started:
@@ -162,15 +201,13 @@ def _pin_server(port: int, options: RunOptions, outcome: Outcome) -> None:
     outcome.placement["server"] = [{"pid": pid, "cpus": affinity.cpus_of(pid)} for pid in pids]
 
 
-async def _bounded(setup: Coroutine[Any, Any, Cast], limit_s: float) -> Cast:
-    """Setup is bounded too, by the run's own duration limit."""
+async def _bounded(setup: Coroutine[Any, Any, Cast], limit_s: float) -> Cast | None:
+    """Setup counts against the run's duration limit; None when it used all of it."""
     try:
         async with asyncio.timeout(limit_s):
             return await setup
     except TimeoutError:
-        raise SetupError(
-            f"setup (accounts through the API) took longer than the run's {limit_s:g} s limit"
-        ) from None
+        return None
     except httpx.HTTPError as error:
         raise SetupError(f"setup failed talking to the target: {error!r}") from None
 

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import resource
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from roost.siege import descriptors
 from roost.siege.guard import HARD_MAX_DURATION_S, HARD_MAX_REQUESTS, GuardError, check_target
 from roost.siege.profiles import PROFILES
 from roost.siege.schedule import Constant, Pulses, Ramp, Schedule
@@ -273,11 +273,7 @@ class _Reader(FieldReader):
         raw = self.table(raw, where)
         known = {"name", "url", "command", "env", "ready_url", "start_timeout_s", "cpus"}
         self.no_unknown(raw, known, where)
-        url = self.string(raw, "url", where, None)
-        try:
-            check_target(url)
-        except GuardError as error:
-            raise self.fail(f"{where}.url", str(error)) from None
+        url = self.checked_url(raw, "url", where, None)
         commands = self.commands(raw.get("command", []), f"{where}.command")
         env = self.table(raw.get("env", {}), f"{where}.env")
         cpus = raw.get("cpus", [])
@@ -288,10 +284,19 @@ class _Reader(FieldReader):
             url=url,
             commands=commands,
             env=tuple((str(k), str(v)) for k, v in env.items()),
-            ready_url=self.string(raw, "ready_url", where, url),
+            ready_url=self.checked_url(raw, "ready_url", where, url),
             start_timeout_s=self.number(raw, "start_timeout_s", where, 60.0, low=1.0, high=600),
             cpus=tuple(cpus),
         )
+
+    def checked_url(self, raw: dict[str, Any], key: str, where: str, default: str | None) -> str:
+        """A URL the loopback guard accepts (non-ASCII digits and all, see guard.py)."""
+        url = self.string(raw, key, where, default)
+        try:
+            check_target(url)
+        except GuardError as error:
+            raise self.fail(f"{where}.{key}", str(error)) from None
+        return url
 
     def commands(self, raw: Any, where: str) -> tuple[tuple[str, ...], ...]:
         """One command (a list of strings) or several (a list of such lists)."""
@@ -315,14 +320,15 @@ class _Reader(FieldReader):
             )
 
     def check_descriptors(self, scenario: Scenario) -> None:
-        soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+        """Against the hard limit: generators raise their soft limit to it (descriptors.py)."""
+        limit = descriptors.ceiling()
         for index, phase in enumerate(scenario.phases):
             per_worker = sum(math.ceil(a.connections / scenario.workers) for a in phase.attacks)
-            if per_worker > soft - 256:
+            if per_worker > limit - descriptors.RESERVED:
                 raise self.fail(
                     f"phases[{index}].attacks",
                     f"{per_worker} connections per generator process exceed the open-file limit "
-                    f"({soft}); lower connections or raise workers",
+                    f"({limit}, the hard RLIMIT_NOFILE); lower connections or raise workers",
                 )
 
 

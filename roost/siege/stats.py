@@ -42,7 +42,7 @@ class ClassStats:
         self.sent = 0  # requests sent (hold profiles: connections opened)
         self.ok = 0  # 2xx within the objective (legit) / 2xx at all (attack)
         self.admitted = 0  # answered by the site itself
-        self.shed = 0  # turned away: a shed status, a refused or cut connection
+        self.shed = 0  # turned away: a shed status, a refused or cut connection (legit: rejected)
         self.unfinished = 0  # still in flight when the phase ended
         self.connect_failures = 0  # connections refused or timed out (no request was sent)
         self.behind = 0.0  # scheduled sends that found no free connection (fractions add up)
@@ -64,10 +64,12 @@ class ClassStats:
         else:
             self.admitted += 1
 
-    def record_error(self, kind: str) -> None:
-        """A sent request that got no answer: the connection was reset or closed under it."""
+    def record_error(self, kind: str, shed: bool = True) -> None:
+        """A sent request that got no answer. ``shed``: the server refused or cut the connection
+        (for attacks every such error is; legit users' timeouts and client-side failures are not,
+        see legit.TURNED_AWAY)."""
         self.errors[kind] += 1
-        self.shed += 1
+        self.shed += shed
 
     def record_hold(self, outcome: str, held_s: float) -> None:
         """A held connection ended: ``held`` (we closed it at the end) or cut by the server."""

@@ -1,8 +1,9 @@
 """Second-by-second series for the chart and for time to detect / time to recover.
 
 Legitimate requests are recorded here as they finish, bucketed by their *intended* send second;
-attack counters arrive as cumulative snapshots from the generator processes and are turned into
-per-second rates.
+attack counters arrive as cumulative snapshots from the generator processes (twice a second) and
+are turned into per-second rates, each increment spread over the time since that process's
+previous snapshot.
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ class Second:
 class Timeline:
     def __init__(self) -> None:
         self.seconds: dict[int, Second] = defaultdict(Second)
-        self._last: dict[tuple[int, str], tuple[float, dict[str, int]]] = {}
+        self._last: dict[tuple[int, str], dict[str, int]] = {}
+        self._last_t: dict[int, float] = {}  # each worker's previous snapshot time
 
     def legit(self, t: float, ok: bool, rejected: bool, latency_s: float | None) -> None:
         second = self.seconds[max(0, int(t))]
@@ -40,15 +42,25 @@ class Timeline:
             second.latencies.append(latency_s)
 
     def attack_snapshot(self, worker: int, t: float, counters: dict[str, dict[str, int]]) -> None:
-        """Turn a worker's cumulative counters into increments spread over the elapsed time."""
+        """Turn a worker's cumulative counters into increments spread over the elapsed time.
+
+        A counter first seen now (its attack's phase just began) was zero at the previous
+        snapshot, so every increment covers the same span: previous snapshot to this one.
+        """
+        since = self._last_t.get(worker, 0.0)
+        self._last_t[worker] = max(t, since)
+        shares = _shares(since, t)
         for key, values in counters.items():
-            _, before = self._last.get((worker, key), (0.0, {}))
-            self._last[(worker, key)] = (t, values)
-            second = self.seconds[max(0, int(t))]
-            second.attack_sent += values["sent"] - before.get("sent", 0)
-            second.attack_answered += values["answered"] - before.get("answered", 0)
+            before = self._last.get((worker, key), {})
+            self._last[(worker, key)] = values
+            sent = values["sent"] - before.get("sent", 0)
+            answered = values["answered"] - before.get("answered", 0)
             shed = values["shed"] - before.get("shed", 0)
-            second.attack_shed += shed
+            for index, share in shares:
+                second = self.seconds[index]
+                second.attack_sent += sent * share
+                second.attack_answered += answered * share
+                second.attack_shed += shed * share
 
     def rows(self, until_s: float, since_s: float = 0.0) -> list[dict[str, Any]]:
         rows = []
@@ -69,6 +81,18 @@ class Timeline:
                 }
             )
         return rows
+
+
+def _shares(since: float, until: float) -> list[tuple[int, float]]:
+    """Each whole second's share of the span [since, until]: its overlap over the span."""
+    since = max(0.0, since)
+    if until <= since:
+        return [(max(0, int(until)), 1.0)]
+    span = until - since
+    return [
+        (index, (min(until, index + 1) - max(since, index)) / span)
+        for index in range(int(since), math.ceil(until))
+    ]
 
 
 def _p99_ms(latencies: list[float]) -> float | None:

@@ -20,6 +20,7 @@ from multiprocessing.connection import Connection
 from multiprocessing.synchronize import Event
 from typing import Any
 
+from roost.siege import descriptors
 from roost.siege.flood import Budget, RequestFlood
 from roost.siege.guard import Target, check_source
 from roost.siege.hold import HoldFlood
@@ -60,6 +61,7 @@ class WorkerPlan:
 def worker_main(plan: WorkerPlan, pipe: Connection, stop: Event) -> None:
     """Process entry point (multiprocessing, spawn)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    open_files = descriptors.raise_soft_limit()  # scenarios were checked against the hard limit
     if plan.cpus:
         os.sched_setaffinity(0, set(plan.cpus))
     for window in plan.phases:  # the guard again, in this process, before any socket
@@ -86,6 +88,7 @@ def worker_main(plan: WorkerPlan, pipe: Connection, stop: Event) -> None:
             "worker": plan.index,
             "pid": os.getpid(),
             "cpus": sorted(os.sched_getaffinity(0)),
+            "open_files": open_files,
             "cpu_share": (time.process_time() - cpu) / max(time.monotonic() - wall, 1e-9),
             "phase_cpu_share": phase_cpu,  # a share near 1.0 means this process was the limit
         }
@@ -132,6 +135,8 @@ async def _run(
         for task in helpers:
             task.cancel()
         await asyncio.gather(*helpers, return_exceptions=True)
+        # One last snapshot, so that the per-second series holds the sends of the last moments too.
+        pipe.send(("progress", time.monotonic() - start_at, _snapshot(ledger)))
 
 
 def _job(
@@ -168,7 +173,8 @@ async def _watch_stop(stop: Event, stopping: asyncio.Event) -> None:
 async def _report(pipe: Connection, ledger: Ledger, start_at: float) -> None:
     while True:
         await asyncio.sleep(PROGRESS_EVERY_S)
-        snapshot: dict[str, Any] = {
-            f"{phase}/{name}": stats.counters() for (phase, name), stats in ledger.entries.items()
-        }
-        pipe.send(("progress", time.monotonic() - start_at, snapshot))
+        pipe.send(("progress", time.monotonic() - start_at, _snapshot(ledger)))
+
+
+def _snapshot(ledger: Ledger) -> dict[str, Any]:
+    return {f"{phase}/{name}": stats.counters() for (phase, name), stats in ledger.entries.items()}

@@ -3,7 +3,8 @@
 Run as a process: ``python siege_target.py --header-timeout 1.5``; it prints its port on the
 first line of stdout. ``GET /__stats`` answers JSON: requests and connections per peer address,
 how many connections it cut for slow headers or bodies, and how many are open. Paths under
-``/shed`` answer 429, everything else 200 with a short body (keep-alive, Content-Length).
+``/shed`` answer 429, ``/delay/<seconds>`` answers 200 that much later, everything else 200 with
+a short body (keep-alive, Content-Length).
 """
 
 from __future__ import annotations
@@ -87,6 +88,10 @@ class Handler(asyncio.Protocol):
             body = json.dumps({"requests": REQUESTS, "connections": CONNECTIONS, **STATE}).encode()
         elif self.path.startswith("/shed"):
             self._send(429, b"slow down")
+            return
+        elif self.path.startswith("/delay/"):  # /delay/1.5: answer 200 after 1.5 s
+            seconds = float(self.path.split("/")[2])
+            asyncio.get_running_loop().call_later(seconds, self._send, 200, b"late\n")
             return
         else:
             body = b"ok\n"

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import signal
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -64,5 +66,52 @@ interval_s = 0.1
     assert rows["patient"]["attack shed"] == 0 and rows["patient"]["attack admitted"] == 10
     assert rows["strict"]["attack shed"] >= 10
     for port in ports:  # both targets were stopped
+        with pytest.raises(OSError):
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+
+
+@pytest.mark.slow
+def test_ctrl_c_stops_the_comparison_and_still_writes_the_partial_table(tmp_path: Path) -> None:
+    ports = [_port(), _port()]
+    scenario = tmp_path / "compare.toml"
+    scenario.write_text(
+        """
+name = "cmp"
+[[phases]]
+name = "attack"
+duration_s = 30
+[[phases.attacks]]
+profile = "get_flood"
+bots = 20
+connections = 4
+rate = 200
+"""
+        + _target("first", ports[0], 60)
+        + _target("second", ports[1], 60)
+    )
+    command = [sys.executable, "-m", "roost.cli", "siege", "compare", str(scenario)]
+    command += ["--out", str(tmp_path / "out"), "--no-live"]
+    with subprocess.Popen(
+        command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    ) as process:
+        seen = []
+        for line in process.stderr:  # the first target is under attack: Ctrl-C
+            seen.append(line)
+            if "Ctrl-C stops early" in line:
+                break
+        time.sleep(1.5)
+        process.send_signal(signal.SIGINT)
+        stdout, stderr = process.communicate(timeout=60)
+    stderr = "".join(seen) + stderr
+    assert process.returncode == 130, stderr
+    assert "Traceback" not in stderr and "not run against second" in stderr
+    assert "first" in stdout and "interrupted" in stdout  # the side-by-side table, one column
+    (summary,) = (tmp_path / "out").glob("cmp-compare-*.json")
+    (row,) = json.loads(summary.read_text())
+    assert row["target"] == "first" and row["stop"] == "interrupted"
+    assert row["attack requests"] > 100
+    assert len(list((tmp_path / "out").glob("cmp-first-*/report.json"))) == 1
+    assert not list((tmp_path / "out").glob("cmp-second-*"))
+    for port in ports:  # the first was stopped, the second never started
         with pytest.raises(OSError):
             socket.create_connection(("127.0.0.1", port), timeout=0.5).close()

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import click
+import pytest
 
 from roost.siege.cli import siege
 from roost.siege.profiles import PROFILES
+from roost.siege.scenario import ScenarioError, load_scenario
 
 DOC = (Path(__file__).resolve().parents[2] / "docs" / "siege.md").read_text()
 
@@ -43,3 +46,38 @@ def test_every_command_has_help() -> None:
     for name in [None, *siege.commands]:
         result = runner.invoke(siege, [name, "--help"] if name else ["--help"])
         assert result.exit_code == 0 and "Usage:" in result.output, name
+
+
+def test_the_scenario_error_examples_are_what_siege_says(tmp_path: Path) -> None:
+    """Rebuild each documented error from its own words: the field, the line, the value."""
+    examples = re.findall(
+        r"`scenarios/x\.toml: (phases\[(\d)\]\.attacks\[(\d)\]\.(\w+) \(line (\d+)\): [^`]*)`", DOC
+    )
+    assert len(examples) == 2
+    for message, phase, attack, key, line in examples:
+        value = re.search(r"got (\S+)$", message)
+        path = tmp_path / "x.toml"
+        path.write_text(_scenario_with(int(phase), int(attack), key, int(line), value and value[1]))
+        with pytest.raises(ScenarioError) as error:
+            load_scenario(path)
+        assert str(error.value) == f"{path}: {message}"
+
+
+def _scenario_with(phase: int, attack: int, key: str, line: int, value: str | None) -> str:
+    """Phases of get_flood attacks; ``key`` of the chosen one set to ``value`` (or left out, in
+    a ramp that needs it) on line ``line`` (or its table's header there), padded with comments."""
+    lines = ['name = "x"']
+    for p in range(phase + 1):
+        lines += ["[[phases]]", f'name = "p{p}"', "duration_s = 1"]
+        for a in range(attack + 1 if p == phase else 1):
+            chosen = (p, a) == (phase, attack)
+            if chosen and value is None:
+                lines += ["#"] * (line - len(lines) - 1)
+            lines += ["[[phases.attacks]]", 'profile = "get_flood"']
+            if chosen and value is None:
+                lines += ['schedule = "ramp"', "rate = 10"]
+            elif chosen:
+                lines += ["#"] * (line - len(lines) - 1) + [f"{key} = {value}"]
+            else:
+                lines += ["rate = 10"]
+    return "\n".join(lines) + "\n"

@@ -154,3 +154,51 @@ def test_readers_pass_the_shields_challenge(tmp_path: Path) -> None:
         built = report.build(run(load_scenario(path), RunOptions(target_url=url, live=False)))
     readers = built["phases"][0]["classes"]["legit_readers"]
     assert readers["requests"] >= 3 and readers["statuses"] == {"200": readers["answered"]}
+
+
+PROFILES_AGAINST_ROOST = """
+name = "roost-profiles"
+[[phases]]
+name = "signup_flood"
+duration_s = 1.5
+[[phases.attacks]]
+profile = "signup_flood"
+bots = 10
+connections = 2
+rate = 5
+[[phases]]
+name = "search"
+duration_s = 1.5
+[[phases.attacks]]
+profile = "search"
+bots = 10
+connections = 2
+rate = 10
+[[phases]]
+name = "cache_bust"
+duration_s = 1.5
+[[phases.attacks]]
+profile = "cache_bust"
+bots = 10
+connections = 2
+rate = 20
+"""
+
+
+@pytest.mark.slow
+def test_signup_search_and_cache_bust_against_roost(tmp_path: Path, roost_server: str) -> None:
+    """Each profile for a second and a half, at a trickle: what Roost answers to each."""
+    path = tmp_path / "profiles.toml"
+    path.write_text(PROFILES_AGAINST_ROOST)
+    built = report.build(run(load_scenario(path), RunOptions(target_url=roost_server, live=False)))
+    assert built["counts_add_up"] and built["stop_reason"] == "completed"
+    for phase in built["phases"]:
+        attack = phase["classes"][phase["name"]]
+        assert attack["answered"] > 0, phase["name"]
+        assert not any(status.startswith("5") for status in attack["statuses"]), attack
+    signups = built["phases"][0]["classes"]["signup_flood"]["statuses"]
+    assert set(signups) <= {"200", "403", "422", "429"}  # made, refused or limited: never a crash
+    searches = built["phases"][1]["classes"]["search"]["statuses"]
+    assert set(searches) <= {"200", "401", "403", "429"}
+    pages = built["phases"][2]["classes"]["cache_bust"]
+    assert set(pages["statuses"]) <= {"200", "403", "429"} and pages["statuses"].get("200", 0) > 0

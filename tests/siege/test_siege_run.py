@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import json
 import os
+import queue
+import resource
+import shlex
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 
-from roost.siege import report
+from roost.siege import descriptors, report
 from roost.siege.outcome import RunOptions
 from roost.siege.runner import run
 from roost.siege.scenario import load_scenario
@@ -167,6 +173,67 @@ def test_ctrl_c_stops_the_run_and_still_writes_the_report(tmp_path, target_serve
     assert server.stats()["open"] <= 1  # every bot connection was closed
 
 
+def _interrupt_until(process: subprocess.Popen, lines: queue.Queue, wanted: str) -> list[str]:
+    """SIGINT at 0.1 s intervals until ``wanted`` shows up on stderr; the lines seen."""
+    seen: list[str] = []
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and not any(wanted in line for line in seen):
+        process.send_signal(signal.SIGINT)
+        with contextlib.suppress(queue.Empty):
+            while True:
+                seen.append(lines.get(timeout=0.1))
+    return seen
+
+
+def _stderr_lines(process: subprocess.Popen) -> queue.Queue:
+    lines: queue.Queue = queue.Queue()
+
+    def pump() -> None:
+        for line in process.stderr:
+            lines.put(line)
+
+    threading.Thread(target=pump, daemon=True).start()
+    return lines
+
+
+def _wait_for(lines: queue.Queue, wanted: str, timeout: float = 30) -> list[str]:
+    seen: list[str] = []
+    deadline = time.monotonic() + timeout
+    while not any(wanted in line for line in seen):
+        seen.append(lines.get(timeout=max(0.01, deadline - time.monotonic())))
+    return seen
+
+
+@pytest.mark.slow
+def test_a_second_ctrl_c_does_not_lose_the_report(tmp_path, target_server) -> None:
+    server = target_server()
+    attack = 'profile = "get_flood"\nbots = 50\nconnections = 8\nrate = 500'
+    command = [sys.executable, "-m", "roost.cli", "siege", "run", "--no-live"]
+    command += [str(scenario_file(tmp_path, attack, 2, seconds=30)), "--target", server.url]
+    command += ["--out", str(tmp_path / "out")]
+    with subprocess.Popen(
+        command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    ) as process:
+        lines = _stderr_lines(process)
+        _wait_for(lines, "Ctrl-C stops early")
+        time.sleep(1.5)
+        process.send_signal(signal.SIGINT)
+        _wait_for(lines, "stopping: closing connections")
+        # Again and again while the figures are collected and written: logged and ignored.
+        seen = _interrupt_until(process, lines, "still writing the report")
+        process.wait(timeout=30)
+        stdout = process.stdout.read()
+        time.sleep(0.2)  # the pump thread reaches the end of stderr
+    stderr = "".join(seen + [lines.get() for _ in range(lines.qsize())])
+    assert process.returncode == 130, stderr
+    assert "no report" not in stderr and "Traceback" not in stderr
+    (path,) = (tmp_path / "out").glob("*/report.json")
+    built = json.loads(path.read_text())
+    assert built["interrupted"] and built["counts_add_up"]
+    assert attack_class(built, "get_flood")["requests"] > 100
+    assert f"report: {path}" in stdout.replace("\n", "")
+
+
 def test_two_generator_processes_share_the_work(tmp_path, target_server) -> None:
     server = target_server()
     attack = 'profile = "get_flood"\nbots = 40\nprefixes = 4\nconnections = 8\nrate = 1000\n'
@@ -216,6 +283,50 @@ def test_a_flood_that_cannot_keep_its_schedule_says_so(tmp_path, target_server) 
     assert any("attack/get_flood fell behind schedule" in w for w in built["warnings"])
 
 
+def test_a_pulses_schedule_sends_in_bursts(tmp_path, target_server) -> None:
+    server = target_server()
+    path = tmp_path / "pulses.toml"
+    path.write_text(
+        'name = "pulses"\n[[phases]]\nname = "attack"\nduration_s = 3\n[[phases.attacks]]\n'
+        'profile = "get_flood"\nbots = 20\nconnections = 8\nschedule = "pulses"\n'
+        "rate = 800\non_s = 1\noff_s = 1\nlow_rate = 0\n"
+    )
+    built = run_report(path, server.url)
+    flood = attack_class(built, "get_flood")
+    assert built["counts_add_up"] and 1200 < flood["requests"] <= 1700  # on for 2 s of 3
+    sent = [row["attack_sent"] for row in built["timeline"]]
+    # Half-second snapshots blur the edges of each pulse a little.
+    assert sent[0] > 500 and sent[2] > 500 and sent[1] < 0.4 * min(sent[0], sent[2]), sent
+
+
+@pytest.mark.slow
+def test_generators_raise_their_own_open_file_limit(tmp_path, target_server) -> None:
+    """A generator started by a program that did not raise its soft limit raises it itself."""
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    if hard != resource.RLIM_INFINITY and hard <= 1024:
+        pytest.skip("the hard open-file limit is 1,024: nothing to raise")
+    server = target_server()
+    path = scenario_file(tmp_path, 'profile = "get_flood"\nbots = 10\nrate = 50', 0, 0.5)
+    script = (
+        "import json, resource\n"
+        "from roost.siege import report\n"
+        "from roost.siege.outcome import RunOptions\n"
+        "from roost.siege.runner import run\n"
+        "from roost.siege.scenario import load_scenario\n"
+        f"options = RunOptions(target_url={server.url!r}, live=False)\n"
+        f"built = report.build(run(load_scenario({str(path)!r}), options))\n"
+        "soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]\n"
+        "print(json.dumps([soft, built['placement']['generators'][0]['open_files']]))\n"
+    )
+    shell = f"ulimit -Sn 1024 && exec {sys.executable} -c {shlex.quote(script)}"
+    result = subprocess.run(
+        ["bash", "-c", shell], cwd=REPO, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    mine, generators = json.loads(result.stdout.splitlines()[-1])
+    assert mine == 1024 and generators == descriptors.ceiling()
+
+
 @pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="needs two CPUs")
 def test_generator_and_server_are_pinned_apart(tmp_path, target_server) -> None:
     server = target_server()
@@ -239,6 +350,17 @@ def test_an_ipv6_loopback_target(tmp_path, target_server) -> None:
     built = run_report(scenario_file(tmp_path, attack, readers=1, seconds=1.0), server.url)
     assert built["counts_add_up"] and attack_class(built, "get_flood")["answered"] > 200
     assert set(server.stats()["connections"]) == {"::1"}  # IPv4 sources cannot bind here
+    assert any("source spreading is IPv4-only" in w for w in built["warnings"])
+    console = Console(record=True, width=160)
+    report.render(built, console)
+    assert "every bot and user comes from ::1" in console.export_text()
+
+
+def test_an_ipv4_target_gets_no_source_warning(tmp_path, target_server) -> None:
+    server = target_server()
+    attack = 'profile = "get_flood"\nbots = 10\nconnections = 2\nrate = 50'
+    built = run_report(scenario_file(tmp_path, attack, readers=0, seconds=0.5), server.url)
+    assert not any("IPv4-only" in w for w in built["warnings"])
 
 
 def test_users_need_the_mastodon_api_and_say_so(tmp_path, target_server) -> None:
@@ -257,8 +379,44 @@ def test_the_duration_limit_cuts_the_scenario(tmp_path, target_server) -> None:
     server = target_server()
     attack = 'profile = "get_flood"\nbots = 10\nconnections = 2\nrate = 100'
     path = scenario_file(tmp_path, attack, readers=1, seconds=10)
+    began = time.monotonic()
     built = run_report(path, server.url, duration_s=1.5)
-    assert built["elapsed_s"] < 3 and built["counts_add_up"]
+    assert time.monotonic() - began < 1.5 + 1.5  # setup, phases and teardown
+    assert built["elapsed_s"] < 1.5 and built["counts_add_up"]
     assert [p["name"] for p in built["phases"]] == ["baseline", "attack"]  # recovery never began
-    assert built["phases"][1]["end_s"] == 1.5
+    # Starting the generator process came out of the 1.5 s too.
+    assert 0.5 < built["phases"][1]["end_s"] < 1.5
     assert any("limited to 1.5 s" in w for w in built["warnings"])
+
+
+def test_setup_time_counts_against_the_duration(tmp_path, target_server) -> None:
+    server = target_server()
+    attack = 'profile = "get_flood"\nbots = 10\nconnections = 2\nrate = 100'
+    path = scenario_file(tmp_path, attack, readers=1, seconds=10)
+    began = time.monotonic()
+    built = run_report(path, f"{server.url}delay/1.2", duration_s=2.5)  # the probe takes 1.2 s
+    took = time.monotonic() - began
+    assert built["setup"]["seconds"] >= 1.2 and built["counts_add_up"]
+    assert took < 2.5 + 1.0, took  # not 1.2 s of setup plus 2.5 s of phases
+    assert built["phases"][-1]["end_s"] < 1.3 and built["elapsed_s"] < 1.3
+    assert any("of which setup took 1.2" in w for w in built["warnings"])
+
+
+def test_a_setup_that_takes_the_whole_duration_still_writes_a_report(
+    tmp_path, target_server
+) -> None:
+    server = target_server()
+    attack = 'profile = "get_flood"\nbots = 10\nrate = 10'
+    command = [sys.executable, "-m", "roost.cli", "siege", "run", "--no-live", "--duration", "1"]
+    command += [str(scenario_file(tmp_path, attack)), "--target", f"{server.url}delay/5"]
+    command += ["--out", str(tmp_path / "out")]
+    began = time.monotonic()
+    result = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert time.monotonic() - began < 5  # not waiting for the 5 s answer
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "setup took the whole --duration, so no phase ran" in result.stderr
+    (path,) = (tmp_path / "out").glob("*/report.json")
+    built = json.loads(path.read_text())
+    assert built["stop_reason"] == "setup_timeout" and built["phases"] == []
+    assert any("took the whole 1 s limit" in w for w in built["warnings"])
+    assert sum(server.stats()["requests"].values()) == 2  # the probe and this /__stats: no attack

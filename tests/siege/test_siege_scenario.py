@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import resource
+import shlex
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
+from roost.siege import descriptors
 from roost.siege.profiles import PROFILES
 from roost.siege.scenario import ScenarioError, load_scenario
 from roost.siege.schedule import Constant, Pulses, Ramp
 
-SCENARIOS = sorted((Path(__file__).resolve().parents[2] / "scenarios").glob("*.toml"))
+REPO = Path(__file__).resolve().parents[2]
+SCENARIOS = sorted((REPO / "scenarios").glob("*.toml"))
 
 SMALL = """
 name = "t"
@@ -118,3 +125,129 @@ def test_all_phases_must_fit_in_127_8(tmp_path: Path) -> None:
     phases = "".join(f'[[phases]]\nname = "p{i}"\nduration_s = 1\n{attack}' for i in range(70))
     with pytest.raises(ScenarioError, match=r"70,001 /24 prefixes in all, but 127/8 offers 65,024"):
         load_scenario(write(tmp_path, phases))
+
+
+TWO_PHASES = """
+name = "two"
+[[phases]]
+name = "calm"
+duration_s = 1
+[[phases.attacks]]
+profile = "get_flood"
+rate = 10
+[[phases]]
+name = "storm"
+duration_s = 1
+[[phases.attacks]]
+profile = "get_flood"
+rate = 10
+[[phases.attacks]]
+profile = "cache_bust"
+schedule = "ramp"
+rate = 10
+ramp_s = 2
+"""
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (("ramp_s = 2", "ramp_s = 0"), r"phases\[1\]\.attacks\[1\]\.ramp_s \(line 19\): must be"),
+        (("ramp_s = 2", ""), r"phases\[1\]\.attacks\[1\]\.ramp_s \(line 15\): missing"),
+        (
+            (
+                'rate = 10\n[[phases.attacks]]\nprofile = "cache',
+                'rate = -1\n[[phases.attacks]]\nprofile = "cache',
+            ),
+            r"phases\[1\]\.attacks\[0\]\.rate \(line 14\): must be above 0",
+        ),
+        (
+            ('name = "storm"\nduration_s = 1', 'name = "storm"\nduration_s = 0'),
+            r"phases\[1\]\.duration_s \(line 11\)",
+        ),
+        (('name = "storm"\n', ""), r"phases\[1\]\.name \(line 9\): missing"),
+    ],
+)
+def test_fields_of_later_phases_are_given_a_line(
+    tmp_path: Path, change: tuple[str, str], message: str
+) -> None:
+    assert TWO_PHASES.count(change[0]) == 1
+    with pytest.raises(ScenarioError, match=message):
+        load_scenario(write(tmp_path, TWO_PHASES.replace(*change)))
+
+
+def test_a_missing_required_number_says_missing(tmp_path: Path) -> None:
+    text = SMALL.replace("rate = 100", 'rate = 100\nschedule = "pulses"\non_s = 1')
+    with pytest.raises(ScenarioError) as error:
+        load_scenario(write(tmp_path, text))
+    assert "attacks[0].off_s (line 6): missing (this field is required)" in str(error.value)
+    assert "None" not in str(error.value)
+
+
+@pytest.mark.parametrize("url", ["http://1\u00b27.0.0.1/", "http://\u0661\u0662\u0667.0.0.1/"])
+@pytest.mark.parametrize("key", ["url", "ready_url"])
+def test_compare_target_urls_need_ascii_digits(tmp_path: Path, url: str, key: str) -> None:
+    fields = {"url": "http://127.0.0.1:8000/", "ready_url": "http://127.0.0.1:8000/"}
+    fields[key] = url
+    text = (
+        SMALL + '[[targets]]\nname = "odd"\n' + "".join(f'{k} = "{v}"\n' for k, v in fields.items())
+    )
+    with pytest.raises(ScenarioError, match=rf"targets\[0\]\.{key} \(line \d+\): .*must be ASCII"):
+        load_scenario(write(tmp_path, text))
+
+
+def test_twitter_2009_loads_and_the_cli_raises_a_soft_limit_of_1024() -> None:
+    """Its attack phase holds ~3,800 connections in one generator; 1,024 is the usual soft limit."""
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    if hard != resource.RLIM_INFINITY and hard < 4096 + 256:
+        pytest.skip(f"the hard open-file limit ({hard}) is too low for twitter-2009")
+    script = (
+        "import resource\n"
+        "from roost.siege import descriptors\n"
+        "from roost.siege.scenario import load_scenario\n"
+        f"load_scenario({str(REPO / 'scenarios' / 'twitter-2009.toml')!r})\n"
+        "print(resource.getrlimit(resource.RLIMIT_NOFILE)[0])\n"
+        "descriptors.raise_soft_limit()\n"
+        "print(resource.getrlimit(resource.RLIMIT_NOFILE)[0])\n"
+    )
+    shell = f"ulimit -Sn 1024 && {sys.executable} -c {shlex.quote(script)}"
+    result = subprocess.run(["bash", "-c", shell], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    before, after = result.stdout.split()
+    assert int(before) == 1024 and int(after) == descriptors.ceiling() > 1024
+    # The command line raises it at its start: the scenario loads and the run gets as far as
+    # finding that nobody answers at port 9.
+    command = [sys.executable, "-m", "roost.cli", "siege", "run"]
+    command += [str(REPO / "scenarios" / "twitter-2009.toml"), "--target", "http://127.0.0.1:9/"]
+    shell = f"ulimit -Sn 1024 && exec {shlex.join(command)}"
+    result = subprocess.run(
+        ["bash", "-c", shell], cwd=REPO, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 1 and "does not answer" in result.stderr, result.stderr
+
+
+NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
+
+
+@pytest.mark.skipif(NGINX is None, reason="nginx is not installed")
+def test_the_nginx_limit_req_config_is_valid(tmp_path: Path) -> None:
+    """As compare starts it (twitter-2009.toml): -p {tmp} -c <conf> -e {tmp}/error.log."""
+    conf = REPO / "scenarios" / "nginx-limit-req.conf"
+    command = [str(NGINX), "-t", "-p", str(tmp_path), "-c", str(conf)]
+    command += ["-e", str(tmp_path / "error.log")]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=30)
+    assert result.returncode == 0, result.stderr
+    assert "syntax is ok" in result.stderr and "test is successful" in result.stderr
+    nginx_target = next(
+        t
+        for t in load_scenario(REPO / "scenarios" / "twitter-2009.toml").targets
+        if t.name == "nginx-limit-req"
+    )
+    assert list(nginx_target.commands[1][1:]) == [
+        "-p",
+        "{tmp}",
+        "-c",
+        "{scenario_dir}/nginx-limit-req.conf",
+        "-e",
+        "{tmp}/error.log",
+    ]
