@@ -12,6 +12,7 @@ import asyncio
 import json
 from collections.abc import AsyncIterator
 
+from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response, StreamingResponse
 
@@ -20,8 +21,9 @@ from roost.api.streaming import HEARTBEAT_SECONDS
 from roost.services import notifications as notification_service
 from roost.web import feed
 from roost.web.errors import page
-from roost.web.render import html
+from roost.web.render import base_context, pieces, render_text, respond
 from roost.web.session import must_view, viewer
+from roost.web.weight import fit
 
 PAGE = 30
 
@@ -35,9 +37,22 @@ async def notifications(request: Request) -> Response:
             conn, me["id"], max_id=feed.int_param(request, "max_id"), limit=PAGE
         )
         items = await entities.notifications(ctx, conn, rows, me["id"])
-    older = f"/notifications?max_id={rows[-1]['id']}" if len(rows) == PAGE else None
-    context = {"title": "Notifications", "items": items, "older": older, "here": "/notifications"}
-    return html(request, "notifications.html", context)
+    values = {**base_context(request), "title": "Notifications", "here": "/notifications"}
+    parts = pieces("notification", items, values)
+
+    def draw(counts: list[int]) -> str:
+        shown = counts[0]
+        older = None
+        if shown < len(items):  # cut by weight: carry on from the last one shown
+            older = f"/notifications?max_id={items[shown - 1]['id']}"
+        elif len(rows) == PAGE:
+            older = f"/notifications?max_id={rows[-1]['id']}"
+        notes = Markup("".join(parts[:shown]))
+        return render_text(
+            "notifications.html", **values, items=items[:shown], shown=notes, older=older
+        )
+
+    return respond(request, fit(draw, [parts])[0])
 
 
 async def stream(request: Request) -> Response:

@@ -1,4 +1,9 @@
-"""A post and its thread, writing posts (with replies and content warnings), and post actions."""
+"""Writing posts (with replies and content warnings), editing them, and post actions.
+
+A refused post comes back on the page its form was on (home, public, a post's page, or
+/compose), named by the form's ``origin`` field, with what was typed and a message beside the
+field; a refused edit comes back on the post's page, in the edit form.
+"""
 
 from __future__ import annotations
 
@@ -9,9 +14,8 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from roost.api.entities import statuses_by_id
 from roost.domain.errors import Invalid, NotFound, RoostError
 from roost.services import posts as post_service
-from roost.web import feed
+from roost.web import feed, thread, timelines
 from roost.web.errors import page
-from roost.web.profiles import find
 from roost.web.render import base_context, html, render_text
 from roost.web.session import (
     Refused,
@@ -22,53 +26,14 @@ from roost.web.session import (
     must_view,
     read_form,
     safe_next,
-    viewer,
+    seen_at,
     wants_json,
 )
 
 COMPOSE_FIELDS = ("text", "spoiler_text", "visibility", "in_reply_to_id")
-
-
-@page
-async def thread(request: Request) -> Response:
-    ctx = request.app.state.ctx
-    status_id = feed.snowflake(request.path_params["id"])
-    async with ctx.db.read() as conn:
-        author = await find(conn, request.path_params["username"])
-        me = await viewer(request, conn)
-        me_id = me["id"] if me else None
-        row = await post_service.get_visible(conn, status_id, me_id)
-        if row["account_id"] != author["id"]:
-            raise NotFound("Record")
-        before, after = await post_service.context(conn, status_id, me_id)
-        found = await statuses_by_id(ctx, conn, [*before, status_id, *after], me_id)
-    by_id = {int(s["id"]): s for s in found}
-    focus = by_id.get(status_id)
-    if focus is None:
-        raise NotFound("Record")
-    values = {"text": _reply_prefix(focus, me["username"] if me else None)}
-    return _thread_page(request, focus, by_id, before, after, values, {}, public=me is None)
-
-
-def _thread_page(request, focus, by_id, before, after, values, errors, status=200, public=False):
-    shown = focus["reblog"] or focus
-    name = shown["account"]["display_name"] or shown["account"]["username"]
-    context = {
-        "title": f"Post by {name}",
-        "focus": focus,
-        "ancestors": [by_id[i] for i in before if i in by_id],
-        "descendants": [by_id[i] for i in after if i in by_id],
-        "values": values,
-        "errors": errors,
-        "here": request.url.path,
-    }
-    return html(request, "thread.html", context, status=status, public=public)
-
-
-def _reply_prefix(status: dict, me: str | None) -> str:
-    """A reply starts by mentioning the author and the people they mentioned, as Mastodon does."""
-    names = [status["account"]["username"], *(m["username"] for m in status["mentions"])]
-    return "".join(f"@{n} " for n in dict.fromkeys(names) if n != me)
+SHOWN_FIELDS = ("text", "spoiler_text", "visibility")  # the rest has its message at the top
+GONE = "The post you are replying to is gone."
+TIMELINES = {"/home": timelines.show_home, "/public": timelines.show_public}
 
 
 @page
@@ -78,7 +43,7 @@ async def compose_form(request: Request) -> Response:
     async with ctx.db.read() as conn:
         me = await must_view(request, conn)
         reply_to = await _reply_target(ctx, conn, reply_id, me["id"])
-    values = {"text": _reply_prefix(reply_to, me["username"]) if reply_to else ""}
+    values = {"text": thread.reply_prefix(reply_to, me["username"]) if reply_to else ""}
     return _compose_page(request, values, {}, reply_to)
 
 
@@ -109,8 +74,10 @@ async def compose(request: Request) -> Response:
     async with ctx.db.read() as conn:
         me = await must_view(request, conn)
     check_csrf(request, form)
-    values = {name: field(form, name, 20_000) for name in (*COMPOSE_FIELDS, "next")}
-    reply_id = feed.parse_id(values["in_reply_to_id"])
+    values = {name: field(form, name, 20_000) for name in (*COMPOSE_FIELDS, "next", "origin")}
+    reply_id = feed.parse_id(values["in_reply_to_id"].strip())
+    if values["in_reply_to_id"].strip() and reply_id is None:  # junk is no top-level post
+        return await _invalid(request, values, {"form": GONE}, None)
     try:
         async with ctx.db.write() as tx:
             status_id = await post_service.create(
@@ -120,19 +87,29 @@ async def compose(request: Request) -> Response:
     except Invalid as exc:
         return await _invalid(request, values, {_field(exc.field): f"{exc.message}."}, reply_id)
     except NotFound:
-        message = "The post you are replying to is gone."
-        return await _invalid(request, values, {"form": message}, None)
+        return await _invalid(request, values, {"form": GONE}, None)
     return await _posted(request, form, me, status_id, reply_id)
 
 
 def _field(name: str) -> str:
-    return name if name in COMPOSE_FIELDS else "form"
+    return name if name in SHOWN_FIELDS else "form"
 
 
 async def _invalid(request: Request, values: dict, errors: dict, reply_id: int | None):
-    """The same form again, with what was typed and a message beside the field."""
+    """The form again on the page it came from, with what was typed and a message beside the
+    field; the compose page when that page is unknown or gone."""
     if wants_json(request):
         return JSONResponse({"errors": errors}, status_code=422)
+    refused = {"values": values, "errors": errors}
+    origin = safe_next(values["origin"], "/compose").split("?")[0]
+    if origin in TIMELINES:
+        return await TIMELINES[origin](seen_at(request, origin), refused)
+    post = thread.PATH.fullmatch(origin)
+    if post and (status_id := feed.parse_id(post[2])) is not None:
+        try:
+            return await thread.show(seen_at(request, origin), post[1], status_id, reply=refused)
+        except NotFound:
+            pass  # the post was deleted meanwhile: the compose page says so
     ctx = request.app.state.ctx
     async with ctx.db.read() as conn:
         me = await must_view(request, conn)
@@ -150,6 +127,7 @@ async def _posted(request: Request, form: FormData, me, status_id: int, reply_id
         async with ctx.db.read() as conn:
             items = await statuses_by_id(ctx, conn, [status_id], me["id"])
         values = {**base_context(request), "items": items, "here": field(form, "next")}
+        values["in_thread"] = reply_id is not None  # shown among its thread's replies
         return JSONResponse({"id": str(status_id), "url": target, "html": _items(values)})
     if reply_id is not None:
         back = field(form, "next")
@@ -173,21 +151,27 @@ async def edit(request: Request) -> Response:
         me = await must_view(request, conn)
     check_csrf(request, form)
     target = f"/@{me['username']}/{status_id}"
+    values = {"text": field(form, "text", 20_000), "spoiler_text": field(form, "spoiler_text")}
     try:
         async with ctx.db.write() as tx:
             await post_service.edit(
-                ctx, tx, status_id, me["id"], field(form, "text", 20_000),
-                spoiler_text=field(form, "spoiler_text"),
-            )  # fmt: skip
+                ctx, tx, status_id, me["id"], values["text"], spoiler_text=values["spoiler_text"]
+            )
     except Invalid as exc:
-        flash(request, f"Not saved: {exc.message}.")
-        return RedirectResponse(target, status_code=303)
+        if exc.field not in EDIT_FIELDS:  # not a field of the form (a repost cannot be edited)
+            raise Refused(400, f"{exc.message}.") from exc
+        refused = {
+            "values": values,
+            "errors": {EDIT_FIELDS[exc.field]: f"Not saved: {exc.message}."},
+        }
+        return await thread.show(seen_at(request, target), me["username"], status_id, edit=refused)
     except RoostError as exc:
         raise Refused(exc.status if exc.status in (403, 404) else 400, exc.message) from exc
     flash(request, "Your post was edited.")
     return RedirectResponse(target, status_code=303)
 
 
+EDIT_FIELDS = {"text": "edit-text", "spoiler_text": "edit-spoiler"}  # ids in thread.html
 ACTIONS = ("favourite", "unfavourite", "reblog", "unreblog", "delete")
 
 

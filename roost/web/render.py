@@ -9,12 +9,15 @@ says ``Vary: Cookie`` so no cache hands one person's page to another.
 from __future__ import annotations
 
 import hashlib
+import re
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
@@ -22,9 +25,11 @@ HERE = Path(__file__).parent
 STATIC_DIR = HERE / "static"
 PUBLIC_MAX_AGE = 15  # seconds: long enough to absorb a flood, short enough to feel live
 
+# connect-src 'self': the script only fetches pages and listens on same-origin SSE streams;
+# WebSockets (the API's streaming for apps) are never opened from a page.
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "connect-src 'self' ws: wss:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
+    "connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
 )
 SECURITY_HEADERS = {
     "Content-Security-Policy": CSP,
@@ -66,6 +71,39 @@ def exact_time(value: str | datetime | None) -> str:
     return moment.strftime("%-d %B %Y, %H:%M UTC") if moment else ""
 
 
+# A post's stored HTML (roost/domain/text.py) is made for every client: absolute links, h-card
+# and mention classes that Mastodon apps read. A page needs none of that, and a post dense with
+# hashtags weighs three times as much with it (80 bytes for "#a "), so pages show a leaner form.
+# The patterns match only the renderer's own markup: user text in it is escaped, so a quote or
+# a "<" cannot come from a person, and whatever does not match is left exactly as stored.
+LEAN = (
+    (
+        re.compile(
+            r'<a href="https?://[^"/]+(/tags/[^"]+)" class="mention hashtag" rel="tag">'
+            r"#<span>([^<]*)</span></a>"
+        ),
+        r'<a href="\1" rel="tag">#\2</a>',
+    ),
+    (
+        re.compile(
+            r'<span class="h-card"><a href="https?://[^"/]+(/@[^"]+)" class="u-url mention">'
+            r"@<span>([^<]*)</span></a></span>"
+        ),
+        r'<a href="\1">@\2</a>',
+    ),
+    # The page's Referrer-Policy (same-origin) already keeps the referrer from other sites.
+    (re.compile('rel="nofollow noopener noreferrer"'), 'rel="nofollow noopener"'),
+)
+
+
+def lean(stored: str | None) -> Markup:
+    """A post's or bio's stored HTML as a page shows it: local links relative, no API classes."""
+    text = stored or ""
+    for pattern, replacement in LEAN:
+        text = pattern.sub(replacement, text)
+    return Markup(text)
+
+
 def _moment(value: str | datetime | None) -> datetime | None:
     if value is None or isinstance(value, datetime):
         return value
@@ -86,11 +124,24 @@ def environment() -> Environment:
     env.globals["asset"] = asset
     env.filters["reltime"] = relative_time
     env.filters["exact"] = exact_time
+    env.filters["lean"] = lean
     return env
 
 
 def render_text(template: str, **context: Any) -> str:
     return environment().get_template(template).render(**context)
+
+
+def macro(name: str) -> Any:
+    """A macro of ``macros.html``, to render one piece (a post) from Python."""
+    return getattr(environment().get_template("macros.html").module, name)
+
+
+def pieces(name: str, items: Iterable[dict], values: dict[str, Any], **flags: Any) -> list[str]:
+    """Each item drawn by macro ``name`` (``status``, ``notification``): HTML a page can weigh."""
+    draw = macro(name)
+    me, csrf, here = values.get("me"), values.get("csrf", ""), values.get("here", "")
+    return [str(draw(item, me, csrf, here, **flags)) for item in items]
 
 
 def cacheable(request: Request) -> bool:
@@ -118,7 +169,14 @@ def html(
     """A full page: the layout gets the viewer's name, CSRF token and site links."""
     values = base_context(request)
     values.update(context or {})
-    response = HTMLResponse(render_text(template, **values), status_code=status)
+    return respond(request, render_text(template, **values), status=status, public=public)
+
+
+def respond(
+    request: Request, body: str, *, status: int = 200, public: bool = False
+) -> HTMLResponse:
+    """A page already drawn (see ``html``): shared caches may keep it only if ``public``."""
+    response = HTMLResponse(body, status_code=status)
     headers(response, public=public and status < 400 and cacheable(request))
     return response
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.routing import Mount, Route
 
-from roost.web import auth, inbox, posts, profiles, search, settings, timelines
+from roost.web import auth, inbox, posts, profiles, search, settings, thread, timelines
 from roost.web.errors import render_error
 from roost.web.static_files import Static
 
@@ -40,7 +40,7 @@ routes = [
     Route("/@{username}/unmute", profiles.unmute, methods=POST),
     Route("/@{username}/block", profiles.block, methods=POST),
     Route("/@{username}/unblock", profiles.unblock, methods=POST),
-    Route("/@{username}/{id}", posts.thread),
+    Route("/@{username}/{id}", thread.thread),
     Mount("/static", app=Static(), name="static"),
 ]
 

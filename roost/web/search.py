@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
+from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -12,8 +13,9 @@ from roost.services import accounts as account_service
 from roost.services import search as search_service
 from roost.web import feed
 from roost.web.errors import page
-from roost.web.render import html
+from roost.web.render import base_context, pieces, render_text, respond
 from roost.web.session import clean, viewer
+from roost.web.weight import fit
 
 POSTS = 20
 
@@ -32,16 +34,23 @@ async def search(request: Request) -> Response:
             hashtags = [t["name"] for t in await search_service.hashtags(conn, q, 10)]
             ids = await search_service.statuses_matching(conn, q, POSTS, max_id=max_id)
         items = await entities.statuses_by_id(ctx, conn, ids, me_id)
-    older = None
-    if len(ids) == POSTS:
-        older = f"/search?{urlencode({'q': q, 'max_id': ids[-1]})}"
-    context = {
+    values = {
+        **base_context(request),
         "title": f"Search: {q}" if q else "Search",
         "q": q,
         "people": [entities.account(ctx, p) for p in people],
         "hashtags": hashtags,
-        "items": items,
-        "older": older,
         "here": feed.here(request),
     }
-    return html(request, "search.html", context, public=me is None)
+    parts = pieces("status", items, values)
+
+    def draw(counts: list[int]) -> str:
+        shown = counts[0]
+        last = items[shown - 1]["id"] if shown < len(items) else None  # cut by weight
+        if last is None and len(ids) == POSTS:
+            last = ids[-1]
+        older = f"/search?{urlencode({'q': q, 'max_id': last})}" if last else None
+        posts = Markup("".join(parts[:shown]))
+        return render_text("search.html", **values, items=items[:shown], posts=posts, older=older)
+
+    return respond(request, fit(draw, [parts])[0], public=me is None)

@@ -79,6 +79,19 @@ def back_path(request: Request) -> str:
     return safe_next(referer.removeprefix(base)) if referer.startswith(base) else "/home"
 
 
+def seen_at(request: Request, path: str) -> Request:
+    """This request as a GET of ``path`` (a local path, no query): a refused form is shown on
+    the page it came from, drawn as that page is, within the same session."""
+    scope = {
+        **request.scope,
+        "method": "GET",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+    }
+    return Request(scope, request.receive)
+
+
 def login_redirect(back: str) -> RedirectResponse:
     return RedirectResponse(f"/login?next={quote(back, safe='/')}", status_code=303)
 

@@ -36,6 +36,11 @@ async def landing(request: Request) -> Response:
 
 @page
 async def home(request: Request) -> Response:
+    return await show_home(request)
+
+
+async def show_home(request: Request, refused: dict | None = None) -> Response:
+    """The home timeline; ``refused``: a post the compose box turned away, shown in it (422)."""
     ctx = request.app.state.ctx
     cursor = feed.cursor(request)
     async with ctx.db.read() as conn:
@@ -47,12 +52,21 @@ async def home(request: Request) -> Response:
             "show_compose": True,
             "stream": "/web/stream",
             "empty": "Your home timeline is empty. Follow people to see their posts here.",
+            **_compose_box(refused),
         }
-        return await feed.show(request, conn, ids, cursor, me["id"], "timeline.html", context)
+        return await feed.show(
+            request, conn, ids, cursor, me["id"], "timeline.html", context,
+            status=422 if refused else 200,
+        )  # fmt: skip
 
 
 @page
 async def public(request: Request) -> Response:
+    return await show_public(request)
+
+
+async def show_public(request: Request, refused: dict | None = None) -> Response:
+    """The public timeline; ``refused`` as for ``show_home``."""
     ctx = request.app.state.ctx
     cursor = feed.cursor(request)
     async with ctx.db.read() as conn:
@@ -63,10 +77,19 @@ async def public(request: Request) -> Response:
             "subtitle": f"Everything posted publicly on {ctx.settings.instance_name}.",
             "show_compose": True,
             "stream": "/api/v1/streaming/public",
+            **_compose_box(refused),
         }
         return await feed.show(
-            request, conn, ids, cursor, me, "timeline.html", context, public=me is None
-        )
+            request, conn, ids, cursor, me, "timeline.html", context,
+            public=me is None, status=422 if refused else 200,
+        )  # fmt: skip
+
+
+def _compose_box(refused: dict | None) -> dict:
+    """What the compose box shows: empty, or a refused post with the messages beside it."""
+    if not refused:
+        return {}
+    return {"compose_values": refused["values"], "compose_errors": refused["errors"]}
 
 
 @page

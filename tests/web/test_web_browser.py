@@ -26,6 +26,8 @@ DOCS_SHOTS = HERE.parent.parent / "docs" / "screenshots"
 PASSWORD = "correct horse battery"
 DESKTOP = {"width": 1100, "height": 900}
 PHONE = {"width": 320, "height": 640}
+OOB = "urn:ietf:wg:oauth:2.0:oob"
+BUSY = "<!doctype html><title>Busy</title><h1>We are under attack, please wait</h1>"
 
 
 @pytest.fixture
@@ -65,6 +67,7 @@ class Watch:
 
     def _console(self, message) -> None:
         expected = ("ERR_ABORTED", "status of 401", "status of 404", "status of 422")
+        expected += ("status of 429", "status of 503")  # the shield's pages, faked by route()
         if message.type == "error" and not any(e in message.text for e in expected):
             self.problems.append(f"console: {message.text}")  # e.g. a CSP refusal
 
@@ -102,6 +105,21 @@ def axe_check(page: Page) -> None:
     assert not bad, f"{page.url}: {bad}"
 
 
+def oauth_page(page: Page) -> None:
+    """Open the OAuth authorization page for a freshly registered app."""
+    app = page.request.post(
+        "/api/v1/apps",
+        form={"client_name": "Birdwatch", "redirect_uris": OOB, "scopes": "read write"},
+    ).json()
+    page.goto(f"/oauth/authorize?client_id={app['client_id']}&redirect_uri={OOB}"
+              "&response_type=code&scope=read+write")  # fmt: skip
+    expect(page.get_by_text("Birdwatch").first).to_be_visible()
+
+
+def fits(page: Page, width: int) -> None:
+    assert page.evaluate("document.documentElement.scrollWidth") <= width, page.url
+
+
 def wait_for_post(page: Page, path: str, text: str, seconds: float = 10.0) -> None:
     """Reload until a post shows (fan-out to home feeds runs just after the write)."""
     deadline = time.monotonic() + seconds
@@ -135,14 +153,43 @@ def test_two_people_meet_with_javascript(
     alice.evaluate("window.stayed = true")
     text = "Hello @bob! Trying #roosting today, see https://example.com/" + "a" * 80
     box = alice.get_by_label("What's happening?")
-    box.fill(text)
+    keys = alice.keyboard  # skip link, then the compose box and its button by keyboard alone
+    keys.press("Tab")
+    expect(alice.get_by_role("link", name="Skip to content")).to_be_focused()
+    keys.press("Enter")
+    keys.press("Tab")
+    expect(alice.get_by_label("Content warning")).to_be_focused()
+    keys.press("Tab")
+    expect(box).to_be_focused()
+    keys.insert_text(text)
     expect(alice.locator("#text-count")).to_have_text(f"{500 - count(text)} characters left")
-    alice.get_by_role("button", name="Post", exact=True).click()
+    keys.press("Tab")
+    keys.press("Tab")
+    expect(alice.get_by_role("button", name="Post", exact=True)).to_be_focused()
+    keys.press("Enter")
     mine = alice.locator("article.status", has_text="Trying")
     expect(mine).to_be_visible()
     expect(box).to_have_value("")
+    expect(alice.get_by_role("button", name="Load newer posts")).to_be_visible()  # not her own
     assert alice.evaluate("window.stayed === true")
     alice.screenshot(path=shots / "home.png")
+    alice.get_by_role("button", name="Post", exact=True).click()  # empty: refused
+    expect(alice.locator("#text-error")).to_have_text("Text can't be blank.")
+    expect(box).to_be_focused()  # the script takes the reader to the field in error
+    alice.route("**/compose", lambda route: route.fulfill(status=503, body=BUSY,
+                content_type="text/html"))  # fmt: skip
+    box.fill("while the shield says busy")
+    alice.get_by_role("button", name="Post", exact=True).click()
+    expect(alice.locator("#form-error")).to_contain_text("too busy to answer right now")
+    expect(alice.locator("#roost-live")).to_contain_text("too busy to answer right now")
+    expect(box).to_have_value("while the shield says busy")  # nothing lost
+    alice.unroute("**/compose")
+    alice.route("**/favourite", lambda route: route.fulfill(status=429, body=BUSY,
+                content_type="text/html"))  # fmt: skip
+    mine.get_by_role("button", name=re.compile("^★ Favourite")).click()
+    expect(mine.locator("[data-complaint]")).to_contain_text("Too many requests")
+    alice.unroute("**/favourite")
+    box.fill("")
 
     expect(bob.get_by_role("button", name="Show 1 new post")).to_be_visible()
     bob.get_by_role("button", name="Show 1 new post").click()
@@ -164,8 +211,11 @@ def test_two_people_meet_with_javascript(
     expect(reply).to_have_value("@alice ")
     reply.fill("@alice welcome to #roosting!")
     bob.get_by_role("button", name="Reply", exact=True).click()
-    expect(bob.locator("#timeline article.status", has_text="welcome to")).to_be_visible()
+    answer = bob.locator("#timeline article.status", has_text="welcome to")
+    expect(answer).to_be_visible()
+    expect(answer.locator(".replying")).to_have_count(0)  # no "In a conversation" in its thread
     bob.screenshot(path=shots / "thread.png", full_page=True)
+    axe_check(bob)
 
     alice.goto("/notifications")
     expect(alice.locator(".notification", has_text="favourited your post")).to_be_visible()
@@ -190,10 +240,33 @@ def test_two_people_meet_with_javascript(
         for path in ("/home", "/notifications", "/@alice", "/settings", "/search?q=roosting"):
             page.goto(path)
             axe_check(page)
+    alice.goto("/compose")
+    axe_check(alice)
+    oauth_page(alice)  # logged in: "Birdwatch wants to act as @alice"
+    expect(alice.get_by_role("button", name="Authorize")).to_be_visible()
+    axe_check(alice)
     bob.goto("/@bob")
     bob.screenshot(path=shots / "profile.png")
     alice.goto("/settings")
     alice.screenshot(path=shots / "settings.png")
+
+    alice.emulate_media(color_scheme="dark")
+    for path in ("/home", "/notifications"):
+        alice.goto(path)
+        axe_check(alice)
+    alice.set_viewport_size(PHONE)
+    alice.goto("/home")
+    fits(alice, PHONE["width"])
+
+    older = f"/public?max_id={int(mine.get_attribute('data-id')) + 1}"  # a query to keep
+    bob.goto(older)
+    bob.context.clear_cookies()  # the session expires while the page is open
+    bob.locator("article.status").first.get_by_role("button", name=re.compile("^★")).click()
+    expect(bob).to_have_url(re.compile(r"/login\?next="))
+    bob.get_by_label("Username or email").fill("bob")
+    bob.get_by_label("Password").fill(PASSWORD)
+    bob.get_by_role("button", name="Log in").click()
+    expect(bob).to_have_url(re.compile(re.escape(older) + "$"))
     assert not watch.problems, watch.problems
 
 
@@ -232,6 +305,7 @@ def test_two_people_meet_without_javascript(
     bob.get_by_label("Your reply to @alice").fill("")
     bob.get_by_role("button", name="Reply", exact=True).click()
     expect(bob.locator("#text-error")).to_have_text("Text can't be blank.")
+    expect(bob).to_have_title(re.compile("^Post by Alice"))  # the same page, not /compose
     bob.get_by_label("Your reply to @alice").fill("@alice no script needed #nojs")
     bob.get_by_role("button", name="Reply", exact=True).click()
     expect(bob.locator("#timeline article.status", has_text="no script needed")).to_be_visible()
@@ -278,15 +352,20 @@ def test_visitor_pages_look_right_and_pass_axe(
     visitor.get_by_role("button", name="Create account").click()
     expect(visitor.locator("#username-error")).to_contain_text("Username must be")
     visitor.screenshot(path=shots / "signup-error.png")
+    axe_check(visitor)  # with the errors showing
+    oauth_page(visitor)  # logged out: log in first
+    expect(visitor.get_by_role("button", name="Log in")).to_be_visible()
+    axe_check(visitor)
 
     phone = visitor_context.new_page()
     phone.set_viewport_size(PHONE)
     phone.goto("/public")
-    assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    fits(phone, PHONE["width"])
     phone.screenshot(path=shots / "public-320px.png", full_page=True)
     _, dark = person(browser, server.url, watch, color_scheme="dark")
-    dark.goto("/@robin")
-    axe_check(dark)
+    for path in ("/", "/signup", "/@robin"):
+        dark.goto(path)
+        axe_check(dark)
     dark.screenshot(path=shots / "profile-dark.png")
     dark.keyboard.press("Tab")
     expect(dark.get_by_role("link", name="Skip to content")).to_be_focused()

@@ -48,19 +48,52 @@
     update();
   }
 
-  function post(form) {
-    return fetch(form.action, {
+  /* Send a form with fetch; resolves to {status, data}. What is not the site's JSON (the
+     shield's HTML "too many requests" or "busy" page, a proxy's error) becomes an error the
+     form can show, so a person is never left with a button that silently did nothing. */
+  function post(form, url) {
+    return fetch(url || form.action, {
       method: "POST",
       body: new URLSearchParams(new FormData(form)),
       headers: { "X-Requested-With": "fetch", "Accept": "application/json" },
       credentials: "same-origin"
     }).then(function (response) {
       if (response.status === 401) {
-        window.location.href = "/login?next=" + encodeURIComponent(location.pathname);
+        window.location.href = "/login?next=" + encodeURIComponent(location.pathname + location.search);
         throw new Error("login");
+      }
+      var type = response.headers.get("Content-Type") || "";
+      if (type.indexOf("application/json") !== 0) {
+        return { status: response.status, data: { error: trouble(response.status) } };
       }
       return response.json().then(function (data) { return { status: response.status, data: data }; });
     });
+  }
+
+  function trouble(status) {
+    if (status === 429) return "Too many requests just now. Wait a moment, then try again.";
+    if (status >= 500) return "Roost is too busy to answer right now. Try again in a moment.";
+    return "That did not work. Reload the page and try again.";
+  }
+
+  var OFFLINE = "Roost could not be reached. Check your connection and try again.";
+
+  /* A message for a form that has no place for one (an action bar, a follow button). */
+  function complain(form, message) {
+    var note = form.nextElementSibling;
+    if (!note || !note.hasAttribute("data-complaint")) {
+      note = document.createElement("p");
+      note.className = "error";
+      note.setAttribute("data-complaint", "");
+      form.insertAdjacentElement("afterend", note);
+    }
+    note.textContent = message;
+    say(message);
+  }
+
+  function settle(form) {
+    var note = form.nextElementSibling;
+    if (note && note.hasAttribute("data-complaint")) note.remove();
   }
 
   function fromHTML(html) {
@@ -69,30 +102,43 @@
     return box;
   }
 
-  function act(form) {
-    var button = form.querySelector("button");
+  function act(form, submitter) {
+    var buttons = Array.prototype.slice.call(form.querySelectorAll("button"));
+    var button = submitter || buttons[0];
+    var index = Math.max(0, buttons.indexOf(button));
+    var url = button && button.getAttribute("formaction");
     if (button) button.disabled = true;
-    post(form).then(function (result) {
+    post(form, url).then(function (result) {
       var data = result.data;
+      if (button) button.disabled = false;
+      if (result.status !== 200) { complain(form, data.error || trouble(result.status)); return; }
+      settle(form);
       if (data.deleted) {
         var gone = form.closest("article.status");
         if (gone) gone.remove();
+        say("Deleted.");
         return;
       }
-      if (!data.html) { form.submit(); return; }
+      if (!data.html) { if (url) form.action = url; form.submit(); return; }
       var target = form.closest("[data-replace]");
       var fresh = fromHTML(data.html).firstElementChild;
       if (target && fresh) {
         target.replaceWith(fresh);
-        var again = fresh.querySelector("button") || fresh;
+        var again = fresh.querySelectorAll("button")[index] || fresh.querySelector("button") || fresh;
         if (again.focus) again.focus();
       }
       var shown = document.querySelector("[data-followers]");
       if (shown && typeof data.followers_count === "number") shown.textContent = data.followers_count;
-    }).catch(function () { if (button) button.disabled = false; });
+    }).catch(function (error) {
+      if (button) button.disabled = false;
+      if (error.message !== "login") complain(form, OFFLINE);
+    });
   }
 
+  /* Messages beside their fields; focus moves to the first field in error (a screen reader
+     then reads its label and message), or the message is announced when it is the form's. */
   function showErrors(form, errors) {
+    var first = null, spoken = [];
     form.querySelectorAll("[data-error-for]").forEach(function (el) {
       var key = el.getAttribute("data-error-for");
       var input = form.querySelector("#" + key);
@@ -101,8 +147,13 @@
       if (input) {
         if (errors[key]) input.setAttribute("aria-invalid", "true");
         else input.removeAttribute("aria-invalid");
+        if (errors[key] && !first) first = input;
+      } else if (errors[key]) {
+        spoken.push(errors[key]);
       }
     });
+    if (first) first.focus();
+    else if (spoken.length) say(spoken.join(" "));
   }
 
   function compose(form) {
@@ -111,7 +162,7 @@
     post(form).then(function (result) {
       button.disabled = false;
       if (result.status !== 200) {
-        showErrors(form, result.data.errors || { form: result.data.error || "That did not work." });
+        showErrors(form, result.data.errors || { form: result.data.error || trouble(result.status) });
         return;
       }
       showErrors(form, {});
@@ -126,7 +177,10 @@
       } else {
         window.location.href = result.data.url;
       }
-    }).catch(function () { button.disabled = false; });
+    }).catch(function (error) {
+      button.disabled = false;
+      if (error.message !== "login") showErrors(form, { form: OFFLINE });
+    });
   }
 
   function say(message) {
@@ -153,6 +207,7 @@
     });
     var empty = items.parentNode.querySelector(".empty");
     if (empty && added) empty.remove();
+    if (added) items.dispatchEvent(new Event("roost:inserted"));
     return added;
   }
 
@@ -177,19 +232,29 @@
     button.textContent = "Load newer posts";
     holder.textContent = "";
     holder.appendChild(button);
-    var waiting = 0;
+    /* Ids announced by the stream and not shown yet: one's own post may be announced before
+       the page has put it in, so it is counted only while it is missing. */
+    var pending = {};
     function label() {
+      var waiting = Object.keys(pending).filter(function (id) {
+        return !items.querySelector('[data-id="' + id + '"]');
+      }).length;
       button.textContent = waiting ? "Show " + waiting + " new post" + (waiting > 1 ? "s" : "") : "Load newer posts";
     }
+    items.addEventListener("roost:inserted", label);
     button.addEventListener("click", function () {
       button.disabled = true;
       fetch(base + newest(items) + "&fragment=1", { credentials: "same-origin" })
-        .then(function (r) { return r.text(); })
+        .then(function (r) {
+          if (!r.ok) throw { friendly: trouble(r.status) };
+          return r.text();
+        })
         .then(function (html) {
           var added = insert(items, html, true);
           say(added ? added + " new posts shown." : "No newer posts yet.");
-          waiting = 0; label();
+          pending = {}; label();
         })
+        .catch(function (error) { say((error && error.friendly) || OFFLINE); })
         .finally(function () { button.disabled = false; });
     });
     var url = section.getAttribute("data-stream");
@@ -200,7 +265,7 @@
       var id = event.data;
       try { var parsed = JSON.parse(event.data); id = parsed.id || parsed; } catch (e) { /* an id */ }
       if (items.querySelector('[data-id="' + id + '"]')) return;
-      waiting += 1; label();
+      pending[id] = true; label();
     });
     source.addEventListener("delete", function (event) {
       var gone = items.querySelector('[data-id="' + event.data + '"]');
@@ -248,7 +313,7 @@
     if (!kind || !window.fetch) return;
     event.preventDefault();
     if (kind === "compose") compose(form);
-    else act(form);
+    else act(form, event.submitter);
   });
 
   function start() {
