@@ -4,7 +4,7 @@ Starts Debian's nginx (one worker, pinned to one CPU) answering a static 200, th
 `get_flood` at full speed from one process pinned to the other CPU, and prints the rate. With
 --wrk it also runs wrk the same way, as a yardstick for what this machine can do at all.
 
-    .venv/bin/python bench/siege_generator.py --seconds 3 [--rotate-after 20] [--wrk]
+    .venv/bin/python bench/siege_generator.py --seconds 3 [--rotate-after 20] [--pipeline 4] [--wrk]
 
 Figures are printed and written to bench/results/siege-generator-<time>.json.
 
@@ -95,7 +95,7 @@ def _children(pid: int) -> list[int]:
 
 
 async def flood(
-    url: str, seconds: float, connections: int, bots: int, rotate_after: int
+    url: str, seconds: float, connections: int, bots: int, rotate_after: int, pipeline: int = 1
 ) -> tuple[int, float]:
     target = check_target(url)
     stats = ClassStats()
@@ -103,7 +103,15 @@ async def flood(
     sources = AddressPlan(1).take(bots, max(1, bots // 200))
     budget = Budget(10**9)
     job = RequestFlood(
-        profile, target, sources, connections, Constant(None), stats, budget, rotate_after
+        profile,
+        target,
+        sources,
+        connections,
+        Constant(None),
+        stats,
+        budget,
+        rotate_after=rotate_after,
+        pipeline=pipeline,
     )
     start = time.monotonic()
     cpu0 = time.process_time()
@@ -127,6 +135,7 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--bots", type=int, default=1000)
     parser.add_argument("--rotate-after", type=int, default=100, help="requests per connection")
+    parser.add_argument("--pipeline", type=int, default=1, help="requests in flight per connection")
     parser.add_argument("--wrk", action="store_true", help="also run wrk -t1 as a yardstick")
     args = parser.parse_args()
     import uvloop
@@ -135,14 +144,16 @@ def main() -> None:
     generator_cpu, server_cpu = cpus[0], cpus[-1] if len(cpus) > 1 else None
     result: dict[str, object] = {"generator_cpu": generator_cpu, "server_cpu": server_cpu}
     result.update(connections=args.connections, bots=args.bots, seconds=args.seconds)
-    result["rotate_after"] = args.rotate_after
+    result["rotate_after"], result["pipeline"] = args.rotate_after, args.pipeline
     with tempfile.TemporaryDirectory() as tmp:
         port = free_port()
         server = start_nginx(Path(tmp), port, server_cpu)
         try:
             os.sched_setaffinity(0, {generator_cpu})
             url = f"http://127.0.0.1:{port}/"
-            job = flood(url, args.seconds, args.connections, args.bots, args.rotate_after)
+            job = flood(
+                url, args.seconds, args.connections, args.bots, args.rotate_after, args.pipeline
+            )
             answered, cpu = uvloop.run(job)
             rate = answered / args.seconds
             result.update(req_per_s=round(rate), cpu_share=round(cpu, 3))
@@ -152,7 +163,8 @@ def main() -> None:
                 f"(process CPU use {cpu:.0%}, so {result['req_per_cpu_second']:,} req per "
                 f"CPU-second), nginx on CPU {server_cpu}, "
                 f"{args.connections} connections from {args.bots} source addresses, "
-                f"a new connection every {args.rotate_after} requests"
+                f"a new connection every {args.rotate_after} requests, "
+                f"{args.pipeline} in flight on each"
             )
             if args.wrk:
                 result["wrk"] = run_wrk(url, args.seconds, args.connections)

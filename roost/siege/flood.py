@@ -1,10 +1,12 @@
 """The request flood: keep-alive connections from many sources, paced by a rate schedule.
 
 Raw asyncio protocols (on uvloop) and pre-formatted requests keep the per-request cost to a few
-microseconds. Each connection carries one request at a time; a pacer hands out send tokens at
-the scheduled rate, and a connection that finishes a response sends again at once when a token
-is waiting. Scheduled sends that find no free connection are counted as ``behind``: the flood
-could not keep its schedule, because the server is slow or because the generator is.
+microseconds. Each connection carries one request at a time, or up to ``pipeline`` (HTTP/1.1
+pipelining, as a flooder that wants the most requests per packet does: one write and one read
+carry several); a pacer hands out send tokens at the scheduled rate, and a connection that
+finishes a response sends again at once when a token is waiting. Scheduled sends that find no
+free connection are counted as ``behind``: the flood could not keep its schedule, because the
+server is slow or because the generator is.
 """
 
 from __future__ import annotations
@@ -34,24 +36,30 @@ class Budget:
         self.remaining = remaining
 
     def take(self) -> bool:
-        if self.remaining <= 0:
-            return False
-        self.remaining -= 1
-        return True
+        return self.take_up_to(1) == 1
+
+    def take_up_to(self, wanted: int) -> int:
+        """Take as many as are left, up to ``wanted``; how many were taken."""
+        taken = max(0, min(wanted, self.remaining))
+        self.remaining -= taken
+        return taken
 
 
 class FloodConnection(asyncio.Protocol):
-    """One bot connection: sends a request, waits for its response, repeats."""
+    """One bot connection: sends requests, waits for their responses, repeats."""
 
-    __slots__ = ("busy", "flood", "parser", "sent_at", "transport", "used")
+    __slots__ = ("flood", "parser", "sent", "transport", "used")
 
     def __init__(self, flood: RequestFlood) -> None:
         self.flood = flood
         self.parser = ResponseParser()
         self.transport: asyncio.Transport | None = None
-        self.sent_at = 0.0
+        self.sent: deque[float] = deque()  # when each request still awaiting its response was sent
         self.used = 0
-        self.busy = False
+
+    @property
+    def busy(self) -> bool:
+        return bool(self.sent)
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
@@ -96,9 +104,10 @@ class Attack:
 class RequestFlood(Attack):
     """One attack of a request profile during one phase."""
 
-    def __init__(self, *args, rotate_after: int = 100, **kw) -> None:
+    def __init__(self, *args, rotate_after: int = 100, pipeline: int = 1, **kw) -> None:
         super().__init__(*args, **kw)
         self.rotate_after = rotate_after
+        self.pipeline = max(1, pipeline)
         self._idle: deque[FloodConnection] = deque()
         self._tokens = 0.0
         self._paced = self.schedule.peak() is not None
@@ -119,57 +128,63 @@ class RequestFlood(Attack):
 
     def close(self) -> None:
         for conn in list(self._open):
-            if conn.busy:
-                self.stats.unfinished += 1
-                conn.busy = False
+            self.stats.unfinished += len(conn.sent)
+            conn.sent.clear()
             if conn.transport is not None:
                 conn.transport.abort()
         self._open.clear()
         self._idle.clear()
 
     def on_response(self, conn: FloodConnection, status: int) -> None:
-        self.stats.record(status, time.monotonic() - conn.sent_at, 200 <= status < 300)
-        conn.busy = False
+        if not conn.sent:  # a response nobody asked for (after close): not ours to count
+            return
+        self.stats.record(status, time.monotonic() - conn.sent.popleft(), 200 <= status < 300)
         if conn.parser.wants_close or conn.used >= self.rotate_after:
-            conn.transport.close()  # type: ignore[union-attr]
-        elif self._running:
+            if not conn.sent:  # the last answer to what was sent on it: move on
+                conn.transport.close()  # type: ignore[union-attr]
+        elif self._running and not conn.sent:
             self._dispatch(conn)
 
     def on_bad_response(self, conn: FloodConnection) -> None:
-        """Garbage instead of HTTP: count the request as unanswered and drop the connection."""
-        if conn.busy:
-            conn.busy = False
+        """Garbage instead of HTTP: count the requests as unanswered and drop the connection."""
+        for _ in conn.sent:
             self.stats.record_error("bad_response")
+        conn.sent.clear()
         conn.transport.abort()  # type: ignore[union-attr]
 
     def on_lost(self, conn: FloodConnection, eof_status: int | None) -> None:
         self._open.discard(conn)
-        if conn.busy:
-            conn.busy = False
+        if conn.sent:
             if eof_status is not None:
-                self.stats.record(eof_status, time.monotonic() - conn.sent_at, False)
-            else:
+                self.stats.record(eof_status, time.monotonic() - conn.sent.popleft(), False)
+            for _ in conn.sent:
                 self.stats.record_error("closed" if conn.used else "closed_before_answer")
+            conn.sent.clear()
         self._wake.set()
 
     def _dispatch(self, conn: FloodConnection) -> bool:
-        """Send on ``conn`` now if the schedule allows, else park it; True if it sent."""
+        """Send on an idle ``conn`` now if the schedule allows, else park it; True if it sent."""
+        count = self.pipeline
         if self._paced:
-            if self._tokens < 1.0:
+            count = min(count, int(self._tokens))
+            if count < 1:
                 self._idle.append(conn)
                 return False
-            self._tokens -= 1.0
-        return self._send(conn)
+            self._tokens -= count
+        return self._send(conn, count)
 
-    def _send(self, conn: FloodConnection) -> bool:
-        if not self.budget.take():
+    def _send(self, conn: FloodConnection, count: int = 1) -> bool:
+        count = self.budget.take_up_to(min(count, self.rotate_after - conn.used))
+        if not count:
             self._idle.append(conn)
             return False
-        conn.busy = True
-        conn.used += 1
-        conn.sent_at = time.monotonic()
-        self.stats.sent += 1
-        conn.transport.write(self.profile.request())  # type: ignore[union-attr]
+        conn.used += count
+        now = time.monotonic()
+        conn.sent.extend(itertools.repeat(now, count))
+        self.stats.sent += count
+        request = self.profile.request
+        data = request() if count == 1 else b"".join(request() for _ in range(count))
+        conn.transport.write(data)  # type: ignore[union-attr]
         return True
 
     async def _pace(self, started: float, until: float, stop: asyncio.Event) -> None:

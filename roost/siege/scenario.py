@@ -39,6 +39,8 @@ class AttackSpec:
     # Request profiles: requests per connection before it moves to the next bot's address
     # (0 in the file: chosen so that every bot is seen during the phase, see _rotation).
     rotate_after: int = 100
+    # Request profiles: requests in flight per connection (HTTP/1.1 pipelining); 1 = one at a time.
+    pipeline: int = 1
 
     @property
     def kind(self) -> str:
@@ -183,6 +185,7 @@ class _Reader(FieldReader):
         known = {
             "profile", "name", "bots", "prefixes", "connections", "rate", "schedule", "rate_from",
             "ramp_s", "on_s", "off_s", "low_rate", "paths", "interval_s", "rotate_after",
+            "pipeline",
         }  # fmt: skip
         self.no_unknown(raw, known, where)
         profile = self.string(raw, "profile", where, None)
@@ -206,6 +209,7 @@ class _Reader(FieldReader):
             paths=self.paths(raw, where),
             interval_s=self.number(raw, "interval_s", where, 1.0, low=0.001),
             rotate_after=self.integer(raw, "rotate_after", where, 0, low=0),
+            pipeline=self.integer(raw, "pipeline", where, 1, low=1, high=64),
         )
 
     def schedule(self, raw: dict[str, Any], where: str) -> Schedule:

@@ -149,7 +149,7 @@ def _job(
     common = (profile, plan.target, share.sources, spec.connections, spec.schedule, stats, budget)
     if isinstance(profile, Slowloris):
         return HoldFlood(*common, interval_s=spec.interval_s)
-    return RequestFlood(*common, rotate_after=spec.rotate_after)
+    return RequestFlood(*common, rotate_after=spec.rotate_after, pipeline=spec.pipeline)
 
 
 async def _sleep_until(moment: float, stopping: asyncio.Event) -> None:

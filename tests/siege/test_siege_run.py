@@ -60,9 +60,11 @@ def attack_class(built: dict, name: str) -> dict:
     return next(p for p in built["phases"] if p["name"] == "attack")["classes"][name]
 
 
-def test_counts_add_up_and_match_what_the_server_saw(tmp_path, target_server) -> None:
+@pytest.mark.parametrize("pipeline", [1, 4])
+def test_counts_add_up_and_match_what_the_server_saw(tmp_path, target_server, pipeline) -> None:
     server = target_server()
     attack = 'profile = "get_flood"\nbots = 100\nprefixes = 10\nconnections = 16\nrate = 1000'
+    attack += f"\npipeline = {pipeline}"  # requests in flight per connection
     built = run_report(scenario_file(tmp_path, attack, readers=3), server.url)
     assert built["counts_add_up"] and built["stop_reason"] == "completed"
     flood = attack_class(built, "get_flood")

@@ -89,6 +89,7 @@ def test_schedules_are_read(tmp_path: Path) -> None:
         (("rate = 100", "rate = 100\nconnections = 190000"), "open-file limit"),
         (('name = "t"', 'name = "t"\nworkers = 0'), r"workers \(line \d+\): must be between 1"),
         (('profile = "get_flood"', 'profile = "post_spam"'), "post_spam needs bot_accounts"),
+        (("rate = 100", "rate = 100\npipeline = 0"), r"attacks\[0\].pipeline.*between 1 and 64"),
     ],
 )
 def test_mistakes_are_named(tmp_path: Path, change: tuple[str, str], message: str) -> None:
