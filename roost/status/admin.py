@@ -37,7 +37,7 @@ log = logging.getLogger("roost.status.admin")
 
 MAX_REQUEST = 64 * 1024
 SHIELD_TYPES = ("attack_started", "attack_mitigated", "attack_ended")
-CLOCK_SKEW = timedelta(seconds=60)  # how far ahead of our clock an operator's started_at may be
+CLOCK_SKEW = timedelta(seconds=60)  # how far ahead of our clock a started_at or probe may be
 
 Handler = Callable[..., Awaitable[tuple[int, Any]]]
 
@@ -129,7 +129,7 @@ class Admin:
         items = v.obj(data).get("results")
         if not isinstance(items, list) or not 0 < len(items) <= 100:
             raise Problem(422, "'results' must be a list of 1 to 100 probe results")
-        results = []
+        results, latest = [], self.service.clock() + CLOCK_SKEW
         for item in items:
             item = v.obj(item)
             latency = item.get("latency_ms")
@@ -139,9 +139,12 @@ class Admin:
                 raise Problem(422, "'ok' must be true or false")
             if not isinstance(item.get("degraded", False), bool):
                 raise Problem(422, "'degraded' must be true or false")
+            at = v.when(item, "at", required=True)
+            if at > latest:  # type: ignore[operator]
+                raise Problem(422, "'at' is in the future; check the monitor's clock")
             results.append(
                 ProbeResult(
-                    at=v.when(item, "at", required=True),  # type: ignore[arg-type]
+                    at=at,  # type: ignore[arg-type]
                     check=v.text(item, "check", 64),
                     component=v.text(item, "component", 64),
                     ok=item["ok"],

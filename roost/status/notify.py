@@ -88,6 +88,7 @@ class Outbox:
         self.client = httpx.AsyncClient(timeout=timeout, transport=transport)
         self.slots = asyncio.Semaphore(concurrency)
         self.tasks: set[asyncio.Task] = set()
+        self.last_announcement: asyncio.Task | None = None  # @status posts go out in order
         self.delivered = self.failed = self.dropped = 0
 
     def publish(
@@ -106,18 +107,23 @@ class Outbox:
         for url in self.webhook_urls:
             self._spawn(self._webhook(url, body, headers))
         # @status posts news: a corrected wording is not worth a second post on the site.
+        # Each post waits for the one before it, so updates held while the site was down are
+        # not posted after the "back up" that followed them.
         if self.announce_url and self.announce_token and event == UPDATE:
-            self._spawn(self._announce(announcement(incident, update)))
+            text = announcement(incident, update)
+            task = self._spawn(self._announce(text, self.last_announcement))
+            self.last_announcement = task or self.last_announcement
 
-    def _spawn(self, work: Any) -> None:
+    def _spawn(self, work: Any) -> asyncio.Task | None:
         if len(self.tasks) >= self.max_pending:
             work.close()
             self.dropped += 1
             log.warning("notification dropped: %d deliveries already pending", len(self.tasks))
-            return
+            return None
         task = asyncio.get_running_loop().create_task(work)
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
+        return task
 
     def delay(self, attempt: int) -> float:
         return min(self.max_delay, self.base_delay * 2**attempt)
@@ -154,11 +160,17 @@ class Outbox:
         if journal:
             await journal.done(delivery_id)
 
-    async def _announce(self, text: str) -> None:
-        """Post from @status, but only while the site is up: waiting costs no attempt."""
+    async def _announce(self, text: str, previous: asyncio.Task | None = None) -> None:
+        """Post from @status, but only while the site is up: waiting costs no attempt.
+
+        Posts go out in the order of their updates: each waits until the one before it is
+        posted or dropped (its age counts from its update, so the hour's limit still holds)."""
         url = f"{self.announce_url}/api/v1/statuses"
         headers = {"authorization": f"Bearer {self.announce_token}"}
         born, attempt = time.monotonic(), 0
+        if previous is not None:
+            await asyncio.wait([previous])
+            previous = None
         while attempt < self.attempts and time.monotonic() - born < ANNOUNCE_MAX_AGE:
             if self.site_up():
                 if await self._send(url, data={"status": text}, headers=headers):

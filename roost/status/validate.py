@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from roost.status.model import COMPONENT_STATUSES, parse_iso
@@ -12,6 +12,11 @@ from roost.status.model import COMPONENT_STATUSES, parse_iso
 # newline and carriage return, lone surrogates, U+FFFE and U+FFFF. One of them in a name or body
 # would make the Atom feed unparseable for every reader, so texts carrying them are refused.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+# Times outside these years are typos (or attempts to overflow date arithmetic); Statuspage's
+# timestamps also need four-digit years.
+EARLIEST, LATEST = datetime(1970, 1, 1, tzinfo=UTC), datetime(3000, 1, 1, tzinfo=UTC)
 
 
 class Problem(Exception):
@@ -69,11 +74,14 @@ def when(data: dict, key: str, required: bool = False) -> datetime | None:
     try:
         if not isinstance(value, str) or len(value) > 40:
             raise ValueError(value)
-        return parse_iso(value)
-    except ValueError:
+        at = parse_iso(value)
+    except (ValueError, OverflowError):  # OverflowError: a zone offset past year 1 or 9999
         raise Problem(
             422, f"{key!r} must be an ISO 8601 time such as 2026-11-28T11:20:03Z"
         ) from None
+    if not EARLIEST <= at < LATEST:
+        raise Problem(422, f"{key!r} must be a time between the years 1970 and 2999")
+    return at
 
 
 def components(data: dict, known: set[str], key: str = "components") -> dict[str, str]:

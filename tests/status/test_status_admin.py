@@ -101,6 +101,9 @@ async def test_unknown_update_is_404(client: httpx.AsyncClient) -> None:
         ({"impact": "maintenance"}, "impact 'maintenance' is for scheduled maintenance only"),
         ({"status": "postmortem"}, "cannot begin as postmortem"),
         ({"started_at": "2026-11-28T11:01:01Z"}, "'started_at' is in the future"),  # now + 61 s
+        ({"started_at": "0001-01-01T00:00:00+01:00", "status": "resolved"}, "ISO 8601"),
+        ({"started_at": "0001-01-01T00:00:00Z", "status": "resolved"}, "years 1970 and 2999"),
+        ({"scheduled_for": "9999-12-31T23:30:00Z"}, "years 1970 and 2999"),
     ],
 )  # fmt: skip
 async def test_bad_incidents_are_422(client: httpx.AsyncClient, fields: dict, words: str) -> None:
@@ -175,6 +178,8 @@ async def test_junk_bodies(client: httpx.AsyncClient, body: bytes, status: int) 
     [
         {"type": "attack_exploded"},
         {"at": "not a time"},
+        {"at": "0001-01-01T00:00:00+01:00"},
+        {"started_at": "9999-12-31T23:59:59-01:00"},
         {"at": None},
         {"classification": "volumetric_get_flood"},
         {"classification": [""]},
@@ -228,9 +233,25 @@ async def test_pushed_probes(service: StatusService, client: httpx.AsyncClient) 
         {"results": [good]},
         {"results": [{**good, "ok": "yes"}]},
         {"results": [{**good, "latency_ms": 12, "degraded": "yes"}]},
+        {"results": [{**good, "latency_ms": 12, "at": "0001-01-01T00:00:00+01:00"}]},
     ):
         response = await client.post("/api/admin/probes", headers=auth(), json=junk)
         assert response.status_code == 422
+
+
+async def test_pushed_probes_from_the_future_are_refused(
+    service: StatusService, client: httpx.AsyncClient
+) -> None:
+    """A monitor with a wrong clock must not date an outage in 2099 (60 s of skew allowed)."""
+    probe = {"check": "home", "component": "web", "ok": False, "latency_ms": 12}
+    late = {**probe, "at": "2026-11-28T11:01:01Z"}  # now + 61 s
+    response = await client.post("/api/admin/probes", headers=auth(), json={"results": [late]})
+    assert response.status_code == 422
+    assert "'at' is in the future" in response.json()["error"]
+    assert not service.recent
+    skewed = {**probe, "at": "2026-11-28T11:00:59Z"}
+    response = await client.post("/api/admin/probes", headers=auth(), json={"results": [skewed]})
+    assert response.status_code == 202
 
 
 async def test_pushed_brownout_is_degraded_not_operational(

@@ -23,3 +23,13 @@ def test_every_command_is_documented() -> None:
     for group in (incident, component):
         for name in group.commands:
             assert f"roost status {group.name} {name}" in DOC
+
+
+def test_an_operator_can_find_the_tokens() -> None:
+    """Where `roost up` keeps the admin token, and how to get the @status account's token."""
+    from roost.commands import up
+    from roost.domain.accounts import RESERVED
+
+    assert ".roost-up.json" in Path(up.__file__).read_text() and ".roost-up.json" in DOC
+    assert "status" in RESERVED and "`status` itself\n  is a reserved username" in DOC
+    assert "POST $SITE/api/v1/apps" in DOC and "grant_type=password" in DOC

@@ -221,6 +221,35 @@ async def test_status_account_posts_only_while_the_site_is_up() -> None:
     assert text.endswith("http://status/incidents/abc")
 
 
+async def test_status_account_posts_held_updates_before_later_ones() -> None:
+    """Updates held while the site was down go out first, in order, then the "back up"."""
+    site = Receiver()
+    up = False
+    outbox = Outbox(
+        webhook_urls=[],
+        announce_url=site.url,
+        announce_token="status-token",
+        site_up=lambda: up,
+        base_delay=0.3,
+    )
+    steps = ["investigating", "identified", "monitoring", "resolved"]
+    try:
+        outbox.publish(INCIDENT, {**UPDATE, "status": steps[0]})
+        outbox.publish(INCIDENT, {**UPDATE, "status": steps[1]})
+        await asyncio.sleep(0.05)
+        up = True
+        outbox.publish(INCIDENT, {**UPDATE, "status": steps[2]})
+        outbox.publish(INCIDENT, {**UPDATE, "status": steps[3]})
+        await wait_for(lambda: outbox.delivered == 4)
+    finally:
+        await outbox.close()
+        site.close()
+    posted = [httpx.QueryParams(body.decode())["status"] for _, _, body in site.requests]
+    assert [text.split(": ")[1].split(".")[0] for text in posted] == [
+        step.capitalize() for step in steps
+    ]
+
+
 def test_announcement_fits_in_a_post() -> None:
     long = {**UPDATE, "body": "word " * 400}
     text = announcement(INCIDENT, long)
