@@ -8,7 +8,7 @@ import jinja2
 from markupsafe import Markup
 
 from roost.status import charts, statuspage
-from roost.status.model import Incident
+from roost.status.model import UNRESOLVED, Incident
 from roost.status.view import View
 
 _env = jinja2.Environment(
@@ -65,9 +65,10 @@ def status_page(view: View) -> str:
 
 
 def _past(view: View) -> list[Incident]:
+    """Incidents resolved and maintenance windows completed in the last 90 days."""
     since = view.now - timedelta(days=charts.DAYS)
-    done = [i for i in view.plain_incidents if not i.unresolved and i.created_at >= since]
-    return done[:20]
+    open_ = ("scheduled", "in_progress", "verifying", *UNRESOLVED)
+    return [i for i in view.incidents if i.status not in open_ and i.created_at >= since][:20]
 
 
 def incident_page(view: View, incident: Incident) -> str:

@@ -144,6 +144,10 @@ async def test_maintenance_window_opens_and_closes(
         },
     )
     assert made.status_code == 201
+    page = (await client.get("/")).text
+    box = page[page.index("Scheduled maintenance") :]
+    assert "Database upgrade" in box and "Scheduled " in box
+    assert "Started " not in box[: box.index("Components")]  # not started yet: no "Started"
     clock.advance(600)
     await service.tick()
     assert service.components["posting"].status == "under_maintenance"
@@ -153,6 +157,8 @@ async def test_maintenance_window_opens_and_closes(
     assert service.components["posting"].status == "operational"
     maintenance = service.incidents[made.json()["id"]]
     assert [u.status for u in maintenance.updates] == ["scheduled", "in_progress", "completed"]
+    page = (await client.get("/")).text
+    assert "Database upgrade" in page[page.index("Past incidents") :]  # done: it is history
 
 
 async def test_slow_probes_show_degraded_performance(
