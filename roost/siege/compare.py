@@ -13,6 +13,7 @@ import contextlib
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -26,6 +27,7 @@ import httpx
 from rich.console import Console
 from rich.table import Table
 
+from roost.siege import affinity
 from roost.siege.guard import check_target
 from roost.siege.interrupts import Interrupts
 from roost.siege.outcome import RunOptions
@@ -74,6 +76,8 @@ def started(spec: TargetSpec, scenario: Scenario) -> Iterator[tuple[int, ...]]:
     if not spec.commands:
         yield ()
         return
+    for url in dict.fromkeys((spec.url, spec.ready_url)):
+        _refuse_if_taken(spec, url)
     workdir = Path(tempfile.mkdtemp(prefix=f"siege-{spec.name}-"))
     fill = {"tmp": str(workdir), "scenario_dir": str(Path(scenario.path).parent.resolve())}
     fill["python"] = sys.executable
@@ -86,6 +90,23 @@ def started(spec: TargetSpec, scenario: Scenario) -> Iterator[tuple[int, ...]]:
     finally:
         for process in reversed(processes):
             _stop(process)
+
+
+def _refuse_if_taken(spec: TargetSpec, url: str) -> None:
+    """A target we start must find its port free: otherwise the readiness check would be
+    answered by whatever already listens there, and that server would be measured instead."""
+    target = check_target(url)
+    try:
+        socket.create_connection((target.address, target.port), timeout=1).close()
+    except OSError:
+        return  # nothing listens: ours will
+    pids = affinity.listening_pids(target.port)
+    who = f" (pid {', '.join(map(str, pids))})" if pids else ""
+    raise click.ClickException(
+        f"target {spec.name}: something already listens on {target.address} port "
+        f"{target.port}{who}; compare starts this target itself, so stop that server or give "
+        "the target another port"
+    )
 
 
 def _spawn(

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.measure import Measurement
 from rich.table import Table
 
 from roost.siege.legit import READERS, USERS
@@ -196,21 +197,34 @@ def write_json(report: dict[str, Any], directory: Path) -> Path:
     return path
 
 
+COLUMNS = ["requests", "ok", "p50", "p95", "p99", "p99.9", "max", "statuses", "admitted/shed"]
+COLUMNS += ["rejected", "no answer", "sent/s"]
+LATENCY_COLUMNS = 7  # requests, ok, p50 ... max; the rest are the outcomes
+CAPTION = (
+    "latency in ms; attacks: admitted by the site / shed; "
+    "legit: wrongly rejected (403/429/503, refused or cut)"
+)
+
+
 def render(report: dict[str, Any], console: Console) -> None:
-    table = Table(
-        title=f"roost siege: {report['scenario']} against {report['target']}",
-        caption="latency in ms; attacks: admitted by the site / shed; "
-        "legit: wrongly rejected (403/429/503, refused or cut)",
-    )
-    columns = ["phase", "class", "requests", "ok", "p50", "p95", "p99", "p99.9", "max"]
-    columns += ["statuses", "admitted/shed", "rejected", "no answer", "sent/s"]
-    for column in columns:
-        left = column in ("phase", "class", "statuses")
-        table.add_column(column, justify="left" if left else "right")
-    for phase in report["phases"]:
-        for name, c in phase["classes"].items():
-            table.add_row(phase["name"], name, *_cells(c))
-    console.print(table)
+    """The table, one row per phase and class; on a terminal too narrow for all its columns,
+    two tables (latency, then outcomes) so that no figure is cut short."""
+    title = f"roost siege: {report['scenario']} against {report['target']}"
+    rows = [
+        (phase["name"], name, _cells(c))
+        for phase in report["phases"]
+        for name, c in phase["classes"].items()
+    ]
+    whole = _table(title, CAPTION, COLUMNS, [(p, n, cells) for p, n, cells in rows])
+    natural = Measurement.get(console, console.options.update_width(10_000), whole).maximum
+    if natural <= console.width:
+        console.print(whole)
+    else:
+        cut = LATENCY_COLUMNS
+        console.print(
+            _table(title, "latency in ms", COLUMNS[:cut], [(p, n, c[:cut]) for p, n, c in rows])
+        )
+        console.print(_table("", CAPTION, COLUMNS[cut:], [(p, n, c[cut:]) for p, n, c in rows]))
     d = report["detection"]
     if d["attack_start_s"] is None:
         times = "no attack phase"
@@ -223,8 +237,44 @@ def render(report: dict[str, Any], console: Console) -> None:
     console.print(
         f"{times}   stop: {report['stop_reason']}   counts add up: {report['counts_add_up']}"
     )
+    console.print(placement_text(report.get("placement", {})))
     for warning in report["warnings"]:
         console.print(f"[yellow]warning:[/] {warning}")
+
+
+def _table(
+    title: str, caption: str, columns: list[str], rows: list[tuple[str, str, list[str]]]
+) -> Table:
+    table = Table(title=title or None, caption=caption)
+    for column in ["phase", "class", *columns]:
+        left = column in ("phase", "class", "statuses")  # wrapped, never cut, when tight
+        table.add_column(column, justify="left" if left else "right", overflow="fold")
+    for phase, name, cells in rows:
+        table.add_row(phase, name, *cells)
+    return table
+
+
+def placement_text(placement: dict[str, Any]) -> str:
+    """Where each side ran, in one line: generators (with their busiest phase), server(s) and
+    the coordinating process with the simulated users."""
+    parts = []
+    for g in placement.get("generators", []):
+        shares = g.get("phase_cpu_share", {})
+        busiest = max(shares, key=shares.get) if shares else None
+        load = f" ({shares[busiest]:.0%} of a core in {busiest})" if busiest else ""
+        parts.append(f"generator {g['worker']} on CPUs {_cpus(g['cpus'])}{load}")
+    servers = placement.get("server")
+    if servers:
+        parts += [f"server pid {s['pid']} on CPUs {_cpus(s['cpus'])}" for s in servers]
+    elif servers is not None:
+        parts.append("server: no listening process found on this machine")
+    if "coordinator" in placement:
+        parts.append(f"users on CPUs {_cpus(placement['coordinator']['cpus'])}")
+    return "ran: " + ("; ".join(parts) if parts else "not recorded (no phase ran)")
+
+
+def _cpus(cpus: list[int] | None) -> str:
+    return "?" if cpus is None else ",".join(str(cpu) for cpu in cpus)
 
 
 def _cells(c: dict[str, Any]) -> list[str]:

@@ -194,11 +194,24 @@ def _await_ready(pipes: list[Connection], processes: Sequence[BaseProcess]) -> N
 
 
 def _pin_server(port: int, options: RunOptions, outcome: Outcome) -> None:
+    """Pin the server (``--server-cpu``) and record where it runs; a pin that could not be
+    made (no listening process visible, or one we may not move) is a warning, never silent."""
     pids = list(options.server_pids) or affinity.listening_pids(port)
-    if options.server_cpus:
-        for pid in pids:
-            affinity.pin(pid, options.server_cpus)
+    for pid in pids if options.server_cpus else ():
+        affinity.pin(pid, options.server_cpus)
     outcome.placement["server"] = [{"pid": pid, "cpus": affinity.cpus_of(pid)} for pid in pids]
+    if not options.server_cpus:
+        return
+    problems = [
+        f"server pid {server['pid']} could not be pinned (its CPUs: {server['cpus'] or 'unknown'})"
+        for server in outcome.placement["server"]
+        if server["cpus"] != sorted(set(options.server_cpus))
+    ]
+    if not pids:  # another user's server, or one in another network namespace
+        problems.append(f"no process visible to this user listens on port {port}: not pinned")
+    for problem in problems:
+        outcome.warnings.append(f"--server-cpu: {problem}")
+        _say(f"warning: --server-cpu: {problem}")
 
 
 async def _bounded(setup: Coroutine[Any, Any, Cast], limit_s: float) -> Cast | None:

@@ -108,9 +108,14 @@ def load_scenario(path: str | Path) -> Scenario:
     """Read and check a scenario file; raise ScenarioError naming what is wrong."""
     path = Path(path)
     try:
-        text = path.read_text()
+        text = path.read_text(encoding="utf-8")
     except OSError as error:
         raise ScenarioError(f"{path}: cannot read: {error.strerror}") from None
+    except UnicodeDecodeError as error:  # TOML is UTF-8; a binary or Latin-1 file is a mistake
+        raise ScenarioError(
+            f"{path}: not UTF-8 text (byte {error.object[error.start]:#04x} at offset "
+            f"{error.start}); a scenario is a TOML file"
+        ) from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
@@ -147,7 +152,14 @@ class _Reader(FieldReader):
         if scenario.duration_s > HARD_MAX_DURATION_S:
             raise self.fail("phases", f"total {scenario.duration_s:g} s exceeds the 15 min cap")
         if "post_spam" in scenario.profiles and scenario.bot_accounts < 1:
-            raise self.fail("bot_accounts", "post_spam needs bot_accounts >= 1")
+            where = next(
+                f"phases[{i}].attacks[{j}].profile"
+                for i, phase in enumerate(scenario.phases)
+                for j, attack in enumerate(phase.attacks)
+                if attack.profile == "post_spam"
+            )  # the line that asks for spam, since bot_accounts itself is absent or 0
+            message = "post_spam needs bot_accounts >= 1 (a top-level field)"
+            raise self.fail("bot_accounts" if "bot_accounts" in data else where, message)
         self.check_descriptors(scenario)
         self.check_prefixes(scenario)
         return scenario

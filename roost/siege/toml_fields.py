@@ -72,7 +72,8 @@ class FieldReader:
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise self.fail(_join(where, key), f"a number is required, got {value!r}")
         if not low <= value <= high or math.isnan(value):
-            raise self.fail(_join(where, key), f"must be between {low:g} and {high:g}, got {value}")
+            bounds = f"at least {low:g}" if high == math.inf else f"between {low:g} and {high:g}"
+            raise self.fail(_join(where, key), f"must be {bounds}, got {value}")
         return float(value)
 
     def integer(

@@ -10,7 +10,11 @@ import sys
 import time
 from pathlib import Path
 
+import click
 import pytest
+
+from roost.siege.compare import started
+from roost.siege.scenario import load_scenario
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
@@ -115,3 +119,25 @@ rate = 200
     for port in ports:  # the first was stopped, the second never started
         with pytest.raises(OSError):
             socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+
+
+def test_a_target_whose_port_is_taken_is_refused_before_it_is_started(tmp_path: Path) -> None:
+    """Otherwise whatever already listens there answers the readiness check and is measured."""
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", 0))
+        squatter.listen()
+        port = squatter.getsockname()[1]
+        marker = tmp_path / "started"
+        path = tmp_path / "taken.toml"
+        path.write_text(
+            'name = "taken"\n[[phases]]\nname = "calm"\nduration_s = 1\n'
+            f'[[targets]]\nname = "mine"\nurl = "http://127.0.0.1:{port}/"\n'
+            f'command = ["touch", "{marker}"]\n'
+        )
+        (spec,) = load_scenario(path).targets
+        with pytest.raises(click.ClickException) as error, started(spec, load_scenario(path)):
+            pass
+    assert f"target mine: something already listens on 127.0.0.1 port {port}" in str(
+        error.value.message
+    )
+    assert not marker.exists()  # its command never ran

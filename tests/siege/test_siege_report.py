@@ -210,3 +210,55 @@ def test_a_report_without_phases_is_written_and_drawn(tmp_path: Path) -> None:
     console = Console(record=True, width=160)
     report.render(built, console)
     assert "stop: setup_timeout" in console.export_text()
+
+
+def _hold_outcome() -> Outcome:
+    """A phase with a long class name and second-long latencies: a wide table."""
+    result = outcome()
+    stats = result.ledger.get("attack", "connection_flood")
+    for _ in range(50):
+        stats.sent += 1
+        stats.record(200, 2.97, True)
+    return result
+
+
+def test_a_narrow_terminal_gets_two_tables_with_nothing_cut_short() -> None:
+    built = report.build(_hold_outcome())
+    for width in (100, 160):
+        console = Console(record=True, width=width)
+        report.render(built, console)
+        text = console.export_text()
+        assert "…" not in text, text
+        assert "connection_flood" in text and "2,971.6" in text
+        assert "admitted/shed" in text and "no answer" in text and "latency in ms" in text
+    wide = Console(record=True, width=250)
+    report.render(built, wide)
+    assert sum("requests" in line for line in wide.export_text().splitlines()) == 1
+
+
+def test_the_terminal_says_where_each_side_ran() -> None:
+    result = outcome()
+    result.placement = {
+        "server": [{"pid": 42, "cpus": [1]}],
+        "coordinator": {"cpus": [0]},
+        "generators": [
+            {
+                "worker": 0,
+                "pid": 7,
+                "cpus": [0],
+                "phase_cpu_share": {"baseline": 0.01, "attack": 0.93},
+            }
+        ],
+    }
+    console = Console(record=True, width=200)
+    report.render(report.build(result), console)
+    text = console.export_text()
+    assert (
+        "ran: generator 0 on CPUs 0 (93% of a core in attack); server pid 42 on CPUs 1; "
+        "users on CPUs 0" in text
+    )
+    assert "CPU-bound" in text  # and the warning says what that means
+    result.placement = {"server": []}
+    console = Console(record=True, width=200)
+    report.render(report.build(result), console)
+    assert "server: no listening process found" in console.export_text()

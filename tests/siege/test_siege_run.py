@@ -10,6 +10,7 @@ import queue
 import resource
 import shlex
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -19,8 +20,8 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from roost.siege import descriptors, report
-from roost.siege.outcome import RunOptions
+from roost.siege import descriptors, report, runner
+from roost.siege.outcome import Outcome, RunOptions
 from roost.siege.runner import run
 from roost.siege.scenario import load_scenario
 
@@ -422,3 +423,27 @@ def test_a_setup_that_takes_the_whole_duration_still_writes_a_report(
     assert built["stop_reason"] == "setup_timeout" and built["phases"] == []
     assert any("took the whole 1 s limit" in w for w in built["warnings"])
     assert sum(server.stats()["requests"].values()) == 2  # the probe and this /__stats: no attack
+
+
+def test_a_server_cpu_that_pins_nothing_is_a_warning(tmp_path: Path, capsys) -> None:
+    attack = 'profile = "get_flood"\nbots = 10\nrate = 100'
+    scenario = load_scenario(scenario_file(tmp_path, attack, 0, seconds=0.5))
+    with socket.socket() as unserved:  # bound, never listening: nobody serves this port
+        unserved.bind(("127.0.0.1", 0))
+        port = unserved.getsockname()[1]
+        options = RunOptions(f"http://127.0.0.1:{port}/", server_cpus=(0,))
+        outcome = Outcome(scenario, options)
+        runner._pin_server(port, options, outcome)
+    assert outcome.placement["server"] == []
+    assert outcome.warnings == [
+        f"--server-cpu: no process visible to this user listens on port {port}: not pinned"
+    ]
+    assert "warning: --server-cpu" in capsys.readouterr().err
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    options = RunOptions("http://127.0.0.1:1/", server_cpus=(0,), server_pids=(gone.pid,))
+    outcome = Outcome(scenario, options)
+    runner._pin_server(1, options, outcome)
+    assert outcome.warnings == [
+        f"--server-cpu: server pid {gone.pid} could not be pinned (its CPUs: unknown)"
+    ]

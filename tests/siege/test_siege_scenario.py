@@ -252,3 +252,23 @@ def test_the_nginx_limit_req_config_is_valid(tmp_path: Path) -> None:
         "-e",
         "{tmp}/error.log",
     ]
+
+
+def test_a_file_that_is_not_utf8_is_named_not_a_traceback(tmp_path: Path) -> None:
+    path = tmp_path / "latin1.toml"
+    path.write_bytes(b'name = "caf\xe9"\n')
+    with pytest.raises(ScenarioError, match=r"latin1.toml: not UTF-8 text \(byte 0xe9"):
+        load_scenario(path)
+
+
+def test_post_spam_without_bot_accounts_points_at_the_profile_line(tmp_path: Path) -> None:
+    text = SMALL.replace('profile = "get_flood"', 'profile = "post_spam"')
+    with pytest.raises(ScenarioError, match=r"attacks\[0\].profile \(line 7\): post_spam needs"):
+        load_scenario(write(tmp_path, text))
+    with pytest.raises(ScenarioError, match=r"bot_accounts \(line 1\): post_spam needs"):
+        load_scenario(write(tmp_path, "bot_accounts = 0\n" + text))
+
+
+def test_an_unbounded_range_says_at_least(tmp_path: Path) -> None:
+    with pytest.raises(ScenarioError, match=r"duration_s \(line 5\): must be at least 0.1, got -1"):
+        load_scenario(write(tmp_path, SMALL.replace("duration_s = 2", "duration_s = -1")))
