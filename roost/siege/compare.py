@@ -49,21 +49,30 @@ def compare(
     if not targets:
         raise click.ClickException(f"{path}: no [[targets]] to compare (or none named {only})")
     reports: list[dict[str, Any]] = []
+    failed: click.ClickException | None = None  # a target that would not start ends the run
     with Interrupts() as interrupts:
         for spec in targets:
-            with started(spec, scenario) as pids:
-                options = RunOptions(spec.url, duration, max_requests, cpus, (), pids, live)
-                options.label = spec.name
-                reports.append(run_loaded(scenario, options, out_dir))
-                if reports[-1]["interrupted"]:  # Ctrl-C: no more targets, keep what was measured
-                    interrupts.hold()
-                    break
+            try:
+                with started(spec, scenario) as pids:
+                    options = RunOptions(spec.url, duration, max_requests, cpus, (), pids, live)
+                    options.label = spec.name
+                    reports.append(run_loaded(scenario, options, out_dir))
+            except click.ClickException as error:
+                failed = error
+                break
+            if reports[-1]["interrupted"]:  # Ctrl-C: no more targets, keep what was measured
+                interrupts.hold()
+                break
+        if not reports and failed is not None:
+            raise failed
         render(reports, Console())
         out_dir.mkdir(parents=True, exist_ok=True)
         summary = out_dir / f"{scenario.name}-compare-{time.strftime('%Y%m%d-%H%M%S')}.json"
         summary.write_text(json.dumps([summarize(r) for r in reports], indent=2) + "\n")
     Console().print(f"comparison: {summary}")
     skipped = [t.name for t in targets[len(reports) :]]
+    if failed is not None:
+        raise click.ClickException(f"{failed.message}; not run against {', '.join(skipped)}")
     if skipped:
         Console(stderr=True).print(f"interrupted: not run against {', '.join(skipped)}")
     return reports

@@ -141,3 +141,23 @@ def test_a_target_whose_port_is_taken_is_refused_before_it_is_started(tmp_path: 
         error.value.message
     )
     assert not marker.exists()  # its command never ran
+
+
+def test_a_target_that_will_not_start_still_leaves_the_table_of_those_measured(
+    tmp_path: Path,
+) -> None:
+    scenario = tmp_path / "broken.toml"
+    scenario.write_text(
+        'name = "broken"\n[[phases]]\nname = "calm"\nduration_s = 0.5\n'
+        + _target("fine", _port(), 60)
+        + f'[[targets]]\nname = "dud"\nurl = "http://127.0.0.1:{_port()}/"\n'
+        + 'command = ["false"]\nstart_timeout_s = 5\n'
+    )
+    command = [sys.executable, "-m", "roost.cli", "siege", "compare", str(scenario)]
+    command += ["--out", str(tmp_path / "out"), "--no-live"]
+    result = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1
+    assert "fine" in result.stdout  # the side-by-side table of what was measured
+    assert "dud" in result.stderr and "not run against dud" in result.stderr
+    (summary,) = (tmp_path / "out").glob("broken-compare-*.json")
+    assert [row["target"] for row in json.loads(summary.read_text())] == ["fine"]
