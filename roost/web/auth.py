@@ -6,6 +6,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from roost.api.consent import csrf_token, log_in
+from roost.domain import accounts as rules
 from roost.domain.errors import Conflict, Invalid
 from roost.services import accounts as account_service
 from roost.web.errors import page
@@ -107,9 +108,10 @@ async def signup(request: Request) -> Response:
     if not ctx.settings.registrations_open:
         return _signup_page(request, values, {}, next_path, status=403)
     password = field(form, "password", 300)
-    problem = weak_password(password, values["username"]) if len(password) >= 8 else None
-    if problem:
-        return _signup_page(request, values, {"password": f"Password {problem}."}, next_path, 422)
+    async with ctx.db.read() as conn:
+        errors = await _sign_up_problems(conn, values, password)
+    if errors:
+        return _signup_page(request, values, errors, next_path, 422)
     try:
         async with ctx.db.write() as tx:
             account = await account_service.register(
@@ -121,6 +123,34 @@ async def signup(request: Request) -> Response:
     log_in(request, account)
     request.session["flash"] = f"Welcome to {ctx.settings.instance_name}, @{account['username']}!"
     return RedirectResponse(next_path, status_code=303)
+
+
+async def _sign_up_problems(conn, values: dict[str, str], password: str) -> dict[str, str]:
+    """Every field's problem at once, before the costly password hash: ``register`` stops at
+    the first, and the shield allows only a few sign-up tries, so a person should not spend a
+    try per mistake (a taken name *and* a weak password are both shown)."""
+    errors: dict[str, str] = {}
+    try:
+        name = rules.check_new_username(values["username"])
+        if await account_service.by_username(conn, name) is not None:
+            errors["username"] = "Username is already taken."
+    except Invalid as exc:
+        errors["username"] = f"{exc.message}."
+    try:
+        rules.check_display_name(values["display_name"])
+    except Invalid as exc:
+        errors["display_name"] = f"{exc.message}."
+    if values["email"]:
+        try:
+            rules.check_email(values["email"])
+        except Invalid as exc:
+            errors["email"] = f"{exc.message}."
+    low, high = rules.MIN_PASSWORD, rules.MAX_PASSWORD
+    if not low <= len(password) <= high:
+        errors["password"] = f"Password must be {low}-{high} characters."
+    elif problem := weak_password(password, values["username"]):
+        errors["password"] = f"Password {problem}."
+    return errors
 
 
 def _field_of(exc: Invalid | Conflict) -> str:

@@ -65,9 +65,18 @@ def links(
     older = f"{path}?max_id={ids[-1]}" if ids and (full or page.forward) else None
     newer = f"{path}?min_id={ids[0]}" if ids and (page.max_id or (page.forward and full)) else None
     check = f"{path}?min_id={ids[0]}" if ids and not page.max_id and not newer else None
+    end = None  # an empty page past either end says so, not "nothing here" or "no posts yet"
     if not ids and page.forward:  # nothing newer yet: offer to look again, or go back
-        check, older = f"{path}?min_id={page.min_id}", path
-    return {"older": older, "newer": newer, "check_newer": check, "newer_base": f"{path}?min_id="}
+        check, older, end = f"{path}?min_id={page.min_id}", path, "newer"
+    elif not ids and page.max_id:  # "Older →" from a page that was exactly full
+        newer, end = path, "older"
+    return {
+        "older": older,
+        "newer": newer,
+        "check_newer": check,
+        "newer_base": f"{path}?min_id=",
+        "end": end,
+    }
 
 
 async def show(

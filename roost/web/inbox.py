@@ -33,11 +33,11 @@ async def notifications(request: Request) -> Response:
     ctx = request.app.state.ctx
     async with ctx.db.read() as conn:
         me = await must_view(request, conn)
-        rows = await notification_service.page(
-            conn, me["id"], max_id=feed.int_param(request, "max_id"), limit=PAGE
-        )
+        max_id = feed.int_param(request, "max_id")
+        rows = await notification_service.page(conn, me["id"], max_id=max_id, limit=PAGE)
         items = await entities.notifications(ctx, conn, rows, me["id"])
     values = {**base_context(request), "title": "Notifications", "here": "/notifications"}
+    values["past_end"] = max_id is not None  # "Older →" from a page that was exactly full
     parts = pieces("notification", items, values)
 
     def draw(counts: list[int]) -> str:

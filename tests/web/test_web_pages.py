@@ -59,6 +59,31 @@ async def test_bad_sign_up_values_come_back_beside_their_field(web, client) -> N
             assert 'data-error-for="password">Password ' in answer.text
 
 
+async def test_every_sign_up_mistake_shows_at_once(web, client) -> None:
+    """The shield allows a few sign-up tries: one try shows every field's problem, not one."""
+    await web.sign_up(client, "taken")
+    async with web.visitor() as other:
+        cases = [
+            ({"username": "Taken", "password": "password"}, {
+                "username": "Username is already taken.",
+                "password": "Password is too easy to guess; try a few unrelated words.",
+            }),
+            ({"username": "bad name!", "password": "short", "email": "nope",
+              "display_name": "x" * 31}, {
+                "username": "Username must be 1-30 letters, digits or underscores.",
+                "password": "Password must be 8-256 characters.",
+                "email": "Email is not a valid address.",
+                "display_name": "Display name must be at most 30 characters.",
+            }),
+        ]  # fmt: skip
+        for form, expected in cases:
+            answer = await web.sign_up(other, form.pop("username"), **form)
+            assert answer.status_code == 422
+            for key, message in expected.items():
+                assert f'id="{key}-error" data-error-for="{key}">{message}</p>' in answer.text
+        assert location(await web.sign_up(other, "fresh")) == "/home"
+
+
 async def test_post_errors_keep_the_text(web, client) -> None:
     await web.sign_up(client, "alice")
     empty = await web.post(client, "   ", spoiler_text="a warning")
@@ -106,6 +131,58 @@ async def test_follow_post_mention_favourite_reply_notify(web, client, site) -> 
     assert f'data-id="{status_id}"' in tagged.text
     followers = await client.get("/@alice/followers")
     assert "@bob" in followers.text
+
+
+async def test_empty_pages_past_either_end_say_so(web, client) -> None:
+    """An "Older →" from an exactly full page, or "Load newer posts" without JavaScript when
+    nothing is newer, lead to an empty page: it says so, not "No posts yet." or "empty"."""
+    older_link = re.compile(r'<a href="([^"]+)" rel="next">Older →</a>')
+    await web.sign_up(client, "alice")
+    ids = [location(await web.post(client, f"post {n}")).rsplit("/", 1)[1] for n in range(20)]
+    async with web.visitor() as bob:
+        await web.sign_up(bob, "bob")
+        token = await web.token(bob)
+        await bob.post("/@alice/follow", data={"csrf": token})
+        for n, status_id in enumerate(ids):  # 1 follow + 20 favourites + 9 reposts
+            await bob.post(f"/posts/{status_id}/favourite", data={"csrf": token})
+            if n < 9:
+                await bob.post(f"/posts/{status_id}/reblog", data={"csrf": token})
+        await web.settle()
+        top = re.search(r'data-id="(\d+)"', (await bob.get("/home")).text).group(1)
+        newer = (await bob.get(f"/home?min_id={top}")).text
+        assert "No newer posts yet." in newer and "Your home timeline is empty" not in newer
+    profile = (await client.get("/@alice")).text
+    assert profile.count('class="status') == 20
+    past = (await client.get(older_link.search(profile).group(1))).text
+    assert "No older posts." in past and "No posts yet." not in past
+    assert '<a href="/@alice" rel="prev">← Newer</a>' in past
+    newer = (await client.get(f"/@alice?min_id={ids[-1]}")).text
+    assert "No newer posts yet." in newer and "No posts yet." not in newer
+    notes = (await client.get("/notifications")).text
+    assert notes.count('class="notification') == 30
+    past = (await client.get(older_link.search(notes).group(1).replace("&amp;", "&"))).text
+    assert "No older notifications." in past and "No notifications yet." not in past
+
+
+async def test_followers_page_on_by_cursor(web, client, monkeypatch) -> None:
+    """41 followers: a page of 40, then "Older →" to the last one; none lost or repeated."""
+    from roost.domain import accounts as rules
+
+    hashed = rules.hash_password(web.password)
+    monkeypatch.setattr(rules, "hash_password", lambda _: hashed)  # 41 argon2 hashes are slow
+    await web.sign_up(client, "star")
+    names = [f"fan{n:02d}" for n in range(41)]
+    for name in names:
+        async with web.visitor() as fan:
+            await web.sign_up(fan, name)
+            await fan.post("/@star/follow", data={"csrf": await web.token(fan)})
+    who = re.compile(r'<a class="who" href="/@(\w+)">')
+    first = (await client.get("/@star/followers")).text
+    older = re.search(r'<a href="([^"]+)" rel="next">Older →</a>', first).group(1)
+    rest = (await client.get(older)).text
+    assert len(who.findall(first)) == 40 and who.findall(first)[0] == "fan40"  # newest first
+    assert who.findall(rest) == ["fan00"] and 'rel="next"' not in rest
+    assert sorted(who.findall(first) + who.findall(rest)) == names
 
 
 async def test_script_requests_get_json_and_fragments(web, client) -> None:
