@@ -151,6 +151,8 @@ def test_two_people_meet_with_javascript(
 
     alice.goto("/home")
     alice.evaluate("window.stayed = true")
+    # Her stream is open, so her own post is announced to her too (and must not count as new).
+    expect(alice.locator("#timeline")).to_have_attribute("data-live", "on")
     text = "Hello @bob! Trying #roosting today, see https://example.com/" + "a" * 80
     box = alice.get_by_label("What's happening?")
     keys = alice.keyboard  # skip link, then the compose box and its button by keyboard alone

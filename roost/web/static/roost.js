@@ -262,8 +262,11 @@
     var source = new EventSource(url);
     source.addEventListener("open", function () { section.setAttribute("data-live", "on"); });
     source.addEventListener("update", function (event) {
+      /* A bare id (as text: ids pass 2^53, so JSON.parse would round them), or a status. */
       var id = event.data;
-      try { var parsed = JSON.parse(event.data); id = parsed.id || parsed; } catch (e) { /* an id */ }
+      if (id.charAt(0) === "{") {
+        try { id = String(JSON.parse(id).id); } catch (e) { return; }
+      }
       if (items.querySelector('[data-id="' + id + '"]')) return;
       pending[id] = true; label();
     });
