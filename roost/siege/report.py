@@ -230,9 +230,11 @@ def render(report: dict[str, Any], console: Console) -> None:
         times = "no attack phase"
     else:
         after = _s(d["recovery_after_attack_s"]) if "recovery_after_attack_s" in d else "n/a"
+        measured = any(row.get("legit_success") is not None for row in report["timeline"])
+        recover = _s(d["time_to_recover_s"]) if measured else "n/a (no legitimate users)"
         times = (
             f"time to detect: {_s(d['time_to_detect_s'])}   time to recover: "
-            f"{_s(d['time_to_recover_s'])}   after the attack: {after}"
+            f"{recover}   after the attack: {after}"
         )
     console.print(
         f"{times}   stop: {report['stop_reason']}   counts add up: {report['counts_add_up']}"

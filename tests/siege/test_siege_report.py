@@ -165,6 +165,20 @@ def test_the_terminal_table_shows_p95_statuses_and_admitted_versus_shed() -> Non
     assert "200:400 429:180" in flood and "400/181" in flood and "100.0" in flood
 
 
+def test_recovery_is_not_applicable_without_legitimate_users() -> None:
+    result = outcome()
+    result.timeline = Timeline()  # the same attack, and nobody legitimate to recover
+    result.timeline.attack_snapshot(
+        0, 3.5, {"attack/get_flood": {"sent": 100, "answered": 100, "shed": 90}}
+    )
+    console = Console(record=True, width=200)
+    report.render(report.build(result), console)
+    assert "time to recover: n/a (no legitimate users)" in console.export_text()
+    console = Console(record=True, width=200)
+    report.render(report.build(outcome()), console)
+    assert "time to recover: 4 s" in console.export_text()
+
+
 def test_statuses_are_shown_most_common_first_and_bounded() -> None:
     statuses = {"200": 5, "404": 1, "429": 9, "500": 2, "503": 3, "502": 1}
     assert report.statuses_text(statuses) == "429:9 200:5 503:3 500:2 +2 more"
