@@ -32,7 +32,7 @@ async def register(
     hashed = await asyncio.to_thread(rules.hash_password, password)  # argon2 takes ~50 ms
     if await by_username(tx.conn, name) is not None:
         raise Conflict("Username is already taken")
-    if mail and await tx.conn.scalar(select(accounts.c.id).where(accounts.c.email == mail)):
+    if mail and await email_taken(tx.conn, mail):
         raise Conflict("Email is already taken")
     moment = now()
     row = {
@@ -98,6 +98,11 @@ async def get_many(conn: AsyncConnection, ids: set[int] | list[int]) -> dict[int
         return {}
     result = await conn.execute(ACCOUNTS_BY_ID, {"ids": list(ids)})
     return {row["id"]: row for row in result.mappings()}
+
+
+async def email_taken(conn: AsyncConnection, email: str) -> bool:
+    """Whether an account has this (checked, lower-cased) address already."""
+    return await conn.scalar(select(accounts.c.id).where(accounts.c.email == email)) is not None
 
 
 async def by_username(conn: AsyncConnection, username: str) -> RowMapping | None:

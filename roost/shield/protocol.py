@@ -216,7 +216,9 @@ class ShieldProtocol(HttpToolsProtocol):
         if self.cycle is not None and not self.cycle.response_complete:
             return False
         self.gate.protocol_refusals[self._address] += count
-        self.transport.write(self._raw_429(wait, b"text/html" in data) * count)
+        # The page for one browser request; a pipelined burst gets the short text (a flooder
+        # asking for HTML must not make each refusal five times larger).
+        self.transport.write(self._raw_429(wait, count == 1 and b"text/html" in data) * count)
         self._arm(self.shield_settings.keepalive_timeout)
         return True
 

@@ -32,7 +32,7 @@ from roost.siege.guard import check_target
 from roost.siege.interrupts import Interrupts
 from roost.siege.outcome import RunOptions
 from roost.siege.scenario import Scenario, TargetSpec
-from roost.siege.session import load, run_loaded
+from roost.siege.session import NotStarted, load, run_loaded
 
 
 def compare(
@@ -50,6 +50,7 @@ def compare(
         raise click.ClickException(f"{path}: no [[targets]] to compare (or none named {only})")
     reports: list[dict[str, Any]] = []
     failed: click.ClickException | None = None  # a target that would not start ends the run
+    interrupted = False  # so does Ctrl-C, while a target starts or runs
     with Interrupts() as interrupts:
         for spec in targets:
             try:
@@ -57,25 +58,36 @@ def compare(
                     options = RunOptions(spec.url, duration, max_requests, cpus, (), pids, live)
                     options.label = spec.name
                     reports.append(run_loaded(scenario, options, out_dir))
+            except (KeyboardInterrupt, NotStarted):
+                interrupted = True
             except click.ClickException as error:
                 failed = error
+            else:
+                interrupted = reports[-1]["interrupted"]
+            if interrupted or failed:
+                interrupts.hold()  # only writing is left: keep what was measured
                 break
-            if reports[-1]["interrupted"]:  # Ctrl-C: no more targets, keep what was measured
-                interrupts.hold()
-                break
-        if not reports and failed is not None:
-            raise failed
-        render(reports, Console())
-        out_dir.mkdir(parents=True, exist_ok=True)
-        summary = out_dir / f"{scenario.name}-compare-{time.strftime('%Y%m%d-%H%M%S')}.json"
-        summary.write_text(json.dumps([summarize(r) for r in reports], indent=2) + "\n")
+        if not reports:
+            raise failed or NotStarted("interrupted before any target was measured; no table")
+        summary = _write_summary(scenario.name, reports, out_dir)
     Console().print(f"comparison: {summary}")
-    skipped = [t.name for t in targets[len(reports) :]]
+    skipped = ", ".join(t.name for t in targets[len(reports) :])
     if failed is not None:
-        raise click.ClickException(f"{failed.message}; not run against {', '.join(skipped)}")
-    if skipped:
-        Console(stderr=True).print(f"interrupted: not run against {', '.join(skipped)}")
+        raise click.ClickException(f"{failed.message}; not run against {skipped}")
+    if interrupted:
+        if skipped:
+            Console(stderr=True).print(f"interrupted: not run against {skipped}")
+        raise SystemExit(130)
     return reports
+
+
+def _write_summary(name: str, reports: list[dict[str, Any]], out_dir: Path) -> Path:
+    """The side-by-side table on the terminal, and as JSON beside the reports."""
+    render(reports, Console())
+    out_dir.mkdir(parents=True, exist_ok=True)
+    summary = out_dir / f"{name}-compare-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    summary.write_text(json.dumps([summarize(r) for r in reports], indent=2) + "\n")
+    return summary
 
 
 @contextlib.contextmanager

@@ -170,14 +170,17 @@ class RequestFlood(Attack):
             if count < 1:
                 self._idle.append(conn)
                 return False
-            self._tokens -= count
-        return self._send(conn, count)
+        sent = self._send(conn, count)
+        if self._paced:
+            self._tokens -= sent  # what the budget or the rotation cut stays for another
+        return sent > 0
 
-    def _send(self, conn: FloodConnection, count: int = 1) -> bool:
+    def _send(self, conn: FloodConnection, count: int = 1) -> int:
+        """Send up to ``count`` requests on ``conn`` in one write; how many were sent."""
         count = self.budget.take_up_to(min(count, self.rotate_after - conn.used))
         if not count:
             self._idle.append(conn)
-            return False
+            return 0
         conn.used += count
         now = time.monotonic()
         conn.sent.extend(itertools.repeat(now, count))
@@ -185,7 +188,7 @@ class RequestFlood(Attack):
         request = self.profile.request
         data = request() if count == 1 else b"".join(request() for _ in range(count))
         conn.transport.write(data)  # type: ignore[union-attr]
-        return True
+        return count
 
     async def _pace(self, started: float, until: float, stop: asyncio.Event) -> None:
         last = time.monotonic()

@@ -215,7 +215,7 @@ def render(report: dict[str, Any], console: Console) -> None:
         for phase in report["phases"]
         for name, c in phase["classes"].items()
     ]
-    whole = _table(title, CAPTION, COLUMNS, [(p, n, cells) for p, n, cells in rows])
+    whole = _table(title, CAPTION, COLUMNS, rows)
     natural = Measurement.get(console, console.options.update_width(10_000), whole).maximum
     if natural <= console.width:
         console.print(whole)

@@ -34,6 +34,12 @@ def run_and_report(path: Path, options: RunOptions, out_dir: Path) -> dict[str, 
     return run_loaded(load(path), options, out_dir)
 
 
+class NotStarted(click.ClickException):
+    """Ctrl-C before the attack started: nothing was measured, so there is no report."""
+
+    exit_code = 130
+
+
 def run_loaded(scenario: Scenario, options: RunOptions, out_dir: Path) -> dict[str, Any]:
     """Run and write everything; the report is written for interrupted runs too.
 
@@ -47,7 +53,7 @@ def run_loaded(scenario: Scenario, options: RunOptions, out_dir: Path) -> dict[s
         except (GuardError, SetupError, ValueError) as error:
             raise click.ClickException(str(error)) from None
         except KeyboardInterrupt:  # during setup: no traffic yet, so no report either
-            raise click.ClickException("interrupted before the attack started; no report") from None
+            raise NotStarted("interrupted before the attack started; no report") from None
         interrupts.hold()  # a Ctrl-C that came after the attack ended is ignored too
         built = report.build(outcome)
         directory = output_dir(out_dir, scenario, options.label)

@@ -8,7 +8,7 @@ import jinja2
 from markupsafe import Markup
 
 from roost.status import charts, statuspage
-from roost.status.model import UNRESOLVED, Incident
+from roost.status.model import Incident
 from roost.status.view import View
 
 _env = jinja2.Environment(
@@ -67,8 +67,12 @@ def status_page(view: View) -> str:
 def _past(view: View) -> list[Incident]:
     """Incidents resolved and maintenance windows completed in the last 90 days."""
     since = view.now - timedelta(days=charts.DAYS)
-    open_ = ("scheduled", "in_progress", "verifying", *UNRESOLVED)
-    return [i for i in view.incidents if i.status not in open_ and i.created_at >= since][:20]
+    done = [
+        i
+        for i in view.incidents
+        if not (i.unresolved or i.upcoming or i.maintenance_active) and i.created_at >= since
+    ]
+    return done[:20]
 
 
 def incident_page(view: View, incident: Incident) -> str:

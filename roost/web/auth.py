@@ -142,7 +142,8 @@ async def _sign_up_problems(conn, values: dict[str, str], password: str) -> dict
         errors["display_name"] = f"{exc.message}."
     if values["email"]:
         try:
-            rules.check_email(values["email"])
+            if await account_service.email_taken(conn, rules.check_email(values["email"])):
+                errors["email"] = "Email is already taken."
         except Invalid as exc:
             errors["email"] = f"{exc.message}."
     low, high = rules.MIN_PASSWORD, rules.MAX_PASSWORD

@@ -185,6 +185,9 @@ async def test_a_penalised_browser_gets_the_slow_down_page(server: ServerProcess
         assert b"<h1>Slow down a little</h1>" in text and b"Please try again in " in text
         length = int(re.search(rb"content-length: (\d+)", head).group(1))
         assert text.startswith(b"<!doctype html>") and len(text) == length
+    # A pipelined burst asking for HTML gets the short text: refusals stay cheap under a flood.
+    burst = await exchange(server.port, page * 3, source="127.0.6.3", wait=0.3)
+    assert re.findall(rb"HTTP/1\.1 (\d{3}) ", burst) == [b"429"] * 3 and b"<html" not in burst
 
 
 async def test_persistent_flooder_is_closed_at_accept(server: ServerProcess) -> None:

@@ -121,6 +121,38 @@ rate = 200
             socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
 
 
+def test_ctrl_c_while_the_next_target_starts_keeps_the_table_of_those_measured(
+    tmp_path: Path,
+) -> None:
+    port = _port()
+    scenario = tmp_path / "compare.toml"
+    scenario.write_text(
+        'name = "cmp"\n[[phases]]\nname = "calm"\nduration_s = 0.5\n'
+        + _target("first", _port(), 60)
+        + f'[[targets]]\nname = "slow"\nurl = "http://127.0.0.1:{port}/"\n'
+        + 'command = ["sleep", "60"]\nstart_timeout_s = 50\n'  # never answers
+    )
+    command = [sys.executable, "-m", "roost.cli", "siege", "compare", str(scenario)]
+    command += ["--out", str(tmp_path / "out"), "--no-live"]
+    with subprocess.Popen(
+        command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    ) as process:
+        seen = []
+        for line in process.stdout:  # the first target's report is out: the next is starting
+            seen.append(line)
+            if line.startswith("chart:"):
+                break
+        time.sleep(1.0)
+        process.send_signal(signal.SIGINT)
+        stdout, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stderr
+    assert "Traceback" not in stderr and "not run against slow" in stderr
+    assert "comparison:" in stdout
+    (summary,) = (tmp_path / "out").glob("cmp-compare-*.json")
+    assert [row["target"] for row in json.loads(summary.read_text())] == ["first"]
+    assert subprocess.run(["pgrep", "-fx", "sleep 60"], check=False).returncode == 1  # stopped
+
+
 def test_a_target_whose_port_is_taken_is_refused_before_it_is_started(tmp_path: Path) -> None:
     """Otherwise whatever already listens there answers the readiness check and is measured."""
     with socket.socket() as squatter:

@@ -85,6 +85,35 @@ def test_counts_add_up_and_match_what_the_server_saw(tmp_path, target_server, pi
     assert abs(timeline_sent - flood["requests"]) <= 1
 
 
+def test_a_pipelined_batch_cut_by_the_rotation_gives_its_send_tokens_back() -> None:
+    import random
+
+    from roost.siege.flood import Budget, FloodConnection, RequestFlood
+    from roost.siege.guard import check_target
+    from roost.siege.profiles import AttackContext, GetFlood
+    from roost.siege.schedule import Constant
+    from roost.siege.stats import ClassStats
+
+    class Sink:
+        def __init__(self) -> None:
+            self.written = b""
+
+        def write(self, data: bytes) -> None:
+            self.written += data
+
+    target = check_target("http://127.0.0.1:1/")
+    profile = GetFlood(AttackContext(host=target.host_header), random.Random(1), paths=("/",))
+    flood = RequestFlood(
+        profile, target, [None], 1, Constant(100.0), ClassStats(), Budget(100),
+        rotate_after=4, pipeline=3,
+    )  # fmt: skip
+    conn = FloodConnection(flood)
+    conn.transport, conn.used, flood._tokens = Sink(), 3, 3.0  # one request left before rotating
+    assert flood._dispatch(conn)
+    assert len(conn.sent) == 1 and conn.transport.written.count(b"GET ") == 1
+    assert flood._tokens == 2.0  # the two it could not send stay for another connection
+
+
 def test_bots_arrive_from_distinct_addresses_in_many_prefixes(tmp_path, target_server) -> None:
     server = target_server()
     attack = (

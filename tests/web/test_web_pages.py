@@ -61,11 +61,15 @@ async def test_bad_sign_up_values_come_back_beside_their_field(web, client) -> N
 
 async def test_every_sign_up_mistake_shows_at_once(web, client) -> None:
     """The shield allows a few sign-up tries: one try shows every field's problem, not one."""
-    await web.sign_up(client, "taken")
+    await web.sign_up(client, "taken", email="taken@example.com")
     async with web.visitor() as other:
         cases = [
             ({"username": "Taken", "password": "password"}, {
                 "username": "Username is already taken.",
+                "password": "Password is too easy to guess; try a few unrelated words.",
+            }),
+            ({"username": "newcomer", "password": "password", "email": "Taken@Example.com"}, {
+                "email": "Email is already taken.",
                 "password": "Password is too easy to guess; try a few unrelated words.",
             }),
             ({"username": "bad name!", "password": "short", "email": "nope",
