@@ -23,7 +23,7 @@ from roost.web import feed
 from roost.web.errors import page
 from roost.web.render import base_context, pieces, render_text, respond
 from roost.web.session import must_view, viewer
-from roost.web.weight import fit
+from roost.web.weight import fit, older_cursor
 
 PAGE = 30
 
@@ -42,11 +42,8 @@ async def notifications(request: Request) -> Response:
 
     def draw(counts: list[int]) -> str:
         shown = counts[0]
-        older = None
-        if shown < len(items):  # cut by weight: carry on from the last one shown
-            older = f"/notifications?max_id={items[shown - 1]['id']}"
-        elif len(rows) == PAGE:
-            older = f"/notifications?max_id={rows[-1]['id']}"
+        last = older_cursor(items, shown, rows[-1]["id"] if rows else None, len(rows) == PAGE)
+        older = f"/notifications?max_id={last}" if last else None
         notes = Markup("".join(parts[:shown]))
         return render_text(
             "notifications.html", **values, items=items[:shown], shown=notes, older=older

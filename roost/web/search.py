@@ -15,7 +15,7 @@ from roost.web import feed
 from roost.web.errors import page
 from roost.web.render import base_context, pieces, render_text, respond
 from roost.web.session import clean, viewer
-from roost.web.weight import fit
+from roost.web.weight import fit, older_cursor
 
 POSTS = 20
 
@@ -46,9 +46,7 @@ async def search(request: Request) -> Response:
 
     def draw(counts: list[int]) -> str:
         shown = counts[0]
-        last = items[shown - 1]["id"] if shown < len(items) else None  # cut by weight
-        if last is None and len(ids) == POSTS:
-            last = ids[-1]
+        last = older_cursor(items, shown, ids[-1] if ids else None, len(ids) == POSTS)
         older = f"/search?{urlencode({'q': q, 'max_id': last})}" if last else None
         posts = Markup("".join(parts[:shown]))
         return render_text("search.html", **values, items=items[:shown], posts=posts, older=older)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from functools import cache
+from typing import Any
 
 from roost.web.render import STATIC_DIR
 
@@ -68,3 +69,11 @@ def fit(
         room -= sum(each[:count])
         counts.append(count)
     return draw(counts), counts
+
+
+def older_cursor(items: Sequence[Any], shown: int, last_id: Any, full: bool) -> Any:
+    """Where "Older" carries on: after the last item shown when the weight cut the page, else
+    after the page's last row when the page was full (there may be more), else nowhere."""
+    if shown < len(items):
+        return items[shown - 1]["id"]
+    return last_id if full else None
