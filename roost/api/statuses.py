@@ -20,27 +20,33 @@ async def _one(call: Call, status_id: int) -> dict:
     return found[0]
 
 
-def _no_media_or_poll(params: dict) -> None:
+def _content(params: dict) -> tuple[str, dict]:
+    """What a new post and an edit both send: the text, and its warning, sensitivity and
+    language (media and polls are refused: Roost has neither yet)."""
     if params.get("media_ids") or params.get("poll"):
         raise ApiError(422, "Validation failed: Roost does not support media or polls yet")
+    body = text(params.get("status"), "status") or ""
+    return body, {
+        "spoiler_text": text(params.get("spoiler_text"), "spoiler_text"),
+        "sensitive": boolean(params.get("sensitive")),
+        "language": text(params.get("language"), "language"),
+    }
 
 
 @endpoint("write:statuses", write=True)
 async def create(call: Call) -> dict:
     p = call.params
-    _no_media_or_poll(p)
+    body, wording = _content(p)
     status_id = await posts.create(
         call.ctx,
         call.tx,
         call.account,
-        text(p.get("status"), "status") or "",
+        body,
         in_reply_to_id=optional_id(p.get("in_reply_to_id"), "in_reply_to_id"),
         visibility=text(p.get("visibility"), "visibility"),
-        spoiler_text=text(p.get("spoiler_text"), "spoiler_text"),
-        sensitive=boolean(p.get("sensitive")),
-        language=text(p.get("language"), "language"),
         idempotency_key=call.request.headers.get("idempotency-key"),
         application_id=call.caller.app_id,
+        **wording,
     )
     return await _one(call, status_id)
 
@@ -63,17 +69,9 @@ async def delete(call: Call) -> dict:
 @endpoint("write:statuses", write=True)
 async def edit(call: Call) -> dict:
     """Edit a status (its author only); the whole post is sent again, as Mastodon's clients do."""
-    p = call.params
-    _no_media_or_poll(p)
+    body, wording = _content(call.params)
     status_id = await posts.edit(
-        call.ctx,
-        call.tx,
-        path_id(call.request),
-        call.viewer_id,
-        text(p.get("status"), "status") or "",
-        spoiler_text=text(p.get("spoiler_text"), "spoiler_text"),
-        sensitive=boolean(p.get("sensitive")),
-        language=text(p.get("language"), "language"),
+        call.ctx, call.tx, path_id(call.request), call.viewer_id, body, **wording
     )
     return await _one(call, status_id)
 

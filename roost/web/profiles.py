@@ -15,7 +15,7 @@ from roost.services import social, timelines
 from roost.services.social import Relationship
 from roost.store.tables import follows
 from roost.web import feed
-from roost.web.errors import page
+from roost.web.errors import Handler, page
 from roost.web.render import base_context, html, render_text
 from roost.web.session import check_csrf, done, must_view, read_form, viewer
 
@@ -137,21 +137,15 @@ async def _shun(request: Request, how: str, on: bool) -> Response:
     return done(request, form, f"/@{row['username']}")
 
 
-@page
-async def mute(request: Request) -> Response:
-    return await _shun(request, "mute", on=True)
+def _shunning(how: str, on: bool) -> Handler:
+    """The page for one of mute, unmute, block, unblock."""
+
+    @page
+    async def route(request: Request) -> Response:
+        return await _shun(request, how, on)
+
+    return route
 
 
-@page
-async def unmute(request: Request) -> Response:
-    return await _shun(request, "mute", on=False)
-
-
-@page
-async def block(request: Request) -> Response:
-    return await _shun(request, "block", on=True)
-
-
-@page
-async def unblock(request: Request) -> Response:
-    return await _shun(request, "block", on=False)
+mute, unmute = _shunning("mute", on=True), _shunning("mute", on=False)
+block, unblock = _shunning("block", on=True), _shunning("block", on=False)

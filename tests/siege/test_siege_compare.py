@@ -26,6 +26,21 @@ def _port() -> int:
         return sock.getsockname()[1]
 
 
+def compare_command(scenario: Path, out: Path) -> list[str]:
+    """`roost siege compare` on a scenario, with its reports under ``out``, no live display."""
+    return [
+        sys.executable,
+        "-m",
+        "roost.cli",
+        "siege",
+        "compare",
+        str(scenario),
+        "--out",
+        str(out),
+        "--no-live",
+    ]
+
+
 def _target(name: str, port: int, header_timeout: float) -> str:
     command = ["{python}", str(HERE / "siege_target.py"), "--port", str(port)]
     command += ["--header-timeout", str(header_timeout)]
@@ -60,8 +75,7 @@ interval_s = 0.1
         + _target("patient", ports[0], 60)
         + _target("strict", ports[1], 0.5)
     )
-    command = [sys.executable, "-m", "roost.cli", "siege", "compare", str(scenario)]
-    command += ["--out", str(tmp_path / "out"), "--no-live"]
+    command = compare_command(scenario, tmp_path / "out")
     result = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert "patient" in result.stdout and "strict" in result.stdout
@@ -93,8 +107,7 @@ rate = 200
         + _target("first", ports[0], 60)
         + _target("second", ports[1], 60)
     )
-    command = [sys.executable, "-m", "roost.cli", "siege", "compare", str(scenario)]
-    command += ["--out", str(tmp_path / "out"), "--no-live"]
+    command = compare_command(scenario, tmp_path / "out")
     with subprocess.Popen(
         command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     ) as process:
@@ -132,8 +145,7 @@ def test_ctrl_c_while_the_next_target_starts_keeps_the_table_of_those_measured(
         + f'[[targets]]\nname = "slow"\nurl = "http://127.0.0.1:{port}/"\n'
         + 'command = ["sleep", "60"]\nstart_timeout_s = 50\n'  # never answers
     )
-    command = [sys.executable, "-m", "roost.cli", "siege", "compare", str(scenario)]
-    command += ["--out", str(tmp_path / "out"), "--no-live"]
+    command = compare_command(scenario, tmp_path / "out")
     with subprocess.Popen(
         command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     ) as process:
@@ -185,8 +197,7 @@ def test_a_target_that_will_not_start_still_leaves_the_table_of_those_measured(
         + f'[[targets]]\nname = "dud"\nurl = "http://127.0.0.1:{_port()}/"\n'
         + 'command = ["false"]\nstart_timeout_s = 5\n'
     )
-    command = [sys.executable, "-m", "roost.cli", "siege", "compare", str(scenario)]
-    command += ["--out", str(tmp_path / "out"), "--no-live"]
+    command = compare_command(scenario, tmp_path / "out")
     result = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=120)
     assert result.returncode == 1
     assert "fine" in result.stdout  # the side-by-side table of what was measured

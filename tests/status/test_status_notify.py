@@ -194,16 +194,21 @@ async def test_publish_never_waits_and_pending_is_bounded(hanging: str) -> None:
         await outbox.close()
 
 
-async def test_status_account_posts_only_while_the_site_is_up() -> None:
-    site = Receiver()
-    up = False
-    outbox = Outbox(
+def announcing(site: Receiver, site_up, base_delay: float) -> Outbox:
+    """An outbox with no webhooks that posts as @status to ``site`` while ``site_up()``."""
+    return Outbox(
         webhook_urls=[],
         announce_url=site.url,
         announce_token="status-token",
-        site_up=lambda: up,
-        base_delay=0.02,
+        site_up=site_up,
+        base_delay=base_delay,
     )
+
+
+async def test_status_account_posts_only_while_the_site_is_up() -> None:
+    site = Receiver()
+    up = False
+    outbox = announcing(site, lambda: up, base_delay=0.02)
     try:
         outbox.publish(INCIDENT, UPDATE)
         await asyncio.sleep(0.2)
@@ -225,13 +230,7 @@ async def test_status_account_posts_held_updates_before_later_ones() -> None:
     """Updates held while the site was down go out first, in order, then the "back up"."""
     site = Receiver()
     up = False
-    outbox = Outbox(
-        webhook_urls=[],
-        announce_url=site.url,
-        announce_token="status-token",
-        site_up=lambda: up,
-        base_delay=0.3,
-    )
+    outbox = announcing(site, lambda: up, base_delay=0.3)
     steps = ["investigating", "identified", "monitoring", "resolved"]
     try:
         outbox.publish(INCIDENT, {**UPDATE, "status": steps[0]})
