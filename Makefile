@@ -11,7 +11,8 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q -e '.[test]'
 	touch $(STAMP)
 
-run: $(STAMP)  ## start Roost (site + status blog) on the embedded default: SQLite, in-process state
+run: $(STAMP)  ## start Roost (edge + site + status blog) on the embedded default: SQLite, in-process state
+	scripts/system-deps run
 	$(VENV)/bin/roost up
 
 test: $(STAMP)  ## install what the tests need, lint, run the whole suite

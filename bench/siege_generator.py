@@ -1,10 +1,12 @@
-"""How many simple GETs per second siege's generator sends from one core (issue 4).
+"""How many requests per second siege's generator sends from one core (issue 4).
 
 Starts Debian's nginx (one worker, pinned to one CPU) answering a static 200, then runs one
-`get_flood` at full speed from one process pinned to the other CPU, and prints the rate. With
---wrk it also runs wrk the same way, as a yardstick for what this machine can do at all.
+request profile (`get_flood` unless --profile says otherwise) at full speed from one process
+pinned to the other CPU, and prints the rate. With --wrk it also runs wrk the same way, as a
+yardstick for what this machine can do at all.
 
     .venv/bin/python bench/siege_generator.py --seconds 3 [--rotate-after 20] [--pipeline 4] [--wrk]
+    .venv/bin/python bench/siege_generator.py --profile scraper --bots 100000 --rotate-after 1
 
 Figures are printed and written to bench/results/siege-generator-<time>.json.
 
@@ -32,10 +34,22 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from roost.siege.flood import Budget, RequestFlood
 from roost.siege.guard import check_target
-from roost.siege.profiles import AttackContext, GetFlood
+from roost.siege.profiles import PROFILES, AttackContext
 from roost.siege.schedule import Constant
-from roost.siege.sources import AddressPlan
+from roost.siege.setup import scattered
+from roost.siege.sources import HOSTS_PER_PREFIX, AddressPlan
 from roost.siege.stats import ClassStats
+
+REQUEST_PROFILES = sorted(name for name, cls in PROFILES.items() if cls.kind == "request")
+# nginx answers whatever it is sent: profiles that need accounts get made-up credentials.
+FAKE = {
+    "client_id": "bench",
+    "client_secret": "bench",
+    "app_token": "bench",
+    "bot_tokens": tuple(f"token{n}" for n in range(100)),
+    "usernames": tuple(f"user{n}" for n in range(40)),
+    "status_ids": tuple(str(10**17 + n) for n in range(80)),
+}
 
 RESULTS = Path(__file__).resolve().parent / "results"
 NGINX_CONF = """
@@ -95,12 +109,21 @@ def _children(pid: int) -> list[int]:
 
 
 async def flood(
-    url: str, seconds: float, connections: int, bots: int, rotate_after: int, pipeline: int = 1
+    url: str,
+    seconds: float,
+    connections: int,
+    bots: int,
+    rotate_after: int,
+    pipeline: int = 1,
+    profile_name: str = "get_flood",
 ) -> tuple[int, float]:
     target = check_target(url)
     stats = ClassStats()
-    profile = GetFlood(AttackContext(host=target.host_header), random.Random(1), paths=("/",))
-    sources = AddressPlan(1).take(bots, max(1, bots // 200))
+    context = AttackContext(host=target.host_header, **FAKE)
+    paths = ("/",) if profile_name == "get_flood" else ()
+    profile = PROFILES[profile_name](context, random.Random(1), paths=paths)
+    prefixes = max(1, bots // 200, -(-bots // HOSTS_PER_PREFIX))
+    sources = scattered(AddressPlan(1).take(bots, prefixes), 1)
     budget = Budget(10**9)
     job = RequestFlood(
         profile,
@@ -120,11 +143,14 @@ async def flood(
     return stats.answered, (time.process_time() - cpu0) / elapsed
 
 
-def run_wrk(url: str, seconds: float, connections: int) -> str:
+def run_wrk(url: str, seconds: float, connections: int, close: bool = False) -> str:
+    """wrk's rate; ``close``: a new connection per request (the server closes each), the
+    yardstick for one-request connections."""
     wrk = shutil.which("wrk")
     if wrk is None:
         return "wrk not installed"
     command = [wrk, "-t1", f"-c{connections}", f"-d{seconds:g}s", url]
+    command += ["-H", "Connection: close"] if close else []
     out = subprocess.run(command, capture_output=True, text=True, check=False).stdout
     return next((line for line in out.splitlines() if "Requests/sec" in line), out)
 
@@ -137,6 +163,7 @@ def main() -> None:
     parser.add_argument("--rotate-after", type=int, default=100, help="requests per connection")
     parser.add_argument("--pipeline", type=int, default=1, help="requests in flight per connection")
     parser.add_argument("--wrk", action="store_true", help="also run wrk -t1 as a yardstick")
+    parser.add_argument("--profile", default="get_flood", choices=REQUEST_PROFILES)
     args = parser.parse_args()
     import uvloop
 
@@ -145,6 +172,7 @@ def main() -> None:
     result: dict[str, object] = {"generator_cpu": generator_cpu, "server_cpu": server_cpu}
     result.update(connections=args.connections, bots=args.bots, seconds=args.seconds)
     result["rotate_after"], result["pipeline"] = args.rotate_after, args.pipeline
+    result["profile"] = args.profile
     with tempfile.TemporaryDirectory() as tmp:
         port = free_port()
         server = start_nginx(Path(tmp), port, server_cpu)
@@ -152,14 +180,20 @@ def main() -> None:
             os.sched_setaffinity(0, {generator_cpu})
             url = f"http://127.0.0.1:{port}/"
             job = flood(
-                url, args.seconds, args.connections, args.bots, args.rotate_after, args.pipeline
+                url,
+                args.seconds,
+                args.connections,
+                args.bots,
+                args.rotate_after,
+                args.pipeline,
+                args.profile,
             )
             answered, cpu = uvloop.run(job)
             rate = answered / args.seconds
             result.update(req_per_s=round(rate), cpu_share=round(cpu, 3))
             result["req_per_cpu_second"] = round(rate / max(cpu, 1e-9))
             print(
-                f"siege get_flood: {rate:,.0f} req/s from CPU {generator_cpu} "
+                f"siege {args.profile}: {rate:,.0f} req/s from CPU {generator_cpu} "
                 f"(process CPU use {cpu:.0%}, so {result['req_per_cpu_second']:,} req per "
                 f"CPU-second), nginx on CPU {server_cpu}, "
                 f"{args.connections} connections from {args.bots} source addresses, "
@@ -167,8 +201,10 @@ def main() -> None:
                 f"{args.pipeline} in flight on each"
             )
             if args.wrk:
-                result["wrk"] = run_wrk(url, args.seconds, args.connections)
-                print(f"wrk -t1 -c{args.connections}: {result['wrk']}")
+                close = args.rotate_after == 1
+                result["wrk"] = run_wrk(url, args.seconds, args.connections, close)
+                how = " (Connection: close)" if close else ""
+                print(f"wrk -t1 -c{args.connections}{how}: {result['wrk']}")
         finally:
             server.terminate()
             server.wait(timeout=5)

@@ -24,6 +24,7 @@ LAZY_COMMANDS = {
     "shield": "roost.shield.cli:shield",
     "status": "roost.status.cli:status",
     "siege": "roost.siege.cli:siege",
+    "edge": "roost.edge.cli:edge",
 }
 
 

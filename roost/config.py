@@ -62,9 +62,38 @@ class ShieldSettings:
     brownout_stale: float = setting(30.0, "Seconds a brownout page may be served stale.")
     block_seconds: float = setting(60.0, "Seconds a bad source is closed at accept (0: never).")
     admin_networks: list = setting(
-        ["127.0.0.0/8", "::1/128"], "Who may see /metrics and /-/shield."
+        ["127.0.0.1/32", "::1/128"],
+        "Who may see /metrics and /-/shield (never blocked). Only the machine's own address by"
+        " default: the rest of 127/8 is where the flood lab's bots come from.",
     )
     redis_prefix: str = setting("roost:shield:", "Key prefix for shared limits in Redis.")
+
+
+@dataclass(frozen=True)
+class EdgeSettings:
+    """The edge: HAProxy in front of the site, enforcing what the shield decides (issue 11)."""
+
+    enabled: bool = setting(True, "`roost up` puts the edge in front when haproxy is installed.")
+    haproxy: str = setting("haproxy", "The HAProxy binary (Debian's haproxy 2.6).")
+    run_dir: str = setting(
+        "", "The edge's configuration, maps and runtime socket (empty: roost-edge/ by the db)."
+    )
+    runtime: str = setting(
+        "", "The edge's runtime API socket, where the shield pushes blocks and the mode (or none)."
+    )
+    maxconn: int = setting(8000, "Client connections the edge holds at once (2 descriptors each).")
+    server_maxconn: int = setting(
+        12, "Requests one site process runs at once; the rest wait in the edge's priority queue."
+    )
+    queue_timeout: float = setting(10.0, "Seconds a request may wait in the edge's queue.")
+    queue_shed: int = setting(
+        48, "Queued requests beyond which the edge refuses anonymous ones (suspicious: a quarter)."
+    )
+    cache_mb: int = setting(64, "Memory for the edge's cache of anonymous pages, in MB.")
+    new_account_seconds: float = setting(
+        86400.0, "Accounts younger than this rank below established ones in the edge's queue."
+    )
+    backend_port: int = setting(0, "Port of the site behind `roost up`'s edge (0: a free one).")
 
 
 @dataclass(frozen=True)
@@ -135,6 +164,7 @@ class Settings:
     auto_migrate: bool = setting(True, "Apply migrations when `roost serve` starts.")
     shield: ShieldSettings = field(default_factory=ShieldSettings)
     status: StatusSettings = field(default_factory=StatusSettings)
+    edge: EdgeSettings = field(default_factory=EdgeSettings)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -199,4 +229,8 @@ def describe(settings: Settings, prefix: str = "ROOST_") -> list[tuple[str, Any,
     return rows
 
 
-_SECTIONS: dict[str, type] = {"shield": ShieldSettings, "status": StatusSettings}
+_SECTIONS: dict[str, type] = {
+    "shield": ShieldSettings,
+    "status": StatusSettings,
+    "edge": EdgeSettings,
+}

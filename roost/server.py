@@ -9,7 +9,12 @@ per refused request would cost more than refusing it.
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import math
+import os
+import tempfile
+from pathlib import Path
 
 import uvicorn
 
@@ -42,3 +47,29 @@ def run(settings: Settings) -> None:
         workers=settings.workers,
         **uvicorn_options(settings),
     )
+
+
+_claimed: list[int] = []  # lock files held for the life of the process
+
+
+def claim_worker_id(settings: Settings) -> int:
+    """A snowflake worker id no other process of this site on this machine holds.
+
+    ``roost serve --workers N`` starts N processes from one environment, so they would all get
+    ``ROOST_WORKER_ID`` and mint the same ids in the same millisecond (seen as 422 conflicts on
+    concurrent sign-ups). Each claims the first free id from ``ROOST_WORKER_ID`` up with a lock
+    file (released by the kernel when the process ends); processes on other machines need their
+    own ``ROOST_WORKER_ID`` ranges."""
+    site = hashlib.sha256(settings.database_url.encode()).hexdigest()[:12]
+    folder = Path(tempfile.gettempdir()) / f"roost-worker-ids-{site}"
+    folder.mkdir(mode=0o700, exist_ok=True)
+    for worker in range(settings.worker_id, 1024):
+        fd = os.open(folder / f"{worker}.lock", os.O_CREAT | os.O_RDWR, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            continue
+        _claimed.append(fd)
+        return worker
+    raise RuntimeError("no free snowflake worker id (0-1023) on this machine")

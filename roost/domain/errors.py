@@ -36,3 +36,9 @@ class Forbidden(RoostError):
 
 class Conflict(RoostError):
     status = 422
+
+
+class Busy(RoostError):
+    """The server cannot take this now (too many expensive requests at once): retry soon."""
+
+    status = 503

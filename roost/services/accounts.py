@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from sqlalchemy import bindparam, func, insert, or_, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -11,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from roost.domain import accounts as rules
 from roost.domain import text
 from roost.domain.errors import Conflict, Invalid, NotFound
+from roost.services import passwords
 from roost.services.context import Context, now
 from roost.store.db import Tx
 from roost.store.tables import accounts
@@ -29,11 +28,11 @@ async def register(
     name = rules.check_new_username(username)
     mail = rules.check_email(email) if email else None
     shown = rules.check_display_name(display_name)
-    hashed = await asyncio.to_thread(rules.hash_password, password)  # argon2 takes ~50 ms
     if await by_username(tx.conn, name) is not None:
         raise Conflict("Username is already taken")
     if mail and await email_taken(tx.conn, mail):
         raise Conflict("Email is already taken")
+    hashed = await passwords.hash_password(password)  # last: refusals above cost no hash
     moment = now()
     row = {
         "id": ctx.ids.next_id(),
@@ -69,7 +68,7 @@ async def authenticate(conn: AsyncConnection, login: str, password: str) -> RowM
         .first()
     )
     stored = row["password_hash"] if row else _DUMMY_HASH
-    ok = await asyncio.to_thread(rules.verify_password, stored, password)
+    ok = await passwords.verify(stored, password)
     if not ok or row is None or row["suspended_at"] is not None:
         return None
     return row
@@ -146,9 +145,9 @@ async def update_profile(
 
 async def change_password(tx: Tx, account_id: int, current: str, new: str) -> None:
     row = await get(tx.conn, account_id)
-    if not await asyncio.to_thread(rules.verify_password, row["password_hash"], current):
+    if not await passwords.verify(row["password_hash"], current):
         raise Invalid("current_password", "is wrong")
-    hashed = await asyncio.to_thread(rules.hash_password, new)
+    hashed = await passwords.hash_password(new)
     await tx.conn.execute(
         update(accounts).where(accounts.c.id == account_id).values(password_hash=hashed)
     )

@@ -34,6 +34,7 @@ from roost.shield.brownout import (
 )
 from roost.shield.challenge import PassClaims, ReplayGuard, check_pass
 from roost.shield.detector import Detector
+from roost.shield.edge import EdgeLink
 from roost.shield.endpoints import Endpoint, classify, deep_pagination
 from roost.shield.events import EventSender
 from roost.shield.fingerprint import fingerprint
@@ -52,7 +53,9 @@ from roost.shield.shared import SharedState
 from roost.shield.standing import BLOCK_SUSPICION, Standing
 
 log = logging.getLogger("roost.shield")
-_NEVER_CHALLENGED = ("/api/", "/oauth/", "/login", "/auth/", "/signup")
+_NEVER_CHALLENGED = ("/api/", "/oauth/", "/login", "/auth/", "/signup", "/logout")
+# Feeds are read by programs, which cannot solve a challenge (the edge keeps the same list).
+_FEEDS = (".rss", ".atom", ".xml", ".json")
 
 
 SHED_MEMORY = 10.0  # s after a shed during which public pages are kept for shed readers
@@ -99,6 +102,8 @@ class Shield:
         self.mode = read_mode(s.mode_file, s.mode)
         self._ticker: asyncio.Task | None = None
         self.connection_counts = (0, 0)  # slow, refused: totals at the last tick
+        # The edge in front (HAProxy), told our decisions once a second (ticks.py, edge.py).
+        self.edge = EdgeLink(settings.edge.runtime) if settings.edge.runtime else None
 
     # ASGI ------------------------------------------------------------------------------------
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
@@ -118,6 +123,11 @@ class Shield:
         http = kind == "http"
         if http and (path.startswith("/-/shield") or path == "/metrics"):
             await internal.handle(self, scope, receive, send, ip)
+            return
+        if self.gate.blocked and self.gate.is_blocked(ip, now):
+            # Only a forwarded client gets here blocked (a direct one is closed at accept): an
+            # edge that does not enforce blocks itself (nginx) passes it on.
+            await self._refuse(scope, send, 403, "blocked", 4, self.settings.block_seconds)
             return
         prefix = prefix_of(ip)
         method = scope.get("method", "GET")
@@ -144,7 +154,7 @@ class Shield:
         if not verdict.allowed:
             await self._rate_limited(scope, send, subject, verdict, now)
             return
-        if http and attack and self._must_challenge(subject, creds, claims, path):
+        if http and attack and self._must_challenge(subject, creds, claims, scope):
             await self._challenge(scope, send, subject, creds, now)
             return
         overloaded = attack or self.admission.standing(now)
@@ -199,9 +209,7 @@ class Shield:
                 self.rep_account.suspicion(account, now) < SUSPICIOUS
                 and suspicion < BLOCK_SUSPICION
             ):
-                rank = account_rank(
-                    creds.account_created, self.rep_account.good_uses(account), time.time()
-                )
+                rank = account_rank(creds.account_created, time.time())
                 return Subject(ip, prefix, 1, account, ""), rank, None
         claims = None
         if creds.pass_cookie:
@@ -228,7 +236,7 @@ class Shield:
         return Subject(ip, prefix, klass, "", pass_id), suspicion + 0.5 * newcomer, claims
 
     def _must_challenge(
-        self, subject: Subject, creds: Credentials, claims: PassClaims | None, path: str
+        self, subject: Subject, creds: Credentials, claims: PassClaims | None, scope: dict
     ) -> bool:
         if not self.under_attack or subject.klass <= 2 or creds.bearer or creds.account_id:
             return False
@@ -236,7 +244,12 @@ class Shield:
             # Any valid pass (a waiting-room one admits as anonymous); a suspicious holder keeps
             # class 4 rather than being sent round the challenge again.
             return False
-        return not path.startswith(_NEVER_CHALLENGED)
+        path = scope["path"]
+        if path.startswith(_NEVER_CHALLENGED) or path.endswith(_FEEDS):
+            return False
+        # Only a browser asking for a page can run the proof of work; anything else (an app, a
+        # feed reader) is limited by rate instead and told when to come back.
+        return any(name == b"accept" and b"text/html" in value for name, value in scope["headers"])
 
     # Refusals --------------------------------------------------------------------------------
     async def _refuse(
@@ -262,7 +275,9 @@ class Shield:
             await send({"type": "websocket.close", "code": 1013 if status == 503 else 1008})
             return
         # Keep the connection after a 429: the client's next requests meet the protocol's canned
-        # answer, cheaper than a reconnect. Close after a 503: the server is short of capacity.
+        # answer, cheaper than a reconnect. Close after a 503 (the server is short of capacity),
+        # except to a signed-in user: a reconnect would put them back in the listen queue
+        # behind the flood, seconds away, for a request that a slot can serve soon.
         await refuse(
             send,
             status,
@@ -270,7 +285,7 @@ class Shield:
             retry_after,
             extra,
             message,
-            close=status != 429,
+            close=status != 429 and klass != 1,
             pages=self.pages,
             signed_in=klass == 1,
         )
@@ -288,7 +303,7 @@ class Shield:
         if verdict.refused_by == "pass":
             self._revoke(subject.pass_id.partition(":")[2])
         if subject.account:
-            self.rep_account.add(subject.account, "rate_limited", now)
+            self.standing.note_account(subject.account, "rate_limited", now)
         self.note_address(subject.ip, subject.prefix, "rate_limited", now)
         extra = rate_headers(d, time.time())
         reason = "limit_" + verdict.refused_by

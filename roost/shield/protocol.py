@@ -29,6 +29,7 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from roost.config import Settings, ShieldSettings
 from roost.shield.endpoints import POLICIES, Endpoint, classify
 from roost.shield.gate import Gate
+from roost.shield.network import Network, in_networks, parse_networks
 from roost.shield.responses import DEFAULT_PAGES, raw_429, raw_response
 
 # Login, sign-up and posting take a small form or JSON; a megabyte there is an attack, not a post.
@@ -69,16 +70,17 @@ def find_shield(app: Any) -> Any | None:
     return None
 
 
-def _context(config: Any) -> tuple[ShieldSettings, Gate, Any]:
-    """Settings, gate and shield for this server, resolved once per uvicorn config."""
+def _context(config: Any) -> tuple[ShieldSettings, Gate, Any, tuple[Network, ...]]:
+    """Settings, gate, shield and trusted proxies for this server, resolved once per config."""
     cached = getattr(config, "_roost_shield_context", None)
     if cached is None:
         shield = find_shield(config.loaded_app)
         if shield is not None:
-            cached = (shield.settings, shield.gate, shield)
+            settings, gate = shield.settings, shield.gate
         else:
             settings = Settings.from_env().shield
-            cached = (settings, Gate(settings.max_connections_per_ip), None)
+            gate = Gate(settings.max_connections_per_ip)
+        cached = (settings, gate, shield, parse_networks(settings.trusted_proxies))
         config._roost_shield_context = cached
         config.timeout_keep_alive = cached[0].keepalive_timeout
     return cached
@@ -87,9 +89,10 @@ def _context(config: Any) -> tuple[ShieldSettings, Gate, Any]:
 class ShieldProtocol(HttpToolsProtocol):
     def __init__(self, config: Any, server_state: Any, app_state: dict, _loop: Any = None) -> None:
         super().__init__(config, server_state, app_state, _loop)
-        self.shield_settings, self.gate, self.shield = _context(config)
+        self.shield_settings, self.gate, self.shield, self._trusted = _context(config)
         self.timeout_keep_alive = self.shield_settings.keepalive_timeout
         self._address = ""
+        self._proxied = False  # the peer is our own edge: its clients are judged by the layer
         self._counted = False
         self._deadline: asyncio.TimerHandle | None = None
         self._head_bytes = 0
@@ -102,6 +105,13 @@ class ShieldProtocol(HttpToolsProtocol):
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         self._address = self.client[0] if self.client else ""
+        if in_networks(self._address, self._trusted):
+            # A connection from the edge carries many clients' requests: the socket's address
+            # says nothing about them, so no block, cap or penalty may apply to it here (a
+            # penalised forwarded client would otherwise have every client refused).
+            self._proxied = True
+            self._arm(self.shield_settings.header_timeout)
+            return
         now = time.monotonic()
         if self.gate.is_blocked(self._address, now):
             self.gate.accept_closes += 1
@@ -124,7 +134,7 @@ class ShieldProtocol(HttpToolsProtocol):
         if self.parser is None:
             return
         self._unset_keepalive_if_required()
-        if self._idle and self.gate.penalties and self._fast_refuse(data):
+        if self._idle and self.gate.penalties and not self._proxied and self._fast_refuse(data):
             return
         try:
             self.parser.feed_data(data)
@@ -162,7 +172,7 @@ class ShieldProtocol(HttpToolsProtocol):
 
     def on_headers_complete(self) -> None:
         self._disarm()
-        wait = self.gate.penalty(self._address, time.monotonic())
+        wait = 0.0 if self._proxied else self.gate.penalty(self._address, time.monotonic())
         if wait > 0 and not self._has_credentials() and not self.url.startswith(_ADMIN_PATHS):
             self._canned_429(wait)
             return
@@ -243,6 +253,7 @@ class ShieldProtocol(HttpToolsProtocol):
         accept = next((v for n, v in self.headers if n == b"accept"), b"")
         self.transport.write(self._raw_429(wait, b"text/html" in accept))
         self._skip = True  # swallow this request's body; the parser stays usable for the next
+        self._arm(self.shield_settings.body_timeout)  # ... if it comes in time
 
     # Helpers ---------------------------------------------------------------------------------
     def _raw_429(self, wait: float, browser: bool) -> bytes:
@@ -282,7 +293,8 @@ class ShieldProtocol(HttpToolsProtocol):
             self.transport.close()
 
     def _note_malformed(self) -> None:
-        self.gate.protocol_refusals[self._address] += 4  # weighs like a few 429s
+        if not self._proxied:  # the edge refuses its clients' malformed requests itself
+            self.gate.protocol_refusals[self._address] += 4  # weighs like a few 429s
 
     def _arm(self, seconds: float) -> None:
         self._disarm()
@@ -297,10 +309,14 @@ class ShieldProtocol(HttpToolsProtocol):
         self._deadline = None
         if self.transport.is_closing():
             return
-        if self.cycle is not None and self.cycle.response_started:
+        cycle = self.cycle
+        if cycle is not None and cycle.response_started and not cycle.response_complete:
             return  # the app is answering: its own pace is not the client's fault
+        # Otherwise the client is late: with its headers, or with a body that nobody may even
+        # wait for any more (answered early, e.g. refused by the shield before it was read).
         self.gate.slow_closes += 1
-        self.gate.protocol_refusals[self._address] += 1
+        if not self._proxied:
+            self.gate.protocol_refusals[self._address] += 1
         if self.cycle is not None and not self.cycle.response_complete:
             self.cycle.disconnected = True
             self.cycle.message_event.set()

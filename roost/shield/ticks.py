@@ -37,6 +37,9 @@ async def tick(shield: Shield) -> None:
     # The cluster-wide mode in Redis (set by the CLI) wins over this machine's file.
     local = read_mode(shield.settings.mode_file, shield.settings.mode)
     shield.mode = shield.shared.mode if shield.shared.mode in MODES else local
+    if shield.edge is not None:  # push decisions to the edge, fold in what it answered itself
+        bucket = shield.detector.bucket(now)
+        await shield.edge.sync(shield.gate, shield.standing, shield.under_attack, bucket, now)
     event = shield.detector.tick(now, wall, shield.admission.standing(now))
     if event is not None:
         shield.metrics.attack_events.labels(event["type"]).inc()
@@ -96,10 +99,24 @@ def snapshot(shield: Shield) -> dict[str, Any]:
         "top_addresses": shield.rep_ip.top(20, now),
         "blocked": shield.gate.active_blocks(now),
         "recent_events": shield.events.sent[-5:],
+        "edge": _edge_view(shield),
         "gate": {
             "accept_closes": shield.gate.accept_closes,
             "connection_cap_closes": shield.gate.connection_cap_closes,
             "slow_closes": shield.gate.slow_closes,
             "connections": sum(shield.gate.connections.values()),
         },
+    }
+
+
+def _edge_view(shield: Shield) -> dict[str, Any] | None:
+    edge = shield.edge
+    if edge is None:
+        return None
+    return {
+        "runtime": edge.runtime.path,
+        "reachable": edge.reachable,
+        "queued": edge.queued,
+        "pushed": {name: len(keys) for name, keys in edge.pushed.items()},
+        "under_attack_pushed": edge.pushed_mode,
     }

@@ -22,6 +22,10 @@ def draw(report: dict[str, Any], path: Path) -> Path:
     figure, (top, bottom) = plt.subplots(2, 1, sharex=True, figsize=(10, 6.5))
     success = [None if r["legit_success"] is None else 100 * r["legit_success"] for r in rows]
     top.plot(t, success, color="tab:green", marker=".", label="legit success within objective (%)")
+    if any(r.get("status_requests") for r in rows):
+        status = [None if r["status_success"] is None else 100 * r["status_success"] for r in rows]
+        top.plot(t, status, color="tab:blue", marker="x", linewidth=0.8, label="status page (%)")
+        top.legend(loc="lower left", fontsize=8)
     top.set_ylabel("legit success %")
     top.set_ylim(-2, 102)
     p99 = [r["legit_p99_ms"] for r in rows]

@@ -62,6 +62,12 @@ def check_target_command(url: str) -> None:
     multiple=True,
     help="Pin the process listening on the target port to this CPU.",
 )
+@click.option(
+    "--status-url",
+    default="",
+    help="Loopback URL of the status page to poll during the run (default: the scenario's "
+    "[legit] status_url, if any).",
+)
 @click.option("--no-live", is_flag=True, help="No live display (logs and CI).")
 def run_command(
     scenario: Path,
@@ -71,6 +77,7 @@ def run_command(
     out_dir: Path,
     cpus: tuple[int, ...],
     server_cpus: tuple[int, ...],
+    status_url: str,
     no_live: bool,
 ) -> None:
     """Run SCENARIO (a TOML file) against --target; write the report.
@@ -86,6 +93,7 @@ def run_command(
         cpus=cpus,
         server_cpus=server_cpus,
         live=not no_live,
+        status_url=status_url,
     )
     report = run_and_report(scenario, options, out_dir)
     if report["interrupted"]:

@@ -56,7 +56,7 @@ def compare(
             try:
                 with started(spec, scenario) as pids:
                     options = RunOptions(spec.url, duration, max_requests, cpus, (), pids, live)
-                    options.label = spec.name
+                    options.label, options.status_url = spec.name, spec.status_url
                     reports.append(run_loaded(scenario, options, out_dir))
             except (KeyboardInterrupt, NotStarted):
                 interrupted = True
@@ -100,6 +100,10 @@ def started(spec: TargetSpec, scenario: Scenario) -> Iterator[tuple[int, ...]]:
     for url in dict.fromkeys((spec.url, spec.ready_url)):
         _refuse_if_taken(spec, url)
     workdir = Path(tempfile.mkdtemp(prefix=f"siege-{spec.name}-"))
+    if os.geteuid() == 0:
+        # Started by root, servers may drop privileges (nginx's workers run as nobody) and must
+        # still reach their files in {tmp}: mkdtemp's 0700 would make nginx's cache fail (500).
+        workdir.chmod(0o755)
     fill = {"tmp": str(workdir), "scenario_dir": str(Path(scenario.path).parent.resolve())}
     fill["python"] = sys.executable
     processes: list[subprocess.Popen[bytes]] = []
@@ -195,9 +199,12 @@ def summarize(report: dict[str, Any]) -> dict[str, Any]:
     calm = [p for p in report["phases"] if p not in attacked]
     return {
         "target": report["label"] or report["target"],
-        "legit success, calm": _legit_success(calm),
-        "legit success, attack": _legit_success(attacked),
+        "legit success, calm": _success(calm, "legit"),
+        "legit success, attack": _success(attacked, "legit"),
+        "legit p99 ms, calm": _worst(calm, "legit", "p99"),
         "legit p99 ms, attack": _worst(attacked, "legit", "p99"),
+        "status page success, calm": _success(calm, "status"),
+        "status page success, attack": _success(attacked, "status"),
         "wrongly rejected": _total(attacked, "legit", "wrongly_rejected"),
         "attack requests": _total(attacked, "attack", "requests"),
         "attack shed": _total(attacked, "attack", "shed"),
@@ -224,8 +231,8 @@ def _classes(phases: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
     return [c for p in phases for c in p["classes"].values() if c["kind"] == kind]
 
 
-def _legit_success(phases: list[dict[str, Any]]) -> float | None:
-    classes = _classes(phases, "legit")
+def _success(phases: list[dict[str, Any]], kind: str) -> float | None:
+    classes = _classes(phases, kind)
     sent = sum(c["requests"] for c in classes)
     return round(sum(c["ok"] for c in classes) / sent, 4) if sent else None
 

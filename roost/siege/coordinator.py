@@ -19,21 +19,26 @@ from typing import Any
 from roost.siege.flood import Budget
 from roost.siege.guard import Target
 from roost.siege.interrupts import Interrupts
-from roost.siege.legit import Clock, Reader, Recorder, User
+from roost.siege.legit import Clock, Reader, Recorder, User, Visitor
 from roost.siege.live import Live
 from roost.siege.outcome import Outcome
 from roost.siege.scenario import Scenario
 from roost.siege.setup import Cast
 from roost.siege.solver import ShieldPow
+from roost.siege.statuspage import StatusPoller
 
 FINAL_TIMEOUT_S = 15.0
 
 
-def legit_budget(scenario: Scenario, duration: float, max_requests: int) -> int:
-    """Legit users' share of --max-requests: twice their expected count, at most half."""
+def legit_budget(
+    scenario: Scenario, duration: float, max_requests: int, polled: bool = False
+) -> int:
+    """Legit users' (and the status page's) share of --max-requests: twice their expected
+    count, at most half."""
     legit = scenario.legit
-    expected = (legit.users + legit.readers) * legit.actions_per_min / 60 * duration
-    return min(max_requests // 2, int(expected * 2) + 100)
+    per_s = (legit.users + legit.readers) * legit.actions_per_min / 60
+    per_s += legit.status_rate if polled else 0.0
+    return min(max_requests // 2, int(per_s * duration * 2) + 100)
 
 
 async def coordinate(
@@ -58,7 +63,8 @@ async def coordinate(
     interrupts.attach(interrupted)
     scenario = outcome.scenario
     clock = Clock(start_at, tuple(outcome.phases), start_at + run_s)
-    budget = Budget(legit_budget(scenario, run_s, int(outcome.limits["requests"])))
+    polled = cast.status is not None
+    budget = Budget(legit_budget(scenario, run_s, int(outcome.limits["requests"]), polled))
     recorder = Recorder(outcome.ledger, outcome.timeline, clock, scenario.objective_s, budget)
     solver = ShieldPow()
     visitors = _visitors(scenario, cast, target, solver)
@@ -144,20 +150,20 @@ def _receive(pipe: Connection) -> tuple[Any, ...] | None:
         return None
 
 
-def _visitors(
-    scenario: Scenario, cast: Cast, target: Target, solver: ShieldPow
-) -> list[User | Reader]:
-
+def _visitors(scenario: Scenario, cast: Cast, target: Target, solver: ShieldPow) -> list[Visitor]:
     legit = scenario.legit
-    visitors: list[User | Reader] = []
+    visitors: list[Visitor] = []
     for index, account in enumerate(cast.users):
         rng = random.Random(scenario.seed * 7919 + index)
-        visitors.append(
-            User((target, account.source, rng, legit.actions_per_min), account, lambda: cast.users)
-        )
+        who = (target, account.source, rng, legit.actions_per_min)
+        visitors.append(User(who, account, lambda: cast.users, legit.user_actions))
     for index, source in enumerate(cast.reader_sources):
         rng = random.Random(scenario.seed * 104729 + index)
         visitors.append(
             Reader((target, source, rng, legit.actions_per_min), legit.reader_paths, solver)
         )
+    if cast.status is not None:
+        page, source = cast.status
+        rng = random.Random(scenario.seed * 15485863)
+        visitors.append(StatusPoller(page, source, rng, legit.status_rate * 60))
     return visitors

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import httpx
 
 from roost.siege.accounts import Account, client_for
+from roost.siege.agents import ACCEPT_JSON, ACCEPT_PAGE, LANGUAGES
 from roost.siege.flood import Budget
 from roost.siege.guard import GuardError, Target
 from roost.siege.solver import Solver
@@ -63,7 +64,10 @@ class Recorder:
     objective_s: float
     budget: Budget  # the legit share of the run's request limit
 
-    def record(self, name: str, intended: float, status: int | None, error: str = "") -> None:
+    def record(
+        self, name: str, intended: float, status: int | None, error: str = "", series: str = "legit"
+    ) -> None:
+        """One outcome, in the ledger and in the per-second ``series`` (legit or status)."""
         latency = time.monotonic() - intended
         stats = self.ledger.get(self.clock.phase_at(intended), name)
         ok = status is not None and 200 <= status < 300 and latency <= self.objective_s
@@ -72,7 +76,10 @@ class Recorder:
             stats.record_error(error, shed=rejected)
         else:
             stats.record(status, latency, ok)
-        self.timeline.legit(intended - self.clock.start, ok, rejected, latency)
+        if series == "status":
+            self.timeline.status(intended - self.clock.start, ok)
+        else:
+            self.timeline.legit(intended - self.clock.start, ok, rejected, latency)
 
 
 # What every visitor is made of: target, source address, random stream, actions per minute.
@@ -83,6 +90,8 @@ class Visitor:
     """Base of users and readers: the open-loop schedule and error accounting."""
 
     name = ""
+    series = "legit"  # which per-second series its outcomes go to (timeline.py)
+    accept = ACCEPT_JSON  # what it asks for: a web app's JSON (readers: pages)
 
     def __init__(self, target: Target, source: str | None, rng: random.Random, rate_per_min: float):
         self.target = target
@@ -103,7 +112,20 @@ class Visitor:
 
     def client(self, timeout_s: float) -> httpx.AsyncClient:
         client = client_for(self.target, self.source, timeout_s)
-        client.headers["User-Agent"] = self.rng.choice(BROWSER_AGENTS)
+        # A browser's headers in a browser's order (User-Agent right after Host, as Firefox and
+        # Safari send it; Accept-Language, which every browser sends): the shield's header check
+        # (roost/shield/fingerprint.py) must see the browser the User-Agent claims, or it counts
+        # every simulated person as a script in disguise.
+        client.headers = httpx.Headers(
+            [
+                ("Host", self.target.host_header),
+                ("User-Agent", self.rng.choice(BROWSER_AGENTS)),
+                ("Accept", self.accept),
+                ("Accept-Language", LANGUAGES[0]),
+                ("Accept-Encoding", client.headers["Accept-Encoding"]),
+                ("Connection", "keep-alive"),
+            ]
+        )
         return client
 
     async def one(self, client: httpx.AsyncClient, recorder: Recorder, intended: float) -> None:
@@ -115,13 +137,15 @@ class Visitor:
             stats.unfinished += 1
             raise
         except httpx.TimeoutException:
-            recorder.record(self.name, intended, None, "timeout")
+            recorder.record(self.name, intended, None, "timeout", self.series)
         except (httpx.RequestError, GuardError) as error:
-            recorder.record(self.name, intended, None, type(error).__name__)
+            recorder.record(self.name, intended, None, type(error).__name__, self.series)
         except Exception as error:  # a surprising answer (bad JSON...) must not kill the user
-            recorder.record(self.name, intended, None, f"client:{type(error).__name__}")
+            recorder.record(
+                self.name, intended, None, f"client:{type(error).__name__}", self.series
+            )
         else:
-            recorder.record(self.name, intended, status)
+            recorder.record(self.name, intended, status, series=self.series)
 
     async def act(self, client: httpx.AsyncClient) -> int:
         raise NotImplementedError
@@ -136,6 +160,7 @@ class Reader(Visitor):
     """
 
     name = READERS
+    accept = ACCEPT_PAGE
 
     def __init__(self, who: Who, paths: tuple[str, ...], solver: Solver):
         super().__init__(*who)
@@ -171,13 +196,19 @@ class User(Visitor):
         ("public", 10),
     )
 
-    def __init__(self, who: Who, account: Account, others: Callable[[], list[Account]]):
+    def __init__(
+        self,
+        who: Who,
+        account: Account,
+        others: Callable[[], list[Account]],
+        actions: tuple[tuple[str, float], ...] = (),
+    ):
         super().__init__(*who)
         self.account = account
         self.others = others
         self.seen: list[str] = []
-        self._names = [name for name, _ in self.ACTIONS]
-        self._weights = [weight for _, weight in self.ACTIONS]
+        self._names = [name for name, _ in actions or self.ACTIONS]
+        self._weights = [weight for _, weight in actions or self.ACTIONS]
 
     def client(self, timeout_s: float) -> httpx.AsyncClient:
         client = super().client(timeout_s)

@@ -21,6 +21,7 @@ class RunOptions:
     server_pids: tuple[int, ...] = ()  # known server processes (compare starts its own)
     live: bool = True
     label: str = ""
+    status_url: str = ""  # a status page to poll (else the scenario's [legit] status_url)
 
 
 @dataclass
@@ -38,4 +39,4 @@ class Outcome:
     started_at: float = field(default_factory=time.time)
     elapsed_s: float = 0.0
     limits: dict[str, float] = field(default_factory=dict)
-    setup: dict[str, float] = field(default_factory=dict)  # accounts made before the run
+    setup: dict[str, Any] = field(default_factory=dict)  # accounts made before the run

@@ -9,10 +9,12 @@ busy for as long as the server lets it.
 from __future__ import annotations
 
 import random
+import time
 from dataclasses import dataclass, field
 from typing import ClassVar
 from urllib.parse import quote, urlencode
 
+from roost.siege.agents import ACCEPT_ENCODING, ACCEPT_JSON, ACCEPT_PAGE, BROWSER_POOL, LANGUAGES
 from roost.siege.wire import BROWSER_AGENTS, request_bytes
 
 # Common words, so that searches match many posts and cannot be answered from an index alone.
@@ -34,6 +36,8 @@ class AttackContext:
     # every bot, as a scripted attacker would: the form's check is per session, not per IP.
     login_cookie: str = ""
     login_csrf: str = ""
+    usernames: tuple[str, ...] = ()  # legitimate users, whose profile pages scrapers fetch
+    status_ids: tuple[str, ...] = ()  # statuses posted at setup, which sybils favourite
 
 
 @dataclass
@@ -44,6 +48,8 @@ class Profile:
     kind: ClassVar[str] = "request"
     needs_bot_accounts: ClassVar[bool] = False
     default_paths: ClassVar[tuple[str, ...]] = ()
+    takes_paths: ClassVar[bool] = True  # False: a fixed mix, and `paths` is refused
+    default_rotate_after: ClassVar[int] = 0  # 0: automatic (scenario.py, _rotation)
     context: AttackContext
     rng: random.Random
     paths: tuple[str, ...] = ()
@@ -172,6 +178,128 @@ class ExpensiveSearch(Profile):
         return self._get(path, (("Authorization", f"Bearer {token}"),))
 
 
+# Roost's ids are snowflakes: milliseconds since this epoch, shifted past 22 bits of worker and
+# sequence (roost/domain/ids.py). A random max_id from the last month pages into the past.
+SNOWFLAKE_EPOCH_MS = 1_288_834_974_657
+SNOWFLAKE_SHIFT = 22
+MONTH_MS = 30 * 86_400_000
+
+
+class BotnetMix(Profile):
+    """The outside reviewer's flood, one mix per bot: the home page, the home page with a
+    random query, the local public timeline with and without a random ``max_id``, a search for
+    a random word, and a password grant with junk credentials, in equal shares at random."""
+
+    name = "botnet_mix"
+    takes_paths = False
+    SHARES = ("page", "busted", "local", "local_old", "search", "login")
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self._page = self._get("/")
+        self._local = self._get("/api/v1/timelines/public?local=true")
+        self._now_ms = int(time.time() * 1000)
+
+    def request(self) -> bytes:
+        self.counter += 1
+        kind = self.SHARES[self.rng.randrange(len(self.SHARES))]
+        if kind == "page":
+            return self._page
+        if kind == "local":
+            return self._local
+        word = f"{self.rng.getrandbits(40):x}"
+        if kind == "busted":
+            return self._get(f"/?q={word}")
+        if kind == "local_old":
+            return self._get(f"/api/v1/timelines/public?local=true&max_id={self._old_id()}")
+        if kind == "search":
+            return self._get(f"/api/v2/search?q={word}")
+        return self._junk_login(word)
+
+    def _old_id(self) -> int:
+        ms = self._now_ms - SNOWFLAKE_EPOCH_MS - self.rng.randrange(MONTH_MS)
+        return (ms << SNOWFLAKE_SHIFT) | self.rng.getrandbits(SNOWFLAKE_SHIFT)
+
+    def _junk_login(self, word: str) -> bytes:
+        """Unknown user, random password; the app's credentials when setup made an app (the
+        server then has to look the user up), junk ones otherwise."""
+        form = {"grant_type": "password", "username": f"{word}@mail.invalid"}
+        form["password"] = f"{self.rng.getrandbits(48):x}"
+        form["client_id"] = self.context.client_id or f"{self.rng.getrandbits(64):x}"
+        form["client_secret"] = self.context.client_secret or f"{self.rng.getrandbits(64):x}"
+        form["scope"] = "read write"
+        return self._post_form("/oauth/token", form)
+
+
+class Scraper(Profile):
+    """The 2025 scraper swarm: public pages and public API reads, each with a random query
+    string (no cache can answer twice) and a random current browser's User-Agent, language
+    and Accept headers, one request per connection by default (``rotate_after = 1``), so that
+    each address asks about once and no per-address limit ever fires."""
+
+    name = "scraper"
+    default_rotate_after = 1
+    # {tag}: a common word; {user}: a legitimate user's name (paths with it are skipped when
+    # there are no users).
+    default_paths = (
+        "/",
+        "/public",
+        "/tags/{tag}",
+        "/@{user}",
+        "/api/v1/timelines/public",
+        "/api/v1/timelines/tag/{tag}",
+        "/api/v1/accounts/lookup?acct={user}",
+    )
+    BUSTERS = ("_", "cb", "utm_source", "ref", "v", "nocache")
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        known = bool(self.context.usernames)
+        self._paths = tuple(p for p in self.paths if known or "{user}" not in p) or ("/",)
+
+    def request(self) -> bytes:
+        self.counter += 1
+        rng = self.rng
+        path = rng.choice(self._paths)
+        if "{" in path:
+            path = path.replace("{tag}", rng.choice(SEARCH_WORDS))
+            path = path.replace("{user}", rng.choice(self.context.usernames or ("admin",)))
+        sep = "&" if "?" in path else "?"
+        path = f"{path}{sep}{rng.choice(self.BUSTERS)}={rng.getrandbits(48):x}"
+        headers = (("Accept-Language", rng.choice(LANGUAGES)), ("Accept-Encoding", ACCEPT_ENCODING))
+        accept = ACCEPT_JSON if path.startswith("/api/") else ACCEPT_PAGE
+        agent = rng.choice(BROWSER_POOL)
+        return request_bytes("GET", path, self.context.host, headers, agent=agent, accept=accept)
+
+
+class Sybil(Profile):
+    """Freshly signed-up accounts (``bot_accounts``) with valid tokens doing what a signed-in
+    person does, only much faster: home timeline, notifications, favourites of the statuses
+    legitimate users posted at setup, and posts. Each request carries a random bot's token."""
+
+    name = "sybil"
+    needs_bot_accounts = True
+    takes_paths = False
+    # By weight, out of 20: home 8, notifications 5, favourite 4, post 3.
+    ACTIONS = ("home",) * 8 + ("notifications",) * 5 + ("favourite",) * 4 + ("post",) * 3
+
+    def request(self) -> bytes:
+        self.counter += 1
+        rng, context = self.rng, self.context
+        token = rng.choice(context.bot_tokens) if context.bot_tokens else ""
+        auth = (("Authorization", f"Bearer {token}"),) if token else ()
+        action = self.ACTIONS[rng.randrange(len(self.ACTIONS))]
+        if action == "favourite" and context.status_ids:
+            path = f"/api/v1/statuses/{rng.choice(context.status_ids)}/favourite"
+            return request_bytes("POST", path, context.host, auth, agent=self._agent())
+        if action == "post":
+            text = f"Follow me for more! #{rng.choice(SEARCH_WORDS)} {rng.getrandbits(24):x}"
+            return self._post_form("/api/v1/statuses", {"status": text}, token)
+        if action == "notifications":
+            return self._get("/api/v1/notifications?limit=15", auth)
+        return self._get("/api/v1/timelines/home?limit=20", auth)
+
+
 class Slowloris(Profile):
     """Headers dribbled one byte at a time, never finished, to pin a server's connections."""
 
@@ -230,6 +358,9 @@ PROFILES: dict[str, type[Profile]] = {
         SignupFlood,
         PostSpam,
         ExpensiveSearch,
+        BotnetMix,
+        Scraper,
+        Sybil,
         Slowloris,
         SlowPost,
         ConnectionFlood,

@@ -20,6 +20,7 @@ from roost.siege.legit import READERS, USERS
 from roost.siege.outcome import Outcome
 from roost.siege.scenario import AttackSpec
 from roost.siege.stats import ClassStats
+from roost.siege.statuspage import STATUS_PAGE
 
 LEGIT = (USERS, READERS)
 BEHIND_WARNING_SHARE = 0.05
@@ -34,7 +35,7 @@ def build(outcome: Outcome) -> dict[str, Any]:
     for name, start_s, end_s in outcome.phases:
         seconds = max(min(end_s, outcome.elapsed_s) - start_s, 1e-9)
         classes = {
-            cls: _class(stats, "legit" if cls in LEGIT else "hold" if cls in holds else "attack")
+            cls: _class(stats, _role(cls, holds))
             for (phase, cls), stats in sorted(outcome.ledger.entries.items())
             if phase == name
         }
@@ -82,12 +83,21 @@ def _asked(attack: AttackSpec) -> dict[str, Any]:
     return {**{key: getattr(attack, key) for key in fields}, "schedule": schedule}
 
 
+def _role(name: str, holds: set[str]) -> str:
+    if name in LEGIT:
+        return "legit"
+    if name == STATUS_PAGE:
+        return "status"
+    return "hold" if name in holds else "attack"
+
+
 def _class(stats: ClassStats, role: str) -> dict[str, Any]:
-    """One class in one phase. ``role``: legit, attack (requests) or hold (held connections:
-    requests are connections opened, latency is how long each was held)."""
+    """One class in one phase. ``role``: legit, status (the status page, judged as legit
+    requests are), attack (requests) or hold (held connections: requests are connections
+    opened, latency is how long each was held)."""
     errors = sum(stats.errors.values())
     entry: dict[str, Any] = {
-        "kind": "legit" if role == "legit" else "attack",
+        "kind": role if role in ("legit", "status") else "attack",
         "requests": stats.sent,
         "answered": stats.answered,
         "unanswered": errors,
@@ -100,7 +110,7 @@ def _class(stats: ClassStats, role: str) -> dict[str, Any]:
         "errors": dict(stats.errors),
         "connect_failures": stats.connect_failures,
     }
-    if role == "legit":  # turned away: a shed status or a refused/cut connection (legit.py)
+    if role in ("legit", "status"):  # turned away: a shed status or a refused/cut connection
         entry["wrongly_rejected"] = stats.shed
         return entry
     entry["admitted"] = stats.admitted

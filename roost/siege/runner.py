@@ -78,13 +78,20 @@ def _run(scenario: Scenario, options: RunOptions, interrupts: Interrupts) -> Out
         outcome.warnings.append(IPV6_WARNING)
         _say(f"warning: {IPV6_WARNING}")
     plan = AddressPlan(scenario.seed)
-    cast = uvloop.run(_bounded(prepare(scenario, target, plan, _say), duration))
+    status_url = options.status_url or scenario.legit.status_url
+    setup = prepare(scenario, target, plan, _say, status_url, deadline)
+    cast = uvloop.run(_bounded(setup, duration))
     outcome.setup = {
         "seconds": round(time.monotonic() - began, 3),
         "users": len(cast.users) if cast else 0,
         "readers": len(cast.reader_sources) if cast else 0,
         "bot_accounts": len(cast.bots) if cast else 0,
+        "status_url": status_url,
+        **(cast.report if cast else {}),  # registrations and history: asked, made, refused
     }
+    for warning in cast.warnings if cast else ():
+        outcome.warnings.append(warning)
+        _say(f"warning: {warning}")
     left = deadline - time.monotonic()
     if cast is None or left <= 0:
         outcome.stop_reason = "setup_timeout"
@@ -118,7 +125,7 @@ def _plans(
     duration: float,
     max_requests: int,
 ) -> list[WorkerPlan]:
-    reserve = legit_budget(scenario, duration, max_requests)
+    reserve = legit_budget(scenario, duration, max_requests, cast.status is not None)
     share = max(1, (max_requests - reserve) // scenario.workers)
     cpus = options.cpus or ()
     return [

@@ -62,6 +62,11 @@ class LegitSpec:
     prefixes: int = 1  # /24s the legitimate population comes from
     reader_paths: tuple[str, ...] = ("/", "/public")
     timeout_s: float = 10.0
+    follows: int = 0  # other users each user follows at setup (their home timelines fill up)
+    posts: int = 0  # statuses each user posts at setup (a history, and something to favourite)
+    user_actions: tuple[tuple[str, float], ...] = ()  # (action, weight); empty: User.ACTIONS
+    status_url: str = ""  # a status page polled during the run (compare: the target's)
+    status_rate: float = 2.0  # status page requests per second
 
 
 @dataclass(frozen=True)
@@ -75,6 +80,7 @@ class TargetSpec:
     ready_url: str = ""
     start_timeout_s: float = 60.0
     cpus: tuple[int, ...] = ()
+    status_url: str = ""  # this target's status page, polled instead of [legit] status_url
 
 
 @dataclass(frozen=True)
@@ -91,6 +97,7 @@ class Scenario:
     max_requests: int | None = None
     workers: int = 1
     bot_accounts: int = 0
+    bot_prefixes: int = 0  # /24s the bot accounts sign up from
     detect_shed_ratio: float = 0.5
     recovered_ratio: float = 0.95
     recovered_hold_s: float = 3.0
@@ -130,10 +137,11 @@ class _Reader(FieldReader):
     def scenario(self, data: dict[str, Any]) -> Scenario:
         known = {
             "name", "description", "seed", "objective_ms", "max_duration_s", "max_requests",
-            "workers", "bot_accounts", "legit", "phases", "targets", "detect",
+            "workers", "bot_accounts", "bot_prefixes", "legit", "phases", "targets", "detect",
         }  # fmt: skip
         self.no_unknown(data, known, "")
         phases = self.phases(data.get("phases"))
+        bot_accounts = self.integer(data, "bot_accounts", "", 0, low=0, high=10_000)
         scenario = Scenario(
             name=self.string(data, "name", "", self.path.stem),
             description=self.string(data, "description", "", ""),
@@ -146,23 +154,39 @@ class _Reader(FieldReader):
             max_duration_s=self.optional_number(data, "max_duration_s", HARD_MAX_DURATION_S),
             max_requests=self.optional_int(data, "max_requests", HARD_MAX_REQUESTS),
             workers=self.integer(data, "workers", "", 1, low=1, high=16),
-            bot_accounts=self.integer(data, "bot_accounts", "", 0, low=0, high=10_000),
+            bot_accounts=bot_accounts,
+            bot_prefixes=self.bot_prefixes(data, bot_accounts),
             **self.detect(data.get("detect", {})),
         )
         if scenario.duration_s > HARD_MAX_DURATION_S:
             raise self.fail("phases", f"total {scenario.duration_s:g} s exceeds the 15 min cap")
-        if "post_spam" in scenario.profiles and scenario.bot_accounts < 1:
-            where = next(
-                f"phases[{i}].attacks[{j}].profile"
-                for i, phase in enumerate(scenario.phases)
-                for j, attack in enumerate(phase.attacks)
-                if attack.profile == "post_spam"
-            )  # the line that asks for spam, since bot_accounts itself is absent or 0
-            message = "post_spam needs bot_accounts >= 1 (a top-level field)"
+        needy = [
+            (f"phases[{i}].attacks[{j}].profile", attack.profile)
+            for i, phase in enumerate(scenario.phases)
+            for j, attack in enumerate(phase.attacks)
+            if PROFILES[attack.profile].needs_bot_accounts
+        ]
+        if needy and scenario.bot_accounts < 1:
+            # The line that asks for them, since bot_accounts itself is absent or 0.
+            where, profile = needy[0]
+            message = f"{profile} needs bot_accounts >= 1 (a top-level field)"
             raise self.fail("bot_accounts" if "bot_accounts" in data else where, message)
         self.check_descriptors(scenario)
         self.check_prefixes(scenario)
         return scenario
+
+    def bot_prefixes(self, data: dict[str, Any], bots: int) -> int:
+        """Sign-ups are limited per address and per /24: spread them (at most 254 per /24)."""
+        default = math.ceil(bots / HOSTS_PER_PREFIX)
+        prefixes = self.integer(data, "bot_prefixes", "", default, low=0)
+        if bots:
+            try:
+                check_spread(bots, prefixes)
+            except ValueError as error:
+                message = str(error).replace("bots", "bot accounts")
+                message = message.replace("raise prefixes", "raise bot_prefixes")
+                raise self.fail("bot_prefixes", message) from None
+        return prefixes if bots else 0
 
     def phases(self, raw: Any) -> tuple[PhaseSpec, ...]:
         if not isinstance(raw, list) or not raw:
@@ -204,6 +228,9 @@ class _Reader(FieldReader):
         if profile not in PROFILES:
             choices = ", ".join(sorted(PROFILES))
             raise self.fail(f"{where}.profile", f"unknown profile {profile!r}; known: {choices}")
+        kind = PROFILES[profile]
+        if "paths" in raw and not kind.takes_paths:
+            raise self.fail(f"{where}.paths", f"{profile} sends a fixed mix; paths cannot be set")
         bots = self.integer(raw, "bots", where, 100, low=1, high=5_000_000)
         prefixes = self.integer(raw, "prefixes", where, max(1, math.ceil(bots / 254)), low=1)
         try:
@@ -220,7 +247,7 @@ class _Reader(FieldReader):
             schedule=self.schedule(raw, where),
             paths=self.paths(raw, where),
             interval_s=self.number(raw, "interval_s", where, 1.0, low=0.001),
-            rotate_after=self.integer(raw, "rotate_after", where, 0, low=0),
+            rotate_after=self.integer(raw, "rotate_after", where, kind.default_rotate_after),
             pipeline=self.integer(raw, "pipeline", where, 1, low=1, high=64),
         )
 
@@ -250,7 +277,10 @@ class _Reader(FieldReader):
 
     def legit(self, raw: Any) -> LegitSpec:
         raw = self.table(raw, "legit")
-        known = {"users", "readers", "actions_per_min", "prefixes", "reader_paths", "timeout_s"}
+        known = {
+            "users", "readers", "actions_per_min", "prefixes", "reader_paths", "timeout_s",
+            "follows", "posts", "user_actions", "status_url", "status_rate",
+        }  # fmt: skip
         self.no_unknown(raw, known, "legit")
         users = self.integer(raw, "users", "legit", 0, low=0, high=5000)
         readers = self.integer(raw, "readers", "legit", 0, low=0, high=5000)
@@ -269,7 +299,39 @@ class _Reader(FieldReader):
             prefixes=min(prefixes, population),
             reader_paths=self.paths(raw, "legit", key="reader_paths") or ("/", "/public"),
             timeout_s=self.number(raw, "timeout_s", "legit", 10.0, low=0.1),
+            follows=self.follows(raw, users),
+            # 30: the shield's per-account posting burst (roost/shield/endpoints.py).
+            posts=self.integer(raw, "posts", "legit", 0, low=0, high=30),
+            user_actions=self.user_actions(raw),
+            status_url=self.optional_url(raw, "status_url", "legit"),
+            status_rate=self.number(raw, "status_rate", "legit", 2.0, low=0.1, high=50.0),
         )
+
+    def follows(self, raw: dict[str, Any], users: int) -> int:
+        follows = self.integer(raw, "follows", "legit", 0, low=0)
+        if follows > max(users - 1, 0):
+            raise self.fail(
+                "legit.follows",
+                f"each user follows other users: at most users - 1 = {max(users - 1, 0)}, "
+                f"got {follows}",
+            )
+        return follows
+
+    def user_actions(self, raw: dict[str, Any]) -> tuple[tuple[str, float], ...]:
+        """What users do, by weight (``{ home = 6, notifications = 3, post = 1 }``)."""
+        from roost.siege.legit import User  # lazily: generator processes need no HTTP client
+
+        if "user_actions" not in raw:
+            return ()
+        table = self.table(raw["user_actions"], "legit.user_actions")
+        known = {name for name, _ in User.ACTIONS}
+        self.no_unknown(table, known, "legit.user_actions")
+        weights = tuple(
+            (name, self.number(table, name, "legit.user_actions", None, low=0.0)) for name in table
+        )
+        if not any(weight > 0 for _, weight in weights):
+            raise self.fail("legit.user_actions", "at least one action needs a weight above 0")
+        return weights
 
     def detect(self, raw: Any) -> dict[str, float]:
         raw = self.table(raw, "detect")
@@ -287,7 +349,9 @@ class _Reader(FieldReader):
 
     def target(self, raw: Any, where: str) -> TargetSpec:
         raw = self.table(raw, where)
-        known = {"name", "url", "command", "env", "ready_url", "start_timeout_s", "cpus"}
+        known = {
+            "name", "url", "command", "env", "ready_url", "start_timeout_s", "cpus", "status_url",
+        }  # fmt: skip
         self.no_unknown(raw, known, where)
         url = self.checked_url(raw, "url", where, None)
         commands = self.commands(raw.get("command", []), f"{where}.command")
@@ -303,6 +367,7 @@ class _Reader(FieldReader):
             ready_url=self.checked_url(raw, "ready_url", where, url),
             start_timeout_s=self.number(raw, "start_timeout_s", where, 60.0, low=1.0, high=600),
             cpus=tuple(cpus),
+            status_url=self.optional_url(raw, "status_url", where),
         )
 
     def checked_url(self, raw: dict[str, Any], key: str, where: str, default: str | None) -> str:
@@ -313,6 +378,10 @@ class _Reader(FieldReader):
         except GuardError as error:
             raise self.fail(f"{where}.{key}", str(error)) from None
         return url
+
+    def optional_url(self, raw: dict[str, Any], key: str, where: str) -> str:
+        """A checked URL when the field is there, else empty (nothing to poll)."""
+        return self.checked_url(raw, key, where, None) if key in raw else ""
 
     def commands(self, raw: Any, where: str) -> tuple[tuple[str, ...], ...]:
         """One command (a list of strings) or several (a list of such lists)."""
@@ -328,7 +397,8 @@ class _Reader(FieldReader):
 
     def check_prefixes(self, scenario: Scenario) -> None:
         """Every attack in every phase gets fresh /24s; they must fit in 127.0.0.0/8."""
-        legit = scenario.legit.prefixes + math.ceil(scenario.bot_accounts / HOSTS_PER_PREFIX)
+        polled = scenario.legit.status_url or any(t.status_url for t in scenario.targets)
+        legit = scenario.legit.prefixes + bool(polled) + scenario.bot_prefixes
         wanted = legit + sum(a.prefixes for p in scenario.phases for a in p.attacks)
         if wanted > PREFIX_SPACE:
             raise self.fail(

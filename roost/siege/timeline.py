@@ -1,9 +1,9 @@
 """Second-by-second series for the chart and for time to detect / time to recover.
 
-Legitimate requests are recorded here as they finish, bucketed by their *intended* send second;
-attack counters arrive as cumulative snapshots from the generator processes (twice a second) and
-are turned into per-second rates, each increment spread over the time since that process's
-previous snapshot.
+Legitimate requests (and status page polls, a series of their own) are recorded here as they
+finish, bucketed by their *intended* send second; attack counters arrive as cumulative snapshots
+from the generator processes (twice a second) and are turned into per-second rates, each
+increment spread over the time since that process's previous snapshot.
 """
 
 from __future__ import annotations
@@ -22,6 +22,8 @@ class Second:
     attack_sent: float = 0.0
     attack_answered: float = 0.0
     attack_shed: float = 0.0
+    status: int = 0  # status page requests (their own series: not legit users)
+    status_ok: int = 0
     # Plain latencies, not an HDR histogram: legit traffic is a few hundred per second at most,
     # and one histogram per second of a 15-minute run would cost over 100 MB.
     latencies: list[float] = field(default_factory=list)
@@ -40,6 +42,11 @@ class Timeline:
         second.legit_rejected += rejected
         if latency_s is not None:
             second.latencies.append(latency_s)
+
+    def status(self, t: float, ok: bool) -> None:
+        second = self.seconds[max(0, int(t))]
+        second.status += 1
+        second.status_ok += ok
 
     def attack_snapshot(self, worker: int, t: float, counters: dict[str, dict[str, int]]) -> None:
         """Turn a worker's cumulative counters into increments spread over the elapsed time.
@@ -78,6 +85,8 @@ class Timeline:
                     "attack_sent": round(s.attack_sent),
                     "attack_answered": round(s.attack_answered),
                     "attack_shed": round(s.attack_shed),
+                    "status_requests": s.status,
+                    "status_success": s.status_ok / s.status if s.status else None,
                 }
             )
         return rows

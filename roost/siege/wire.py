@@ -25,9 +25,11 @@ def request_bytes(
     headers: Iterable[tuple[str, str]] = (),
     body: bytes = b"",
     agent: str = BROWSER_AGENTS[0],
+    accept: str = "*/*",
 ) -> bytes:
     """One complete keep-alive HTTP/1.1 request."""
-    lines = [f"{method} {path} HTTP/1.1", f"Host: {host}", f"User-Agent: {agent}", "Accept: */*"]
+    lines = [f"{method} {path} HTTP/1.1", f"Host: {host}", f"User-Agent: {agent}"]
+    lines.append(f"Accept: {accept}")
     lines.extend(f"{name}: {value}" for name, value in headers)
     if body or method in {"POST", "PUT", "PATCH"}:
         lines.append(f"Content-Length: {len(body)}")

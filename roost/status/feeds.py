@@ -16,6 +16,7 @@ _BADGE_COLOURS = {
     "major": "#e67e22",
     "critical": "#e74c3c",
     "maintenance": "#3498db",
+    "waiting": "#9ca3af",
 }
 _BADGE_WORDS = {
     "none": "operational",
@@ -23,6 +24,7 @@ _BADGE_WORDS = {
     "major": "partial outage",
     "critical": "major outage",
     "maintenance": "maintenance",
+    "waiting": "waiting",
 }
 
 
@@ -65,8 +67,9 @@ def _entry(view: View, incident: Incident, base: str, host: str) -> str:
 
 
 def badge(view: View) -> str:
-    """A shields-style badge: "status | operational", coloured by the overall indicator."""
-    value, _ = statuspage.indicator(view)
+    """A shields-style badge: "status | operational", coloured by the overall indicator
+    ("status | waiting", grey, while start-up probes are held)."""
+    value = statuspage.shown_indicator(view)
     label, words, colour = "status", _BADGE_WORDS[value], _BADGE_COLOURS[value]
     left, right = 6 * len(label) + 10, 6 * len(words) + 10
     width = left + right

@@ -8,7 +8,7 @@ import jinja2
 from markupsafe import Markup
 
 from roost.status import charts, statuspage
-from roost.status.model import Incident
+from roost.status.model import Component, Incident
 from roost.status.view import View
 
 _env = jinja2.Environment(
@@ -27,10 +27,10 @@ _env.filters["when"] = _when
 
 
 def _base(view: View) -> dict:
-    indicator, description = statuspage.indicator(view)
+    _, description = statuspage.indicator(view)
     return {
         "name": view.name,
-        "indicator": indicator,
+        "indicator": statuspage.shown_indicator(view),
         "description": description,
         "updated": _when(view.updated_at or view.now),
         "names": view.names,
@@ -44,23 +44,49 @@ def status_page(view: View) -> str:
     components = []
     for c in view.components:
         ratio = charts.uptime_ratio(view.uptime, c.id, days)
+        status, label = _state(view, c)
         components.append(
             {
                 "id": c.id,
                 "name": c.name,
-                "status": c.status,
+                "status": status,
+                "label": label,
                 "bars": Markup(charts.uptime_bars(view.uptime, c.id, today)),
                 "uptime": f"{ratio:.3%} uptime" if ratio is not None else "no data yet",
             }
         )
     return _env.get_template("page.html").render(
         **_base(view),
+        start_note=_start_note(view),
         unresolved=view.unresolved,
         maintenances=[i for i in view.maintenances if i.upcoming or i.maintenance_active],
         components=components,
         chart=Markup(charts.latency_chart(view.latency, lines)),
         legend=Markup(charts.legend(lines)),
         past=_past(view),
+    )
+
+
+def _state(view: View, c: Component) -> tuple[str, str]:
+    """A component's CSS status and words; while start-up probes are held, "not yet" (grey),
+    not the green "Operational" nobody has seen yet."""
+    waiting = view.waiting
+    if waiting is not None and c.status == "operational":
+        if c.id in waiting.unanswered:
+            return "waiting", "No answer yet"
+        if not waiting.site_started:
+            return "waiting", "Not checked yet"
+    return c.status, c.status.replace("_", " ").capitalize()
+
+
+def _start_note(view: View) -> str:
+    """Why the page is grey while probes fail at start-up, and until when."""
+    if view.waiting is None or not view.waiting.checked:
+        return ""
+    who = statuspage.unanswered(view)
+    return (
+        f"Failed probes before the first answer from {who} are not counted as an outage. With"
+        f" no answer by {view.waiting.until:%H:%M:%S} UTC they are, from the first failed probe."
     )
 
 

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from roost.config import Settings, StatusSettings
-from roost.status import machine, monitor, store
+from roost.status import machine, monitor, startup, store
 from roost.status.app import StatusApp
 from roost.status.journal import StoreJournal
 from roost.status.model import utcnow
@@ -61,6 +61,9 @@ class Runtime:
         check(settings.status)
         s = self.settings = settings.status
         engine = store.make_engine(s.database_url, s.database_schema)
+        # A target that cannot be probed is not a site starting: say it is down from the first
+        # probe ("invalid target URL: ..."), without the start-up grace.
+        bad_target = s.monitor and target_problem(s.target_url) is not None
         self.outbox = Outbox(
             webhook_urls=s.webhook_urls,
             secret=s.webhook_secret,
@@ -81,6 +84,7 @@ class Runtime:
             clock=clock,
             retention_days=s.probe_retention_days,
             slow_ms=s.slow_ms,
+            start_grace=timedelta(0) if bad_target else startup.GRACE,
         )
         self.prober: Prober | None = None
         self.tasks: list[asyncio.Task] = []

@@ -22,7 +22,7 @@ from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from roost.status import machine, statuspage, store
+from roost.status import machine, startup, statuspage, store
 from roost.status.model import (
     Component,
     Incident,
@@ -76,6 +76,7 @@ class StatusService:
         clock: Callable[[], datetime] = utcnow,
         retention_days: int = 7,
         slow_ms: float = 2000.0,
+        start_grace: timedelta = startup.GRACE,
     ) -> None:
         self.engine, self.schema, self.name, self.url = engine, schema, name, url
         self.clock = clock
@@ -89,6 +90,8 @@ class StatusService:
         self.recent: deque[ProbeResult] = deque(maxlen=500)  # for operators asking "why?"
         self.automaton = machine.Automaton({slug(n): n for n in components}, thresholds)
         self.auto_incident_id: str | None = None
+        self.start_grace = start_grace
+        self.gate = startup.StartGate(clock(), start_grace)
         self.pages: dict[str, Page] = {}
         self._lock = asyncio.Lock()
         self._incident_pages: dict[tuple[str, datetime, str], Page] = {}
@@ -113,6 +116,8 @@ class StatusService:
             recent = await store.load_probes(conn, now - timedelta(hours=24))
             self.tallies.add(recent, days=False)
         self._resume(now)
+        # With its automatic incident open the outage is known: no probe is held back then.
+        self.gate = startup.StartGate(now, self.start_grace, closed=bool(self.auto_incident_id))
         self.render()
 
     def _resume(self, now: datetime) -> None:
@@ -129,21 +134,29 @@ class StatusService:
     # -- inputs -----------------------------------------------------------------------------------
 
     async def record_round(self, results: list[ProbeResult]) -> None:
-        """One probe round: stored, counted for uptime and the chart, judged by the automaton."""
+        """One probe round: kept for "why?", and, once the start-up gate lets it through
+        (``startup``), stored, counted for uptime and the chart and judged by the automaton."""
         if not results:
             return
         async with self._lock:
-            self.tallies.add(results)
             self.recent.extend(results)
-            actions = self.automaton.feed(self._judge(results))
-            await self._write(lambda conn: store.add_probes(conn, results))
-            await self._apply(actions)
+            at = max(r.at for r in results)
+            await self._count(self.gate.admit(results, self.clock()), at)
             self.render()
 
-    def _judge(self, results: list[ProbeResult]) -> machine.Round:
+    async def _count(self, batches: list[list[ProbeResult]], at: datetime) -> None:
+        """Rounds that count, oldest first, all judged at ``at`` (held ones are judged late)."""
+        for batch in batches:
+            self.tallies.add(batch)
+            actions = self.automaton.feed(self._judge(batch, at))
+            await self._write(lambda conn, batch=batch: store.add_probes(conn, batch))
+            await self._apply(actions)
+
+    def _judge(self, results: list[ProbeResult], at: datetime) -> machine.Round:
         """A round for the automaton: per component, its verdict and its deciding probe's time.
 
-        The round is dated by its latest probe start (it had all happened by then); a component
+        The round is dated ``at``, when it was judged: its latest probe start (it had all
+        happened by then), or later for rounds the start-up gate held; a component
         is dated by its earliest failed probe, or its earliest probe when all were good. The
         signed-in chain runs its probes one after another, several seconds apart against a site
         that hangs, so the outage's start and end are taken from the probes themselves.
@@ -158,7 +171,7 @@ class StatusService:
         slow = frozenset(
             r.component for r in results if r.ok and (r.degraded or r.latency_ms > self.slow_ms)
         )
-        return machine.Round(max(r.at for r in results), outcome, slow, times)
+        return machine.Round(at, outcome, slow, times)
 
     async def shield_event(self, payload: dict[str, Any], event: machine.Attack) -> None:
         async with self._lock:
@@ -171,9 +184,11 @@ class StatusService:
         """The clock: quiet periods end, maintenance windows open and close."""
         async with self._lock:
             now = self.clock()
+            waiting = self.gate.waiting
+            await self._count(self.gate.expire(now), now)
             actions = self.automaton.feed(machine.Tick(now))
             changed = await self._apply(actions) or await self._advance_maintenance(now)
-            if changed:
+            if changed or waiting != self.gate.waiting:
                 self.render()
 
     async def prune(self) -> None:
@@ -350,6 +365,7 @@ class StatusService:
             uptime=self.tallies.days,
             latency=self.tallies.latency(now),
             updated_at=now,
+            waiting=self.gate.waiting,
         )
 
     def render(self) -> None:

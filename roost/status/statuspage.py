@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from roost.status import words
 from roost.status.model import Component, Incident, Update, iso
 from roost.status.view import View
 
@@ -49,7 +50,37 @@ def indicator(view: View) -> tuple[str, str]:
             worst = incident.impact
     if worst == "minor" and "partial_outage" not in statuses and from_components == "minor":
         return worst, "Partially Degraded Service"
+    if worst == "none" and (waiting := waiting_words(view)):
+        return worst, waiting
     return worst, INDICATOR_WORDS[worst]
+
+
+def waiting_words(view: View) -> str | None:
+    """Instead of "All Systems Operational" while start-up probes are held (``startup``).
+
+    The format has no "unknown" component status (widgets break on one), so components keep
+    theirs and the description, free text, says what is known: nothing yet.
+    """
+    waiting = view.waiting
+    if waiting is None:
+        return None
+    if not waiting.checked:
+        return "Waiting for the first check"
+    return f"Waiting for {unanswered(view)} to answer"
+
+
+def unanswered(view: View) -> str:
+    """Who has not answered since the status server started: the site, or some components."""
+    if view.waiting is None or not view.waiting.site_started:
+        return view.name
+    return words.join([c.name for c in view.components if c.id in view.waiting.unanswered])
+
+
+def shown_indicator(view: View) -> str:
+    """The indicator as the page and badge colour it: grey "waiting", not green, while nothing
+    is known yet (the JSON keeps "none": it is the format's only value for no known issue)."""
+    value, description = indicator(view)
+    return "waiting" if value == "none" and description == waiting_words(view) else value
 
 
 def status(view: View) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from roost.status.model import Component, Incident
+from roost.status.startup import Waiting
 
 # (component id, day) -> (good probes, all probes)
 Uptime = dict[tuple[str, date], tuple[int, int]]
@@ -36,6 +37,7 @@ class View:
     uptime: Uptime = field(default_factory=dict)
     latency: list[LatencyBucket] = field(default_factory=list)
     updated_at: datetime | None = None
+    waiting: Waiting | None = None  # probes held at start-up (roost/status/startup.py)
 
     @property
     def page_id(self) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 
@@ -154,6 +155,10 @@ def test_up_runs_the_site_and_its_status_blog_together(tmp_path):
                 continue
         # The monitor signed in with the probe account that `up` made, and posted.
         assert checks.get("sign_in") and checks.get("post"), checks
+        # The public port is the edge's (when haproxy is installed), and the shield reaches it.
+        if shutil.which("haproxy") or shutil.which("haproxy", path="/usr/sbin"):
+            view = httpx.get(f"http://127.0.0.1:{site}/-/shield").json()
+            assert view["edge"]["reachable"], view["edge"]
     finally:
         process.send_signal(signal.SIGINT)
         code = process.wait(30)
@@ -162,3 +167,62 @@ def test_up_runs_the_site_and_its_status_blog_together(tmp_path):
     for port in (site, status):
         with pytest.raises(httpx.ConnectError):
             httpx.get(f"http://127.0.0.1:{port}/", timeout=1)
+
+
+def test_up_without_haproxy_says_so_and_serves_anyway(tmp_path):
+    import signal
+    import time
+
+    import httpx
+
+    from tests.conftest import free_port
+
+    site = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ROOST_")}
+    env.update(
+        ROOST_DATABASE_URL=f"sqlite:///{tmp_path / 'roost.db'}",
+        ROOST_EDGE_HAPROXY="/nonexistent/haproxy",
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-m", "roost.cli", "up", "--no-status", "--port", str(site)],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"http://127.0.0.1:{site}/health").status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.3)
+        assert httpx.get(f"http://127.0.0.1:{site}/-/shield").json()["edge"] is None
+    finally:
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=30)
+    assert "haproxy is not installed" in err and "apt-get install haproxy" in err
+
+
+def test_each_worker_process_claims_its_own_snowflake_worker_id(tmp_path):
+    """`roost serve --workers N` processes share one environment, yet must not share an id."""
+    code = (
+        "from roost.config import Settings; from roost.server import claim_worker_id; "
+        "import sys, time; s = Settings.from_env({}, database_url=sys.argv[1], worker_id=3); "
+        "print(claim_worker_id(s), flush=True); time.sleep(5)"
+    )
+    db = f"sqlite:///{tmp_path / 'roost.db'}"
+    children = [
+        subprocess.Popen([sys.executable, "-c", code, db], stdout=subprocess.PIPE, text=True)
+        for _ in range(3)
+    ]
+    try:
+        claimed = sorted(int(child.stdout.readline()) for child in children)
+    finally:
+        for child in children:
+            child.kill()
+            child.wait()
+            child.stdout.close()
+    assert claimed == [3, 4, 5]

@@ -188,3 +188,119 @@ async def test_cancelled_waiter_leaves_the_queue() -> None:
     assert adm.queued == 0
     adm.release(1, 0.0)
     assert adm.inflight == 0
+
+
+def standing_clock() -> tuple[list[float], Admission]:
+    """An admission whose queue counts as standing as soon as anyone waits (a fake clock)."""
+    clock = [0.0]
+    adm = Admission(fixed(1), queue_max=100, target=0.005, interval=0.1, clock=lambda: clock[0])
+    return clock, adm
+
+
+async def test_signed_in_waiter_is_not_shed_by_a_standing_queue() -> None:
+    """The issue's false sheds: class 1 got four CoDel targets (20 ms) in a standing queue."""
+    clock, adm = standing_clock()
+    await adm.acquire(1)
+    first = asyncio.ensure_future(adm.acquire(1))
+    await asyncio.sleep(0)
+    clock[0] = 0.2
+    assert adm.standing(clock[0])
+    second = asyncio.ensure_future(adm.acquire(1))
+    await asyncio.sleep(0.1)  # five times what a standing queue used to allow class 1
+    assert not first.done() and not second.done()
+    adm.release(1, 0.0)
+    await asyncio.wait_for(first, 1)
+    adm.release(1, 0.0)
+    await asyncio.wait_for(second, 1)
+    assert adm.inflight_by_class[1] == 1
+
+
+async def test_signed_in_waiters_are_served_in_arrival_order_while_the_queue_stands() -> None:
+    """No adaptive LIFO for class 1: in a closed loop the newest waiter would always win and the
+    oldest wait until it was shed."""
+    clock, adm = standing_clock()
+    await adm.acquire(1)
+    order: list[str] = []
+
+    async def want(name: str) -> None:
+        await adm.acquire(1, 0.75)
+        order.append(name)
+
+    tasks = []
+    for name in ("a", "b", "c"):
+        tasks.append(asyncio.ensure_future(want(name)))
+        await asyncio.sleep(0)
+        clock[0] += 0.2  # standing from the second arrival on
+    for _ in tasks:
+        adm.release(1, 0.0)
+        await asyncio.sleep(0)
+    await asyncio.gather(*tasks)
+    assert order == ["a", "b", "c"]
+
+
+async def test_lower_classes_keep_adaptive_lifo() -> None:
+    clock, adm = standing_clock()
+    adm.target = 1.0  # no time-outs in this test
+    await adm.acquire(1)
+    order: list[str] = []
+
+    async def want(name: str) -> None:
+        await adm.acquire(3)
+        order.append(name)
+        adm.release(3, 0.0)
+
+    tasks = []
+    for name in ("a", "b", "c"):
+        tasks.append(asyncio.ensure_future(want(name)))
+        await asyncio.sleep(0)
+        clock[0] += 0.2
+    adm.release(1, 0.0)
+    await asyncio.gather(*tasks)
+    assert order[0] == "c"  # the newest, once the queue stood
+
+
+async def test_signed_in_waiter_is_never_timed_out_while_lower_classes_run() -> None:
+    """Past its own bound and past MAX_EXTENSIONS intervals, while class 3 holds slots."""
+    adm = Admission(fixed(4), queue_max=10, target=0.005, interval=0.01, class1_wait=0.02)
+    for _ in range(2):
+        await adm.acquire(3)
+    await adm.acquire(1)
+    await adm.acquire(1)
+    waiting = asyncio.ensure_future(adm.acquire(1))
+    await asyncio.sleep(0.3)  # class1_wait + 28 intervals: a class-2 waiter would be shed
+    assert not waiting.done()
+    adm.release(3, 0.0)
+    await asyncio.wait_for(waiting, 1)
+    assert adm.inflight_by_class == {1: 3, 2: 0, 3: 1, 4: 0}
+
+
+async def test_signed_in_waiter_is_shed_after_its_bound_behind_signed_in_work_only() -> None:
+    adm = Admission(fixed(1), queue_max=10, target=0.005, interval=0.01, class1_wait=0.05)
+    await adm.acquire(1)
+    with pytest.raises(Shed) as info:
+        await adm.acquire(1)
+    assert info.value.reason == "timeout" and adm.queued == 0
+
+
+async def test_closed_loop_of_signed_in_readers_is_never_shed() -> None:
+    """Sixteen signed-in clients, each asking again as soon as it is answered, two slots: the
+    queue never drains, and every client is still served, none refused."""
+    clock = [0.0]
+    adm = Admission(fixed(2), queue_max=512, target=0.005, interval=0.1, clock=lambda: clock[0])
+    served = [0] * 16
+    refused: list[str] = []
+
+    async def reader(n: int) -> None:
+        for _ in range(6):
+            try:
+                await adm.acquire(1, 0.75)
+            except Shed as shed:
+                refused.append(shed.reason)
+                continue
+            await asyncio.sleep(0.005)  # the page's work
+            clock[0] += 0.005
+            adm.release(1, 0.0)
+            served[n] += 1
+
+    await asyncio.gather(*(reader(n) for n in range(16)))
+    assert refused == [] and served == [6] * 16

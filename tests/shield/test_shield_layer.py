@@ -417,3 +417,83 @@ async def test_shed_anonymous_readers_get_a_recent_copy_instead_of_503(tmp_path:
         signed_in = await c.get("/public/local", headers=auth)
         assert signed_in.status_code == 503  # a signed-in view is never a shared copy
     await shield.aclose()
+
+
+async def test_a_refused_signed_in_user_keeps_the_connection(tmp_path: Path) -> None:
+    """A 503 closes an anonymous client's connection but never a signed-in user's: reconnecting
+    would put them back in the listen queue behind the flood (the issue: layer.py closed on any
+    status but 429)."""
+    import asyncio
+
+    hang = asyncio.Event()
+
+    async def site(scope: dict, receive, send) -> None:
+        if scope["type"] != "http":
+            return
+        if scope["path"] == "/slow":
+            await hang.wait()
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    one = {"concurrency_initial": 1, "concurrency_min": 1, "concurrency_max": 1}
+    shield = make(tmp_path, app=site, **one)
+    shield.admission.class1_wait = 0.05  # the real bound is seconds
+    async with client(shield) as c:
+        busy = asyncio.create_task(c.get("/slow", headers={"authorization": "Bearer " + token(1)}))
+        await asyncio.sleep(0.05)
+        auth = {"authorization": "Bearer " + token(2)}
+        signed_in = await c.get("/api/v1/timelines/home", headers=auth)
+        anonymous = await c.post("/api/v1/statuses", data={"status": "hi"})
+        hang.set()
+        assert (await busy).status_code == 200
+    assert signed_in.status_code == 503 and "connection" not in signed_in.headers
+    assert anonymous.status_code == 503 and anonymous.headers["connection"] == "close"
+    await shield.aclose()
+
+
+async def test_an_app_launch_fits_in_the_account_burst(tmp_path: Path) -> None:
+    """A Mastodon client opening fires 10-20 requests at once: with the default account limit
+    (20/s, burst 60) three launches in a row are all served."""
+    import asyncio
+
+    shield = make(tmp_path)
+    auth = {"authorization": "Bearer " + token(5)}
+    async with client(shield) as c:
+        for _ in range(3):
+            launch = [c.get(f"/api/v1/launch/{n}", headers=auth) for n in range(20)]
+            replies = await asyncio.gather(*launch)
+            assert [r.status_code for r in replies] == [200] * 20
+    await shield.aclose()
+
+
+@pytest.mark.parametrize(
+    "path, accept",
+    [
+        ("/public", "application/json"),  # an app reading a page's data
+        ("/public", "*/*"),  # curl, scripts
+        ("/@alice.rss", "text/html"),  # a feed, whatever its reader says it accepts
+        ("/tags/news.atom", "application/atom+xml"),
+    ],
+)
+async def test_what_cannot_solve_a_challenge_is_never_sent_one(
+    tmp_path: Path, path: str, accept: str
+) -> None:
+    shield = make(tmp_path, mode="on", ip_rate=1, ip_burst=1)
+    async with client(shield) as c:
+        headers = {**BROWSER, "accept": accept}
+        first = await c.get(path, headers=headers)
+        assert first.status_code == 200
+        limited = await c.get(path, headers=headers)  # over its rate: told when to come back
+        assert limited.status_code == 429 and int(limited.headers["retry-after"]) >= 1
+    await shield.aclose()
+
+
+async def test_a_blocked_client_behind_a_trusted_proxy_is_refused(tmp_path: Path) -> None:
+    shield = make(tmp_path, trusted_proxies=["10.0.0.0/8"])
+    shield.gate.block("203.0.113.0/24", 60, "operator")
+    async with client(shield, ip="10.0.0.5") as c:
+        blocked = await c.get("/", headers={"x-forwarded-for": "203.0.113.9"})
+        assert blocked.status_code == 403
+        other = await c.get("/", headers={"x-forwarded-for": "198.51.100.9"})
+        assert other.status_code == 200  # the proxy itself, and everyone else, still served
+    await shield.aclose()

@@ -90,7 +90,60 @@ def test_top_orders_worst_first() -> None:
 
 def test_older_accounts_rank_ahead() -> None:
     now = 1_800_000_000
-    old = account_rank(now - 3 * 365 * 86400, 0, now)
-    new = account_rank(now - 3600, 0, now)
-    assert old < new < 1.0
-    assert account_rank(now - 3600, 5000, now) < new
+    old = account_rank(now - 3 * 365 * 86400, now)
+    month = account_rank(now - 40 * 86400, now)
+    week = account_rank(now - 10 * 86400, now)
+    new = account_rank(now - 3600, now)
+    assert old == month < week < new < 1.0
+
+
+def test_accounts_of_about_the_same_age_are_equals() -> None:
+    """A continuous rank put accounts created seconds apart in a strict order, and in a queue
+    that never drained the last of them never reached the front."""
+    now = 1_800_000_000
+    assert account_rank(now - 3600, now) == account_rank(now - 3610, now)
+    assert account_rank(now - 200 * 86400, now) == account_rank(now - 900 * 86400, now)
+
+
+def test_top_finds_the_worst_keys_among_many() -> None:
+    """Thousands of offenders (more than NOTABLE: the notable set is pruned several times),
+    some worsening long after they were first seen, others only merged from Redis."""
+    import random
+
+    rng = random.Random(3)
+    table = ReputationTable()
+    keys = [f"198.51.{n // 250}.{n % 250}" for n in range(5000)]
+    for step in range(20_000):
+        key = rng.choice(keys)
+        table.add(key, rng.choice(["not_found", "client_error", "rate_limited"]), step / 1000)
+    late = keys[17]
+    table.add(late, "malformed", 20.0, times=3)  # a key that turns bad after many prunes
+    table.merge("203.0.113.9", 30.0, 20.0)  # another process's judgement
+    for n in range(3000):
+        table.first_seen(f"10.0.{n // 250}.{n % 250}", 20.0)  # clean: never in the top
+    everyone = [*keys, "203.0.113.9", "10.0.0.1"]
+    expected = sorted(everyone, key=lambda k: -table.suspicion(k, 21.0))[:20]
+    top = table.top(20, 21.0)
+    assert [key for key, _ in top] == expected
+    assert top[0][0] == "203.0.113.9" and top[1][0] == late
+
+
+def test_top_looks_only_at_notable_keys() -> None:
+    """The admin view runs top() on the event loop: it must not scan the whole table."""
+    from roost.shield.reputation import NOTABLE
+
+    class Counting(ReputationTable):
+        looked = 0
+
+        def suspicion(self, key: str, now: float) -> float:
+            self.looked += 1
+            return super().suspicion(key, now)
+
+    table = Counting()
+    for n in range(50_000):
+        table.first_seen(f"k{n}", 0.0)
+    for n in range(3):
+        table.add(f"bad{n}", "malformed", 0.0, times=n + 1)
+    table.looked = 0
+    assert [key for key, _ in table.top(20, 1.0)] == ["bad2", "bad1", "bad0"]
+    assert table.looked <= NOTABLE

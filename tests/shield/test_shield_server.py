@@ -287,3 +287,32 @@ async def test_junk_never_crashes_the_server(server: ServerProcess) -> None:
         response = await exchange(server.port, raw, source=f"127.0.10.{1 + n}", wait=1.5)
         assert not response.startswith(b"HTTP/1.1 5"), (raw, response[:80])
     assert (await get(server.url + "/hello")).status_code == 200
+
+
+async def test_the_edge_is_not_judged_for_its_clients(tmp_path: Path) -> None:
+    """Connections from a trusted proxy carry many clients: no cap, block or penalty on them."""
+    s = ServerProcess(
+        str(tmp_path / "proxied.log"),
+        ROOST_SHIELD_MODE_FILE=str(tmp_path / "mode"),
+        ROOST_SHIELD_MAX_CONNECTIONS_PER_IP="2",
+        ROOST_SHIELD_IP_RATE="1",
+        ROOST_SHIELD_IP_BURST="1",
+        ROOST_SHIELD_TRUSTED_PROXIES="127.0.9.9/32",
+    ).wait_ready()
+    try:
+        greedy = b"GET /a HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: 203.0.113.5\r\n\r\n"
+        assert status_of(await exchange(s.port, greedy, "127.0.9.9", 0.5)) == 200
+        assert status_of(await exchange(s.port, greedy, "127.0.9.9", 0.5)) == 429  # penalised
+        # The same proxy, for someone else, on more connections than one address may hold.
+        other = b"GET /a HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: 198.51.100.%d\r\n\r\n"
+        answers = await asyncio.gather(
+            *(exchange(s.port, other % n, "127.0.9.9", 1.0) for n in range(6))
+        )
+        assert [status_of(a) for a in answers] == [200] * 6
+        # A direct client is still capped and penalised by address.
+        direct = b"GET /a HTTP/1.1\r\nHost: x\r\n\r\n"
+        assert status_of(await exchange(s.port, direct, "127.0.9.10", 0.5)) == 200
+        assert status_of(await exchange(s.port, direct, "127.0.9.10", 0.5)) == 429
+    finally:
+        s.stop()
+    assert "Traceback" not in s.log()

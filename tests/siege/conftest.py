@@ -1,14 +1,20 @@
-"""Fixtures for siege's tests: a real loopback HTTP server that counts clients by address."""
+"""Fixtures for siege's tests: a real loopback HTTP server that counts clients by address, and
+the real `roost serve` on a fresh database."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import socket
 import subprocess
 import sys
+import time
 import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 HERE = Path(__file__).parent
@@ -49,3 +55,50 @@ def target_server() -> Iterator[Callable[..., TargetServer]]:
     yield start
     for server in started:
         server.stop()
+
+
+def _port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def serving(tmp_path: Path, **extra_env: str) -> Iterator[str]:
+    """`roost serve` on a fresh SQLite database; skips the test if it cannot start."""
+    port = _port()
+    env = {**os.environ, "ROOST_DATABASE_URL": f"sqlite:///{tmp_path}/roost.db"}
+    env.update(ROOST_PORT=str(port), ROOST_SHIELD_MODE_FILE=str(tmp_path / "mode"), **extra_env)
+    log = (tmp_path / "serve.log").open("wb")
+    command = [sys.executable, "-m", "roost.cli", "serve"]
+    server = subprocess.Popen(command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        _wait(server, url, tmp_path / "serve.log")
+        form = {"client_name": "probe", "redirect_uris": "urn:ietf:wg:oauth:2.0:oob"}
+        if httpx.post(f"{url}api/v1/apps", data=form).status_code == 404:
+            pytest.skip("roost serve has no Mastodon API yet (POST /api/v1/apps answered 404)")
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=15)
+        log.close()
+
+
+def _wait(server: subprocess.Popen, url: str, log: Path) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            pytest.skip(f"roost serve cannot start yet: {log.read_text()[-300:]}")
+        try:
+            httpx.get(url, timeout=1)
+            return
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    pytest.skip("roost serve did not answer within 30 s")
+
+
+@pytest.fixture
+def roost_serving() -> Callable[..., contextlib.AbstractContextManager[str]]:
+    """``with roost_serving(tmp_path, **env) as url:`` — `roost serve` for the block."""
+    return serving

@@ -18,3 +18,16 @@ def test_generator_bench_floods_a_real_server(target_server, pipeline: int) -> N
     assert 0 < cpu_share <= 1.5
     per_address = server.stats()["requests"]  # the bench's bots come from several addresses
     assert sum(per_address.values()) >= answered and len(per_address) > 1
+
+
+@pytest.mark.parametrize("profile", ["botnet_mix", "scraper", "sybil"])
+def test_generator_bench_runs_the_reviewers_shapes(target_server, profile: str) -> None:
+    server = target_server()
+    rotate_after = 1 if profile == "scraper" else 20
+    answered, _ = asyncio.run(flood(server.url, 0.5, 8, 2000, rotate_after, 1, profile))
+    assert answered > 20
+    stats = server.stats()
+    requests, connections = stats["requests"], stats["connections"]
+    if profile == "scraper":  # a connection, and nearly always an address, per request
+        assert sum(connections.values()) >= sum(requests.values()) >= answered
+        assert len(requests) >= 0.9 * answered

@@ -33,7 +33,8 @@ def test_every_scenario_field_is_documented() -> None:
         "seed objective_ms max_duration_s max_requests workers bot_accounts users readers "
         "actions_per_min prefixes reader_paths timeout_s shed_ratio recovered_ratio hold_s "
         "duration_s profile bots connections rate schedule rate_from ramp_s on_s off_s low_rate "
-        "paths rotate_after interval_s url command env ready_url start_timeout_s cpus"
+        "paths rotate_after interval_s url command env ready_url start_timeout_s cpus "
+        "bot_prefixes follows posts user_actions status_url status_rate"
     )
     for field in fields.split():
         assert field in DOC, field

@@ -8,10 +8,12 @@ import time
 
 import httpx
 
+from roost.shield.fingerprint import fingerprint
 from roost.siege.flood import Budget
 from roost.siege.guard import check_target
-from roost.siege.legit import Clock, Recorder, Visitor, subresources
+from roost.siege.legit import Clock, Reader, Recorder, Visitor, subresources
 from roost.siege.stats import Ledger
+from roost.siege.statuspage import StatusPoller
 from roost.siege.timeline import Timeline
 
 
@@ -66,3 +68,18 @@ async def test_latency_counts_from_the_intended_start_not_the_actual_one() -> No
     assert stats.histogram.get_min_value() >= 190_000
     assert stats.histogram.get_max_value() > 400_000
     assert stats.ok < stats.sent  # the later ones blew the 0.5 s objective
+
+
+def test_simulated_people_look_like_the_browsers_they_claim_to_be() -> None:
+    """The shield's header check sees no script in disguise, whatever the User-Agent."""
+    target = check_target("http://127.0.0.1:8000/")
+    kinds: set[str] = set()
+    for seed in range(12):
+        who = (target, None, random.Random(seed), 60.0)
+        for visitor in (Reader(who, ("/",), solver=None), StatusPoller(*who), Visitor(*who)):
+            request = visitor.client(5).build_request("GET", "/public")
+            headers = [(name.lower(), value) for name, value in request.headers.raw]
+            assert fingerprint(headers) == ("browser", False), headers
+            assert request.headers["Host"] == "127.0.0.1:8000"
+            kinds.add(request.headers["Accept"].split(",")[0])
+    assert kinds == {"text/html", "application/json"}  # pages for readers, JSON for the API

@@ -5,12 +5,6 @@ Skipped, with the reason, while `roost serve` cannot start or the Mastodon API i
 
 from __future__ import annotations
 
-import contextlib
-import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -59,51 +53,10 @@ duration_s = 1
 """
 
 
-def _port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@contextlib.contextmanager
-def serving(tmp_path: Path, **extra_env: str) -> Iterator[str]:
-    """`roost serve` on a fresh SQLite database; skips the test if it cannot start."""
-    port = _port()
-    env = {**os.environ, "ROOST_DATABASE_URL": f"sqlite:///{tmp_path}/roost.db"}
-    env.update(ROOST_PORT=str(port), ROOST_SHIELD_MODE_FILE=str(tmp_path / "mode"), **extra_env)
-    log = (tmp_path / "serve.log").open("wb")
-    command = [sys.executable, "-m", "roost.cli", "serve"]
-    server = subprocess.Popen(command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        _wait(server, url, tmp_path / "serve.log")
-        form = {"client_name": "probe", "redirect_uris": "urn:ietf:wg:oauth:2.0:oob"}
-        if httpx.post(f"{url}api/v1/apps", data=form).status_code == 404:
-            pytest.skip("roost serve has no Mastodon API yet (POST /api/v1/apps answered 404)")
-        yield url
-    finally:
-        server.terminate()
-        server.wait(timeout=15)
-        log.close()
-
-
 @pytest.fixture
-def roost_server(tmp_path: Path) -> Iterator[str]:
-    with serving(tmp_path) as url:
+def roost_server(roost_serving, tmp_path: Path) -> Iterator[str]:
+    with roost_serving(tmp_path) as url:
         yield url
-
-
-def _wait(server: subprocess.Popen, url: str, log: Path) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            pytest.skip(f"roost serve cannot start yet: {log.read_text()[-300:]}")
-        try:
-            httpx.get(url, timeout=1)
-            return
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    pytest.skip("roost serve did not answer within 30 s")
 
 
 @pytest.mark.slow
@@ -142,14 +95,14 @@ async def test_accounts_sign_up_and_log_in_through_the_api(roost_server: str) ->
 
 
 @pytest.mark.slow
-def test_readers_pass_the_shields_challenge(tmp_path: Path) -> None:
+def test_readers_pass_the_shields_challenge(tmp_path: Path, roost_serving) -> None:
     path = tmp_path / "readers.toml"
     path.write_text(
         'name = "readers"\n[legit]\nreaders = 3\nactions_per_min = 120\n'
         '[[phases]]\nname = "calm"\nduration_s = 3\n'
     )
-    with serving(tmp_path, ROOST_SHIELD_MODE="on") as url:
-        challenged = httpx.get(f"{url}public")
+    with roost_serving(tmp_path, ROOST_SHIELD_MODE="on") as url:
+        challenged = httpx.get(f"{url}public", headers={"Accept": "text/html"})  # a browser
         assert challenged.status_code == 403 and "x-roost-challenge" in challenged.headers
         built = report.build(run(load_scenario(path), RunOptions(target_url=url, live=False)))
     readers = built["phases"][0]["classes"]["legit_readers"]
@@ -202,3 +155,18 @@ def test_signup_search_and_cache_bust_against_roost(tmp_path: Path, roost_server
     assert set(searches) <= {"200", "401", "403", "429"}
     pages = built["phases"][2]["classes"]["cache_bust"]
     assert set(pages["statuses"]) <= {"200", "403", "429"} and pages["statuses"].get("200", 0) > 0
+
+
+@pytest.mark.slow
+def test_sybils_are_signed_in_with_valid_tokens_against_roost(roost_server: str) -> None:
+    """scenarios/sybil.toml as shipped: users first (with follows and posts), then 20 sybils."""
+    scenario = load_scenario(REPO / "scenarios" / "sybil.toml")
+    built = report.build(run(scenario, RunOptions(target_url=roost_server, live=False)))
+    assert built["counts_add_up"] and built["stop_reason"] == "completed"
+    assert built["setup"]["bot_signups"]["made"] == 20 and built["setup"]["history"]["posts"] == 5
+    sybil = next(p for p in built["phases"] if p["name"] == "attack")["classes"]["sybil"]
+    assert sybil["answered"] > 100 and sybil["statuses"].get("200", 0) > 0
+    assert "401" not in sybil["statuses"]  # every token is a real, signed-in account's
+    assert not any(status.startswith("5") and status != "503" for status in sybil["statuses"])
+    users = [p["classes"]["legit_users"] for p in built["phases"]]
+    assert all(u["statuses"].get("200", 0) > 0 for u in users)

@@ -44,19 +44,30 @@ def test_shipped_scenarios_load(path: Path) -> None:
     assert scenario.phases and scenario.duration_s <= 900
 
 
+# Full-size floods: twitter-2009 and the outside reviewer's shapes (docs/siege.md).
+FULL_SIZE = {
+    "twitter-2009",
+    "outside-flood",
+    "outside-flood-10x",
+    "scraper-swarm",
+    "sybil-accounts",
+}
+
+
 def test_there_is_a_small_scenario_per_profile_and_twitter_2009() -> None:
     names = {path.stem for path in SCENARIOS}
-    assert "twitter-2009" in names
+    assert names >= FULL_SIZE
     covered = set()
     for path in SCENARIOS:
         scenario = load_scenario(path)
-        if path.stem != "twitter-2009":
+        if path.stem not in FULL_SIZE:
             assert scenario.duration_s <= 10, f"{path.name} should run in seconds"
             covered |= scenario.profiles
     assert covered == set(PROFILES)
-    assert load_scenario(SCENARIOS[0].parent / "twitter-2009.toml").profiles >= set(PROFILES) - {
-        "slow_post"
-    }
+    newer = {"slow_post", "botnet_mix", "scraper", "sybil"}  # not in the 2009 mix
+    assert (
+        load_scenario(SCENARIOS[0].parent / "twitter-2009.toml").profiles >= set(PROFILES) - newer
+    )
 
 
 def test_schedules_are_read(tmp_path: Path) -> None:
@@ -90,6 +101,22 @@ def test_schedules_are_read(tmp_path: Path) -> None:
         (('name = "t"', 'name = "t"\nworkers = 0'), r"workers \(line \d+\): must be between 1"),
         (('profile = "get_flood"', 'profile = "post_spam"'), "post_spam needs bot_accounts"),
         (("rate = 100", "rate = 100\npipeline = 0"), r"attacks\[0\].pipeline.*between 1 and 64"),
+        (
+            ('profile = "get_flood"', 'profile = "botnet_mix"\npaths = ["/"]'),
+            r"attacks\[0\].paths \(line 8\): botnet_mix sends a fixed mix",
+        ),
+        (
+            ('profile = "get_flood"', 'profile = "sybil"'),
+            r"profile \(line 7\): sybil needs bot_acc",
+        ),
+        (
+            ('name = "t"', 'name = "t"\nbot_accounts = 1000\nbot_prefixes = 3'),
+            r"bot_prefixes \(line 4\): 1000 bot accounts do not fit in 3 /24.*raise bot_prefixes",
+        ),
+        (
+            ('name = "t"', 'name = "t"\nbot_accounts = 10\nbot_prefixes = 11'),
+            r"bot_prefixes \(line 4\): 11 prefixes cannot be filled by 10 bot accounts",
+        ),
     ],
 )
 def test_mistakes_are_named(tmp_path: Path, change: tuple[str, str], message: str) -> None:
@@ -272,3 +299,130 @@ def test_post_spam_without_bot_accounts_points_at_the_profile_line(tmp_path: Pat
 def test_an_unbounded_range_says_at_least(tmp_path: Path) -> None:
     with pytest.raises(ScenarioError, match=r"duration_s \(line 5\): must be at least 0.1, got -1"):
         load_scenario(write(tmp_path, SMALL.replace("duration_s = 2", "duration_s = -1")))
+
+
+LEGIT = (
+    SMALL
+    + """
+[legit]
+users = 4
+follows = 3
+posts = 2
+user_actions = { home = 6, notifications = 3, post = 1 }
+status_url = "http://127.0.0.1:8090/status"
+status_rate = 2
+"""
+)
+
+
+def test_the_legit_users_history_actions_and_status_page_are_read(tmp_path: Path) -> None:
+    legit = load_scenario(write(tmp_path, LEGIT)).legit
+    assert (legit.follows, legit.posts, legit.status_rate) == (3, 2, 2.0)
+    assert legit.user_actions == (("home", 6.0), ("notifications", 3.0), ("post", 1.0))
+    assert legit.status_url == "http://127.0.0.1:8090/status"
+    plain = load_scenario(write(tmp_path, SMALL)).legit
+    assert (plain.follows, plain.posts, plain.user_actions, plain.status_url) == (0, 0, (), "")
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            ("follows = 3", "follows = 4"),
+            r"legit.follows \(line 14\): .*at most users - 1 = 3, got 4",
+        ),
+        (("posts = 2", "posts = 31"), r"legit.posts \(line 15\): must be between 0 and 30"),
+        (
+            ("home = 6,", "dance = 6,"),
+            r"legit.user_actions.dance \(line 16\): unknown field; expected one of favourite, ",
+        ),
+        (("home = 6, notifications = 3, post = 1", "home = 0"), r"user_actions \(line 16\): at l"),
+        (("home = 6,", 'home = "often",'), r"legit.user_actions.home \(line 16\): a number"),
+        (
+            ("http://127.0.0.1:8090/status", "http://192.0.2.1/"),
+            r"legit.status_url \(line 17\): refusing '192.0.2.1'.*not loopback",
+        ),
+        (("status_rate = 2", "status_rate = 0"), r"legit.status_rate \(line 18\): must be betw"),
+    ],
+)
+def test_mistakes_in_the_legit_section_are_named(
+    tmp_path: Path, change: tuple[str, str], message: str
+) -> None:
+    assert LEGIT.count(change[0]) == 1
+    with pytest.raises(ScenarioError, match=message):
+        load_scenario(write(tmp_path, LEGIT.replace(*change)))
+
+
+def test_a_targets_status_page_is_guarded_like_its_url(tmp_path: Path) -> None:
+    text = SMALL + '[[targets]]\nname = "t"\nurl = "http://127.0.0.1:1/"\n'
+    ok = load_scenario(write(tmp_path, text + 'status_url = "http://127.0.0.1:2/"\n'))
+    assert ok.targets[0].status_url == "http://127.0.0.1:2/"
+    with pytest.raises(ScenarioError, match=r"targets\[0\].status_url \(line 14\): .*loopback"):
+        load_scenario(write(tmp_path, text + 'status_url = "http://[2001:db8::1]/"\n'))
+
+
+def test_the_scraper_sends_one_request_per_connection_unless_told(tmp_path: Path) -> None:
+    text = SMALL.replace('profile = "get_flood"', 'profile = "scraper"')
+    assert load_scenario(write(tmp_path, text)).phases[0].attacks[0].rotate_after == 1
+    told = text.replace("rate = 100", "rate = 100\nrotate_after = 5")
+    assert load_scenario(write(tmp_path, told)).phases[0].attacks[0].rotate_after == 5
+
+
+def test_the_reviewers_floods_have_the_reviewers_shapes() -> None:
+    """The issue's numbers, as the shipped scenarios say them."""
+    flood = load_scenario(REPO / "scenarios" / "outside-flood.toml")
+    assert [(p.name, p.duration_s) for p in flood.phases] == [
+        ("baseline", 15),
+        ("attack", 30),
+        ("recovery", 15),
+    ]
+    mix, slow = flood.phases[1].attacks
+    assert (mix.profile, mix.bots, mix.prefixes, mix.connections, mix.rotate_after) == (
+        "botnet_mix",
+        5000,
+        200,
+        2000,
+        20,
+    )
+    assert (slow.profile, slow.connections) == ("slowloris", 500)
+    legit = flood.legit
+    assert (legit.users, legit.users * legit.actions_per_min / 60, legit.follows) == (40, 40, 10)
+    assert legit.prefixes == legit.users and flood.objective_s == 1.0  # one user per address
+    assert {name for name, _ in legit.user_actions} == {"home", "notifications", "post"}
+    big = load_scenario(REPO / "scenarios" / "outside-flood-10x.toml").phases[1].attacks
+    assert [(a.bots, a.connections) for a in big] == [(50000, 20000), (5000, 5000)]
+    swarm = load_scenario(REPO / "scenarios" / "scraper-swarm.toml").phases[1].attacks[0]
+    assert (swarm.profile, swarm.bots, swarm.connections, swarm.rotate_after) == (
+        "scraper",
+        100_000,
+        1500,
+        1,
+    )
+    sybils = load_scenario(REPO / "scenarios" / "sybil-accounts.toml")
+    assert sybils.bot_accounts == 1000 and sybils.profiles == {"sybil"}
+    assert sybils.bot_prefixes * 254 >= 1000 and 1000 / sybils.bot_prefixes <= 25
+
+
+@pytest.mark.parametrize(
+    "name", ["outside-flood", "outside-flood-10x", "scraper-swarm", "sybil-accounts"]
+)
+def test_the_reviewers_floods_compare_roost_up_with_and_without_its_edge_and_nginx(
+    name: str,
+) -> None:
+    targets = {t.name: t for t in load_scenario(REPO / "scenarios" / f"{name}.toml").targets}
+    assert set(targets) == {"roost-up", "roost-up-no-edge", "nginx"}
+    for target in targets.values():
+        assert target.status_url and target.status_url != target.url and target.cpus == (0,)
+        env = dict(target.env)
+        assert "{tmp}" in env["ROOST_DATABASE_URL"] and "{tmp}" in env["ROOST_STATUS_DATABASE_URL"]
+    up, bare = targets["roost-up"].commands[0], targets["roost-up-no-edge"].commands[0]
+    assert up[:2] == ("roost", "up") and "--no-edge" not in up
+    assert bare == (*bare[:-1], "--no-edge") and bare[:-1][2:] != up[2:]  # other ports
+    for target, (command, *_) in ((t, t.commands) for t in targets.values()):
+        port = command[command.index("--port") + 1] if "--port" in command else None
+        assert port is None or target.url.endswith(f":{port}/")
+    start, status = targets["nginx"].commands
+    assert start[0] == "{scenario_dir}/../deploy/start.sh" and (REPO / "deploy/start.sh").exists()
+    assert "--nginx" in start  # start.sh's default edge is HAProxy; this target is nginx
+    assert status == ("roost", "status", "serve")
+    assert dict(targets["nginx"].env)["ROOST_STATUS_PORT"] in targets["nginx"].status_url

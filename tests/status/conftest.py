@@ -4,6 +4,7 @@ client, and a real status server in a background thread."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
@@ -29,6 +30,8 @@ def settings(tmp_path: Path) -> Settings:
 
 @pytest.fixture
 async def service(settings: Settings, clock: Clock) -> AsyncIterator[StatusService]:
+    """A status server past its start-up grace: every probe counts at once (the grace itself is
+    tested in test_status_startup.py)."""
     s = settings.status
     svc = StatusService(
         make_engine(s.database_url),
@@ -37,6 +40,7 @@ async def service(settings: Settings, clock: Clock) -> AsyncIterator[StatusServi
         components=s.components,
         thresholds=thresholds(s),
         clock=clock,
+        start_grace=timedelta(0),
     )
     await svc.start()
     yield svc

@@ -6,6 +6,7 @@ import os
 import socket
 import uuid
 from collections.abc import AsyncIterator
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -50,6 +51,7 @@ def make(schema: str, clock: Clock) -> StatusService:
         thresholds=Thresholds(fail_after=2, recover_after=2),
         schema=schema,
         clock=clock,
+        start_grace=timedelta(0),  # past its start-up grace: failures count at once
     )
 
 

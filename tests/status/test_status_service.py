@@ -8,6 +8,7 @@ from pathlib import Path
 import httpx
 from status_support import SHIELD_EVENT, T0, Clock, auth, status_settings
 
+from roost.status import startup
 from roost.status.model import ProbeResult
 from roost.status.server import thresholds
 from roost.status.service import StatusService
@@ -86,7 +87,7 @@ async def _shield(client: httpx.AsyncClient, kind: str) -> httpx.Response:
 async def test_history_survives_a_restart(tmp_path: Path, clock: Clock) -> None:
     settings = status_settings(tmp_path).status
 
-    def make() -> StatusService:
+    def make(grace: timedelta = startup.GRACE) -> StatusService:
         return StatusService(
             make_engine(settings.database_url),
             name="Roost",
@@ -94,19 +95,21 @@ async def test_history_survives_a_restart(tmp_path: Path, clock: Clock) -> None:
             components=settings.components,
             thresholds=thresholds(settings),
             clock=clock,
+            start_grace=grace,
         )
 
-    first = make()
+    first = make(timedelta(0))  # past its start-up grace
     await first.start()
     await round_(first, clock, False)
     await round_(first, clock, False)
     opened = first.auto_incident_id
     await first.close()
 
-    second = make()
+    second = make()  # with its incident open, nothing is held back at start-up
     await second.start()
     try:
         assert second.auto_incident_id == opened
+        assert second.gate.closed and second.view().waiting is None
         incident = second.incidents[opened or ""]
         assert incident.started_at == clock.now.replace(second=5)
         assert second.components["web"].status == "major_outage"
