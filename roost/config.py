@@ -86,6 +86,12 @@ class EdgeSettings:
         12, "Requests one site process runs at once; the rest wait in the edge's priority queue."
     )
     queue_timeout: float = setting(10.0, "Seconds a request may wait in the edge's queue.")
+    hold_seconds: float = setting(
+        2.0, "Refusals to strangers under attack (or shed) are held about this long first."
+    )
+    attack_anonymous_maxconn: int = setting(
+        2, "Requests from people not signed in one site process runs at once under attack."
+    )
     queue_shed: int = setting(
         48, "Queued requests beyond which the edge refuses anonymous ones (suspicious: a quarter)."
     )

@@ -37,6 +37,9 @@ SOCKET_NAME = "edge.sock"
 MAX_SOCKET_PATH = 100
 # Sign-ins and sign-ups waiting for a password check beyond which more are refused at once.
 PASSWORD_QUEUE = 16
+# Password checks per second per site process that strangers may start (each one argon2 hash,
+# ~20-40 ms of a core): calm, and under attack.
+PASSWORD_RATE, PASSWORD_RATE_ATTACK = 10, 1
 # An account's fair share of the queue: 3 requests/s over 10 s (a person reading, with an app's
 # launch burst of 20-30 requests); above it an account is served after those within theirs.
 FAIR_SHARE_10S = 30
@@ -132,6 +135,8 @@ def render(settings: Settings, plan: EdgePlan, secret: bytes) -> str:
         binds=plan.binds,
         servers=plan.servers,
         server_maxconn=max(1, e.server_maxconn),
+        anonymous_maxconn=max(1, e.server_maxconn // 2),
+        anonymous_attack_maxconn=max(1, e.attack_anonymous_maxconn),
         connections_per_ip=s.max_connections_per_ip,
         empty_ua_digest=_EMPTY_UA_DIGEST,
         token_key=base64.b64encode(secret).decode(),
@@ -157,6 +162,9 @@ def render(settings: Settings, plan: EdgePlan, secret: bytes) -> str:
         challenge_csp=CHALLENGE_CSP,
         queue_shed_2=shed,
         password_queue=PASSWORD_QUEUE,
+        strained_rps=max(1, round(s.attack_rps * len(plan.servers))),
+        password_rate=PASSWORD_RATE * len(plan.servers),
+        password_rate_attack=PASSWORD_RATE_ATTACK * len(plan.servers),
         queue_shed_3=shed // 2,
         queue_shed_4=shed // 4,
         table_size=max(1000, min(s.table_slots, 200_000)),
@@ -176,6 +184,7 @@ def write(settings: Settings, plan: EdgePlan, secret: bytes) -> Path:
     for name in MAPS:
         plan.map_path(name).write_text("attack 0\n" if name == "mode" else "")
     _write_pages(settings, run)
+    (run / "hold.lua").write_text(_hold_script(settings.edge.hold_seconds))
     config = plan.config_path
     config.touch(mode=0o600)
     config.chmod(0o600)  # it holds the keys that check tokens and mint passes
@@ -198,6 +207,17 @@ def _write_pages(settings: Settings, run: Path) -> None:
         (run / "pages" / name).write_bytes(body)
     for status in ERROR_STATUSES:
         (run / "errors" / f"{status}.http").write_bytes(_error_file(pages, status))
+
+
+def _hold_script(seconds: float) -> str:
+    """``roost_hold``: a random 0.5-1.5x ``seconds`` pause (bots held in step come back in step)."""
+    low, high = max(0, round(seconds * 500)), max(0, round(seconds * 1500))
+    return (
+        "-- Written by roost edge config: holds a refused request before it is answered.\n"
+        'core.register_action("roost_hold", { "http-req" }, function(txn)\n'
+        f"    core.msleep(math.random({low}, {high}))\n"
+        "end)\n"
+    )
 
 
 def _challenge_template() -> bytes:

@@ -33,7 +33,10 @@ if TYPE_CHECKING:
     from roost.shield.standing import Standing
 
 log = logging.getLogger("roost.shield")
-FRONTEND, BACKENDS = ("site", "FRONTEND"), (("site", "BACKEND"), ("streams", "BACKEND"))
+FRONTEND = ("site", "FRONTEND")
+BACKENDS = tuple(
+    (name, "BACKEND") for name in ("site", "anonymous", "anonymous_attack", "passwords", "streams")
+)
 REFUSED_AT_EDGE = 5  # edge refusals per 10 s above which an address is reported to reputation
 MAX_TABLE_ANSWER = 256 * 1024  # bytes of `show table` read per second (a few thousand entries)
 LOG_EVERY = 10.0
@@ -110,7 +113,7 @@ class EdgeLink:
             "errors": number(front, "ereq"),
             "refused_connections": number(front, "dcon") + number(front, "dses"),
         }
-        self.queued = number(stats.get(BACKENDS[0], {}), "qcur")
+        self.queued = sum(number(stats.get(b, {}), "qcur") for b in BACKENDS)
         previous, self.counters = self.counters, current
         if not previous or current["requests"] < previous["requests"]:
             if previous:  # the edge restarted: its maps are empty again

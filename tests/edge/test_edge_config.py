@@ -45,7 +45,7 @@ def test_settings_reach_the_configuration(tmp_path, haproxy) -> None:
     assert " maxconn 5" in text
     assert "sc0_conn_cur gt 7" in text
     assert "sc0_http_req_rate gt 34 " in text  # 3/s for 10 s plus a burst of 4
-    assert "queue(site) gt 10" in text and "queue(site) gt 20" in text  # shed 4 and 3
+    assert "queue(anonymous) gt 10" in text and "queue(anonymous) gt 20" in text  # 4 and 3
     assert "total-max-size 8" in text
     config = write(settings, plan(tmp_path), SECRET.encode())
     process.check(haproxy, config)

@@ -1,8 +1,9 @@
-"""The edge's queue: signed-in people jump it, the anonymous are shed from it, nobody is cut off.
+"""The edge's queues: signed-in people jump them, strangers have slots of their own and are shed
+(and held) when those fill, nobody is cut off for being refused.
 
-The site here is a deliberately slow server (0.3 s a request) behind an edge that lets one request
-through at a time, so that requests queue; the tokens are real ones, signed with the secret the
-edge checks them with.
+The site here is a deliberately slow server (0.3 s a request) behind an edge that lets one or two
+requests through at a time, so that requests queue; the tokens are real ones, signed with the
+secret the edge checks them with.
 """
 
 from __future__ import annotations
@@ -16,109 +17,119 @@ from roost.domain.signed import mint_token
 from tests.edge.conftest import SECRET, edge_settings
 
 YEAR_AGO = int(time.time()) - 365 * 86400
+BROWSER = {"Accept": "text/html", "User-Agent": "Mozilla/5.0 (test)"}
 
 
-def get(port: int, path: str, token: str = "") -> tuple[int, str, float]:
+def token_for(account: int, created: int = YEAR_AGO) -> str:
+    return mint_token(SECRET.encode(), account, created)
+
+
+def get(port: int, path: str, token: str = "", browser: bool = False) -> tuple[int, str, float]:
     """(status, body, seconds taken) for one request on a fresh connection."""
+    headers = dict(BROWSER) if browser else {}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
     started = time.monotonic()
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     try:
-        conn.request("GET", path, headers={"Authorization": f"Bearer {token}"} if token else {})
+        conn.request("GET", path, headers=headers)
         response = conn.getresponse()
         return response.status, response.read().decode(), time.monotonic() - started
     finally:
         conn.close()
 
 
-def flood_then(edge_port: int, anonymous: int, *late: tuple[str, str]) -> dict[str, tuple]:
-    """``anonymous`` requests at once, then the ``late`` (path, token) ones 0.15 s after."""
-    with concurrent.futures.ThreadPoolExecutor(anonymous + len(late)) as pool:
-        futures = {f"/anon{i}": pool.submit(get, edge_port, f"/anon{i}") for i in range(anonymous)}
+def flood_then(
+    port: int, count: int, *late: tuple[str, str], token: str = "", browser: bool = False
+) -> dict[str, tuple]:
+    """``count`` requests at once (signed with ``token``, if given), then the ``late``
+    (path, token) ones 0.15 s after."""
+    with concurrent.futures.ThreadPoolExecutor(count + len(late)) as pool:
+        futures = {
+            f"/first{i}": pool.submit(get, port, f"/first{i}", token, browser)
+            for i in range(count)
+        }
         time.sleep(0.15)
-        for path, token in late:
-            futures[path] = pool.submit(get, edge_port, path, token)
+        for path, late_token in late:
+            futures[path] = pool.submit(get, port, path, late_token)
         return {path: future.result() for path, future in futures.items()}
 
 
+def queued_edge(edge_factory, slow_server, **edge):
+    edge.setdefault("server_maxconn", 1)
+    edge.setdefault("queue_shed", 1000)
+    return edge_factory([slow_server], edge_settings(edge=EdgeSettings(**edge)))
+
+
 def test_a_signed_in_request_jumps_the_queue(edge_factory, slow_server) -> None:
-    edge = edge_factory(
-        [slow_server], edge_settings(edge=EdgeSettings(server_maxconn=1, queue_shed=1000))
-    )
-    token = mint_token(SECRET.encode(), 42, YEAR_AGO)
-    results = flood_then(edge.port, 8, ("/signed-in", token))
+    edge = queued_edge(edge_factory, slow_server)
+    app = token_for(0)  # an app's own token: class 2, in the same queue as people
+    results = flood_then(edge.port, 8, ("/signed-in", token_for(42)), token=app)
     signed_in = results.pop("/signed-in")
     assert signed_in[0] == 200
     assert all(status == 200 for status, _, _ in results.values())
-    # Eight anonymous requests queued first; the signed-in one went right after the one running.
+    # Eight app requests queued first; the signed-in one went right after the one running.
     overtaken = [path for path, (_, _, took) in results.items() if took > signed_in[2] + 0.15]
     assert len(overtaken) >= 6, (signed_in, results)
 
 
-def test_a_forged_token_waits_its_turn(edge_factory, slow_server) -> None:
-    edge = edge_factory(
-        [slow_server], edge_settings(edge=EdgeSettings(server_maxconn=1, queue_shed=1000))
-    )
+def test_strangers_never_take_the_signed_in_slots(edge_factory, slow_server) -> None:
+    edge = queued_edge(edge_factory, slow_server, server_maxconn=2)
+    results = flood_then(edge.port, 10, ("/signed-in", token_for(42)), browser=True)
+    took = results.pop("/signed-in")[2]
+    # Ten strangers share one slot of their own; the signed-in request waits for none of them.
+    assert sum(t > took for _, _, t in results.values()) >= 8, (took, results)
+
+
+def test_a_forged_token_is_a_stranger(edge_factory, slow_server) -> None:
+    edge = queued_edge(edge_factory, slow_server)
     forged = mint_token(b"another-secret-" + b"z" * 32, 42, YEAR_AGO)
-    results = flood_then(edge.port, 6, ("/forged", forged))
-    forged_took = results.pop("/forged")[2]
-    assert all(took < forged_took + 0.05 for _, _, took in results.values()), results
+    results = flood_then(edge.port, 6, ("/forged", forged), ("/valid", token_for(42)))
+    # Strangers queueing strain the edge: a stranger that is not a browser is refused (held),
+    # and so is the forged token; the valid one is served.
+    assert results["/valid"][0] == 200
+    assert results["/forged"][0] == 503
 
 
 def test_new_accounts_queue_behind_established_ones(edge_factory, slow_server) -> None:
-    edge = edge_factory(
-        [slow_server], edge_settings(edge=EdgeSettings(server_maxconn=1, queue_shed=1000))
-    )
-    fresh = mint_token(SECRET.encode(), 7, int(time.time()) - 60)
-    old = mint_token(SECRET.encode(), 8, YEAR_AGO)
-    results = flood_then(edge.port, 4, ("/fresh", fresh), ("/old", old))
+    edge = queued_edge(edge_factory, slow_server)
+    fresh = token_for(7, int(time.time()) - 60)
+    old = token_for(8)
+    results = flood_then(edge.port, 4, ("/fresh", fresh), ("/old", old), token=token_for(9))
     assert results["/old"][2] < results["/fresh"][2]  # sent together: the older account first
-    anonymous = [took for path, (_, _, took) in results.items() if path.startswith("/anon")]
-    assert sorted(anonymous)[-1] > results["/fresh"][2]  # and a new account before strangers
-
-
-def test_anonymous_requests_are_shed_when_the_queue_is_long(edge_factory, slow_server) -> None:
-    edge = edge_factory(
-        [slow_server], edge_settings(edge=EdgeSettings(server_maxconn=1, queue_shed=8))
-    )
-    token = mint_token(SECRET.encode(), 42, YEAR_AGO)
-    results = flood_then(edge.port, 14, ("/signed-in", token))
-    assert results.pop("/signed-in")[0] == 200
-    statuses = sorted(status for status, _, _ in results.values())
-    assert 503 in statuses and 200 in statuses, statuses
-
-
-def test_a_refused_client_keeps_its_connection(edge_factory, slow_server) -> None:
-    edge = edge_factory(
-        [slow_server], edge_settings(edge=EdgeSettings(server_maxconn=1, queue_shed=4))
-    )
-    with concurrent.futures.ThreadPoolExecutor(10) as pool:
-        busy = [pool.submit(get, edge.port, f"/busy{i}") for i in range(8)]
-        time.sleep(0.15)
-        conn = http.client.HTTPConnection("127.0.0.1", edge.port, timeout=10)
-        conn.request("GET", "/api/v1/timelines/public")
-        refused = conn.getresponse()
-        body = refused.read()
-        assert refused.status == 503
-        assert refused.getheader("Retry-After") == "5"
-        assert body.startswith(b'{"error":')  # the API's shape
-        assert refused.getheader("Connection") != "close"
-        for future in busy:
-            future.result()
-        conn.request("GET", "/after")  # the same connection, once the queue has drained
-        assert conn.getresponse().status == 200
-        conn.close()
+    assert all(status == 200 for status, _, _ in results.values())
 
 
 def test_an_account_asking_more_than_a_person_waits_behind_people(
     edge_factory, slow_server
 ) -> None:
-    edge = edge_factory(
-        [slow_server], edge_settings(edge=EdgeSettings(server_maxconn=1, queue_shed=1000))
-    )
-    heavy = mint_token(SECRET.encode(), 7, YEAR_AGO)
-    light = mint_token(SECRET.encode(), 8, YEAR_AGO)
+    edge = queued_edge(edge_factory, slow_server)
+    heavy, light = token_for(7), token_for(8)
     for _ in range(40):  # a sybil's pace: 40 requests within the 10 s window
         assert get(edge.port, "/health", heavy)[0] == 200
-    results = flood_then(edge.port, 4, ("/heavy", heavy), ("/light", light))
+    results = flood_then(edge.port, 4, ("/heavy", heavy), ("/light", light), token=token_for(9))
     assert results["/light"][2] < results["/heavy"][2]
     assert all(status == 200 for status, _, _ in results.values())
+
+
+def test_strangers_are_shed_held_and_keep_their_connection(edge_factory, slow_server) -> None:
+    edge = queued_edge(edge_factory, slow_server, queue_shed=4, hold_seconds=1.0)
+    with concurrent.futures.ThreadPoolExecutor(10) as pool:
+        busy = [pool.submit(get, edge.port, f"/busy{i}", "", True) for i in range(8)]
+        time.sleep(0.15)
+        conn = http.client.HTTPConnection("127.0.0.1", edge.port, timeout=10)
+        started = time.monotonic()
+        conn.request("GET", "/api/v1/accounts/1", headers=BROWSER)
+        refused = conn.getresponse()
+        body = refused.read()
+        held = time.monotonic() - started
+        assert refused.status == 503
+        assert refused.getheader("Retry-After") == "5"
+        assert body.startswith(b'{"error":')  # the API's shape
+        assert held >= 0.5  # held first: a bot waits before it can ask again
+        assert refused.getheader("Connection") != "close"
+        statuses = [future.result()[0] for future in busy]
+        conn.request("GET", "/after", headers={"Authorization": f"Bearer {token_for(42)}"})
+        assert conn.getresponse().status == 200  # the same connection, still open
+        conn.close()
+    assert 503 in statuses and 200 in statuses
