@@ -46,8 +46,7 @@ def flood_then(
     (path, token) ones 0.15 s after."""
     with concurrent.futures.ThreadPoolExecutor(count + len(late)) as pool:
         futures = {
-            f"/first{i}": pool.submit(get, port, f"/first{i}", token, browser)
-            for i in range(count)
+            f"/first{i}": pool.submit(get, port, f"/first{i}", token, browser) for i in range(count)
         }
         time.sleep(0.15)
         for path, late_token in late:
