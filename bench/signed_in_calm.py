@@ -116,7 +116,9 @@ def table(label: str, rows: list[dict]) -> str:
 class Site:
     """`roost serve` in a subprocess, on a fresh database."""
 
-    def __init__(self, work: Path, postgres: bool, redis_url: str, workers: int) -> None:
+    def __init__(
+        self, work: Path, postgres: bool, redis_url: str, workers: int, edge: bool = False
+    ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = work / "serve.log"
@@ -139,10 +141,13 @@ class Site:
                 ROOST_SHIELD_REDIS_PREFIX=f"calm-{self.database}:",
             )
             subprocess.run([*command[:-1], "db", "upgrade"], env=env, check=True)
-            command += ["--workers", str(workers)]
+            env["ROOST_WORKERS"] = str(workers)
         else:
             env["ROOST_DATABASE_URL"] = f"sqlite:///{work / 'roost.db'}"
             command = ["taskset", "-c", SERVER_CPU, *command]
+        if edge:  # as `make run` runs it: HAProxy on the port, the site behind it
+            command[command.index("serve")] = "up"
+            command += ["--no-status"]
         self.redis_url = redis_url if postgres else ""
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(command, env=env, stdout=log, stderr=log)
@@ -361,7 +366,7 @@ def shield_refusals(base: str) -> dict[str, int]:
 
 
 def run(args: argparse.Namespace, work: Path) -> list[dict]:
-    site = Site(work, args.postgres, args.redis_url, args.workers).wait_ready()
+    site = Site(work, args.postgres, args.redis_url, args.workers, args.edge).wait_ready()
     rows = []
     try:
         tokens = asyncio.run(populate(site.url, max(args.readers), args.follows, args.posts))
@@ -393,6 +398,7 @@ def main() -> int:
     )
     parser.add_argument("--postgres", action="store_true", help="PostgreSQL + Redis, 2 workers")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--edge", action="store_true", help="`roost up`: the site behind HAProxy")
     parser.add_argument(
         "--redis-url",
         default="redis://127.0.0.1:6379/11",
@@ -400,6 +406,7 @@ def main() -> int:
     )
     args = parser.parse_args()
     label = f"PostgreSQL+Redis, {args.workers}w" if args.postgres else "SQLite, 1 process"
+    label += ", behind the edge" if args.edge else ""
     load = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="roost-calm-") as tmp:
         rows = run(args, Path(tmp))

@@ -138,9 +138,10 @@ def create_app(settings: Settings):
 
 
 def create_app_from_env():
+    """What `roost serve` runs (each uvicorn worker process calls this)."""
+    from roost.server import FreezeAtStartup, claim_worker_id
+
     settings = Settings.from_env()
     if settings.workers > 1:  # each of uvicorn's worker processes mints its own ids
-        from roost.server import claim_worker_id
-
         settings = settings.replace(worker_id=claim_worker_id(settings))
-    return create_app(settings)
+    return FreezeAtStartup(create_app(settings))

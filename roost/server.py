@@ -10,6 +10,7 @@ per refused request would cost more than refusing it.
 from __future__ import annotations
 
 import fcntl
+import gc
 import hashlib
 import math
 import os
@@ -73,3 +74,30 @@ def claim_worker_id(settings: Settings) -> int:
         _claimed.append(fd)
         return worker
     raise RuntimeError("no free snowflake worker id (0-1023) on this machine")
+
+
+class FreezeAtStartup:
+    """Once the site has started, keep everything alive by then out of later garbage collections.
+
+    A full collection walks every tracked object: with the site's code, routes and compiled
+    queries (about 100,000 objects) it took 36-117 ms on a loaded core, a stall that every request
+    in flight waits for (issue 11: the signed-in tail under a flood). ``gc.freeze`` after start-up
+    (Instagram's practice, and the standard library's advice for long-lived processes) leaves
+    collections only what is made afterwards. ``.app`` is kept for the protocol's shield lookup.
+    """
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "lifespan":
+            await self.app(scope, receive, send)
+            return
+
+        async def sent(message) -> None:
+            await send(message)
+            if message["type"] == "lifespan.startup.complete":
+                gc.collect()
+                gc.freeze()
+
+        await self.app(scope, receive, sent)

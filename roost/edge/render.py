@@ -160,7 +160,6 @@ def render(settings: Settings, plan: EdgePlan, secret: bytes) -> str:
         pass_ttl=s.pass_ttl,
         page_csp=PAGE_CSP,
         challenge_csp=CHALLENGE_CSP,
-        queue_shed_2=shed,
         password_queue=PASSWORD_QUEUE,
         strained_rps=max(1, round(s.attack_rps * len(plan.servers))),
         password_rate=PASSWORD_RATE * len(plan.servers),

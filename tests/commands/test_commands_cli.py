@@ -226,3 +226,31 @@ def test_each_worker_process_claims_its_own_snowflake_worker_id(tmp_path):
             child.wait()
             child.stdout.close()
     assert claimed == [3, 4, 5]
+
+
+async def test_the_server_freezes_what_is_alive_at_startup() -> None:
+    """`roost serve` keeps its start-up objects out of later garbage collections."""
+    import gc
+
+    from roost.server import FreezeAtStartup
+
+    messages = iter([{"type": "lifespan.startup"}, {"type": "lifespan.shutdown"}])
+    sent: list[str] = []
+
+    async def app(scope, receive, send) -> None:
+        assert (await receive())["type"] == "lifespan.startup"
+        await send({"type": "lifespan.startup.complete"})
+        assert gc.get_freeze_count() > 0  # frozen as soon as start-up was reported
+        await receive()
+
+    async def receive():
+        return next(messages)
+
+    async def send(message) -> None:
+        sent.append(message["type"])
+
+    try:
+        await FreezeAtStartup(app)({"type": "lifespan"}, receive, send)
+    finally:
+        gc.unfreeze()
+    assert sent == ["lifespan.startup.complete"]
