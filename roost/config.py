@@ -81,11 +81,16 @@ class EdgeSettings:
     runtime: str = setting(
         "", "The edge's runtime API socket, where the shield pushes blocks and the mode (or none)."
     )
-    maxconn: int = setting(8000, "Client connections the edge holds at once (2 descriptors each).")
+    maxconn: int = setting(
+        100_000, "Client connections the edge holds at once (capped by the open-file limit)."
+    )
     server_maxconn: int = setting(
         12, "Requests one site process runs at once; the rest wait in the edge's priority queue."
     )
     queue_timeout: float = setting(10.0, "Seconds a request may wait in the edge's queue.")
+    keepalive_timeout: float = setting(
+        30.0, "Seconds the edge keeps an idle client connection (a person between two clicks)."
+    )
     hold_seconds: float = setting(
         2.0, "Refusals to strangers under attack (or shed) are held about this long first."
     )

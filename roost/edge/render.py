@@ -35,6 +35,9 @@ ERROR_STATUSES = (400, 403, 408, 413, 429, 500, 502, 503, 504)
 SOCKET_NAME = "edge.sock"
 # A UNIX socket path must fit in sun_path (108 bytes on Linux).
 MAX_SOCKET_PATH = 100
+# Tenure (seconds an account has been seen using Roost) that counts in the queue's order; HAProxy
+# keeps offsets within 524 s, and this plus the other offsets stays well inside that.
+TENURE_SECONDS = 300
 # Sign-ins and sign-ups waiting for a password check beyond which more are refused at once.
 PASSWORD_QUEUE = 16
 # Password checks per second per site process that strangers may start (each one argon2 hash,
@@ -121,13 +124,15 @@ def render(settings: Settings, plan: EdgePlan, secret: bytes) -> str:
         keep_trailing_newline=True,
     )
     shed = max(4, e.queue_shed)
+    maxconn = affordable_maxconn(e.maxconn)
     return template.render(
-        maxconn=affordable_maxconn(e.maxconn),
+        maxconn=maxconn,
+        crowded=int(maxconn * 0.8),
         socket=plan.socket,
         threads=None,
         header_timeout=_seconds(s.header_timeout),
         body_timeout=_seconds(s.body_timeout),
-        keepalive_timeout=_seconds(s.keepalive_timeout),
+        keepalive_timeout=_seconds(e.keepalive_timeout),
         queue_timeout=_seconds(e.queue_timeout),
         error_statuses=ERROR_STATUSES,
         run_dir=plan.run_dir,
@@ -150,6 +155,7 @@ def render(settings: Settings, plan: EdgePlan, secret: bytes) -> str:
         prefix_10s_attack=_window(s.prefix_rate, s.prefix_burst, s.attack_tighten),
         account_10s=_window(s.account_rate, s.account_burst),
         fair_10s=FAIR_SHARE_10S,
+        tenure_seconds=TENURE_SECONDS,
         # roost.shield.endpoints: logins 0.1/s with a burst of 10, sign-ups 0.01/s with 5.
         login_per_5min=40,
         signup_per_5min=8,

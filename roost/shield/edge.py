@@ -5,7 +5,10 @@ Pushed (HAProxy maps, through the runtime API; ``roost/edge/haproxy.cfg.j2`` rea
 - ``suspects.map``: addresses whose suspicion reached ``SUSPICIOUS``; the edge ranks them last;
 - ``accounts.map``: accounts in bad standing; they lose the signed-in priority at the edge too;
 - ``mode.map``: ``attack 1`` while under attack, which turns on the edge's challenge gate and
-  brownout and tightens its per-address limits.
+  brownout and tightens its per-address limits;
+- the site process's ``maxconn`` in the ``site`` backend: the shield's adaptive concurrency limit
+  (within ``ROOST_EDGE_SERVER_MAXCONN``), so that what the site cannot run at once waits in the
+  edge's queue, where priority, account age and tenure order it, not in the process's own.
 
 Read back (``show stat``, ``show table``): what the edge answered by itself (refusals, challenges,
 cached pages, slow and refused connections) goes into the detector's current second, so that an
@@ -43,8 +46,20 @@ LOG_EVERY = 10.0
 
 
 class EdgeLink:
-    def __init__(self, socket_path: str | Path, run_dir: str | Path | None = None) -> None:
+    """``own_address`` is this process's ``host:port`` as the edge names it in its ``site``
+    backend; ``ceiling`` the most requests the edge may send it at once."""
+
+    def __init__(
+        self,
+        socket_path: str | Path,
+        run_dir: str | Path | None = None,
+        own_address: str = "",
+        ceiling: int = 0,
+    ) -> None:
         self.runtime = Runtime(socket_path)
+        self.own_address, self.ceiling = own_address, ceiling
+        self.server_name = ""  # ours in the edge's site backend, once found
+        self.pushed_maxconn = 0
         run = Path(run_dir) if run_dir else Path(socket_path).parent
         self.maps = {name: str(run / f"{name}.map") for name in ("blocked", "suspects", "accounts")}
         self.mode_map = str(run / "mode.map")
@@ -56,12 +71,20 @@ class EdgeLink:
         self._last_log = float("-inf")
 
     async def sync(
-        self, gate: Gate, standing: Standing, under_attack: bool, bucket: Bucket, now: float
+        self,
+        gate: Gate,
+        standing: Standing,
+        under_attack: bool,
+        bucket: Bucket,
+        now: float,
+        concurrency: int = 0,
     ) -> None:
-        """One round: push the changes, fold the edge's counters into ``bucket``."""
+        """One round: push the changes, fold the edge's counters into ``bucket``, and give the
+        edge this process's ``concurrency`` limit."""
         try:
             await self._push(gate, standing, under_attack, now)
-            await self._read(standing, bucket, now)
+            stats = await self._read(standing, bucket, now)
+            await self._tune(stats, concurrency)
         except EdgeUnavailable as exc:
             self._forget()
             if time.monotonic() - self._last_log >= LOG_EVERY:
@@ -78,6 +101,7 @@ class EdgeLink:
         self.pushed = {name: set() for name in self.maps}
         self.pushed_mode = None
         self.counters = {}
+        self.pushed_maxconn = 0
 
     # Pushing ---------------------------------------------------------------------------------
     async def _push(self, gate: Gate, standing: Standing, under_attack: bool, now: float) -> None:
@@ -101,7 +125,22 @@ class EdgeLink:
         self.pushed_mode = under_attack
 
     # Reading ---------------------------------------------------------------------------------
-    async def _read(self, standing: Standing, bucket: Bucket, now: float) -> None:
+    async def _tune(self, stats: dict, concurrency: int) -> None:
+        """Our slots at the edge follow the shield's adaptive limit, within the ceiling."""
+        if not (concurrency and self.ceiling and self.own_address):
+            return
+        if not self.server_name:
+            for (proxy, name), row in stats.items():
+                if proxy == "site" and row.get("addr") == self.own_address:
+                    self.server_name = name
+            if not self.server_name:
+                return  # the edge does not front this process (another deployment's edge)
+        wanted = max(2, min(concurrency, self.ceiling))
+        if wanted != self.pushed_maxconn:
+            await self.runtime.call(f"set maxconn server site/{self.server_name} {wanted}")
+            self.pushed_maxconn = wanted
+
+    async def _read(self, standing: Standing, bucket: Bucket, now: float) -> dict:
         stats = parse_stat(await self.runtime.call("show stat"))
         front = stats.get(FRONTEND)
         if front is None:
@@ -119,7 +158,7 @@ class EdgeLink:
             if previous:  # the edge restarted: its maps are empty again
                 self._forget()
                 self.counters = current
-            return
+            return stats
         delta = {key: max(0, value - previous[key]) for key, value in current.items()}
         answered = max(0, delta["requests"] - delta["forwarded"])
         bucket.requests += answered
@@ -128,6 +167,7 @@ class EdgeLink:
         bucket.slow_closes += delta["errors"]
         bucket.refused_connections += delta["refused_connections"]
         await self._read_refusals(standing, now)
+        return stats
 
     async def _read_refusals(self, standing: Standing, now: float) -> None:
         """Addresses the edge refused for their rate: the reputation a refusal earns, per refusal

@@ -103,7 +103,11 @@ class Shield:
         self._ticker: asyncio.Task | None = None
         self.connection_counts = (0, 0)  # slow, refused: totals at the last tick
         # The edge in front (HAProxy), told our decisions once a second (ticks.py, edge.py).
-        self.edge = EdgeLink(settings.edge.runtime) if settings.edge.runtime else None
+        self.edge = None
+        if settings.edge.runtime:
+            ceiling = settings.edge.server_maxconn * max(1, settings.workers)
+            own = f"{settings.host}:{settings.port}"
+            self.edge = EdgeLink(settings.edge.runtime, own_address=own, ceiling=ceiling)
 
     # ASGI ------------------------------------------------------------------------------------
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:

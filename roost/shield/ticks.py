@@ -39,7 +39,10 @@ async def tick(shield: Shield) -> None:
     shield.mode = shield.shared.mode if shield.shared.mode in MODES else local
     if shield.edge is not None:  # push decisions to the edge, fold in what it answered itself
         bucket = shield.detector.bucket(now)
-        await shield.edge.sync(shield.gate, shield.standing, shield.under_attack, bucket, now)
+        limit = round(shield.admission.limit.limit)
+        await shield.edge.sync(
+            shield.gate, shield.standing, shield.under_attack, bucket, now, limit
+        )
     event = shield.detector.tick(now, wall, shield.admission.standing(now))
     if event is not None:
         shield.metrics.attack_events.labels(event["type"]).inc()
@@ -119,4 +122,6 @@ def _edge_view(shield: Shield) -> dict[str, Any] | None:
         "queued": edge.queued,
         "pushed": {name: len(keys) for name, keys in edge.pushed.items()},
         "under_attack_pushed": edge.pushed_mode,
+        "server": edge.server_name,
+        "maxconn_pushed": edge.pushed_maxconn,
     }

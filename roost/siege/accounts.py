@@ -61,10 +61,17 @@ class Account:
 _NO_TLS = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
 
 
+KEEPALIVE_S = 60.0
+
+
 def client_for(target: Target, source: str | None, timeout: float = 10.0) -> httpx.AsyncClient:
     """An httpx client pinned to the checked target address, from ``source``."""
     transport = httpx.AsyncHTTPTransport(
-        local_address=None if target.family_v6 else source, verify=_NO_TLS
+        local_address=None if target.family_v6 else source,
+        verify=_NO_TLS,
+        # People's browsers and apps keep an idle connection for minutes (Chrome: 5), not
+        # httpx's default 5 s: a person between two clicks is not a new connection.
+        limits=httpx.Limits(keepalive_expiry=KEEPALIVE_S),
     )
     return httpx.AsyncClient(
         base_url=target.base,

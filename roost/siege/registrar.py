@@ -1,6 +1,6 @@
 """Many accounts through the API at setup: spread over addresses, a few at a time, retried.
 
-Sign-ups are slow on purpose (argon2id, 64 MiB, 3 passes: 100-200 ms of server CPU each on the
+Sign-ups are slow on purpose (argon2id, 19 MiB, 2 passes: about 30 ms of server CPU each on the
 2-core development machine) and limited per address and per /24 (the shield: 5 per address,
 then one every 100 s), so a thousand sybils come from
 as many addresses over ``bot_prefixes`` /24s, a few at a time: as many as the server takes

@@ -132,3 +132,22 @@ def test_strangers_are_shed_held_and_keep_their_connection(edge_factory, slow_se
         assert conn.getresponse().status == 200  # the same connection, still open
         conn.close()
     assert 503 in statuses and 200 in statuses
+
+
+def test_people_who_were_here_before_a_flood_go_first(edge_factory, slow_server) -> None:
+    """Accounts of the same age: the one seen using Roost before the surge waits behind none of
+    the accounts that appeared with it (the sybil shape: valid tokens, each asking slowly)."""
+    edge = queued_edge(edge_factory, slow_server)
+    regular = token_for(8)
+    assert get(edge.port, "/health", regular)[0] == 200
+    time.sleep(2.5)  # its tenure: a few seconds here, against none for the sybils below
+    sybils = [token_for(100 + n) for n in range(6)]
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        flood = [pool.submit(get, edge.port, f"/sybil{n}", t) for n, t in enumerate(sybils)]
+        time.sleep(0.15)
+        late_sybil = pool.submit(get, edge.port, "/late", token_for(200))
+        person = pool.submit(get, edge.port, "/person", regular)
+        took = person.result()[2]
+        later = [f.result()[2] for f in flood] + [late_sybil.result()[2]]
+    # Six sybils were queued before the person asked; only the one running went first.
+    assert sum(t > took for t in later) >= 5, (took, later)
