@@ -35,16 +35,15 @@ ERROR_STATUSES = (400, 403, 408, 413, 429, 500, 502, 503, 504)
 SOCKET_NAME = "edge.sock"
 # A UNIX socket path must fit in sun_path (108 bytes on Linux).
 MAX_SOCKET_PATH = 100
-# Tenure (seconds an account has been seen using Roost) that counts in the queue's order; HAProxy
-# keeps offsets within 524 s, and this plus the other offsets stays well inside that.
-TENURE_SECONDS = 300
+# Requests an account must have made while the edge was calm to count as having a history here.
+HISTORY_REQUESTS = 10
 # Sign-ins and sign-ups waiting for a password check beyond which more are refused at once.
 PASSWORD_QUEUE = 16
 # Password checks per second per site process that strangers may start (each one argon2 hash,
 # ~20-40 ms of a core): calm, and under attack.
 PASSWORD_RATE, PASSWORD_RATE_ATTACK = 10, 1
 # An account's fair share of the queue: 3 requests/s over 10 s (a person reading, with an app's
-# launch burst of 20-30 requests); above it an account is served after those within theirs.
+# launch burst of 20-30 requests); above it an account moves back in the queue, below it forward.
 FAIR_SHARE_10S = 30
 _EMPTY_UA_DIGEST = hashlib.sha256(b"").hexdigest()[:16]
 _C, _N = "\x00challenge\x00", "\x00next\x00"  # placeholders, swapped for log-format fetches
@@ -155,7 +154,8 @@ def render(settings: Settings, plan: EdgePlan, secret: bytes) -> str:
         prefix_10s_attack=_window(s.prefix_rate, s.prefix_burst, s.attack_tighten),
         account_10s=_window(s.account_rate, s.account_burst),
         fair_10s=FAIR_SHARE_10S,
-        tenure_seconds=TENURE_SECONDS,
+        history=HISTORY_REQUESTS,
+        people_queue_strain=4 * max(1, e.server_maxconn) * len(plan.servers),
         # roost.shield.endpoints: logins 0.1/s with a burst of 10, sign-ups 0.01/s with 5.
         login_per_5min=40,
         signup_per_5min=8,

@@ -111,3 +111,26 @@ async def test_an_absent_edge_is_logged_not_raised(tmp_path, caplog) -> None:
         await sync(link, gate, standing_for(gate), attack=False)
     assert not link.reachable
     assert sum("edge unreachable" in r.message for r in caplog.records) == 1
+
+
+async def test_the_sites_slots_at_the_edge_follow_its_concurrency_limit(
+    edge_factory, slow_server
+) -> None:
+    from roost.edge.runtime import parse_stat
+
+    edge = edge_factory([slow_server])
+    gate = Gate()
+    standing = standing_for(gate)
+    link = EdgeLink(edge.plan.socket, own_address=slow_server, ceiling=12)
+
+    def slots() -> str:
+        return parse_stat(edge.call("show stat"))[("site", "site1")]["slim"]
+
+    bucket = Bucket(int(time.monotonic()))
+    await link.sync(gate, standing, False, bucket, time.monotonic(), concurrency=5)
+    assert slots() == "5"  # saturated: what the site cannot run waits in the edge's queue
+    await link.sync(gate, standing, False, bucket, time.monotonic(), concurrency=400)
+    assert slots() == "12"  # never above the configured ceiling
+    other = EdgeLink(edge.plan.socket, own_address="127.0.0.1:1", ceiling=12)
+    await other.sync(gate, standing, False, bucket, time.monotonic(), concurrency=3)
+    assert slots() == "12" and other.server_name == ""  # a process the edge does not front
