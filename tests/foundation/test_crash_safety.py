@@ -144,7 +144,9 @@ def _wait_for(predicate, timeout: float) -> bool:
 
 
 def test_acknowledged_posts_and_their_fanout_survive_sigkill(live_server_factory, database_url):
-    server = live_server_factory(database_url, ROOST_SHIELD_ENABLED="0")
+    # Home feeds keep feed_length entries: make room for every post a fast machine gets in
+    # (800 acknowledged, plus those in flight at the kill, pushed the oldest out).
+    server = live_server_factory(database_url, ROOST_SHIELD_ENABLED="0", ROOST_FEED_LENGTH="100000")
     base = server.url
     app_token = _client_token(base)
     poster_id, poster_token = _register(base, app_token, "poster")

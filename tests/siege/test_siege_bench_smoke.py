@@ -24,7 +24,8 @@ def test_generator_bench_floods_a_real_server(target_server, pipeline: int) -> N
 def test_generator_bench_runs_the_reviewers_shapes(target_server, profile: str) -> None:
     server = target_server()
     rotate_after = 1 if profile == "scraper" else 20
-    answered, _ = asyncio.run(flood(server.url, 0.5, 8, 2000, rotate_after, 1, profile))
+    bots = 50_000 if profile == "scraper" else 2000  # more addresses than requests in 0.5 s
+    answered, _ = asyncio.run(flood(server.url, 0.5, 8, bots, rotate_after, 1, profile))
     assert answered > 20
     stats = server.stats()
     requests, connections = stats["requests"], stats["connections"]
