@@ -151,5 +151,6 @@ def test_people_with_a_history_go_before_dormant_accounts(edge_factory, slow_ser
         took = pool.submit(get, edge.port, "/person", regular).result()[2]
         later = [f.result()[2] for f in sybils]
         [f.result() for f in strangers]
-    # Eight sybils were queued before the person asked; at most the one running went first.
-    assert sum(t > took for t in later) >= 7, (took, later)
+    # Eight sybils were queued before the person asked, in slots of their own (two): at most
+    # the two running went first, and the person waited for none of the others.
+    assert sum(t > took for t in later) >= 6, (took, later)
