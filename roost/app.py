@@ -129,11 +129,13 @@ async def start(ctx: Context) -> None:
 def create_app(settings: Settings):
     site = create_site(settings)
     if not settings.shield.enabled:
+        if settings.shield.trusted_proxies:
+            from roost.shield.network import RealClient
+
+            return RealClient(site, settings.shield.trusted_proxies)
         return site
-    try:
-        from roost.shield.layer import Shield
-    except ImportError:
-        return site
+    from roost.shield.layer import Shield
+
     return Shield(site, settings, secret=instance_secret(settings))
 
 

@@ -122,7 +122,7 @@ class Shield:
         now = self.clock()
         if self._ticker is None:
             self._start()
-        ip = self.address(scope)
+        ip = self.address.settle(scope)
         path = scope["path"]
         http = kind == "http"
         if http and (path.startswith("/-/shield") or path == "/metrics"):

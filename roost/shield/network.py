@@ -1,9 +1,13 @@
 """Who is on the other end of the socket: the client address and its network prefix.
 
-The address comes from the socket. ``X-Forwarded-For`` and ``Forwarded`` are believed only when the
-peer is a configured trusted proxy (issue 7, item 10); then the rightmost address that is not itself
-a trusted proxy is the client, because every hop appends and only our own proxies are honest.
-Failure policy: a malformed forwarding header is ignored (the peer address is used) — never a 500.
+One rule, used by the shield, the site and the logs (``RealClient`` writes it into the ASGI
+scope): the address comes from the socket, and ``X-Forwarded-For`` (the header our edge and
+nginx write, replacing whatever the client sent) is believed only when the peer is a configured
+trusted proxy; then the rightmost address in it that is not itself a trusted proxy is the
+client, because every hop appends and only our own proxies are honest. No other header is read:
+``Forwarded`` and ``X-Real-IP`` pass through proxies that do not rewrite them, so a client could
+name itself in them (issue 12: a remote client posing as 127.0.0.2 reached the admin routes).
+Failure policy: a malformed forwarding header is ignored (the peer address is used), never a 500.
 """
 
 from __future__ import annotations
@@ -56,40 +60,43 @@ class ClientAddress:
         peer = client[0] if client else "0.0.0.0"
         if not self.trusted or not in_networks(peer, self.trusted):
             return peer
-        forwarded = _forwarded_chain(scope.get("headers") or ())
-        for candidate in reversed(forwarded):
+        for candidate in reversed(_forwarded_chain(scope.get("headers") or ())):
             if not _valid_ip(candidate):
                 return peer
             if not in_networks(candidate, self.trusted):
                 return candidate
         return peer
 
+    def settle(self, scope: dict) -> str:
+        """Find the client and write it into the scope, so that everything after (the site's
+        pages, uvicorn's access log) sees the address the shield judged."""
+        address = self(scope)
+        client = scope.get("client")
+        if client is None or client[0] != address:
+            scope["client"] = (address, client[1] if client else 0)
+        return address
+
+
+class RealClient:
+    """ASGI wrapper for a site running without the shield behind a trusted proxy."""
+
+    def __init__(self, app, trusted: Iterable[str]) -> None:
+        self.app = app
+        self.address = ClientAddress(trusted)
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] in ("http", "websocket"):
+            self.address.settle(scope)
+        await self.app(scope, receive, send)
+
 
 def _forwarded_chain(headers: Iterable[tuple[bytes, bytes]]) -> list[str]:
+    """Every X-Forwarded-For line, in order, split into addresses."""
     chain: list[str] = []
     for name, value in headers:
         if name == b"x-forwarded-for":
             chain.extend(p.strip() for p in value.decode("latin-1").split(","))
-        elif name == b"forwarded":
-            chain.extend(_forwarded_for(value.decode("latin-1")))
     return chain
-
-
-def _forwarded_for(value: str) -> list[str]:
-    """The ``for=`` parameters of an RFC 7239 ``Forwarded`` header, brackets and ports removed."""
-    found = []
-    for element in value.split(","):
-        for pair in element.split(";"):
-            key, _, raw = pair.strip().partition("=")
-            if key.lower() != "for":
-                continue
-            raw = raw.strip('"')
-            if raw.startswith("["):
-                raw = raw[1:].partition("]")[0]
-            elif raw.count(":") == 1:
-                raw = raw.partition(":")[0]
-            found.append(raw)
-    return found
 
 
 def _valid_ip(text: str) -> bool:

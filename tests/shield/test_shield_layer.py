@@ -497,3 +497,44 @@ async def test_a_blocked_client_behind_a_trusted_proxy_is_refused(tmp_path: Path
         other = await c.get("/", headers={"x-forwarded-for": "198.51.100.9"})
         assert other.status_code == 200  # the proxy itself, and everyone else, still served
     await shield.aclose()
+
+
+async def test_only_the_proxys_own_header_names_the_client(tmp_path: Path) -> None:
+    """Issue 12, finding 1: behind a proxy that rewrites X-Forwarded-For but passes other
+    headers through, a client named itself 127.0.0.2 in `Forwarded` and reached the admin
+    routes. Only X-Forwarded-For is read; the site sees the address the shield judged."""
+    seen: list[str] = []
+
+    async def site(scope, receive, send):
+        seen.append(scope["client"][0])
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    admin = ["127.0.0.0/8"]  # as the reviewer's server had it
+    shield = make(tmp_path, app=site, trusted_proxies=["127.0.0.1/32"], admin_networks=admin)
+    spoof = {"x-forwarded-for": "198.51.100.50", "forwarded": "for=127.0.0.2", "x-real-ip": "::1"}
+    async with client(shield, ip="127.0.0.1") as c:
+        assert (await c.get("/-/shield", headers=spoof)).status_code == 404
+        assert (await c.get("/metrics", headers=spoof)).status_code == 404
+        assert (await c.get("/page", headers=spoof)).status_code == 200
+        assert (await c.get("/-/shield", headers={})).status_code == 200  # the proxy itself
+    assert seen == ["198.51.100.50"]
+    await shield.aclose()
+
+
+async def test_the_site_without_the_shield_reads_the_same_rule(tmp_path: Path) -> None:
+    from roost.shield.network import RealClient
+
+    seen: list[str] = []
+
+    async def site(scope, receive, send):
+        seen.append(scope["client"][0])
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    app = RealClient(site, ["127.0.0.1/32"])
+    transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 1))
+    async with httpx.AsyncClient(transport=transport, base_url="http://roost.test") as c:
+        await c.get("/", headers={"x-forwarded-for": "203.0.113.4", "forwarded": "for=10.1.1.1"})
+        await c.get("/", headers={"forwarded": "for=10.1.1.1"})
+    assert seen == ["203.0.113.4", "127.0.0.1"]
