@@ -136,13 +136,15 @@ async def issue_token(
     return answer
 
 
-async def revoke(tx: Tx, token: str) -> None:
+async def revoke(tx: Tx, token: str, app_id: int | None = None) -> None:
+    """Revoke a token (by its access or refresh value); with ``app_id``, only if that app's."""
     digest = token_digest(token)
-    await tx.conn.execute(
-        update(tokens)
-        .where((tokens.c.token_digest == digest) | (tokens.c.refresh_digest == digest))
-        .values(revoked_at=now())
+    query = update(tokens).where(
+        (tokens.c.token_digest == digest) | (tokens.c.refresh_digest == digest)
     )
+    if app_id is not None:
+        query = query.where(tokens.c.app_id == app_id)
+    await tx.conn.execute(query.values(revoked_at=now()))
 
 
 def bearer_token(request: Request) -> str | None:

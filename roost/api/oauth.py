@@ -136,10 +136,14 @@ async def token(call: Call) -> dict:
         raise ApiError(400, "unsupported_grant_type", f"Unsupported grant type: {grant or '-'}")
     public_client = grant == "authorization_code" and not client_secret
     app = await find_app(call.tx.conn, client_id, client_secret, check_secret=not public_client)
+    if public_client:  # no secret, however it was (not) sent: the code must carry PKCE
+        return await _grant_code(call, app, proven_by_pkce=True)
     return await handlers[grant](call, app)
 
 
-async def _grant_code(call: Call, app: RowMapping) -> dict:
+async def _grant_code(call: Call, app: RowMapping, proven_by_pkce: bool = False) -> dict:
+    """Redeem a code: a confidential client proved itself with its secret; a public one
+    (``proven_by_pkce``) only by the code's PKCE verifier, so a code without PKCE is refused."""
     code = text(call.params.get("code"), "code") or ""
     row = (
         (
@@ -161,11 +165,7 @@ async def _grant_code(call: Call, app: RowMapping) -> dict:
         raise invalid
     if row["code_challenge"] and not _pkce_ok(row, call.params.get("code_verifier")):
         raise invalid
-    if (
-        not row["code_challenge"]
-        and not call.params.get("client_secret")
-        and not (call.request.headers.get("authorization", "").lower().startswith("basic "))
-    ):
+    if proven_by_pkce and not row["code_challenge"]:
         raise ApiError(401, "invalid_client", "Client authentication failed")
     account = await account_service.get(call.tx.conn, row["account_id"])
     return await issue_token(call.ctx, call.tx, app["id"], account, row["scopes"].split())
@@ -225,11 +225,13 @@ async def _grant_refresh(call: Call, app: RowMapping) -> dict:
 
 @endpoint(write=True)
 async def revoke_token(call: Call) -> dict:
+    """RFC 7009: a client revokes only tokens issued to it; any other token is left alone and,
+    as the RFC asks, the answer is the same 200 (it tells nothing about the token)."""
     client_id, client_secret = _client_auth(call)
-    await find_app(call.tx.conn, client_id, client_secret)
+    app = await find_app(call.tx.conn, client_id, client_secret)
     value = text(call.params.get("token"), "token") or ""
     if value:
-        await revoke(call.tx, value)
+        await revoke(call.tx, value, app_id=app["id"])
     return {}
 
 

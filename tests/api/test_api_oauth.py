@@ -286,3 +286,42 @@ def test_tokens_do_not_expire_by_default(api, helpers):
     api.user("jo")
     grant = dict(grant_type="password", username="jo", password=helpers.password, scope="read")
     assert "expires_in" not in _token(api, api.default_app, **grant).json()
+
+
+def test_a_code_without_pkce_needs_the_client_secret(api, helpers):
+    """Issue 12, finding 5: `Authorization: Basic base64("<client_id>:")` passed as a public
+    client and redeemed a code that had no PKCE."""
+    import base64
+
+    api.user("dora")
+    app = api.default_app
+    code = helpers.authorize_code(api.client, app, "dora", helpers.password)
+    empty_secret = base64.b64encode(f"{app['client_id']}:".encode()).decode()
+    form = {"grant_type": "authorization_code", "code": code, "redirect_uri": OOB}
+    skipped = api.client.post(
+        "/oauth/token", data=form, headers={"Authorization": f"Basic {empty_secret}"}
+    )
+    assert skipped.status_code == 401, skipped.text
+    assert skipped.json()["error"] == "invalid_client"
+    no_secret = api.client.post("/oauth/token", data={**form, "client_id": app["client_id"]})
+    assert no_secret.status_code in (400, 401)  # the code was burnt by the first try, too
+    code = helpers.authorize_code(api.client, app, "dora", helpers.password)
+    confidential = _token(api, app, grant_type="authorization_code", code=code, redirect_uri=OOB)
+    assert confidential.status_code == 200, confidential.text
+
+
+def test_an_app_revokes_only_its_own_tokens(api, helpers):
+    """Issue 12, finding 12 (RFC 7009): another app's token is left alone, with the same 200."""
+    gina = api.user("gina")  # her token was issued to the default app
+    other = api.app()
+    answer = api.client.post(
+        "/oauth/revoke",
+        data={
+            "client_id": other["client_id"],
+            "client_secret": other["client_secret"],
+            "token": gina.token,
+        },
+    )
+    assert answer.status_code == 200
+    still = api.client.get("/api/v1/accounts/verify_credentials", headers=gina.headers)
+    assert still.status_code == 200
