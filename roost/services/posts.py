@@ -241,7 +241,9 @@ async def visible_subset(
 
 
 async def delete_status(ctx: Context, tx: Tx, status_id: int, actor_id: int) -> RowMapping:
-    row = await get_row(tx.conn, status_id)
+    """Delete one's own post: 404 for a post the actor may not see (a 403 would say it exists),
+    403 for one they see but did not write."""
+    row = await get_visible(tx.conn, status_id, actor_id)
     if row["account_id"] != actor_id:
         raise Forbidden("This action is not allowed")
     reblog_ids = list(
@@ -451,6 +453,8 @@ async def reblog(ctx: Context, tx: Tx, viewer: RowMapping, status_id: int, visib
     row = await _original(tx.conn, status_id, viewer["id"])
     if row["visibility"] not in ("public", "unlisted") and row["account_id"] != viewer["id"]:
         raise Forbidden("This action is not allowed")
+    if row["visibility"] not in ("public", "unlisted"):
+        visibility = row["visibility"]  # one's own private post stays private (as Mastodon)
     existing = await tx.conn.scalar(
         select(statuses.c.id).where(
             statuses.c.account_id == viewer["id"], statuses.c.reblog_of_id == row["id"]
