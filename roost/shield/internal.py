@@ -13,9 +13,9 @@ import urllib.parse
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
+from roost.domain.paths import local_path
 from roost.shield.challenge import PASS_COOKIE, ChallengeError, check_answer, issue_pass
 from roost.shield.network import in_networks, prefix_of
-from roost.shield.pages import safe_next
 from roost.shield.responses import Send, refuse
 
 if TYPE_CHECKING:
@@ -126,7 +126,7 @@ async def verify(shield: Shield, scope: dict, receive: Any, send: Send, ip: str)
     cookie = issue_pass(shield.secret, "p", prefix, user_agent, now_wall, shield.settings.pass_ttl)
     shield.metrics.count("admitted", 2, "challenge_passed")
     await redirect_with_pass(
-        send, safe_next(form.get("next", "/")), cookie, shield.settings.pass_ttl
+        send, local_path(form.get("next", "/")), cookie, shield.settings.pass_ttl
     )
 
 

@@ -55,13 +55,6 @@ def challenge_page(challenge: str, next_path: str) -> bytes:
     ).encode()
 
 
-def safe_next(value: str) -> str:
-    """A local path to return to; anything else (another site, a scheme) becomes ``/``."""
-    if not value.startswith("/") or value.startswith("//") or "\\" in value or len(value) > 2000:
-        return "/"
-    return value
-
-
 async def send_challenge(
     send: Any, secret: bytes, scope: dict, bits: int, prefix: str, user_agent: str, ttl: int
 ) -> None:

@@ -14,6 +14,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from roost.api.consent import csrf_ok
 from roost.domain.errors import NotFound
+from roost.domain.paths import local_path
 from roost.services import accounts as account_service
 
 MAX_FIELDS = 20
@@ -98,10 +99,7 @@ def login_redirect(back: str) -> RedirectResponse:
 
 def safe_next(value: str | None, default: str = "/home") -> str:
     """A local path to go to next; another site, a scheme or junk becomes ``default``."""
-    value = value or ""
-    if not value.startswith("/") or value.startswith("//") or "\\" in value or len(value) > 2000:
-        return default
-    return value
+    return local_path(value, default)
 
 
 async def read_form(request: Request) -> FormData:

@@ -538,3 +538,20 @@ async def test_the_site_without_the_shield_reads_the_same_rule(tmp_path: Path) -
         await c.get("/", headers={"x-forwarded-for": "203.0.113.4", "forwarded": "for=10.1.1.1"})
         await c.get("/", headers={"forwarded": "for=10.1.1.1"})
     assert seen == ["203.0.113.4", "127.0.0.1"]
+
+
+async def test_after_the_challenge_the_browser_goes_back_only_to_this_site(tmp_path: Path) -> None:
+    """Issue 12, finding 6: `/%09/evil.example/x` came back as `Location: /\\t/evil.example/x`,
+    which browsers read as //evil.example/x once they drop the tab."""
+    shield = make(tmp_path, mode="on", pow_bits=8, pow_bits_max=10)
+    async with client(shield) as c:
+        for target in ("/\t/evil.example/x", "/\\evil.example", "//evil.example", "/\n/x"):
+            c.cookies.clear()  # the pass from the round before
+            page = await c.get("/public", headers=BROWSER)
+            challenge = page.headers["x-roost-challenge"]
+            form = {"challenge": challenge, "answer": solve(challenge), "next": target}
+            c.cookies.clear()
+            answered = await c.post("/-/shield/verify", data=form, headers=BROWSER)
+            assert answered.status_code == 303
+            assert answered.headers["location"] == "/", target
+    await shield.aclose()
