@@ -27,15 +27,19 @@ def fast_key(scope: Scope) -> Key | None:
     """The raw request's identity, or None when the full path must answer it."""
     if scope["type"] != "http" or scope["method"] != "GET":
         return None
-    authorization = host = b""
+    authorization = host = None
     for name, value in scope["headers"]:
         if name == b"authorization":
+            if authorization is not None:
+                return None  # two credentials: the router reads the first, a key the last
             authorization = value
         elif name == b"host":
+            if host is not None:
+                return None
             host = value
         elif name == b"cookie" or name == b"origin":
             return None
-    return (authorization, host, scope["path"], scope["query_string"])
+    return (authorization or b"", host or b"", scope["path"], scope["query_string"])
 
 
 class CachedReads:

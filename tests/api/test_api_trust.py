@@ -32,3 +32,19 @@ def test_reposting_ones_own_private_post_keeps_it_private(api):
         f"/api/v1/accounts/{alice.id}/statuses", headers=stranger.headers
     ).json()
     assert all("door code" not in (s.get("reblog") or s)["content"] for s in profile)
+
+
+def test_two_authorization_headers_never_file_a_private_view_for_anyone(api):
+    """Issue 12, finding 8: the front cache keyed on the last Authorization header, the router
+    used the first: `Bearer <bob>` then an empty one filed bob's view under the anonymous key."""
+    alice, bob = api.user("alice"), api.user("bob")
+    api.client.post(f"/api/v1/accounts/{alice.id}/follow", headers=bob.headers)
+    api.status(alice, "followers only: the door code", visibility="private")
+    url = f"/api/v1/accounts/{alice.id}/statuses"
+    doubled = [("Authorization", f"Bearer {bob.token}"), ("Authorization", "")]
+    for _ in range(2):
+        seen = api.client.get(url, headers=doubled)
+        assert seen.status_code == 200
+    anonymous = api.client.get(url)
+    assert anonymous.status_code == 200
+    assert all("door code" not in s["content"] for s in anonymous.json())
