@@ -50,7 +50,8 @@ POLICIES: dict[Endpoint, EndpointPolicy] = {
 
 # Live streams (the API's and the web page's): held open for hours, so they hold no request slot.
 STREAM_PREFIXES = ("/api/v1/streaming", "/web/stream")
-_LOGIN = {"/oauth/token", "/login", "/auth/sign_in"}
+# Every form that checks a password: the consent page signs in too (issue 12, finding 3).
+_LOGIN = {"/oauth/token", "/oauth/authorize", "/oauth/authorize/", "/login", "/auth/sign_in"}
 _SIGNUP = {"/api/v1/accounts", "/signup"}
 _POST = {"/api/v1/statuses", "/statuses"}
 _SEARCH_PREFIXES = ("/api/v2/search", "/api/v1/accounts/search", "/search", "/api/v1/trends")

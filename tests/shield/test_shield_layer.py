@@ -555,3 +555,14 @@ async def test_after_the_challenge_the_browser_goes_back_only_to_this_site(tmp_p
             assert answered.status_code == 303
             assert answered.headers["location"] == "/", target
     await shield.aclose()
+
+
+@pytest.mark.parametrize("path", ["/oauth/authorize", "/oauth/authorize/"])
+async def test_the_consent_page_sign_in_is_a_login(tmp_path: Path, path: str) -> None:
+    """Issue 12, finding 3: 39 wrong passwords through the consent page all reached the hash."""
+    shield = make(tmp_path, ip_rate=1000, ip_burst=1000)
+    async with client(shield) as c:
+        form = {"action": "login", "username": "alice", "password": "guess"}
+        statuses = [(await c.post(path, data=form)).status_code for _ in range(12)]
+        assert statuses.count(429) >= 2
+    await shield.aclose()
