@@ -41,6 +41,32 @@ class Json(Response):
         return json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode()
 
 
+MAX_JSON_DEPTH = 32  # Mastodon's entities nest a few levels; a client never needs more
+
+
+class BadJson(ValueError):
+    """A client's JSON that is malformed, or nested beyond ``MAX_JSON_DEPTH``."""
+
+
+def client_json(raw: str | bytes) -> Any:
+    """Every JSON a client sends (bodies, streaming messages) is read here: depth is bounded
+    (a body of 5,000 open brackets raised RecursionError inside json: a 500, issue 12)."""
+    try:
+        data = json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
+        raise BadJson("not valid JSON, or nested too deeply") from None
+    stack = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            raise BadJson(f"nested deeper than {MAX_JSON_DEPTH} levels")
+        if isinstance(value, dict):
+            stack.extend((v, depth + 1) for v in value.values())
+        elif isinstance(value, list):
+            stack.extend((v, depth + 1) for v in value)
+    return data
+
+
 async def body(request: Request) -> dict[str, Any]:
     """The request's parameters from JSON, form or query string, merged (JSON/form win)."""
     params: dict[str, Any] = {}
@@ -54,9 +80,9 @@ async def body(request: Request) -> dict[str, Any]:
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type == "application/json":
         try:
-            data = json.loads(raw)
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            raise ApiError(400, "The request body is not valid JSON") from None
+            data = client_json(raw)
+        except BadJson as exc:
+            raise ApiError(400, f"The request body is {exc}") from None
         if not isinstance(data, dict):
             raise ApiError(422, "The request body must be a JSON object")
         params.update(data)

@@ -20,7 +20,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from roost.api import entities
 from roost.api.auth import Caller, caller_from, covers
-from roost.api.http import ApiError, error_response
+from roost.api.http import ApiError, BadJson, client_json, error_response
 from roost.domain.text import normalize_tag
 from roost.services import notifications as notification_service
 from roost.services.context import Context
@@ -147,8 +147,8 @@ async def websocket(ws: WebSocket) -> None:
             await _ws_subscribe(ws, ctx, caller, first, ws.query_params.get("tag"), subscriptions)
         while True:
             try:
-                message = json.loads(await ws.receive_text())
-            except (json.JSONDecodeError, TypeError):
+                message = client_json(await ws.receive_text())
+            except (BadJson, TypeError, KeyError):
                 await ws.send_json({"error": "Invalid JSON"})
                 continue
             if not isinstance(message, dict):

@@ -65,10 +65,13 @@ def parse_id(text: str | int | None) -> int | None:
     """An id from a client (string or int); None when it is not a valid id."""
     if text is None:
         return None
+    if isinstance(text, bool):
+        return None
     if isinstance(text, int):
         return text if 0 < text <= MAX_ID else None
     text = text.strip()
-    if not text.isdigit() or len(text) > 19:
+    # ASCII digits only: str.isdigit() also accepts "²" and other digits int() refuses
+    if not (text.isascii() and text.isdigit()) or len(text) > 19:
         return None
     value = int(text)
     return value if 0 < value <= MAX_ID else None

@@ -17,18 +17,10 @@ from starlette.responses import HTMLResponse, Response
 
 from roost.api.entities import statuses_by_id
 from roost.domain.errors import NotFound
+from roost.domain.ids import parse_id
 from roost.services.timelines import DEFAULT_LIMIT, Page
 from roost.web.render import base_context, cacheable, headers, pieces, render_text, respond
 from roost.web.weight import fit
-
-SNOWFLAKE_MAX = 2**63 - 1
-
-
-def parse_id(raw: str) -> int | None:
-    """An id as the database can hold it (a 63-bit snowflake), or None for anything else."""
-    if not (raw.isascii() and raw.isdigit()) or len(raw) > 19 or int(raw) > SNOWFLAKE_MAX:
-        return None
-    return int(raw)
 
 
 def int_param(request: Request, name: str) -> int | None:

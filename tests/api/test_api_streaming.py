@@ -98,6 +98,10 @@ def test_websocket_stream(live_api):
         assert "error" in json.loads(ws.recv(timeout=5))
         ws.send("not json")
         assert "error" in json.loads(ws.recv(timeout=5))
+        ws.send('{"stream":' * 5000)  # issue 12: a RecursionError dropped the socket
+        assert "error" in json.loads(ws.recv(timeout=5))
+        ws.send(b"binary")
+        assert "error" in json.loads(ws.recv(timeout=5))
         time.sleep(0.2)
         post = live_api.status(alice, "#cats rule")
         seen = set()

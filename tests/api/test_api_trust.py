@@ -48,3 +48,25 @@ def test_two_authorization_headers_never_file_a_private_view_for_anyone(api):
     anonymous = api.client.get(url)
     assert anonymous.status_code == 200
     assert all("door code" not in s["content"] for s in anonymous.json())
+
+
+def test_ids_in_other_scripts_digits_are_not_found_not_a_crash(api):
+    """Issue 12: `1²7` passed str.isdigit() and raised in int(): a 500."""
+    alice = api.user("alice")
+    for path in ("/api/v1/statuses/1\u00b27", "/api/v1/accounts/\u0661\u0662", "/@alice/1\u00b27"):
+        answer = api.client.get(path, headers=alice.headers)
+        assert answer.status_code == 404, (path, answer.status_code)
+    listed = api.client.get("/api/v1/timelines/public", params={"max_id": "1\u00b27"})
+    assert listed.status_code in (200, 422)
+
+
+def test_deeply_nested_json_is_a_400_and_the_connection_lives(api):
+    """Issue 12: `{"status":` 5,000 times (50 KB, under the body cap) was a 500."""
+    alice = api.user("alice")
+    headers = {**alice.headers, "Content-Type": "application/json"}
+    for raw in ('{"status":' * 5000, '{"status": "x", "a": ' + "[" * 40 + "]" * 40 + "}"):
+        answer = api.client.post("/api/v1/statuses", content=raw, headers=headers)
+        assert answer.status_code == 400, answer.text
+        assert "nested" in answer.json()["error"]
+    fine = api.client.post("/api/v1/statuses", json={"status": "still here"}, headers=alice.headers)
+    assert fine.status_code == 200

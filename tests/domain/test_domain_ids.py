@@ -40,8 +40,10 @@ def test_worker_id_must_fit_ten_bits():
 def test_parse_id_accepts_only_positive_63_bit_integers():
     assert parse_id("123") == 123
     assert parse_id(" 42 ") == 42
-    for bad in ("", "abc", "-1", "0", "1e5", "9" * 20, str(MAX_ID + 1), None):
+    for bad in ("", "abc", "-1", "0", "1e5", "9" * 20, str(MAX_ID + 1), None, True):
         assert parse_id(bad) is None
+    for other_digits in ("1\u00b27", "\u0661\u0662", "\uff11\uff12", "1\u00b3"):  # issue 12
+        assert parse_id(other_digits) is None
 
 
 def test_id_floor_orders_with_time():
