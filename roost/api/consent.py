@@ -94,5 +94,10 @@ def show_code(request: Request, app: RowMapping, code: str) -> HTMLResponse:
     return _layout(request, "Authorization code", values)
 
 
+def show_denied(request: Request, app: RowMapping) -> HTMLResponse:
+    """Denied with the out-of-band redirect: no app is listening at a URL, so say it here."""
+    return _layout(request, "Access denied", {"kind": "denied", "app_name": app["name"]})
+
+
 def error_page(request: Request, message: str, status: int = 400) -> HTMLResponse:
     return _layout(request, "Cannot authorize", {"kind": "error", "message": message}, status)

@@ -293,6 +293,8 @@ async def _authorize_post(request, ctx, app, form, params, redirect_uri, scopes)
     if account_id is None:
         return await consent.page(request, app, params, scopes)
     if form.get("action") != "approve":
+        if redirect_uri == OOB:  # `urn:ietf:wg:oauth:2.0:oob?error=...` is nowhere to go
+            return consent.show_denied(request, app)
         return _redirect(redirect_uri, {"error": "access_denied", "state": params.get("state")})
     code = secrets.token_urlsafe(32)
     async with ctx.db.write() as tx:

@@ -325,3 +325,25 @@ def test_an_app_revokes_only_its_own_tokens(api, helpers):
     assert answer.status_code == 200
     still = api.client.get("/api/v1/accounts/verify_credentials", headers=gina.headers)
     assert still.status_code == 200
+
+
+def test_denying_an_out_of_band_app_shows_a_page(api, helpers):
+    """Issue 12: denial answered `303 Location: urn:ietf:wg:oauth:2.0:oob?error=...`, which
+    no browser can follow; and an app with a real redirect still gets access_denied there."""
+    from urllib.parse import urlencode
+
+    from tests.api.conftest import forms_of
+
+    api.user("hank")
+    app = api.default_app
+    query = {"response_type": "code", "client_id": app["client_id"], "redirect_uri": OOB}
+    page = api.client.get(f"/oauth/authorize?{urlencode(query)}")
+    form = forms_of(page.text)[0]
+    fields = {**dict(form["fields"]), "username": "hank", "password": helpers.password}
+    page = api.client.post(form["action"], data=fields, follow_redirects=False)
+    form = forms_of(page.text)[0]
+    denied = api.client.post(
+        form["action"], data={**dict(form["fields"]), "action": "deny"}, follow_redirects=False
+    )
+    assert denied.status_code == 200, denied.headers
+    assert "was not given access" in denied.text and app["name"] in denied.text
