@@ -6,7 +6,7 @@ from starlette.responses import Response
 
 from roost.api import entities
 from roost.api.auth import issue_token, parse_scopes
-from roost.api.endpoint import Call, endpoint
+from roost.api.endpoint import Call, IfToken, endpoint
 from roost.api.http import ApiError, Json, boolean, link_header, optional_id, page, path_id, text
 from roost.domain.errors import Invalid
 from roost.services import accounts as account_service
@@ -56,20 +56,20 @@ async def update_credentials(call: Call) -> dict:
     return entities.credential_account(call.ctx, row)
 
 
-@endpoint()
+@endpoint(IfToken("read:accounts"))
 async def show(call: Call) -> dict:
     row = await account_service.get(call.conn, path_id(call.request))
     return entities.account(call.ctx, row)
 
 
-@endpoint()
+@endpoint(IfToken("read:accounts"))
 async def lookup(call: Call) -> dict:
     acct = text(call.params.get("acct"), "acct") or ""
     row = await account_service.lookup(call.conn, acct, call.ctx.settings.domain)
     return entities.account(call.ctx, row)
 
 
-@endpoint(cache=True)
+@endpoint(IfToken("read:statuses"), cache=True)
 async def statuses(call: Call) -> Response:
     account_id = path_id(call.request)
     await account_service.get(call.conn, account_id)
@@ -108,7 +108,7 @@ async def _account_list(call: Call, table, owner_col, other_col, owner_id, extra
     return Json(found, headers=link_header(call.request, [rid for rid, _ in pairs]))
 
 
-@endpoint()
+@endpoint(IfToken("read:accounts"))
 async def followers(call: Call) -> Response:
     target = path_id(call.request)
     await account_service.get(call.conn, target)
@@ -122,7 +122,7 @@ async def followers(call: Call) -> Response:
     )
 
 
-@endpoint()
+@endpoint(IfToken("read:accounts"))
 async def following(call: Call) -> Response:
     owner = path_id(call.request)
     await account_service.get(call.conn, owner)

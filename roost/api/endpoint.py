@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.requests import Request
 from starlette.responses import Response
 
-from roost.api.auth import Caller, caller_from, require
+from roost.api.auth import KNOWN_SCOPES, Caller, caller_from, covers, require
 from roost.api.cache import MAX_BODY as MAX_CACHED_BODY
 from roost.api.cache import caches
 from roost.api.fastpath import fast_key
@@ -51,11 +51,24 @@ class Call:
 Handler = Callable[[Call], Awaitable[Any]]
 
 
-def endpoint(
-    scope: str | None = None, *, write: bool = False, user: bool = True, cache: bool = False
-):
-    """Declare a handler's scope (None = public), whether it writes, and whether its GET
+@dataclass(frozen=True)
+class IfToken:
+    """Anyone may call; but a caller who sends a token acts with it only within this scope
+    (Mastodon's ``authorize_if_got_token!``): a push-only token reads no private post."""
+
+    scope: str
+
+
+PUBLIC = "public"  # no caller's identity is used: instance facts, app registration, OAuth
+Access = str | IfToken
+
+
+def endpoint(scope: Access, *, write: bool = False, user: bool = True, cache: bool = False):
+    """Declare a handler's access (a scope it requires, ``IfToken(scope)`` or ``PUBLIC``:
+    there is no default, so no route can forget), whether it writes, and whether its GET
     responses may be kept in the in-process cache (``roost.api.cache``)."""
+    if not (isinstance(scope, IfToken) or scope == PUBLIC or scope in KNOWN_SCOPES):
+        raise ValueError(f"endpoint access must be a known scope, IfToken or PUBLIC: {scope!r}")
 
     def wrap(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
         @functools.wraps(handler)
@@ -71,7 +84,8 @@ def endpoint(
             except IntegrityError:
                 return error_response(422, "Validation failed: the record conflicts with another")
 
-        run.scope = scope  # type: ignore[attr-defined]  # read by the OpenAPI description
+        run.access = scope  # type: ignore[attr-defined]  # the route table's test reads it
+        run.scope = _required(scope)  # type: ignore[attr-defined]  # read by the OpenAPI text
         return run
 
     return wrap
@@ -103,8 +117,7 @@ async def _run_cached(handler: Handler, request: Request, scope, user: bool) -> 
     store = caches(ctx)
     stamp = store.generation.value
     caller = await caller_from(None, request)
-    if scope is not None:
-        require(caller, scope, user=user)
+    _check(caller, scope, user)
     key = (caller.token_id if caller else None, str(request.url))
     hit = store.responses.get(key)
     if hit is None:
@@ -138,6 +151,18 @@ async def _run_cached(handler: Handler, request: Request, scope, user: bool) -> 
 
 async def _call(request, ctx, params, conn, scope, user) -> Call:
     caller = await caller_from(conn, request)
-    if scope is not None:
-        require(caller, scope, user=user)
+    _check(caller, scope, user)
     return Call(request, ctx, params, caller, conn)
+
+
+def _check(caller: Caller | None, access: Access, user: bool) -> None:
+    if isinstance(access, IfToken):
+        if caller is not None and not covers(caller.scopes, access.scope):
+            raise ApiError(403, "This action is outside the authorized scopes")
+    elif access != PUBLIC:
+        require(caller, access, user=user)
+
+
+def _required(access: Access) -> str | None:
+    """The scope a call must carry (None: anonymous callers are welcome)."""
+    return access if isinstance(access, str) and access != PUBLIC else None

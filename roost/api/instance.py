@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from roost import __version__
-from roost.api.endpoint import Call, endpoint
+from roost.api.endpoint import PUBLIC, Call, endpoint
 from roost.services.context import Context
 from roost.store.tables import accounts, statuses
 
@@ -60,7 +60,7 @@ async def _stats(call: Call) -> dict:
     return {"user_count": users, "status_count": posts, "domain_count": 0}
 
 
-@endpoint()
+@endpoint(PUBLIC)
 async def instance_v1(call: Call) -> dict:
     ctx = call.ctx
     s = ctx.settings
@@ -84,7 +84,7 @@ async def instance_v1(call: Call) -> dict:
     }
 
 
-@endpoint()
+@endpoint(PUBLIC)
 async def instance_v2(call: Call) -> dict:
     ctx = call.ctx
     s = ctx.settings
@@ -109,7 +109,7 @@ async def instance_v2(call: Call) -> dict:
     }
 
 
-@endpoint()
+@endpoint(PUBLIC)
 async def nodeinfo_links(call: Call) -> dict:
     return {
         "links": [
@@ -121,7 +121,7 @@ async def nodeinfo_links(call: Call) -> dict:
     }
 
 
-@endpoint()
+@endpoint(PUBLIC)
 async def nodeinfo(call: Call) -> dict:
     stats = await _stats(call)
     return {
@@ -135,7 +135,7 @@ async def nodeinfo(call: Call) -> dict:
     }
 
 
-@endpoint()
+@endpoint(PUBLIC)
 async def custom_emojis(call: Call) -> list:
     return []
 

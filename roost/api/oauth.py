@@ -20,7 +20,7 @@ from starlette.responses import RedirectResponse, Response
 
 from roost.api import consent
 from roost.api.auth import issue_token, parse_scopes, revoke
-from roost.api.endpoint import Call, endpoint
+from roost.api.endpoint import PUBLIC, Call, endpoint
 from roost.api.http import ApiError, body, text
 from roost.domain.signed import token_digest
 from roost.services import accounts as account_service
@@ -48,7 +48,7 @@ def application(row: RowMapping, with_secret: bool = False) -> dict:
     return entity
 
 
-@endpoint(write=True)
+@endpoint(PUBLIC, write=True)
 async def create_app(call: Call) -> dict:
     params = call.params
     name = (text(params.get("client_name"), "client_name") or "").strip()
@@ -122,7 +122,7 @@ def _granted(requested: list[str], app: RowMapping) -> list[str]:
     return requested
 
 
-@endpoint(write=True)
+@endpoint(PUBLIC, write=True)
 async def token(call: Call) -> dict:
     grant = text(call.params.get("grant_type"), "grant_type") or ""
     client_id, client_secret = _client_auth(call)
@@ -223,7 +223,7 @@ async def _grant_refresh(call: Call, app: RowMapping) -> dict:
     return await issue_token(call.ctx, call.tx, app["id"], account, row["scopes"].split())
 
 
-@endpoint(write=True)
+@endpoint(PUBLIC, write=True)
 async def revoke_token(call: Call) -> dict:
     """RFC 7009: a client revokes only tokens issued to it; any other token is left alone and,
     as the RFC asks, the answer is the same 200 (it tells nothing about the token)."""
@@ -235,7 +235,7 @@ async def revoke_token(call: Call) -> dict:
     return {}
 
 
-@endpoint()
+@endpoint(PUBLIC)
 async def metadata(call: Call) -> dict:
     base = call.ctx.base_url
     grants = ["authorization_code", "client_credentials", "refresh_token"]
@@ -320,3 +320,6 @@ async def _authorize_post(request, ctx, app, form, params, redirect_uri, scopes)
 def _redirect(uri: str, values: dict) -> Response:
     query = urlencode({k: v for k, v in values.items() if v})
     return RedirectResponse(f"{uri}{'&' if '?' in uri else '?'}{query}", status_code=303)
+
+
+authorize.access = PUBLIC  # type: ignore[attr-defined]  # a page: the session and CSRF decide

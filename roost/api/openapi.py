@@ -141,3 +141,6 @@ def _cached(base_url: str) -> dict:
 async def openapi_json(request: Request) -> Json:
     """This document."""
     return Json(_cached(request.app.state.ctx.base_url), headers={"Cache-Control": "max-age=60"})
+
+
+openapi_json.access = "public"  # type: ignore[attr-defined]  # (endpoint.PUBLIC)

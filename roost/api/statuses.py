@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.responses import Response
 
 from roost.api import entities
-from roost.api.endpoint import Call, endpoint
+from roost.api.endpoint import Call, IfToken, endpoint
 from roost.api.http import ApiError, Json, boolean, link_header, optional_id, page, path_id, text
 from roost.services import accounts as account_service
 from roost.services import posts, social
@@ -51,7 +51,7 @@ async def create(call: Call) -> dict:
     return await _one(call, status_id)
 
 
-@endpoint()
+@endpoint(IfToken("read:statuses"))
 async def show(call: Call) -> dict:
     row = await posts.get_visible(call.conn, path_id(call.request), call.viewer_id)
     return await _one(call, row["id"])
@@ -76,7 +76,7 @@ async def edit(call: Call) -> dict:
     return await _one(call, status_id)
 
 
-@endpoint()
+@endpoint(IfToken("read:statuses"))
 async def history(call: Call) -> list:
     """A status's revisions, oldest first (StatusEdit entities)."""
     row, revisions = await posts.history(call.conn, path_id(call.request), call.viewer_id)
@@ -94,7 +94,7 @@ async def source(call: Call) -> dict:
     return {"id": str(row["id"]), "text": row["text"], "spoiler_text": row["spoiler_text"]}
 
 
-@endpoint()
+@endpoint(IfToken("read:statuses"))
 async def context(call: Call) -> dict:
     ancestors, descendants = await posts.context(call.conn, path_id(call.request), call.viewer_id)
     render = entities.statuses_by_id
@@ -158,12 +158,12 @@ async def _actors(call: Call, table) -> Response:
     return Json(found, headers=link_header(call.request, [rid for rid, _ in pairs]))
 
 
-@endpoint()
+@endpoint(IfToken("read:accounts"))
 async def favourited_by(call: Call) -> Response:
     return await _actors(call, favourites)
 
 
-@endpoint()
+@endpoint(IfToken("read:accounts"))
 async def reblogged_by(call: Call) -> Response:
     return await _actors(call, statuses)
 

@@ -20,6 +20,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from roost.api import entities
 from roost.api.auth import Caller, caller_from, covers
+from roost.api.endpoint import PUBLIC, IfToken
 from roost.api.http import ApiError, BadJson, client_json, error_response
 from roost.domain.text import normalize_tag
 from roost.services import notifications as notification_service
@@ -31,6 +32,8 @@ PUBLIC_STREAMS = {"public": "public", "public:local": "public:local"}
 
 def channels_for(stream: str, caller: Caller | None, tag: str | None) -> list[str]:
     """Bus channels of a Mastodon stream name; ApiError when it cannot be had."""
+    if caller is not None and not covers(caller.scopes, "read:statuses"):
+        raise ApiError(403, "This stream is outside the authorized scopes")
     if stream in PUBLIC_STREAMS:
         return [PUBLIC_STREAMS[stream]]
     if stream in ("hashtag", "hashtag:local"):
@@ -39,8 +42,11 @@ def channels_for(stream: str, caller: Caller | None, tag: str | None) -> list[st
             raise ApiError(400, "Missing or invalid tag")
         return [f"hashtag:{name}"]
     if stream in ("user", "user:notification"):
-        if caller is None or caller.account is None or not covers(caller.scopes, "read:statuses"):
+        if caller is None or caller.account is None:
             raise ApiError(401, "Error: Missing access token")
+        needed = "read:notifications" if stream == "user:notification" else "read:statuses"
+        if not covers(caller.scopes, needed):
+            raise ApiError(403, "This stream is outside the authorized scopes")
         return [f"user:{caller.account_id}"]
     raise ApiError(400, "Unknown stream type")
 
@@ -65,8 +71,8 @@ async def _render(ctx: Context, caller: Caller | None, stream: str, raw: str):
     event, payload, notification_id = _decode(raw)
     if payload is not None:
         return None if stream == "user:notification" else (event, payload)
-    if caller is None:
-        return None
+    if caller is None or not covers(caller.scopes, "read:notifications"):
+        return None  # a read:statuses token gets posts, not notifications
     async with ctx.db.read() as conn:
         try:
             row = await notification_service.get(conn, caller.account_id, notification_id)
@@ -193,3 +199,9 @@ async def _ws_pump(ws, ctx, caller, stream, names, subscription) -> None:
                     await ws.send_json({"stream": names, "event": event, "payload": payload})
     finally:
         await subscription.close()
+
+
+# What the route table's test reads: streams are public, a token must carry read:statuses
+# (and read:notifications for notifications), as ``channels_for`` checks per stream.
+sse.access = websocket.access = IfToken("read:statuses")  # type: ignore[attr-defined]
+health.access = PUBLIC  # type: ignore[attr-defined]

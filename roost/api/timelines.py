@@ -9,7 +9,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from starlette.responses import Response
 
 from roost.api import entities
-from roost.api.endpoint import Call, endpoint
+from roost.api.endpoint import PUBLIC, Call, IfToken, endpoint
 from roost.api.http import (
     ApiError,
     Json,
@@ -67,7 +67,7 @@ async def home(call: Call) -> Response:
     return await _statuses(call, ids)
 
 
-@endpoint(cache=True)
+@endpoint(IfToken("read:statuses"), cache=True)
 async def public(call: Call) -> Response:
     boolean(call.params.get("local"))  # validated; every post here is local
     if boolean(call.params.get("remote")) or boolean(call.params.get("only_media")):
@@ -76,7 +76,7 @@ async def public(call: Call) -> Response:
     return await _statuses(call, ids)
 
 
-@endpoint(cache=True)
+@endpoint(IfToken("read:statuses"), cache=True)
 async def tag(call: Call) -> Response:
     name = normalize_tag(call.request.path_params["hashtag"])
     if name is None:
@@ -192,7 +192,7 @@ async def save_markers(call: Call) -> dict:
     return out
 
 
-@endpoint()
+@endpoint(IfToken("read:search"))
 async def search(call: Call) -> dict:
     p = call.params
     q = (text(p.get("q"), "q") or "").strip()
@@ -217,7 +217,7 @@ async def search(call: Call) -> dict:
     return result
 
 
-@endpoint()
+@endpoint(PUBLIC)
 async def trends_tags(call: Call) -> list:
     limit = page(call.params).limit
     since = id_floor(now() - timedelta(days=7))

@@ -154,6 +154,8 @@ class Fanout:
         ctx = self.ctx
         author = row["account_id"]
         online = ctx.bus.listening_users()  # streams go to the followers who have one open
+        if online:  # as home timelines do, streams leave out whoever mutes or blocks the author
+            online = _Except(online, await self._shunning(row))
         if recipients is not FOLLOWERS:
             await stream.send(channels + _user_channels(recipients, online))
             return recipients
@@ -164,6 +166,16 @@ class Fanout:
                 await ctx.feeds.push(chunk, row["id"])
             await stream.send(_user_channels(chunk, online))
         return [author]
+
+    async def _shunning(self, row: RowMapping) -> set[int]:
+        authors = [row["account_id"]]
+        async with self.ctx.db.read() as conn:
+            if row["reblog_of_id"] is not None:
+                original = await conn.scalar(
+                    select(statuses.c.account_id).where(statuses.c.id == row["reblog_of_id"])
+                )
+                authors += [original] if original is not None else []
+            return await social.shunning(conn, authors)
 
     async def _follower_chunks(self, author: int):
         after = 0
@@ -271,6 +283,20 @@ class Fanout:
                 await task
         if self.arq is not None:
             await self.arq.aclose()
+
+
+class _Except:
+    """The accounts in ``within`` but not in ``left_out``, without copying ``within``."""
+
+    def __init__(self, within: Container[int], left_out: set[int]) -> None:
+        self.within = within
+        self.left_out = left_out
+
+    def __contains__(self, account: object) -> bool:
+        return account not in self.left_out and account in self.within
+
+    def __bool__(self) -> bool:
+        return True
 
 
 def _user_channels(accounts: list[int], online: Container[int]) -> list[str]:

@@ -273,6 +273,17 @@ async def hidden_ids(conn: AsyncConnection, viewer_id: int) -> set[int]:
     return set((await conn.execute(HIDDEN, {"viewer": viewer_id})).scalars())
 
 
+async def shunning(conn: AsyncConnection, author_ids: list[int]) -> set[int]:
+    """Accounts that must not be shown these authors' posts live: they mute or block one of
+    them, or are blocked by one (the mirror of ``hidden_ids``, asked once per post)."""
+    query = union_all(
+        select(mutes.c.account_id).where(mutes.c.target_account_id.in_(author_ids)),
+        select(blocks.c.account_id).where(blocks.c.target_account_id.in_(author_ids)),
+        select(blocks.c.target_account_id).where(blocks.c.account_id.in_(author_ids)),
+    )
+    return set((await conn.execute(query)).scalars())
+
+
 async def page_relation(
     conn: AsyncConnection,
     table,

@@ -199,3 +199,31 @@ def test_sse_over_the_redis_bus(live_server_factory, redis_url, helpers):
             assert kind == "update" and json.loads(data)["id"] == post["id"]
         finally:
             reader.close()
+
+
+def test_the_user_stream_keeps_mutes_and_scopes(live_api):
+    """Issue 12, finding 10: a muted account's posts reached the user stream, and a
+    read:statuses token received notification events."""
+    base = live_api.server.url + "/api/v1/streaming"
+    alice, carol, bob = live_api.user("alice"), live_api.user("carol"), live_api.user("bob")
+    for target in (alice, carol):
+        live_api.client.post(f"/api/v1/accounts/{target.id}/follow", headers=bob.headers)
+    live_api.client.post(f"/api/v1/accounts/{carol.id}/mute", headers=bob.headers)
+    statuses_only = {"Authorization": "Bearer " + live_api.token_for(bob, "read:statuses")}
+    refused = httpx.get(base + "/user/notification", headers=statuses_only, timeout=5)
+    assert refused.status_code == 403
+    user = _Reader(base + "/user", statuses_only)
+    try:
+        user.events.get(timeout=5)  # the opening comment
+        live_api.status(carol, "muted: never streamed to bob")
+        live_api.client.post(f"/api/v1/accounts/{bob.id}/follow", headers=alice.headers)
+        shown = live_api.status(alice, "@bob hello")  # a mention: a notification for bob
+        kind, data = user.next()
+        assert kind == "update" and json.loads(data)["id"] == shown["id"], data
+        time.sleep(0.5)
+        leftover = []
+        while not user.events.empty():
+            leftover.append(user.events.get())
+        assert [k for k, _ in leftover if k != "comment"] == [], leftover
+    finally:
+        user.close()

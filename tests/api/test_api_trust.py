@@ -70,3 +70,41 @@ def test_deeply_nested_json_is_a_400_and_the_connection_lives(api):
         assert "nested" in answer.json()["error"]
     fine = api.client.post("/api/v1/statuses", json={"status": "still here"}, headers=alice.headers)
     assert fine.status_code == 200
+
+
+def test_every_route_declares_its_access():
+    """Issue 12: a route without a scope used the token's identity whatever its scopes.
+    `endpoint` has no default now; this walks the table for handlers outside it."""
+    from roost.api.auth import KNOWN_SCOPES
+    from roost.api.endpoint import PUBLIC, IfToken
+    from roost.api.routes import routes
+
+    undeclared = []
+    for route in routes:
+        access = getattr(route.endpoint, "access", None)
+        ok = access == PUBLIC or isinstance(access, IfToken) or access in KNOWN_SCOPES
+        if not ok:
+            undeclared.append(route.path)
+    assert undeclared == []
+
+
+def test_a_token_without_read_scopes_reads_nothing_private(api):
+    """Issue 12, finding 2: a push-only or write-only token read followers-only posts."""
+    alice, bob = api.user("alice"), api.user("bob")
+    api.client.post(f"/api/v1/accounts/{alice.id}/follow", headers=bob.headers)
+    secret = api.status(alice, "followers only: the door code", visibility="private")
+    for scopes in ("push", "write", "write:statuses follow"):
+        narrow = {"Authorization": "Bearer " + api.token_for(bob, scopes)}
+        for path in (
+            f"/api/v1/statuses/{secret['id']}",
+            f"/api/v1/statuses/{secret['id']}/context",
+            f"/api/v1/statuses/{secret['id']}/history",
+            f"/api/v1/accounts/{alice.id}/statuses",
+            "/api/v1/timelines/public",
+        ):
+            answer = api.client.get(path, headers=narrow)
+            assert answer.status_code == 403, (scopes, path, answer.status_code)
+            assert "door code" not in answer.text
+    reader = {"Authorization": "Bearer " + api.token_for(bob, "read:statuses")}
+    assert api.client.get(f"/api/v1/statuses/{secret['id']}", headers=reader).status_code == 200
+    assert api.client.get(f"/api/v1/statuses/{secret['id']}").status_code == 404  # anonymous
