@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from roost.services import accounts as account_service
+from roost.services import sessions
 from roost.web.render import html
 
 SCOPE_WORDS = {
@@ -47,9 +48,13 @@ def csrf_ok(request: Request, sent: str | None) -> bool:
     return bool(expected and sent and hmac.compare_digest(expected, str(sent)))
 
 
-def log_in(request: Request, account: RowMapping) -> None:
-    """Start a web session (the shield reads account_id/account_created from it)."""
+async def log_in(request: Request, account: RowMapping) -> None:
+    """Start a web session, held on the server (``roost.services.sessions``); the shield and
+    the edge read account_id/account_created from the cookie for priority only."""
+    async with request.app.state.ctx.db.write() as tx:
+        session_id = await sessions.start(tx, account["id"])
     request.session.clear()
+    request.session["sid"] = session_id
     request.session["account_id"] = account["id"]
     request.session["account_created"] = int(account["created_at"].timestamp())
     request.session["username"] = account["username"]
@@ -65,11 +70,24 @@ def _hidden(params: dict) -> list[tuple[str, str]]:
     return [(k, str(params[k])) for k in KEEP if params.get(k)]
 
 
+async def signed_in(request: Request) -> int | None:
+    """The account of a live web session, or None (a revoked session is dropped)."""
+    account_id = request.session.get("account_id")
+    if not isinstance(account_id, int):
+        return None
+    async with request.app.state.ctx.db.read() as conn:
+        live = await sessions.is_live(conn, account_id, request.session.get("sid"))
+    if not live:
+        request.session.clear()
+        return None
+    return account_id
+
+
 async def page(
     request: Request, app: RowMapping, params: dict, scopes: list[str], problem: str = ""
 ) -> HTMLResponse:
     values = {"app_name": app["name"], "hidden": _hidden(params)}
-    if request.session.get("account_id") is None:
+    if await signed_in(request) is None:
         values.update(kind="login", problem=problem)
         return _layout(request, "Log in to authorize", values, 401 if problem else 200)
     wants = [(SCOPE_WORDS.get(s.split(":")[0], s), s) for s in scopes]
@@ -85,7 +103,7 @@ async def login(request: Request, form: dict, app: RowMapping, params: dict, sco
         )
     if account is None:
         return await page(request, app, params, scopes, "The username or password is wrong.")
-    log_in(request, account)
+    await log_in(request, account)
     return await page(request, app, params, scopes)
 
 

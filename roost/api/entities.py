@@ -14,6 +14,7 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from roost.services import accounts as account_service
+from roost.services import posts as post_service
 from roost.services.context import Context
 from roost.services.social import Relationship
 from roost.store.tables import (
@@ -122,9 +123,20 @@ def tag(ctx: Context, name: str, history: list | None = None) -> dict:
 
 
 async def statuses_by_id(
-    ctx: Context, conn: AsyncConnection, ids: list[int], viewer_id: int | None
+    ctx: Context,
+    conn: AsyncConnection,
+    ids: list[int],
+    viewer_id: int | None,
+    screen: bool = True,
 ) -> list[dict]:
-    """Status entities for ``ids`` in the same order; ids that no longer exist are skipped."""
+    """Status entities for ``ids`` in the same order; ids that no longer exist, and (with
+    ``screen``) those the viewer may not see now, are skipped.
+
+    Every read path renders here, so this is where the one visibility rule is applied at the
+    last moment: a feed or a notification made when a post was visible (a mention since
+    edited away, a follow since ended) does not show it any more. Only the fan-out's stream
+    rendering skips it (``screen=False``): it chose the audience itself.
+    """
     if not ids:
         return []
     rows = await _rows(conn, ids)
@@ -132,6 +144,9 @@ async def statuses_by_id(
     missing = originals - rows.keys()
     if missing:
         rows.update(await _rows(conn, list(missing)))
+    if screen:
+        seen = await post_service.visible_subset(conn, list(rows.values()), viewer_id)
+        rows = {r["id"]: r for r in seen}
     every = list(rows)
     authors = await account_service.get_many(conn, {r["account_id"] for r in rows.values()})
     mention_map, tag_map = await _mentions_and_tags(conn, every)
@@ -270,7 +285,7 @@ def _str(value: int | None) -> str | None:
 async def render_for_stream(ctx: Context, status_id: int) -> dict | None:
     """A status as streamed to everyone (no viewer-specific flags)."""
     async with ctx.db.read() as conn:
-        found = await statuses_by_id(ctx, conn, [status_id], None)
+        found = await statuses_by_id(ctx, conn, [status_id], None, screen=False)
     return found[0] if found else None
 
 

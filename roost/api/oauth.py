@@ -289,7 +289,7 @@ async def _authorize_post(request, ctx, app, form, params, redirect_uri, scopes)
         return consent.error_page(request, "The form expired; please try again.", 403)
     if form.get("action") == "login":
         return await consent.login(request, form, app, params, scopes)
-    account_id = request.session.get("account_id")
+    account_id = await consent.signed_in(request)
     if account_id is None:
         return await consent.page(request, app, params, scopes)
     if form.get("action") != "approve":

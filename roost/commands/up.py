@@ -29,6 +29,7 @@ import httpx
 from sqlalchemy.engine import make_url
 
 from roost.config import Settings
+from roost.store.private import write_private
 
 PROBE_USER = "status_probe"
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1", "[::1]")
@@ -165,8 +166,7 @@ def _status_env(settings: Settings, site: str) -> dict[str, str]:
     values = json.loads(shared.read_text()) if shared.exists() else {}
     if not values:
         values = {"token": secrets.token_urlsafe(32), "password": secrets.token_urlsafe(18)}
-        shared.write_text(json.dumps(values))
-        shared.chmod(0o600)
+        write_private(shared, json.dumps(values))
     s = settings.status
     email, password = probe_email(settings), s.probe_password or values["password"]
     _ensure_probe_account(settings, email, password)

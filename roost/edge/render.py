@@ -27,6 +27,7 @@ from roost.shield.challenge import CHALLENGE_TTL, WAIT_SECONDS
 from roost.shield.pages import CSP as CHALLENGE_CSP
 from roost.shield.pages import challenge_page
 from roost.shield.responses import MESSAGES, PAGE_CSP, RefusalPages
+from roost.store.private import write_private
 
 # Maps the shield edits live (docs/shield.md, "The edge"); each starts empty but for the mode.
 MAPS = ("blocked", "suspects", "accounts", "mode")
@@ -191,9 +192,7 @@ def write(settings: Settings, plan: EdgePlan, secret: bytes) -> Path:
     _write_pages(settings, run)
     (run / "hold.lua").write_text(_hold_script(settings.edge.hold_seconds))
     config = plan.config_path
-    config.touch(mode=0o600)
-    config.chmod(0o600)  # it holds the keys that check tokens and mint passes
-    config.write_text(render(settings, plan, secret))
+    write_private(config, render(settings, plan, secret))  # the keys that check tokens
     return config
 
 

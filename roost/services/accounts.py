@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from roost.domain import accounts as rules
 from roost.domain import text
 from roost.domain.errors import Conflict, Invalid, NotFound
-from roost.services import passwords
+from roost.services import passwords, sessions
 from roost.services.context import Context, now
 from roost.store.db import Tx
 from roost.store.tables import accounts
@@ -143,7 +143,11 @@ async def update_profile(
     return await get(tx.conn, account_id)
 
 
-async def change_password(tx: Tx, account_id: int, current: str, new: str) -> None:
+async def change_password(
+    tx: Tx, account_id: int, current: str, new: str, keep_session: object = None
+) -> None:
+    """A new password ends every other web session and every OAuth token of the account:
+    whoever knew the old one is out (``keep_session``: the browser that changed it)."""
     row = await get(tx.conn, account_id)
     if not await passwords.verify(row["password_hash"], current):
         raise Invalid("current_password", "is wrong")
@@ -151,6 +155,8 @@ async def change_password(tx: Tx, account_id: int, current: str, new: str) -> No
     await tx.conn.execute(
         update(accounts).where(accounts.c.id == account_id).values(password_hash=hashed)
     )
+    await sessions.end_all(tx, account_id, keep=keep_session)
+    await sessions.revoke_tokens(tx, account_id)
 
 
 async def set_suspended(tx: Tx, username: str, suspended: bool) -> RowMapping:

@@ -16,6 +16,7 @@ from roost.services.foreground import Foreground
 from roost.store.bus import LocalBus, RedisBus
 from roost.store.db import Database
 from roost.store.feeds import FeedStore, RedisFeeds, SqlFeeds
+from roost.store.private import write_private
 
 
 def now() -> datetime:
@@ -56,8 +57,7 @@ def instance_secret(settings: Settings) -> bytes:
     folder = Path(url.database).resolve().parent if url.drivername.startswith("sqlite") else Path()
     path = folder / ".roost-secret"
     if not path.exists():
-        path.write_text(secrets.token_urlsafe(48))
-        path.chmod(0o600)
+        write_private(path, secrets.token_urlsafe(48))
     return path.read_text().strip().encode()
 
 

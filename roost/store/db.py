@@ -20,12 +20,14 @@ import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from roost.store import inline_sqlite
+from roost.store.private import create_private
 
 log = logging.getLogger(__name__)
 AfterCommit = Callable[[], Awaitable[None] | None]
@@ -49,6 +51,9 @@ def make_engine(url: str, begin: str = "BEGIN") -> AsyncEngine:
     full = async_url(url)
     if not full.startswith("sqlite"):
         return create_async_engine(full, pool_size=10, max_overflow=20)
+    database = make_url(full).database
+    if database and database != ":memory:" and not database.startswith("file:"):
+        create_private(Path(database))  # client secrets and password hashes: owner only
     # Reads hold a connection only for a request; keep them open (opening one reads the
     # schema and sets pragmas, which under 20 concurrent readers cost more than the reads).
     engine = create_async_engine(full, pool_size=64, max_overflow=64, module=inline_sqlite.dbapi())

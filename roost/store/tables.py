@@ -229,6 +229,17 @@ tokens = Table(
     _when("revoked_at", nullable=True),
 )
 
+# Web sessions held on the server: the signed cookie names one, and it counts only while its row
+# is not revoked (log out, a password change, "log out everywhere" end it for good).
+web_sessions = Table(
+    "web_sessions",
+    metadata,
+    Column("digest", String(64), primary_key=True),
+    _ref("account_id", "accounts", index=True),
+    _when(),
+    _when("revoked_at", nullable=True),
+)
+
 auth_codes = Table(
     "oauth_codes",
     metadata,

@@ -9,6 +9,7 @@ from roost.api.consent import csrf_token, log_in
 from roost.domain import accounts as rules
 from roost.domain.errors import Conflict, Invalid
 from roost.services import accounts as account_service
+from roost.services import sessions
 from roost.web.errors import page
 from roost.web.render import html
 from roost.web.session import Refused, check_csrf, field, read_form, safe_next
@@ -71,7 +72,7 @@ async def login(request: Request) -> Response:
     if account is None:
         errors = {"form": "The username or password is wrong."}
         return _login_page(request, values, errors, next_path, status=401)
-    log_in(request, account)
+    await log_in(request, account)
     return RedirectResponse(next_path, status_code=303)
 
 
@@ -120,7 +121,7 @@ async def signup(request: Request) -> Response:
             )  # fmt: skip
     except (Invalid, Conflict) as exc:
         return _signup_page(request, values, {_field_of(exc): f"{exc.message}."}, next_path, 422)
-    log_in(request, account)
+    await log_in(request, account)
     request.session["flash"] = f"Welcome to {ctx.settings.instance_name}, @{account['username']}!"
     return RedirectResponse(next_path, status_code=303)
 
@@ -170,5 +171,7 @@ async def logout(request: Request) -> Response:
     form = await read_form(request)
     if request.session.get("account_id") is not None:
         check_csrf(request, form)
+        async with request.app.state.ctx.db.write() as tx:
+            await sessions.end(tx, request.session.get("sid"))  # a kept copy is dead too
     request.session.clear()
     return RedirectResponse("/", status_code=303)

@@ -31,6 +31,7 @@ routes = [
     Route("/settings", settings.settings_form),
     Route("/settings", settings.save_profile, methods=POST),
     Route("/settings/password", settings.change_password, methods=POST),
+    Route("/settings/sessions", settings.log_out_everywhere, methods=POST),
     Route("/@{username}", profiles.profile),
     Route("/@{username}/followers", profiles.followers),
     Route("/@{username}/following", profiles.following),

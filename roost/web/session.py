@@ -16,6 +16,7 @@ from roost.api.consent import csrf_ok
 from roost.domain.errors import NotFound
 from roost.domain.paths import local_path
 from roost.services import accounts as account_service
+from roost.services import sessions
 
 MAX_FIELDS = 20
 
@@ -52,7 +53,11 @@ async def viewer(request: Request, conn: AsyncConnection) -> RowMapping | None:
     except NotFound:
         row = None
     created = request.session.get("account_created")
-    if row is None or int(row["created_at"].timestamp()) != created:
+    if (
+        row is None
+        or int(row["created_at"].timestamp()) != created
+        or not await sessions.is_live(conn, wanted, request.session.get("sid"))
+    ):
         request.session.clear()
         return None
     return row

@@ -1,4 +1,4 @@
-"""Settings: display name, bio and password; bad values come back beside their field."""
+"""Settings: display name, bio, password and sessions; bad values come back beside their field."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from starlette.responses import RedirectResponse, Response
 
 from roost.domain.errors import Invalid
 from roost.services import accounts as account_service
+from roost.services import sessions
 from roost.web.auth import weak_password
 from roost.web.errors import page
 from roost.web.render import html
@@ -57,10 +58,26 @@ async def change_password(request: Request) -> Response:
         return _page(request, values, {"new_password": f"New password {problem}."}, 422)
     try:
         async with ctx.db.write() as tx:
-            await account_service.change_password(tx, me["id"], current, new)
+            await account_service.change_password(
+                tx, me["id"], current, new, keep_session=request.session.get("sid")
+            )
     except Invalid as exc:
         key = "current_password" if exc.field == "current_password" else "new_password"
         message = exc.message if key == "current_password" else f"New {exc.message.lower()}"
         return _page(request, values, {key: f"{message}."}, status=422)
     flash(request, "Your password is changed.")
     return RedirectResponse("/settings", status_code=303)
+
+
+@page
+async def log_out_everywhere(request: Request) -> Response:
+    """End every web session of the account, this one included (apps keep their tokens)."""
+    ctx = request.app.state.ctx
+    form = await read_form(request)
+    async with ctx.db.read() as conn:
+        me = await must_view(request, conn)
+    check_csrf(request, form)
+    async with ctx.db.write() as tx:
+        await sessions.end_all(tx, me["id"])
+    request.session.clear()
+    return RedirectResponse("/login", status_code=303)

@@ -108,3 +108,26 @@ def test_a_token_without_read_scopes_reads_nothing_private(api):
     reader = {"Authorization": "Bearer " + api.token_for(bob, "read:statuses")}
     assert api.client.get(f"/api/v1/statuses/{secret['id']}", headers=reader).status_code == 200
     assert api.client.get(f"/api/v1/statuses/{secret['id']}").status_code == 404  # anonymous
+
+
+def test_a_mention_edited_away_leaves_that_readers_timeline_and_notifications(api):
+    """Issue 12, finding 4: a DM to bob and carol, edited to '@bob only: the door code',
+    was 404 for carol as a status but readable in her home timeline and notifications."""
+    alice, bob, carol = api.user("alice"), api.user("bob"), api.user("carol")
+    dm = api.status(alice, "@bob @carol plans", visibility="direct")
+    api.drain()
+    for reader in (bob, carol):
+        home = api.client.get("/api/v1/timelines/home", headers=reader.headers).json()
+        assert dm["id"] in [s["id"] for s in home]
+    edited = api.client.put(
+        f"/api/v1/statuses/{dm['id']}",
+        json={"status": "@bob only: the door code is 4711"},
+        headers=alice.headers,
+    )
+    assert edited.status_code == 200, edited.text
+    assert api.client.get(f"/api/v1/statuses/{dm['id']}", headers=carol.headers).status_code == 404
+    for path in ("/api/v1/timelines/home", "/api/v1/notifications"):
+        seen = api.client.get(path, headers=carol.headers)
+        assert seen.status_code == 200 and "4711" not in seen.text, path
+    bob_home = api.client.get("/api/v1/timelines/home", headers=bob.headers).text
+    assert "4711" in bob_home
