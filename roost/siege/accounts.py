@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from roost.siege.guard import Target, resolve_host
+from roost.siege.guard import Target
 
 SCOPES = "read write follow"
 REDIRECT_URI = "urn:ietf:wg:oauth:2.0:oob"
@@ -79,13 +79,28 @@ def client_for(target: Target, source: str | None, timeout: float = 10.0) -> htt
         transport=transport,
         timeout=timeout,
         follow_redirects=True,
-        event_hooks={"request": [_loopback_only]},
+        event_hooks={"request": [_pinned_only(target)]},
     )
 
 
-async def _loopback_only(request: httpx.Request) -> None:
-    """Redirects are followed like a browser would, but never off this machine."""
-    resolve_host(request.url.host)
+class OffTarget(httpx.HTTPError):
+    """A redirect to anywhere but the checked target (refused, never followed)."""
+
+
+def _pinned_only(target: Target):
+    """Redirects are followed like a browser would, but only to the pinned address and port:
+    a name (even ``*.localhost``) would be resolved again by the system resolver, which is not
+    the address the guard checked (issue 12, finding 13)."""
+    pinned = target.base.rstrip("/")
+
+    async def check(request: httpx.Request) -> None:
+        scheme, host = request.url.scheme, request.url.host
+        port = request.url.port or (443 if scheme == "https" else 80)
+        here = f"{scheme}://[{host}]:{port}" if ":" in host else f"{scheme}://{host}:{port}"
+        if here != pinned:
+            raise OffTarget(f"refused to follow a redirect off the target: {request.url}")
+
+    return check
 
 
 async def create_app(client: httpx.AsyncClient, name: str = "roost-siege") -> App:

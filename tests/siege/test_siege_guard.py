@@ -197,3 +197,26 @@ def test_every_ipv4_spelling_is_judged_by_its_value(value: int) -> None:
         else:
             with pytest.raises(GuardError):
                 check_target(url)
+
+
+async def test_users_follow_redirects_only_to_the_pinned_address() -> None:
+    """Issue 12, finding 13: a redirect to a `*.localhost` name was followed, resolved by the
+    system resolver rather than the address the guard had checked."""
+    import httpx
+    import pytest
+
+    from roost.siege.accounts import OffTarget, _pinned_only
+    from roost.siege.guard import check_target
+
+    check = _pinned_only(check_target("http://127.0.0.1:8123/"))
+    await check(httpx.Request("GET", "http://127.0.0.1:8123/home"))
+    for elsewhere in (
+        "http://evil.localhost:8123/",
+        "http://127.0.0.2:8123/",
+        "http://127.0.0.1:8124/",
+        "https://127.0.0.1:8123/",
+    ):
+        with pytest.raises(OffTarget):
+            await check(httpx.Request("GET", elsewhere))
+    default_port = _pinned_only(check_target("http://127.0.0.1/"))
+    await default_port(httpx.Request("GET", "http://127.0.0.1/x"))
