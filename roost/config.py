@@ -32,7 +32,9 @@ class ShieldSettings:
     prefix_rate: float = setting(200.0, "Requests/s one IPv4 /24 or IPv6 /64 may make.")
     prefix_burst: float = setting(400.0, "Burst one prefix may make above its rate.")
     account_rate: float = setting(20.0, "Requests/s one signed-in account may make.")
-    account_burst: float = setting(60.0, "Burst one account may make above its rate.")
+    account_burst: float = setting(
+        300.0, "Burst one account may make above its rate (Mastodon: 300 per 5 minutes)."
+    )
     global_rate: float = setting(20000.0, "Requests/s the process admits (global budget).")
     global_burst: float = setting(4000.0, "Burst of the global budget.")
     attack_tighten: float = setting(0.25, "Factor on per-source limits while under attack.")

@@ -47,12 +47,13 @@ def gcra(tat: float, now: float, limit: Limit, cost: float) -> tuple[float, Deci
     tolerance = limit.burst * interval
     new_tat = max(tat, now) + cost * interval
     allow_at = new_tat - tolerance
+    # The headers count requests like this one, not cost units (a post costs 3): Remaining 0
+    # means the next such request is refused, and a refusal says 0.
+    in_requests = int(limit.burst / cost + 1e-9)
     if allow_at > now:
-        reset = max(tat, now) - now
-        remaining = max(0, int((tolerance - reset) / interval + 1e-9))
-        return tat, Decision(False, int(limit.burst), remaining, reset, allow_at - now)
-    remaining = max(0, int((tolerance - (new_tat - now)) / interval + 1e-9))
-    return new_tat, Decision(True, int(limit.burst), remaining, new_tat - now, 0.0)
+        return tat, Decision(False, in_requests, 0, max(tat, now) - now, allow_at - now)
+    remaining = max(0, int((tolerance - (new_tat - now)) / (interval * cost) + 1e-9))
+    return new_tat, Decision(True, in_requests, remaining, new_tat - now, 0.0)
 
 
 class RateTable:

@@ -207,14 +207,15 @@ class Shield:
         suspicion = max(
             self.rep_ip.suspicion(ip, now), 0.8 * self.rep_prefix.suspicion(prefix, now)
         )
-        if creds.account_id:
-            account = str(creds.account_id)
-            if (
-                self.rep_account.suspicion(account, now) < SUSPICIOUS
-                and suspicion < BLOCK_SUSPICION
-            ):
-                rank = account_rank(creds.account_created, time.time())
-                return Subject(ip, prefix, 1, account, ""), rank, None
+        account = str(creds.account_id) if creds.account_id else ""
+        in_good_standing = (
+            account
+            and self.rep_account.suspicion(account, now) < SUSPICIOUS
+            and suspicion < BLOCK_SUSPICION
+        )
+        if in_good_standing:
+            rank = account_rank(creds.account_created, time.time())
+            return Subject(ip, prefix, 1, account, ""), rank, None
         claims = None
         if creds.pass_cookie:
             claims, why = check_pass(self.secret, creds.pass_cookie, prefix, creds.user_agent)
@@ -237,7 +238,8 @@ class Shield:
             klass = 4
         else:
             klass = 3
-        return Subject(ip, prefix, klass, "", pass_id), suspicion + 0.5 * newcomer, claims
+        # A demoted account keeps its name: its own buckets stay spent (issue 12).
+        return Subject(ip, prefix, klass, account, pass_id), suspicion + 0.5 * newcomer, claims
 
     def _must_challenge(
         self, subject: Subject, creds: Credentials, claims: PassClaims | None, scope: dict

@@ -35,6 +35,11 @@ class Verdict(NamedTuple):
 _ALLOWED_UNLIMITED = Verdict(True, Decision(True, 0, 0, 0.0, 0.0), "")
 
 
+# Mastodon's own defaults for one account: 300 statuses in 3 hours, taken here as a burst
+# (with the shield's faster refill of 1 every 2 s).
+CALM_ACCOUNT_LIMITS = {Endpoint.POST: Limit(0.5, 300)}
+
+
 class Subject(NamedTuple):
     """Who is asking, as far as limits care."""
 
@@ -52,6 +57,9 @@ class Planner:
         self.settings = s
         self.global_limit = Limit(s.global_rate, s.global_burst)
         self.account_limit = Limit(s.account_rate, s.account_burst)
+        # An account in good standing is never held tighter than Mastodon's defaults in calm;
+        # under attack, or demoted to a lower class, its bucket tightens like everyone's.
+        self.account_attack_limit = self.account_limit.scaled(s.attack_tighten)
         self.pass_limit = Limit(s.pass_rate, s.pass_rate * 3)
         # A waiting-room pass ("w", no proof of work: only patience) buys a fifth of that.
         self.waiting_pass_limit = Limit(s.pass_rate / 5, s.pass_rate)
@@ -71,8 +79,15 @@ class Planner:
         if klass == 1:
             checks: list[Check] = [
                 ("global", "global", self.global_limit, cost),
-                ("account", account, self.account_limit, cost),
+                (
+                    "account",
+                    account,
+                    self.account_attack_limit if under_attack else self.account_limit,
+                    cost,
+                ),
             ]
+            if not under_attack:
+                endpoint_limit = CALM_ACCOUNT_LIMITS.get(endpoint, endpoint_limit)
         else:
             ip_limit, prefix_limit = self.source_limits[klass, under_attack]
             checks = [
@@ -80,13 +95,15 @@ class Planner:
                 ("ip", ip, ip_limit, cost),
                 ("prefix", prefix, prefix_limit, cost),
             ]
+            if account:  # demoted, not forgotten: its own bucket stays spent (issue 12)
+                checks.append(("account", account, self.account_attack_limit, cost))
         if pass_id:
             waiting = pass_id.startswith("w:")
             checks.append(
                 ("pass", pass_id, self.waiting_pass_limit if waiting else self.pass_limit, cost)
             )
         if endpoint_limit is not None:
-            source = "a:" + account if klass == 1 else "i:" + ip
+            source = "a:" + account if account else "i:" + ip
             checks.append(("endpoint", endpoint._value_ + ":" + source, endpoint_limit, 1.0))
         return checks
 
@@ -133,9 +150,10 @@ class LocalLimiter:
             ahead = new_tat - now
             pending.append((tats, slot, new_tat))
             if kind != "global":
-                left = int((tolerance - ahead) / interval + 1e-9)
+                # in requests like this one, not cost units: Remaining 0 means the next is refused
+                left = int((tolerance - ahead) / (interval * cost) + 1e-9)
                 if burst < 0 or left < remaining:
-                    remaining, burst, reset = left, limit_burst, ahead
+                    remaining, burst, reset = left, limit_burst / cost, ahead
         for tats, slot, tat in pending:
             tats[slot] = tat
         if burst < 0:

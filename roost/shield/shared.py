@@ -43,13 +43,13 @@ for i = 1, #KEYS do
   local new_tat = base + cost * interval
   local allow_at = new_tat - tolerance
   if allow_at > now then
-    local remaining = math.max(0, math.floor((tolerance - (base - now)) / interval))
-    return {0, i, math.floor(burst), remaining, tostring(base - now), tostring(allow_at - now)}
+    return {0, i, math.floor(burst / cost), 0, tostring(base - now), tostring(allow_at - now)}
   end
   new[i] = new_tat
-  local remaining = math.max(0, math.floor((tolerance - (new_tat - now)) / interval))
+  local left = (tolerance - (new_tat - now)) / (interval * cost)
+  local remaining = math.max(0, math.floor(left + 1e-9))
   if i > 1 and (best == nil or remaining < best[2]) then
-    best = {math.floor(burst), remaining, new_tat - now}
+    best = {math.floor(burst / cost), remaining, new_tat - now}
   end
 end
 for i = 1, #KEYS do

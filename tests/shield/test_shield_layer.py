@@ -566,3 +566,48 @@ async def test_the_consent_page_sign_in_is_a_login(tmp_path: Path, path: str) ->
         statuses = [(await c.post(path, data=form)).status_code for _ in range(12)]
         assert statuses.count(429) >= 2
     await shield.aclose()
+
+
+async def test_one_account_may_post_as_mastodon_allows_in_calm(tmp_path: Path) -> None:
+    """Issue 12: 45 statuses in a row from one account got a 429 on about the 21st; Mastodon
+    allows 300 in 3 hours. Headers count posts, and a refusal says Remaining 0."""
+    shield = make(tmp_path)
+    auth = {"authorization": "Bearer " + token(7)}
+    async with client(shield) as c:
+        answers = [
+            await c.post("/api/v1/statuses", data={"status": "hi"}, headers=auth) for _ in range(45)
+        ]
+        assert [a.status_code for a in answers] == [200] * 45
+        limits = {a.headers["x-ratelimit-limit"] for a in answers}
+        assert len(limits) == 1, limits  # one figure, not 30 and 60 in turn
+        left = [int(a.headers["x-ratelimit-remaining"]) for a in answers]
+        assert left == sorted(left, reverse=True) and left[-1] < left[0]
+    await shield.aclose()
+
+
+async def test_a_refusal_says_nothing_remains_in_requests(tmp_path: Path) -> None:
+    shield = make(tmp_path, account_rate=0.1, account_burst=9)  # three posts (cost 3 each)
+    auth = {"authorization": "Bearer " + token(8)}
+    async with client(shield) as c:
+        posts = [
+            await c.post("/api/v1/statuses", data={"status": "hi"}, headers=auth) for _ in range(4)
+        ]
+    assert [p.status_code for p in posts] == [200, 200, 200, 429]
+    assert [p.headers["x-ratelimit-remaining"] for p in posts] == ["2", "1", "0", "0"]
+    assert {p.headers["x-ratelimit-limit"] for p in posts} == {"3"}
+    await shield.aclose()
+
+
+async def test_a_demoted_account_gets_no_fresh_allowance(tmp_path: Path) -> None:
+    """Issue 12: after ignoring 12 429s an account fell back to per-address buckets that
+    started full, and posts 33-40 were accepted after 21-32 were refused."""
+    shield = make(tmp_path, account_rate=0.01, account_burst=60, ip_rate=100, ip_burst=1000)
+    auth = {"authorization": "Bearer " + token(9)}
+    async with client(shield) as c:
+        statuses = [
+            (await c.post("/api/v1/statuses", data={"status": "x"}, headers=auth)).status_code
+            for _ in range(60)
+        ]
+    first_refusal = statuses.index(429)
+    assert all(s in (429, 403) for s in statuses[first_refusal:]), statuses  # 403: then blocked
+    await shield.aclose()
