@@ -76,7 +76,9 @@ def _parameters(route: Route, name: str, method: str) -> list[dict]:
 def _path_schema(name: str) -> dict:
     if name == "hashtag":
         return {"type": "string", "pattern": "^[A-Za-z0-9_]{1,100}$"}
-    return {"type": "string", "pattern": "^[0-9]{1,19}$"}
+    # Ids are strings, as Mastodon documents them; left open here so that fuzzers also try
+    # what is not an id (other scripts' digits, signs, spaces): each must be a 404, never a 500.
+    return {"type": "string", "minLength": 1, "maxLength": 40}
 
 
 def _responses(name: str) -> dict:

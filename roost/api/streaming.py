@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import functools
 import json
+import time
 from collections.abc import AsyncIterator
 
 from starlette.requests import Request
@@ -24,6 +25,7 @@ from roost.api.endpoint import PUBLIC, IfToken
 from roost.api.http import ApiError, BadJson, client_json, error_response
 from roost.domain.text import normalize_tag
 from roost.services import notifications as notification_service
+from roost.services import social
 from roost.services.context import Context
 
 HEARTBEAT_SECONDS = 15.0
@@ -64,6 +66,45 @@ def _decode(raw: str) -> tuple[str, str | None, int | None]:
         return event, None, message["id"]
     payload = message["payload"]
     return event, payload if isinstance(payload, str) else json.dumps(payload), None
+
+
+@functools.lru_cache(maxsize=64)
+def _authors(raw: str) -> frozenset[int]:
+    """The accounts whose post a bus message carries (the author, and a repost's original)."""
+    payload = json.loads(raw).get("payload")
+    if not isinstance(payload, dict):
+        return frozenset()
+    found = {payload.get("account", {}).get("id")}
+    if isinstance(payload.get("reblog"), dict):
+        found.add(payload["reblog"].get("account", {}).get("id"))
+    return frozenset(int(i) for i in found if i)
+
+
+class Screen:
+    """What a signed-in subscriber must not be streamed: posts of accounts they mute or block
+    or that block them, as their timelines leave out (Mastodon's streaming does the same).
+    The set is read at subscribe and again at most every ``REFRESH`` seconds."""
+
+    REFRESH = 30.0
+
+    def __init__(self, ctx: Context, caller: Caller | None) -> None:
+        self.ctx = ctx
+        self.account = caller.account_id if caller and caller.account else None
+        self.hidden: set[int] = set()
+        self.read_at = -self.REFRESH
+
+    async def hides(self, raw: str) -> bool:
+        if self.account is None:
+            return False
+        authors = _authors(raw)
+        if not authors:
+            return False
+        now = time.monotonic()
+        if now - self.read_at >= self.REFRESH:
+            self.read_at = now
+            async with self.ctx.db.read() as conn:
+                self.hidden = await social.hidden_ids(conn, self.account)
+        return bool(self.hidden) and not authors.isdisjoint(self.hidden)
 
 
 async def _render(ctx: Context, caller: Caller | None, stream: str, raw: str):
@@ -110,6 +151,7 @@ async def sse(request: Request) -> Response:
 
 
 async def _events(ctx, caller, stream, subscription) -> AsyncIterator[bytes]:
+    screen = Screen(ctx, caller)
     try:
         yield b":)\n\n"
         while True:
@@ -121,8 +163,9 @@ async def _events(ctx, caller, stream, subscription) -> AsyncIterator[bytes]:
                 yield b":thump\n\n"
                 continue
             event, payload, _id = _decode(raw)
-            if payload is not None:  # the common case, without a coroutine per stream
-                if stream != "user:notification":
+            if payload is not None:  # the common case: one shared frame
+                shown = screen.account is None or not await screen.hides(raw)
+                if shown and stream != "user:notification":
                     yield _sse_frame(event, payload)
                 continue
             rendered = await _render(ctx, caller, stream, raw)
@@ -189,9 +232,12 @@ async def _ws_subscribe(ws, ctx, caller, stream, tag, subscriptions) -> None:
 
 
 async def _ws_pump(ws, ctx, caller, stream, names, subscription) -> None:
+    screen = Screen(ctx, caller)
     try:
         while True:
             _channel, raw = await subscription.get()
+            if await screen.hides(raw):
+                continue
             rendered = await _render(ctx, caller, stream, raw)
             if rendered is not None:
                 event, payload = rendered

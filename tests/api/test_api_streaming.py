@@ -10,6 +10,8 @@ import time
 
 import httpx
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from roost.api import streaming
 
@@ -227,3 +229,80 @@ def test_the_user_stream_keeps_mutes_and_scopes(live_api):
         assert [k for k, _ in leftover if k != "comment"] == [], leftover
     finally:
         user.close()
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
+    max_leaves=20,
+)
+FRAMES = st.one_of(
+    st.text(max_size=200),
+    st.binary(max_size=200),
+    JSON_VALUES.map(json.dumps),
+    st.fixed_dictionaries(
+        {
+            "type": st.sampled_from(["subscribe", "unsubscribe", "x"]),
+            "stream": st.text(max_size=30),
+        },
+        optional={"tag": JSON_VALUES},
+    ).map(json.dumps),
+    st.integers(1, 3000).map(lambda depth: "[" * depth + "]" * depth),
+)
+
+
+@pytest.mark.slow
+def test_the_websocket_survives_whatever_a_client_sends(live_api):
+    """Issue 12: a WebSocket fuzz. Every frame gets an answer or nothing, never a dropped
+    socket; after the junk, a subscription still works on the same socket."""
+    websockets = pytest.importorskip("websockets.sync.client")
+    alice, bob = live_api.user("alice"), live_api.user("bob")
+    url = (
+        live_api.server.url.replace("http://", "ws://")
+        + f"/api/v1/streaming?access_token={bob.token}"
+    )
+
+    @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(st.lists(FRAMES, min_size=1, max_size=6))
+    def one_socket(frames):
+        with websockets.connect(url) as ws:
+            for frame in frames:
+                ws.send(frame)
+            ws.send(json.dumps({"type": "subscribe", "stream": "public"}))
+            deadline = time.monotonic() + 5
+            while time.monotonic() < deadline:  # errors for the junk, in order; then silence
+                try:
+                    ws.recv(timeout=0.3)
+                except TimeoutError:
+                    break
+            post = live_api.status(alice, "still listening")
+            while True:
+                message = json.loads(ws.recv(timeout=5))
+                if message.get("event") == "update":
+                    assert json.loads(message["payload"])["id"] == post["id"]
+                    break
+
+    one_socket()
+
+
+def test_public_streams_leave_out_whom_the_reader_mutes_or_blocks(live_api):
+    base = live_api.server.url + "/api/v1/streaming"
+    alice, carol, dave, bob = (live_api.user(n) for n in ("alice", "carol", "dave", "bob"))
+    live_api.client.post(f"/api/v1/accounts/{carol.id}/mute", headers=bob.headers)
+    live_api.client.post(f"/api/v1/accounts/{bob.id}/block", headers=dave.headers)
+    public = _Reader(base + "/public", bob.headers)
+    anyone = _Reader(base + "/public")
+    try:
+        public.events.get(timeout=5)
+        for author in (carol, dave):
+            live_api.status(author, f"{author.username} says hi")
+        shown = live_api.status(alice, "alice says hi")
+        kind, data = public.next()
+        assert kind == "update" and json.loads(data)["id"] == shown["id"], data
+        seen = {json.loads(anyone.next()[1])["account"]["username"] for _ in range(3)}
+        assert seen == {"alice", "carol", "dave"}  # an anonymous reader sees them all
+    finally:
+        public.close()
+        anyone.close()

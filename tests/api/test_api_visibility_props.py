@@ -4,7 +4,8 @@ Hypothesis drives random people through follows, blocks, mutes, posts of every v
 random mentions, edits that change who is mentioned, reposts and deletions; after each step
 every reader's every read path (a status, its context, the home, public and account timelines,
 notifications) is compared with a small model of who may see what: nothing anyone may not see
-ever comes back, and a status is found exactly when the model says it is visible.
+ever comes back, and a status is found exactly when the model says it is visible. (Streams are
+covered by tests/api/test_api_streaming.py; web pages render through the same entities.)
 """
 
 from __future__ import annotations
@@ -212,6 +213,7 @@ class Visibility(RuleBasedStateMachine):
                 "/api/v1/timelines/home?limit=40",
                 "/api/v1/timelines/public?limit=40",
                 "/api/v1/notifications?limit=40",
+                f"/api/v2/search?q={self.stem}&type=statuses",
                 *(f"/api/v1/accounts/{p.id}/statuses?limit=40" for p in self.people),
                 *(f"/api/v1/statuses/{s}/context" for s in list(self.model.posts)[-3:]),
             ]
