@@ -97,10 +97,9 @@ async def page(
 
 async def login(request: Request, form: dict, app: RowMapping, params: dict, scopes: list[str]):
     ctx = request.app.state.ctx
-    async with ctx.db.read() as conn:
-        account = await account_service.authenticate(
-            conn, str(form.get("username", "")), str(form.get("password", ""))
-        )
+    account = await account_service.authenticate(
+        ctx.db, str(form.get("username", "")), str(form.get("password", ""))
+    )
     if account is None:
         return await page(request, app, params, scopes, "The username or password is wrong.")
     await log_in(request, account)

@@ -36,7 +36,7 @@ class Call:
     ctx: Context
     params: dict[str, Any]
     caller: Caller | None
-    conn: AsyncConnection
+    conn: AsyncConnection | None  # None for handlers that open their own transactions
     tx: Tx | None = None
 
     @property
@@ -63,10 +63,21 @@ PUBLIC = "public"  # no caller's identity is used: instance facts, app registrat
 Access = str | IfToken
 
 
-def endpoint(scope: Access, *, write: bool = False, user: bool = True, cache: bool = False):
+def endpoint(
+    scope: Access,
+    *,
+    write: bool = False,
+    user: bool = True,
+    cache: bool = False,
+    own_transactions: bool = False,
+):
     """Declare a handler's access (a scope it requires, ``IfToken(scope)`` or ``PUBLIC``:
     there is no default, so no route can forget), whether it writes, and whether its GET
-    responses may be kept in the in-process cache (``roost.api.cache``)."""
+    responses may be kept in the in-process cache (``roost.api.cache``).
+
+    ``own_transactions``: the handler holds no connection while it runs and opens its own,
+    short ones (OAuth's token endpoint, which waits for a password hash: a held connection
+    there would pin the pool, and a held write SQLite's one writer)."""
     if not (isinstance(scope, IfToken) or scope == PUBLIC or scope in KNOWN_SCOPES):
         raise ValueError(f"endpoint access must be a known scope, IfToken or PUBLIC: {scope!r}")
 
@@ -76,6 +87,8 @@ def endpoint(scope: Access, *, write: bool = False, user: bool = True, cache: bo
             try:
                 if cache and request.method == "GET":
                     return await _run_cached(handler, request, scope, user)
+                if own_transactions:
+                    return await _run_unheld(handler, request, scope, user)
                 return await _run(handler, request, scope, write, user)
             except ApiError as exc:
                 return error_response(exc.status, exc.error, exc.description)
@@ -103,6 +116,15 @@ async def _run(handler: Handler, request: Request, scope, write: bool, user: boo
         async with ctx.db.read() as conn:
             call = await _call(request, ctx, params, conn, scope, user)
             result = await handler(call)
+    return result if isinstance(result, Response) else Json(result)
+
+
+async def _run_unheld(handler: Handler, request: Request, scope, user: bool) -> Response:
+    ctx: Context = request.app.state.ctx
+    params = await body(request)
+    caller = await caller_from(None, request)
+    _check(caller, scope, user)
+    result = await handler(Call(request, ctx, params, caller, None))
     return result if isinstance(result, Response) else Json(result)
 
 

@@ -144,11 +144,13 @@ async def statuses_by_id(
     missing = originals - rows.keys()
     if missing:
         rows.update(await _rows(conn, list(missing)))
+    authors = await account_service.get_many(conn, {r["account_id"] for r in rows.values()})
     if screen:
-        seen = await post_service.visible_subset(conn, list(rows.values()), viewer_id)
+        seen = await post_service.visible_subset(
+            conn, list(rows.values()), viewer_id, live_authors=set(authors)
+        )
         rows = {r["id"]: r for r in seen}
     every = list(rows)
-    authors = await account_service.get_many(conn, {r["account_id"] for r in rows.values()})
     mention_map, tag_map = await _mentions_and_tags(conn, every)
     flags = await _viewer_flags(conn, viewer_id, every)
     people = {i: account(ctx, row) for i, row in authors.items()}  # rendered once a page

@@ -122,8 +122,10 @@ def _granted(requested: list[str], app: RowMapping) -> list[str]:
     return requested
 
 
-@endpoint(PUBLIC, write=True)
+@endpoint(PUBLIC, own_transactions=True)
 async def token(call: Call) -> dict:
+    """Each grant opens its own write transaction, after any password check: an argon2 hash
+    must never run while SQLite's one writer is held."""
     grant = text(call.params.get("grant_type"), "grant_type") or ""
     client_id, client_secret = _client_auth(call)
     handlers = {
@@ -135,7 +137,8 @@ async def token(call: Call) -> dict:
     if grant not in handlers:
         raise ApiError(400, "unsupported_grant_type", f"Unsupported grant type: {grant or '-'}")
     public_client = grant == "authorization_code" and not client_secret
-    app = await find_app(call.tx.conn, client_id, client_secret, check_secret=not public_client)
+    async with call.ctx.db.read() as conn:
+        app = await find_app(conn, client_id, client_secret, check_secret=not public_client)
     if public_client:  # no secret, however it was (not) sent: the code must carry PKCE
         return await _grant_code(call, app, proven_by_pkce=True)
     return await handlers[grant](call, app)
@@ -145,21 +148,15 @@ async def _grant_code(call: Call, app: RowMapping, proven_by_pkce: bool = False)
     """Redeem a code: a confidential client proved itself with its secret; a public one
     (``proven_by_pkce``) only by the code's PKCE verifier, so a code without PKCE is refused."""
     code = text(call.params.get("code"), "code") or ""
-    row = (
-        (
-            await call.tx.conn.execute(
-                select(auth_codes).where(auth_codes.c.code_digest == token_digest(code))
-            )
-        )
-        .mappings()
-        .first()
-    )
     invalid = ApiError(400, "invalid_grant", "The authorization code is invalid or expired")
-    if row is None or row["app_id"] != app["id"] or _aware(row["expires_at"]) < now():
-        raise invalid
-    await call.tx.conn.execute(
-        delete(auth_codes).where(auth_codes.c.code_digest == row["code_digest"])
-    )
+    async with call.ctx.db.write() as tx:
+        query = select(auth_codes).where(auth_codes.c.code_digest == token_digest(code))
+        row = (await tx.conn.execute(query)).mappings().first()
+        if row is None or row["app_id"] != app["id"] or _aware(row["expires_at"]) < now():
+            raise invalid
+        used = delete(auth_codes).where(auth_codes.c.code_digest == row["code_digest"])
+        await tx.conn.execute(used)
+    # the code is spent (committed) before it is judged: a wrong verifier does not leave it usable
     redirect = text(call.params.get("redirect_uri"), "redirect_uri")
     if redirect and redirect != row["redirect_uri"]:
         raise invalid
@@ -167,8 +164,9 @@ async def _grant_code(call: Call, app: RowMapping, proven_by_pkce: bool = False)
         raise invalid
     if proven_by_pkce and not row["code_challenge"]:
         raise ApiError(401, "invalid_client", "Client authentication failed")
-    account = await account_service.get(call.tx.conn, row["account_id"])
-    return await issue_token(call.ctx, call.tx, app["id"], account, row["scopes"].split())
+    async with call.ctx.db.write() as tx:
+        account = await account_service.get(tx.conn, row["account_id"])
+        return await issue_token(call.ctx, tx, app["id"], account, row["scopes"].split())
 
 
 def _aware(moment: datetime) -> datetime:
@@ -191,36 +189,32 @@ async def _grant_password(call: Call, app: RowMapping) -> dict:
         raise ApiError(400, "unsupported_grant_type", "The password grant is switched off")
     login = text(call.params.get("username"), "username") or ""
     password = text(call.params.get("password"), "password") or ""
-    account = await account_service.authenticate(call.tx.conn, login, password)
+    account = await account_service.authenticate(call.ctx.db, login, password)
     if account is None:
         raise ApiError(400, "invalid_grant", "The username or password is wrong")
     scopes = _granted(parse_scopes(call.params.get("scope"), "read"), app)
-    return await issue_token(call.ctx, call.tx, app["id"], account, scopes)
+    async with call.ctx.db.write() as tx:
+        return await issue_token(call.ctx, tx, app["id"], account, scopes)
 
 
 async def _grant_client(call: Call, app: RowMapping) -> dict:
     scopes = _granted(parse_scopes(call.params.get("scope"), "read"), app)
-    return await issue_token(call.ctx, call.tx, app["id"], None, scopes, with_refresh=False)
+    async with call.ctx.db.write() as tx:
+        return await issue_token(call.ctx, tx, app["id"], None, scopes, with_refresh=False)
 
 
 async def _grant_refresh(call: Call, app: RowMapping) -> dict:
     refresh = text(call.params.get("refresh_token"), "refresh_token") or ""
-    row = (
-        (
-            await call.tx.conn.execute(
-                select(tokens).where(tokens.c.refresh_digest == token_digest(refresh))
-            )
+    async with call.ctx.db.write() as tx:
+        query = select(tokens).where(tokens.c.refresh_digest == token_digest(refresh))
+        row = (await tx.conn.execute(query)).mappings().first()
+        if row is None or row["revoked_at"] is not None or row["app_id"] != app["id"]:
+            raise ApiError(400, "invalid_grant", "The refresh token is invalid")
+        await tx.conn.execute(
+            update(tokens).where(tokens.c.id == row["id"]).values(revoked_at=now())
         )
-        .mappings()
-        .first()
-    )
-    if row is None or row["revoked_at"] is not None or row["app_id"] != app["id"]:
-        raise ApiError(400, "invalid_grant", "The refresh token is invalid")
-    await call.tx.conn.execute(
-        update(tokens).where(tokens.c.id == row["id"]).values(revoked_at=now())
-    )
-    account = await account_service.get(call.tx.conn, row["account_id"])
-    return await issue_token(call.ctx, call.tx, app["id"], account, row["scopes"].split())
+        account = await account_service.get(tx.conn, row["account_id"])
+        return await issue_token(call.ctx, tx, app["id"], account, row["scopes"].split())
 
 
 @endpoint(PUBLIC, write=True)

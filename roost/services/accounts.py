@@ -11,7 +11,7 @@ from roost.domain import text
 from roost.domain.errors import Conflict, Invalid, NotFound
 from roost.services import passwords, sessions
 from roost.services.context import Context, now
-from roost.store.db import Tx
+from roost.store.db import Database, Tx
 from roost.store.tables import accounts
 
 
@@ -55,22 +55,29 @@ async def register(
     return await get(tx.conn, row["id"])
 
 
-async def authenticate(conn: AsyncConnection, login: str, password: str) -> RowMapping | None:
-    """The account for a username-or-email and password, or None (same answer for both wrongs)."""
+async def authenticate(db: Database, login: str, password: str) -> RowMapping | None:
+    """The account for a username-or-email and password, or None (same answer for both wrongs).
+
+    A hash made with older argon2 parameters is replaced on a successful sign-in, so that every
+    check costs the same: a known account must not answer slower than an unknown one (the dummy
+    hash uses today's parameters), and the shield's password budget assumes today's cost.
+    """
     login = text.clean(login).strip().lower().lstrip("@")
-    row = (
-        (
-            await conn.execute(
-                select(accounts).where(or_(accounts.c.username == login, accounts.c.email == login))
-            )
-        )
-        .mappings()
-        .first()
-    )
+    query = select(accounts).where(or_(accounts.c.username == login, accounts.c.email == login))
+    async with db.read() as conn:
+        row = (await conn.execute(query)).mappings().first()
     stored = row["password_hash"] if row else _DUMMY_HASH
     ok = await passwords.verify(stored, password)
     if not ok or row is None or row["suspended_at"] is not None:
         return None
+    if rules.needs_rehash(stored):
+        hashed = await passwords.hash_password(password)
+        async with db.write() as tx:
+            await tx.conn.execute(
+                update(accounts)
+                .where(accounts.c.id == row["id"], accounts.c.password_hash == stored)
+                .values(password_hash=hashed)
+            )
     return row
 
 

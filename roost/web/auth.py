@@ -65,10 +65,9 @@ async def login(request: Request) -> Response:
         message = "This form had expired. Please log in again."
         return _login_page(request, values, {"form": message}, next_path, status=403)
     ctx = request.app.state.ctx
-    async with ctx.db.read() as conn:
-        account = await account_service.authenticate(
-            conn, values["username"], field(form, "password", 300)
-        )
+    account = await account_service.authenticate(
+        ctx.db, values["username"], field(form, "password", 300)
+    )
     if account is None:
         errors = {"form": "The username or password is wrong."}
         return _login_page(request, values, errors, next_path, status=401)

@@ -116,7 +116,9 @@ def test_authorization_code_with_pkce(api, helpers, path):
     )
     assert wrong.status_code == 400
     assert wrong.json()["error"] == "invalid_grant"
-    # a failed attempt burns the code (RFC 6749 10.5): ask again
+    # a failed attempt burns the code (RFC 6749 10.5): the right verifier comes too late
+    late = _token(api, app, grant_type="authorization_code", code=code, code_verifier=verifier)
+    assert late.status_code == 400, late.text
     code = helpers.authorize_code(
         api.client, app, "carol", helpers.password, challenge=challenge, path=path
     )
@@ -347,3 +349,35 @@ def test_denying_an_out_of_band_app_shows_a_page(api, helpers):
     )
     assert denied.status_code == 200, denied.headers
     assert "was not given access" in denied.text and app["name"] in denied.text
+
+
+def test_password_grant_upgrades_an_old_hash_without_holding_the_writer(api, helpers):
+    """Issue 12: the token endpoint ran in one write transaction, so every password grant held
+    SQLite's only writer through an argon2 hash; a grant that also rewrites an old hash would
+    wait for itself. Now the hash comes first and each write is short."""
+    from argon2 import PasswordHasher
+    from sqlalchemy import update
+
+    from roost.store.tables import accounts
+
+    erin = api.user("erin")
+    old = PasswordHasher(time_cost=3, memory_cost=64 * 1024, parallelism=4).hash(helpers.password)
+    ctx = api.client.app.state.ctx
+
+    async def set_old_hash() -> None:
+        async with ctx.db.write() as tx:
+            await tx.conn.execute(update(accounts).values(password_hash=old))
+
+    api.client.portal.call(set_old_hash)
+    for _ in range(2):  # the first grant upgrades the hash, the second checks the new one
+        granted = api.client.post(
+            "/oauth/token",
+            data={
+                "grant_type": "password",
+                "client_id": api.default_app["client_id"],
+                "client_secret": api.default_app["client_secret"],
+                "username": erin.username,
+                "password": helpers.password,
+            },
+        )
+        assert granted.status_code == 200, granted.text

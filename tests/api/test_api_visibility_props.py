@@ -2,10 +2,12 @@
 
 Hypothesis drives random people through follows, blocks, mutes, posts of every visibility with
 random mentions, edits that change who is mentioned, reposts and deletions; after each step
-every reader's every read path (a status, its context, the home, public and account timelines,
-notifications) is compared with a small model of who may see what: nothing anyone may not see
-ever comes back, and a status is found exactly when the model says it is visible. (Streams are
-covered by tests/api/test_api_streaming.py; web pages render through the same entities.)
+every reader's every read path is compared with a small model of who may see what: through the
+API (a status, its context, the home, public, tag and account timelines, notifications, search)
+and through the web pages a signed-in browser reads (home, public, tag, notifications, search,
+profiles, threads). Nothing anyone may not see ever comes back, and a status (API) or thread
+(web) is found exactly when the model says it is visible. (Streams are covered by
+tests/api/test_api_streaming.py.)
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from hypothesis.stateful import (
 pytestmark = pytest.mark.slow
 
 PEOPLE = 4
+PASSWORD = "correct horse battery staple"  # the one tests/api/conftest.py signs people up with
 VISIBILITIES = ("public", "unlisted", "private", "direct")
 _runs = itertools.count()
 
@@ -70,9 +73,29 @@ class Visibility(RuleBasedStateMachine):
     def sign_up(self) -> None:
         run = next(_runs)
         self.people = [self.api.user(f"p{run}n{i}") for i in range(PEOPLE)]
+        self.cookies = [self._web_session(p.username) for p in self.people]
         # each post's unique word, to find leaks in any text (earlier runs' posts stay public)
         self.stem = f"r{run}w"
         self.word_pattern = re.compile(rf"\b{self.stem}\d+x\b")
+
+    def _web_session(self, username: str) -> str:
+        """Sign in through the web form; the browser's cookie, sent by hand on each page."""
+        client = self.api.client
+        client.cookies.clear()
+        form = client.get("/login")
+        csrf = re.search(r'name="csrf" value="([^"]*)"', form.text).group(1)
+        data = {"csrf": csrf, "username": username, "password": PASSWORD}
+        answer = client.post("/login", data=data, follow_redirects=False)
+        assert answer.status_code == 303, answer.text
+        cookie = client.cookies["roost_session"]
+        client.cookies.clear()
+        return f"roost_session={cookie}"
+
+    def _page(self, path: str, index: int):
+        headers = {"Cookie": self.cookies[index]}
+        answer = self.api.client.get(path, headers=headers, follow_redirects=False)
+        assert answer.status_code < 500, (path, answer.text)
+        return answer
 
     def _who(self, index: int):
         return self.people[index]
@@ -85,7 +108,7 @@ class Visibility(RuleBasedStateMachine):
     def _text(self, mentions: list[int]) -> tuple[str, str]:
         word = f"{self.stem}{next(self.counter)}x"
         names = " ".join(f"@{self.people[m].username}" for m in sorted(set(mentions)))
-        return word, f"{names} {word}".strip()
+        return word, f"{names} {word} #{self.stem}".strip()
 
     people_index = st.integers(0, PEOPLE - 1)
 
@@ -213,18 +236,45 @@ class Visibility(RuleBasedStateMachine):
                 "/api/v1/timelines/home?limit=40",
                 "/api/v1/timelines/public?limit=40",
                 "/api/v1/notifications?limit=40",
+                f"/api/v1/timelines/tag/{self.stem}?limit=40",
                 f"/api/v2/search?q={self.stem}&type=statuses",
                 *(f"/api/v1/accounts/{p.id}/statuses?limit=40" for p in self.people),
                 *(f"/api/v1/statuses/{s}/context" for s in list(self.model.posts)[-3:]),
             ]
             for path in paths:
                 answer = self._call("GET", path, person)
-                if answer.status_code != 200:
-                    continue
-                for word in self.word_pattern.findall(answer.text):
-                    status_id = self.words.get(word)
-                    assert status_id is not None, (path, word, "an old or deleted post's text")
-                    assert self.model.sees(index, status_id), (index, path, status_id)
+                if answer.status_code == 200:
+                    self._no_leak(index, path, answer.text)
+            self._web_pages_agree(index)
+
+    def _web_pages_agree(self, index: int) -> None:
+        for status_id, post in self.model.posts.items():
+            if post["reblog_of"] is None:
+                author = self.people[post["author"]].username
+                page = self._page(f"/@{author}/{status_id}", index)
+                expected = self.model.sees(index, status_id)
+                assert (page.status_code == 200) == expected, (index, status_id, page.status_code)
+                if page.status_code == 200:
+                    self._no_leak(index, f"/@{author}/{status_id}", page.text)
+        pages = [
+            "/home",
+            "/public",
+            f"/tags/{self.stem}",
+            "/notifications",
+            f"/search?q={self.stem}",
+            *(f"/@{p.username}" for p in self.people),
+        ]
+        for path in pages:
+            page = self._page(path, index)
+            # a tag nobody has used yet is a 404 page
+            assert page.status_code == 200 or path.startswith("/tags/"), (path, page.status_code)
+            self._no_leak(index, path, page.text)
+
+    def _no_leak(self, index: int, path: str, text: str) -> None:
+        for word in self.word_pattern.findall(text):
+            status_id = self.words.get(word)
+            assert status_id is not None, (path, word, "an old or deleted post's text")
+            assert self.model.sees(index, status_id), (index, path, status_id)
 
 
 def test_every_read_path_obeys_one_visibility_rule(sqlite_api) -> None:

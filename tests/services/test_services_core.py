@@ -38,11 +38,36 @@ async def test_registration_rules(ctx):
         await make_user(ctx, "ALICE")
     with pytest.raises(Invalid):
         await make_user(ctx, "not valid")
+    assert (await accounts.authenticate(ctx.db, "alice@roost.test", "password123"))["id"]
+    assert await accounts.authenticate(ctx.db, "Alice", "password123") is not None
+    assert await accounts.authenticate(ctx.db, "alice", "wrong-password") is None
+    assert await accounts.authenticate(ctx.db, "nobody", "password123") is None
+
+
+async def test_a_hash_made_with_older_parameters_is_replaced_at_sign_in(ctx):
+    """Issue 12: hashes from the RFC 9106 profile (64 MiB, 3 passes) cost 6x today's check, so a
+    known account answered slower than an unknown one; a sign-in brings it to today's."""
+    from argon2 import PasswordHasher
+    from sqlalchemy import select, update
+
+    from roost.domain import accounts as rules
+    from roost.store.tables import accounts as table
+
+    alice = await make_user(ctx, "alice")
+    old = PasswordHasher(time_cost=3, memory_cost=64 * 1024, parallelism=4).hash("password123")
+    async with ctx.db.write() as tx:
+        await tx.conn.execute(update(table).values(password_hash=old))
+    assert rules.needs_rehash(old)
+    assert await accounts.authenticate(ctx.db, "alice", "wrong-password") is None
     async with ctx.db.read() as conn:
-        assert (await accounts.authenticate(conn, "alice@roost.test", "password123"))["id"]
-        assert await accounts.authenticate(conn, "Alice", "password123") is not None
-        assert await accounts.authenticate(conn, "alice", "wrong-password") is None
-        assert await accounts.authenticate(conn, "nobody", "password123") is None
+        kept = await conn.scalar(select(table.c.password_hash).where(table.c.id == alice["id"]))
+    assert kept == old  # a wrong password changes nothing
+    assert await accounts.authenticate(ctx.db, "alice", "password123") is not None
+    async with ctx.db.read() as conn:
+        new = await conn.scalar(select(table.c.password_hash).where(table.c.id == alice["id"]))
+    assert new != old and new.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
+    assert not rules.needs_rehash(new)
+    assert await accounts.authenticate(ctx.db, "alice", "password123") is not None
 
 
 async def test_post_reaches_followers_home_and_counts(ctx):
@@ -242,7 +267,7 @@ async def test_nul_bytes_and_control_characters_never_reach_the_database(ctx):
         assert await accounts.search(conn, "\x00", 5) == []
         assert await search.hashtags(conn, "\x00ab", 5) == []
         assert await search.statuses_matching(conn, "null\x00byte", 5) == [status_id]
-        assert await accounts.authenticate(conn, "ali\x00ce", "password123") is not None
+    assert await accounts.authenticate(ctx.db, "ali\x00ce", "password123") is not None
 
 
 async def test_thread_visibility_is_checked_in_batches(ctx):
