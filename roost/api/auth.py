@@ -66,6 +66,8 @@ KNOWN_SCOPES = set(TOP_SCOPES) | {
 def parse_scopes(raw: str | list | None, default: str = "read") -> list[str]:
     if isinstance(raw, list):
         raw = " ".join(str(r) for r in raw)
+    if raw is not None and not isinstance(raw, str):
+        raise ApiError(400, "invalid_scope", "Scopes are a string of space-separated names")
     scopes = [s for s in (raw or default).replace("+", " ").replace(",", " ").split() if s]
     unknown = [s for s in scopes if s not in KNOWN_SCOPES]
     if unknown:

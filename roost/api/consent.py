@@ -7,13 +7,13 @@ site's templates (``roost/web/templates/oauth.html``) so they look like the rest
 
 from __future__ import annotations
 
-import hmac
 import secrets
 
 from sqlalchemy.engine import RowMapping
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
+from roost.domain.signed import same_secret
 from roost.services import accounts as account_service
 from roost.services import sessions
 from roost.web.render import html
@@ -45,7 +45,7 @@ def csrf_token(request: Request) -> str:
 
 def csrf_ok(request: Request, sent: str | None) -> bool:
     expected = request.session.get("csrf")
-    return bool(expected and sent and hmac.compare_digest(expected, str(sent)))
+    return bool(expected and sent and same_secret(str(sent), expected))
 
 
 async def log_in(request: Request, account: RowMapping) -> None:

@@ -6,14 +6,12 @@ import json
 from typing import Any
 from urllib.parse import urlencode
 
-from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from roost.bodies import BadBody, BadJson, client_json, read_form, read_limited
 from roost.domain.ids import parse_id
 from roost.services.timelines import DEFAULT_LIMIT, MAX_LIMIT, Page
-
-MAX_BODY = 64 * 1024  # a post is 500 characters; nothing in this API needs more
 
 
 class ApiError(Exception):
@@ -41,32 +39,6 @@ class Json(Response):
         return json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode()
 
 
-MAX_JSON_DEPTH = 32  # Mastodon's entities nest a few levels; a client never needs more
-
-
-class BadJson(ValueError):
-    """A client's JSON that is malformed, or nested beyond ``MAX_JSON_DEPTH``."""
-
-
-def client_json(raw: str | bytes) -> Any:
-    """Every JSON a client sends (bodies, streaming messages) is read here: depth is bounded
-    (a body of 5,000 open brackets raised RecursionError inside json: a 500, issue 12)."""
-    try:
-        data = json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
-        raise BadJson("not valid JSON, or nested too deeply") from None
-    stack = [(data, 1)]
-    while stack:
-        value, depth = stack.pop()
-        if depth > MAX_JSON_DEPTH:
-            raise BadJson(f"nested deeper than {MAX_JSON_DEPTH} levels")
-        if isinstance(value, dict):
-            stack.extend((v, depth + 1) for v in value.values())
-        elif isinstance(value, list):
-            stack.extend((v, depth + 1) for v in value)
-    return data
-
-
 async def body(request: Request) -> dict[str, Any]:
     """The request's parameters from JSON, form or query string, merged (JSON/form win)."""
     params: dict[str, Any] = {}
@@ -74,47 +46,27 @@ async def body(request: Request) -> dict[str, Any]:
         params[_key(key)] = _values(request.query_params.getlist(key), key)
     if request.method in ("GET", "HEAD", "DELETE") and not request.headers.get("content-length"):
         return params
-    raw = await _read_limited(request)
-    if not raw.strip():
-        return params
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if content_type == "application/json":
-        try:
-            data = client_json(raw)
-        except BadJson as exc:
-            raise ApiError(400, f"The request body is {exc}") from None
-        if not isinstance(data, dict):
-            raise ApiError(422, "The request body must be a JSON object")
-        params.update(data)
-    elif content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
-        form = await _form(request)
-        for key in form:
-            params[_key(key)] = _values(form.getlist(key), key)
-    else:
-        raise ApiError(415, "Send JSON or a form (application/json or form-encoded)")
-    return params
-
-
-async def _read_limited(request: Request) -> bytes:
-    declared = request.headers.get("content-length")
-    if declared and (not declared.isdigit() or int(declared) > MAX_BODY):
-        raise ApiError(413, "The request body is too large")
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_BODY:
-            raise ApiError(413, "The request body is too large")
-        chunks.append(chunk)
-    raw = b"".join(chunks)
-    request._body = raw  # so request.form() can read it again
-    return raw
-
-
-async def _form(request: Request) -> FormData:
     try:
-        return await request.form(max_files=0, max_fields=200)
-    except Exception:
-        raise ApiError(400, "The form body could not be read") from None
+        raw = await read_limited(request)
+        if not raw.strip():
+            return params
+        content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if content_type == "application/json":
+            data = client_json(raw)
+            if not isinstance(data, dict):
+                raise ApiError(422, "The request body must be a JSON object")
+            params.update(data)
+            return params
+        if content_type not in ("application/x-www-form-urlencoded", "multipart/form-data"):
+            raise ApiError(415, "Send JSON or a form (application/json or form-encoded)")
+        form = await read_form(request)
+    except BadJson as exc:
+        raise ApiError(400, f"The request body is {exc.message}") from None
+    except BadBody as exc:
+        raise ApiError(exc.status, exc.message) from None
+    for key in form:
+        params[_key(key)] = _values(form.getlist(key), key)
+    return params
 
 
 def _key(key: str) -> str:

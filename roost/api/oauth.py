@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import hmac
 import secrets
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
@@ -22,7 +21,7 @@ from roost.api import consent
 from roost.api.auth import issue_token, parse_scopes, revoke
 from roost.api.endpoint import PUBLIC, Call, endpoint
 from roost.api.http import ApiError, body, text
-from roost.domain.signed import token_digest
+from roost.domain.signed import same_secret, token_digest
 from roost.services import accounts as account_service
 from roost.services.context import now
 from roost.store.tables import apps, auth_codes, tokens
@@ -57,7 +56,7 @@ async def create_app(call: Call) -> dict:
     raw_uris = params.get("redirect_uris") or ""
     uris = raw_uris if isinstance(raw_uris, list) else str(raw_uris).split()
     if not uris or any(
-        not (u == OOB or u.startswith(("http://", "https://")) or ":" in u) for u in uris
+        not isinstance(u, str) or not (u == OOB or ":" in u) or len(u) > 2000 for u in uris
     ):
         raise ApiError(422, "Validation failed: redirect_uris must be absolute URIs")
     scopes = parse_scopes(params.get("scopes"), "read")
@@ -92,9 +91,7 @@ async def find_app(
         .mappings()
         .first()
     )
-    if row is None or (
-        check_secret and not hmac.compare_digest(row["client_secret"], client_secret or "")
-    ):
+    if row is None or (check_secret and not same_secret(client_secret or "", row["client_secret"])):
         raise ApiError(401, "invalid_client", "Client authentication failed")
     return row
 
@@ -178,10 +175,10 @@ def _pkce_ok(row: RowMapping, verifier) -> bool:
     if not isinstance(verifier, str) or not 43 <= len(verifier) <= 128:
         return False
     if row["code_challenge_method"] == "plain":
-        return hmac.compare_digest(verifier, row["code_challenge"])
+        return same_secret(verifier, row["code_challenge"])
     digest = hashlib.sha256(verifier.encode()).digest()
     expected = base64.urlsafe_b64encode(digest).decode().rstrip("=")
-    return hmac.compare_digest(expected, row["code_challenge"])
+    return same_secret(expected, row["code_challenge"])
 
 
 async def _grant_password(call: Call, app: RowMapping) -> dict:

@@ -22,7 +22,8 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from roost.api import entities
 from roost.api.auth import Caller, caller_from, covers
 from roost.api.endpoint import PUBLIC, IfToken
-from roost.api.http import ApiError, BadJson, client_json, error_response
+from roost.api.http import ApiError, error_response
+from roost.bodies import BadJson, client_json
 from roost.domain.text import normalize_tag
 from roost.services import notifications as notification_service
 from roost.services import social

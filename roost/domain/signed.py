@@ -28,6 +28,17 @@ def _mac(secret: bytes, body: str) -> str:
     return base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
 
+def same_secret(given: str | bytes, expected: str | bytes) -> bool:
+    """Constant-time equality for anything a client sends. ``hmac.compare_digest`` raises
+    TypeError on ``str`` holding non-ASCII characters, which a client chooses (a 500 found by
+    schemathesis on /oauth/revoke, issue 12), so both sides are compared as bytes."""
+    return hmac.compare_digest(_bytes(given), _bytes(expected))
+
+
+def _bytes(value: str | bytes) -> bytes:
+    return value if isinstance(value, bytes) else value.encode("utf-8", "surrogatepass")
+
+
 def mint_token(secret: bytes, account_id: int, account_created: int) -> str:
     body = f"{PREFIX}.{account_id}.{account_created}.{secrets.token_urlsafe(24)}"
     return f"{body}.{_mac(secret, body)}"
@@ -39,7 +50,7 @@ def read_token(secret: bytes, token: str) -> TokenClaims | None:
         return None
     body, _, mac = token.rpartition(".")
     parts = body.split(".")
-    if len(parts) != 4 or not hmac.compare_digest(mac, _mac(secret, body)):
+    if len(parts) != 4 or not same_secret(mac, _mac(secret, body)):
         return None
     try:
         return TokenClaims(int(parts[1]), int(parts[2]))

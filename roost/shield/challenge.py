@@ -29,6 +29,8 @@ import secrets
 import time
 from typing import NamedTuple
 
+from roost.domain.signed import same_secret
+
 CHALLENGE_VERSION = "c1"
 PASS_VERSION = "p1"
 PASS_COOKIE = "roost_pass"
@@ -97,7 +99,7 @@ def check_answer(
     expected = _mac(
         secret, CHALLENGE_VERSION, bits_text, expires_text, nonce, prefix, _ua_digest(user_agent)
     )
-    if not hmac.compare_digest(mac, expected):
+    if not same_secret(mac, expected):
         raise ChallengeError("tampered")
     if not expires_text.isdigit() or int(expires_text) < now:
         raise ChallengeError("expired")
@@ -138,7 +140,7 @@ def check_pass(
         return None, "forged"
     _, kind, nb, exp, pass_id, mac = parts
     expected = _mac(secret, PASS_VERSION, kind, nb, exp, pass_id, prefix, _ua_digest(user_agent))
-    if not hmac.compare_digest(mac, expected) or not (nb.isdigit() and exp.isdigit()):
+    if not same_secret(mac, expected) or not (nb.isdigit() and exp.isdigit()):
         return None, "forged"
     if kind not in ("p", "w"):
         return None, "forged"

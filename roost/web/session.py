@@ -8,10 +8,10 @@ from urllib.parse import quote
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.datastructures import FormData
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
+from roost import bodies
 from roost.api.consent import csrf_ok
 from roost.domain.errors import NotFound
 from roost.domain.paths import local_path
@@ -108,12 +108,12 @@ def safe_next(value: str | None, default: str = "/home") -> str:
 
 
 async def read_form(request: Request) -> FormData:
+    """A page's form, read and bounded as every body is (``roost.bodies``)."""
     try:
-        return await request.form(max_files=0, max_fields=MAX_FIELDS)
-    except HTTPException:
-        raise Refused(400, "The form could not be read.") from None
-    except Exception:  # a malformed multipart body must give 400, never 500
-        raise Refused(400, "The form could not be read.") from None
+        return await bodies.read_form(request, max_fields=MAX_FIELDS)
+    except bodies.BadBody as exc:
+        message = "The form is too large." if exc.status == 413 else "The form could not be read."
+        raise Refused(exc.status, message) from None
 
 
 def check_csrf(request: Request, form: FormData) -> None:

@@ -131,3 +131,24 @@ def test_a_mention_edited_away_leaves_that_readers_timeline_and_notifications(ap
         assert seen.status_code == 200 and "4711" not in seen.text, path
     bob_home = api.client.get("/api/v1/timelines/home", headers=bob.headers).text
     assert "4711" in bob_home
+
+
+def test_secrets_in_other_scripts_letters_are_refused_not_a_crash(api):
+    """Issue 12 (found by a longer schemathesis run): hmac.compare_digest raises TypeError on a
+    str with non-ASCII characters, so a client secret, token MAC or CSRF value in other
+    scripts' letters was a 500."""
+    app = api.default_app
+    revoke = api.client.post(
+        "/oauth/revoke",
+        data={"client_id": app["client_id"], "client_secret": "s\u00e9cret\u0f00", "token": "x"},
+    )
+    assert revoke.status_code == 401, revoke.text
+    raw = '{"grant_type": "client_credentials", "client_id": "%s", "client_secret": "\\ud97f"}'
+    grant = api.client.post(
+        "/oauth/token",
+        content=raw % app["client_id"],
+        headers={"Content-Type": "application/json"},
+    )
+    assert grant.status_code == 401, grant.text
+    forged = {"Authorization": "Bearer r1.1.2.abc.\u00e9\u00e9".encode()}
+    assert api.client.get("/api/v1/accounts/verify_credentials", headers=forged).status_code == 401

@@ -124,3 +124,18 @@ async def test_a_demoted_account_gets_no_fresh_allowance(tmp_path: Path) -> None
     first_refusal = statuses.index(429)
     assert all(s in (429, 403) for s in statuses[first_refusal:]), statuses  # 403: then blocked
     await shield.aclose()
+
+
+async def test_credentials_in_other_scripts_letters_are_strangers_not_a_crash(tmp_path: Path):
+    """Issue 12: hmac.compare_digest raised TypeError on a non-ASCII str, and the shield reads
+    every token's and pass cookie's MAC before anything else runs."""
+    shield = make(tmp_path, mode="on", pow_bits=8, pow_bits_max=10)
+    async with client(shield) as c:
+        forged = {"Authorization": "Bearer r1.42.1.abc.\u00e9\u00e9".encode()}
+        assert (await c.get("/api/v1/timelines/home", headers=forged)).status_code < 500
+        cookie = {**BROWSER, "Cookie": "roost_pass=p1.p.1.2.x.\u00e9".encode()}
+        assert (await c.get("/public", headers=cookie)).status_code < 500
+        challenge = "c1.8.9999999999.nonce.\u00e9"
+        form = {"challenge": challenge, "answer": "1", "next": "/"}
+        assert (await c.post("/-/shield/verify", data=form, headers=BROWSER)).status_code < 500
+    await shield.aclose()

@@ -254,6 +254,13 @@ async def test_unknown_things_are_friendly_404s_and_junk_is_not_a_500(web, clien
         headers={"content-type": "multipart/form-data; boundary=x"},
     )
     assert junk.status_code in (400, 403)
+    # forms are bounded like every body (roost/bodies.py): size, fields, no files
+    huge = await client.post("/compose", data={"csrf": token, "text": "x" * 100_000})
+    assert huge.status_code == 413 and "too large" in huge.text
+    many = await client.post("/compose", data={"csrf": token, **{f"f{i}": "1" for i in range(50)}})
+    assert many.status_code == 400
+    with_file = await client.post("/compose", data={"csrf": token}, files={"f": b"payload"})
+    assert with_file.status_code == 400
 
 
 async def test_expired_session_goes_to_login_then_back(web, client) -> None:

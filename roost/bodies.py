@@ -1,0 +1,77 @@
+"""Request bodies, read one way by every face (API, web pages, consent page, streams).
+
+A client chooses a body's size, shape and nesting, so each is bounded here before anything
+else looks at it: ``MAX_BODY`` bytes (413), ``MAX_JSON_DEPTH`` levels of JSON (400: 5,000 open
+brackets raised RecursionError inside ``json`` and gave a 500, issue 12), a number of form
+fields and no files (400). The faces turn ``BadBody`` into their own answers (Mastodon's
+``{"error": ...}``, an HTML page).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from starlette.datastructures import FormData
+from starlette.requests import Request
+
+MAX_BODY = 64 * 1024  # a post is 500 characters; nothing Roost takes needs more
+MAX_JSON_DEPTH = 32  # Mastodon's entities nest a few levels; a client never needs more
+MAX_FORM_FIELDS = 200
+
+
+class BadBody(ValueError):
+    """A body that is too large (413), malformed or nested too deeply (400)."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+class BadJson(BadBody):
+    def __init__(self, problem: str) -> None:
+        super().__init__(400, problem)
+
+
+def client_json(raw: str | bytes) -> Any:
+    """Every JSON a client sends (bodies, streaming messages) is read here, depth bounded."""
+    try:
+        data = json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
+        raise BadJson("not valid JSON, or nested too deeply") from None
+    stack = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            raise BadJson(f"nested deeper than {MAX_JSON_DEPTH} levels")
+        if isinstance(value, dict):
+            stack.extend((v, depth + 1) for v in value.values())
+        elif isinstance(value, list):
+            stack.extend((v, depth + 1) for v in value)
+    return data
+
+
+async def read_limited(request: Request) -> bytes:
+    """The whole body, refused (413) as soon as it passes ``MAX_BODY``, declared or not."""
+    declared = request.headers.get("content-length")
+    if declared and (not declared.isdigit() or int(declared) > MAX_BODY):
+        raise BadBody(413, "The request body is too large")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY:
+            raise BadBody(413, "The request body is too large")
+        chunks.append(chunk)
+    raw = b"".join(chunks)
+    request._body = raw  # so request.form() reads these bytes again, not the spent stream
+    return raw
+
+
+async def read_form(request: Request, max_fields: int = MAX_FORM_FIELDS) -> FormData:
+    """A form body (urlencoded or multipart without files), bounded like every body."""
+    await read_limited(request)
+    try:
+        return await request.form(max_files=0, max_fields=max_fields)
+    except Exception:  # a malformed multipart body is the client's fault: 400, never 500
+        raise BadBody(400, "The form body could not be read") from None
