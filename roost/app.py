@@ -16,11 +16,11 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from roost.api.cache import caches
-from roost.api.entities import render_for_stream
 from roost.api.fastpath import CachedReads
 from roost.api.http import error_response
 from roost.api.routes import routes as api_routes
 from roost.config import Settings
+from roost.present.entities import render_for_stream
 from roost.services.context import Context, build_context, instance_secret
 from roost.services.fanout import Fanout
 from roost.services.foreground import CountForeground

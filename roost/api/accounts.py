@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from starlette.responses import Response
 
-from roost.api import entities
-from roost.api.auth import issue_token, parse_scopes
 from roost.api.endpoint import Call, IfToken, endpoint
 from roost.api.http import ApiError, Json, boolean, link_header, optional_id, page, path_id, text
 from roost.domain.errors import Invalid
+from roost.domain.scopes import parse_scopes
+from roost.present import entities
 from roost.services import accounts as account_service
-from roost.services import social, timelines
+from roost.services import oauth, social, timelines
 from roost.store.tables import blocks, follows, mutes
 
 
-@endpoint("write:accounts", write=True, user=False)
+@endpoint("write:accounts", user=False, own_transactions=True)
 async def register(call: Call) -> dict:
     if not call.ctx.settings.registrations_open:
         raise ApiError(403, "Registrations are closed on this server")
@@ -23,13 +23,13 @@ async def register(call: Call) -> dict:
         raise Invalid("agreement", "must be accepted")
     account = await account_service.register(
         call.ctx,
-        call.tx,
         text(p.get("username"), "username") or "",
         text(p.get("email"), "email") or "",
         text(p.get("password"), "password") or "",
     )
     scopes = sorted(call.caller.scopes) if call.caller else parse_scopes("read write follow")
-    return await issue_token(call.ctx, call.tx, call.caller.app_id, account, scopes)
+    async with call.ctx.db.write() as tx:
+        return await oauth.issue_token(call.ctx, tx, call.caller.app_id, account, scopes)
 
 
 @endpoint("read:accounts")

@@ -92,8 +92,8 @@ def endpoint(
                 return await _run(handler, request, scope, write, user)
             except ApiError as exc:
                 return error_response(exc.status, exc.error, exc.description)
-            except RoostError as exc:
-                return error_response(exc.status, exc.message)
+            except RoostError as exc:  # an OAuthError's code is the `error` a client reads
+                return error_response(exc.status, getattr(exc, "code", exc.message), exc.message)
             except IntegrityError:
                 return error_response(422, "Validation failed: the record conflicts with another")
 

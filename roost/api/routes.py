@@ -26,7 +26,6 @@ routes = [
     # OAuth
     Route(f"{V1}/apps", oauth.create_app, methods=POST),
     Route(f"{V1}/apps/verify_credentials", oauth.verify_app),
-    *_both("/oauth/authorize", oauth.authorize, methods=["GET", "POST"]),
     Route("/oauth/token", oauth.token, methods=POST),
     Route("/oauth/revoke", oauth.revoke_token, methods=POST),
     Route("/.well-known/oauth-authorization-server", oauth.metadata),

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from starlette.responses import Response
 
-from roost.api import entities
 from roost.api.endpoint import Call, IfToken, endpoint
 from roost.api.http import ApiError, Json, boolean, link_header, optional_id, page, path_id, text
+from roost.present import entities
 from roost.services import accounts as account_service
 from roost.services import posts, social
 from roost.store.tables import bookmarks, favourites, statuses

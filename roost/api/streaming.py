@@ -19,12 +19,12 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response, StreamingResponse
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from roost.api import entities
 from roost.api.auth import Caller, caller_from, covers
 from roost.api.endpoint import PUBLIC, IfToken
 from roost.api.http import ApiError, error_response
 from roost.bodies import BadJson, client_json
 from roost.domain.text import normalize_tag
+from roost.present import entities
 from roost.services import notifications as notification_service
 from roost.services import social
 from roost.services.context import Context

@@ -8,7 +8,6 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from starlette.responses import Response
 
-from roost.api import entities
 from roost.api.endpoint import PUBLIC, Call, IfToken, endpoint
 from roost.api.http import (
     ApiError,
@@ -23,6 +22,7 @@ from roost.api.http import (
 )
 from roost.domain.ids import id_floor
 from roost.domain.text import normalize_tag
+from roost.present import entities
 from roost.services import accounts as account_service
 from roost.services import notifications as notification_service
 from roost.services import search as search_service

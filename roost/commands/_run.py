@@ -17,7 +17,7 @@ def with_context(work: Callable[[Context], Awaitable[T]], settings: Settings | N
     """Build the site's resources, migrate, run ``work``, deliver queued fan-out, close."""
 
     async def main() -> T:
-        from roost.api.entities import render_for_stream
+        from roost.present.entities import render_for_stream
         from roost.services.fanout import Fanout
 
         ctx = build_context(settings or Settings.from_env())

@@ -203,9 +203,10 @@ def _ensure_probe_account(settings: Settings, email: str, password: str) -> None
     from roost.services import accounts
 
     async def work(ctx) -> None:
-        async with ctx.db.write() as tx:
-            if await accounts.by_username(tx.conn, PROBE_USER) is None:
-                await accounts.register(ctx, tx, PROBE_USER, email, password, bot=True)
+        async with ctx.db.read() as conn:
+            known = await accounts.by_username(conn, PROBE_USER) is not None
+        if not known:
+            await accounts.register(ctx, PROBE_USER, email, password, bot=True)
 
     with_context(work, settings)
 

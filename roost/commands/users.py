@@ -23,10 +23,9 @@ def create(username: str, email: str | None, password: str, admin: bool) -> None
     from roost.services import accounts
 
     async def work(ctx):
-        async with ctx.db.write() as tx:
-            return await accounts.register(
-                ctx, tx, username, email, password, role="admin" if admin else "user"
-            )
+        return await accounts.register(
+            ctx, username, email, password, role="admin" if admin else "user"
+        )
 
     try:
         row = with_context(work)

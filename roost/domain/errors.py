@@ -23,6 +23,15 @@ class Invalid(RoostError):
         self.field = field
 
 
+class ValidationFailed(RoostError):
+    """A request that breaks a rule, said in Mastodon's words ("Validation failed: ...")."""
+
+    status = 422
+
+    def __init__(self, problem: str) -> None:
+        super().__init__(f"Validation failed: {problem}")
+
+
 class NotFound(RoostError):
     status = 404
 
@@ -42,3 +51,13 @@ class Busy(RoostError):
     """The server cannot take this now (too many expensive requests at once): retry soon."""
 
     status = 503
+
+
+class OAuthError(RoostError):
+    """An OAuth 2 refusal (RFC 6749 5.2): ``code`` is the ``error`` a client reads, the message
+    its ``error_description``."""
+
+    def __init__(self, code: str, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.code = code
+        self.status = status

@@ -17,7 +17,6 @@ from roost.store.tables import accounts
 
 async def register(
     ctx: Context,
-    tx: Tx,
     username: str,
     email: str | None,
     password: str,
@@ -25,14 +24,15 @@ async def register(
     role: str = "user",
     bot: bool = False,
 ) -> RowMapping:
+    """A new account. The checks that cost nothing come first, then the password hash (outside
+    any transaction: SQLite's one writer is never held through argon2), then one short write
+    that checks again, for a name taken meanwhile."""
     name = rules.check_new_username(username)
     mail = rules.check_email(email) if email else None
     shown = rules.check_display_name(display_name)
-    if await by_username(tx.conn, name) is not None:
-        raise Conflict("Username is already taken")
-    if mail and await email_taken(tx.conn, mail):
-        raise Conflict("Email is already taken")
-    hashed = await passwords.hash_password(password)  # last: refusals above cost no hash
+    async with ctx.db.read() as conn:
+        await _check_free(conn, name, mail)
+    hashed = await passwords.hash_password(password)
     moment = now()
     row = {
         "id": ctx.ids.next_id(),
@@ -51,8 +51,17 @@ async def register(
         "created_at": moment,
         "updated_at": moment,
     }
-    await tx.conn.execute(insert(accounts).values(row))
-    return await get(tx.conn, row["id"])
+    async with ctx.db.write() as tx:
+        await _check_free(tx.conn, name, mail)
+        await tx.conn.execute(insert(accounts).values(row))
+        return await get(tx.conn, row["id"])
+
+
+async def _check_free(conn: AsyncConnection, name: str, mail: str | None) -> None:
+    if await by_username(conn, name) is not None:
+        raise Conflict("Username is already taken")
+    if mail and await email_taken(conn, mail):
+        raise Conflict("Email is already taken")
 
 
 async def authenticate(db: Database, login: str, password: str) -> RowMapping | None:

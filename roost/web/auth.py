@@ -5,14 +5,13 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from roost.api.consent import csrf_token, log_in
 from roost.domain import accounts as rules
 from roost.domain.errors import Conflict, Invalid
 from roost.services import accounts as account_service
 from roost.services import sessions
 from roost.web.errors import page
 from roost.web.render import html
-from roost.web.session import Refused, check_csrf, field, read_form, safe_next
+from roost.web.session import Refused, check_csrf, csrf_token, field, log_in, read_form, safe_next
 
 COMMON_PASSWORDS = frozenset(
     {"password", "12345678", "123456789", "1234567890", "qwertyui", "qwertyuiop", "iloveyou",
@@ -113,11 +112,10 @@ async def signup(request: Request) -> Response:
     if errors:
         return _signup_page(request, values, errors, next_path, 422)
     try:
-        async with ctx.db.write() as tx:
-            account = await account_service.register(
-                ctx, tx, values["username"], values["email"] or None, password,
-                display_name=values["display_name"],
-            )  # fmt: skip
+        account = await account_service.register(
+            ctx, values["username"], values["email"] or None, password,
+            display_name=values["display_name"],
+        )  # fmt: skip
     except (Invalid, Conflict) as exc:
         return _signup_page(request, values, {_field_of(exc): f"{exc.message}."}, next_path, 422)
     await log_in(request, account)

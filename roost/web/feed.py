@@ -15,9 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
-from roost.api.entities import statuses_by_id
 from roost.domain.errors import NotFound
 from roost.domain.ids import parse_id
+from roost.present.entities import statuses_by_id
 from roost.services.timelines import DEFAULT_LIMIT, Page
 from roost.web.render import base_context, cacheable, headers, pieces, render_text, respond
 from roost.web.weight import fit

@@ -16,8 +16,8 @@ from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response, StreamingResponse
 
-from roost.api import entities
 from roost.api.streaming import HEARTBEAT_SECONDS
+from roost.present import entities
 from roost.services import notifications as notification_service
 from roost.web import feed
 from roost.web.errors import page

@@ -11,8 +11,8 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
-from roost.api.entities import statuses_by_id
 from roost.domain.errors import Invalid, NotFound, RoostError
+from roost.present.entities import statuses_by_id
 from roost.services import posts as post_service
 from roost.web import feed, thread, timelines
 from roost.web.errors import page

@@ -7,9 +7,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.requests import Request
 from starlette.responses import Response
 
-from roost.api import entities
 from roost.domain.accounts import USERNAME
 from roost.domain.errors import NotFound
+from roost.present import entities
 from roost.services import accounts as account_service
 from roost.services import social, timelines
 from roost.services.social import Relationship

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from starlette.routing import Mount, Route
 
-from roost.web import auth, inbox, posts, profiles, search, settings, thread, timelines
+from roost.web import auth, consent, inbox, posts, profiles, search, settings, thread, timelines
 from roost.web.errors import render_error
 from roost.web.static_files import Static
 
 POST = ["POST"]
 
 routes = [
+    # OAuth's login and consent page (Mastodon.py and toot use both spellings)
+    Route("/oauth/authorize", consent.authorize, methods=["GET", "POST"]),
+    Route("/oauth/authorize/", consent.authorize, methods=["GET", "POST"]),
     Route("/", timelines.landing),
     Route("/home", timelines.home),
     Route("/public", timelines.public),

@@ -8,7 +8,7 @@ from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import Response
 
-from roost.api import entities
+from roost.present import entities
 from roost.services import accounts as account_service
 from roost.services import search as search_service
 from roost.web import feed

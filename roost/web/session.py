@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 from urllib.parse import quote
 
@@ -12,9 +13,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from roost import bodies
-from roost.api.consent import csrf_ok
 from roost.domain.errors import NotFound
 from roost.domain.paths import local_path
+from roost.domain.signed import same_secret
 from roost.services import accounts as account_service
 from roost.services import sessions
 
@@ -36,6 +37,32 @@ class LoginNeeded(Exception):
     def __init__(self, back: str) -> None:
         super().__init__(back)
         self.back = back
+
+
+def csrf_token(request: Request) -> str:
+    token = request.session.get("csrf")
+    if not token:
+        token = secrets.token_urlsafe(24)
+        request.session["csrf"] = token
+    return token
+
+
+def csrf_ok(request: Request, sent: str | None) -> bool:
+    expected = request.session.get("csrf")
+    return bool(expected and sent and same_secret(str(sent), expected))
+
+
+async def log_in(request: Request, account: RowMapping) -> None:
+    """Start a web session, held on the server (``roost.services.sessions``); the shield and
+    the edge read account_id/account_created from the cookie for priority only."""
+    async with request.app.state.ctx.db.write() as tx:
+        session_id = await sessions.start(tx, account["id"])
+    request.session.clear()
+    request.session["sid"] = session_id
+    request.session["account_id"] = account["id"]
+    request.session["account_created"] = int(account["created_at"].timestamp())
+    request.session["username"] = account["username"]
+    csrf_token(request)
 
 
 def account_id(request: Request) -> int | None:

@@ -15,8 +15,8 @@ from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import Response
 
-from roost.api.entities import statuses_by_id
 from roost.domain.errors import NotFound
+from roost.present.entities import statuses_by_id
 from roost.services import posts as post_service
 from roost.web import feed
 from roost.web.errors import page

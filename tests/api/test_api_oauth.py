@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from roost.api import oauth
+from roost.services import oauth
 
 OOB = "urn:ietf:wg:oauth:2.0:oob"
 

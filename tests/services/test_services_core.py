@@ -10,8 +10,7 @@ from roost.services.timelines import Page
 
 
 async def make_user(ctx, name: str):
-    async with ctx.db.write() as tx:
-        return await accounts.register(ctx, tx, name, f"{name}@roost.test", "password123")
+    return await accounts.register(ctx, name, f"{name}@roost.test", "password123")
 
 
 async def post(ctx, author, body: str, **kwargs) -> int:

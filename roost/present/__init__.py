@@ -1,0 +1,1 @@
+"""Shapes for what services loaded (Mastodon entities): the API, web pages and streams."""

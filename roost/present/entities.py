@@ -1,0 +1,212 @@
+"""Mastodon entities (Account, Status, Notification, Relationship, Tag...) shaped from what
+services loaded: no queries here (``roost.services.hydrate`` loads a page first), so the API,
+the web pages and the streams show the same thing the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+
+from roost.services import hydrate
+from roost.services.context import Context
+from roost.services.social import Relationship
+
+Row = Mapping
+
+
+def iso(moment: datetime | None) -> str | None:
+    if moment is None:
+        return None
+    text = moment.isoformat(timespec="milliseconds")
+    return text.replace("+00:00", "Z") if "+" in text else text + "Z"
+
+
+def date_only(moment: datetime | None) -> str | None:
+    return moment.date().isoformat() if moment else None
+
+
+def account(ctx: Context, row: Row) -> dict:
+    base = ctx.base_url
+    url = f"{base}/@{row['username']}"
+    return {
+        "id": str(row["id"]),
+        "username": row["username"],
+        "acct": row["username"],
+        "display_name": row["display_name"] or "",
+        "locked": bool(row["locked"]),
+        "bot": bool(row["bot"]),
+        "discoverable": True,
+        "group": False,
+        "created_at": iso(_midnight(row["created_at"])),
+        "note": row["note_html"] or "",
+        "url": url,
+        "uri": url,
+        "avatar": f"{base}/static/avatar.png",
+        "avatar_static": f"{base}/static/avatar.png",
+        "header": f"{base}/static/header.png",
+        "header_static": f"{base}/static/header.png",
+        "followers_count": row["followers_count"],
+        "following_count": row["following_count"],
+        "statuses_count": row["statuses_count"],
+        "last_status_at": date_only(row["last_status_at"]),
+        "emojis": [],
+        "fields": [],
+    }
+
+
+def _midnight(moment: datetime) -> datetime:
+    """Mastodon shows account creation to the day, at midnight UTC."""
+    return moment.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def credential_account(ctx: Context, row: Row) -> dict:
+    entity = account(ctx, row)
+    entity["source"] = {
+        "privacy": "public",
+        "sensitive": False,
+        "language": "",
+        "note": row["note"] or "",
+        "fields": [],
+        "follow_requests_count": 0,
+    }
+    entity["role"] = {
+        "id": "0",
+        "name": row["role"],
+        "permissions": "0",
+        "color": "",
+        "highlighted": False,
+    }
+    return entity
+
+
+def relationship(rel: Relationship) -> dict:
+    return {
+        "id": str(rel.id),
+        "following": rel.following,
+        "showing_reblogs": rel.showing_reblogs,
+        "notifying": False,
+        "languages": None,
+        "followed_by": rel.followed_by,
+        "blocking": rel.blocking,
+        "blocked_by": rel.blocked_by,
+        "muting": rel.muting,
+        "muting_notifications": rel.muting,
+        "requested": rel.requested,
+        "requested_by": False,
+        "domain_blocking": False,
+        "endorsed": False,
+        "note": "",
+    }
+
+
+def tag(ctx: Context, name: str, history: list | None = None) -> dict:
+    return {
+        "name": name,
+        "url": f"{ctx.base_url}/tags/{name}",
+        "history": history or [],
+        "following": False,
+    }
+
+
+async def statuses_by_id(
+    ctx: Context, conn, ids: list[int], viewer_id: int | None, screen: bool = True
+) -> list[dict]:
+    """Status entities for ``ids`` in order, as ``viewer_id`` may see them now (load, render)."""
+    return statuses(ctx, await hydrate.posts(conn, ids, viewer_id, screen))
+
+
+def statuses(ctx: Context, batch: hydrate.Posts) -> list[dict]:
+    people = {i: account(ctx, row) for i, row in batch.authors.items()}  # once a page
+    out: list[dict] = []
+    for status_id in batch.order:
+        row = batch.rows[status_id]
+        entity = _status(row, ctx, people, batch)
+        if row["reblog_of_id"]:
+            entity["reblog"] = _status(batch.rows[row["reblog_of_id"]], ctx, people, batch)
+            entity["reblogged"] = entity["reblog"]["reblogged"]
+        out.append(entity)
+    return out
+
+
+def _status(row: Row, ctx: Context, people: dict[int, dict], batch: hydrate.Posts) -> dict:
+    author = people[row["account_id"]]
+    base = ctx.base_url
+    url = f"{base}/@{author['username']}/{row['id']}"
+    return {
+        "id": str(row["id"]),
+        "uri": url,
+        "url": url,
+        "created_at": iso(row["created_at"]),
+        "edited_at": iso(row["edited_at"]),
+        "account": author,
+        "content": row["content_html"],
+        "text": row["text"] or None,
+        "visibility": row["visibility"],
+        "sensitive": bool(row["sensitive"]),
+        "spoiler_text": row["spoiler_text"] or "",
+        "media_attachments": [],
+        "application": None,
+        "mentions": [
+            {"id": str(i), "username": name, "acct": name, "url": f"{base}/@{name}"}
+            for i, name in batch.mentions.get(row["id"], [])
+        ],
+        "tags": [{"name": n, "url": f"{base}/tags/{n}"} for n in batch.tags.get(row["id"], [])],
+        "emojis": [],
+        "reblogs_count": row["reblogs_count"],
+        "favourites_count": row["favourites_count"],
+        "replies_count": row["replies_count"],
+        "in_reply_to_id": _str(row["in_reply_to_id"]),
+        "in_reply_to_account_id": _str(row["in_reply_to_account_id"]),
+        "reblog": None,
+        "poll": None,
+        "card": None,
+        "language": row["language"],
+        "favourited": row["id"] in batch.favourited,
+        "reblogged": row["id"] in batch.reblogged,
+        "bookmarked": row["id"] in batch.bookmarked,
+        "muted": False,
+        "pinned": False,
+        "filtered": [],
+    }
+
+
+def status_edit(ctx: Context, revision, author: Row) -> dict:
+    """One revision of a status (Mastodon's StatusEdit)."""
+    return {
+        "content": revision["content_html"],
+        "spoiler_text": revision["spoiler_text"] or "",
+        "sensitive": bool(revision["sensitive"]),
+        "created_at": iso(revision["created_at"]),
+        "account": account(ctx, author),
+        "media_attachments": [],
+        "emojis": [],
+    }
+
+
+def _str(value: int | None) -> str | None:
+    return None if value is None else str(value)
+
+
+async def render_for_stream(ctx: Context, status_id: int) -> dict | None:
+    """A status as streamed to everyone (no viewer-specific flags)."""
+    found = statuses(ctx, await hydrate.for_stream(ctx, status_id))
+    return found[0] if found else None
+
+
+async def notifications(ctx: Context, conn, rows: list[Row], viewer_id: int) -> list[dict]:
+    """Notification entities (load, render); those whose sender or post is gone are left out."""
+    batch = await hydrate.notifications(conn, rows, viewer_id)
+    found = {s["id"]: s for s in statuses(ctx, batch.posts)}
+    out = []
+    for row in batch.rows:
+        entity = {
+            "id": str(row["id"]),
+            "type": row["type"],
+            "created_at": iso(row["created_at"]),
+            "account": account(ctx, batch.senders[row["from_account_id"]]),
+        }
+        if row["status_id"]:
+            entity["status"] = found[str(row["status_id"])]
+        out.append(entity)
+    return out
