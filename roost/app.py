@@ -20,10 +20,10 @@ from roost.api.fastpath import CachedReads
 from roost.api.http import error_response
 from roost.api.routes import routes as api_routes
 from roost.config import Settings
+from roost.foreground import CountForeground
 from roost.present.entities import render_for_stream
 from roost.services.context import Context, build_context, instance_secret
 from roost.services.fanout import Fanout
-from roost.services.foreground import CountForeground
 from roost.store.migrate import upgrade_engine
 from roost.web.routes import render_error
 from roost.web.routes import routes as web_routes

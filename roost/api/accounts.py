@@ -10,8 +10,7 @@ from roost.domain.errors import Invalid
 from roost.domain.scopes import parse_scopes
 from roost.present import entities
 from roost.services import accounts as account_service
-from roost.services import oauth, social, timelines
-from roost.store.tables import blocks, follows, mutes
+from roost.services import oauth, relations, social, timelines
 
 
 @endpoint("write:accounts", user=False, own_transactions=True)
@@ -90,19 +89,8 @@ async def statuses(call: Call) -> Response:
     return Json(found, headers=link_header(call.request, ids))
 
 
-async def _account_list(call: Call, table, owner_col, other_col, owner_id, extra=None):
-    window = page(call.params, max_limit=80)
-    pairs = await social.page_relation(
-        call.conn,
-        table,
-        owner_col=owner_col,
-        other_col=other_col,
-        owner_id=owner_id,
-        limit=window.limit,
-        max_id=window.max_id,
-        since_id=window.lower,
-        extra=extra,
-    )
+async def _account_list(call: Call, kind: str, owner_id: int) -> Response:
+    pairs = await relations.page(call.conn, kind, owner_id, page(call.params, max_limit=80))
     rows = await account_service.get_many(call.conn, {other for _, other in pairs})
     found = [entities.account(call.ctx, rows[o]) for _, o in pairs if o in rows]
     return Json(found, headers=link_header(call.request, [rid for rid, _ in pairs]))
@@ -112,28 +100,14 @@ async def _account_list(call: Call, table, owner_col, other_col, owner_id, extra
 async def followers(call: Call) -> Response:
     target = path_id(call.request)
     await account_service.get(call.conn, target)
-    return await _account_list(
-        call,
-        follows,
-        follows.c.target_account_id,
-        follows.c.account_id,
-        target,
-        follows.c.state == "accepted",
-    )
+    return await _account_list(call, "followers", target)
 
 
 @endpoint(IfToken("read:accounts"))
 async def following(call: Call) -> Response:
     owner = path_id(call.request)
     await account_service.get(call.conn, owner)
-    return await _account_list(
-        call,
-        follows,
-        follows.c.account_id,
-        follows.c.target_account_id,
-        owner,
-        follows.c.state == "accepted",
-    )
+    return await _account_list(call, "following", owner)
 
 
 async def _relationship(call: Call, target: int) -> dict:
@@ -182,16 +156,12 @@ unmute = _toggle(social.mute, "write:mutes", False)
 
 @endpoint("read:blocks")
 async def blocked(call: Call) -> Response:
-    return await _account_list(
-        call, blocks, blocks.c.account_id, blocks.c.target_account_id, call.viewer_id
-    )
+    return await _account_list(call, "blocked", call.viewer_id)
 
 
 @endpoint("read:mutes")
 async def muted(call: Call) -> Response:
-    return await _account_list(
-        call, mutes, mutes.c.account_id, mutes.c.target_account_id, call.viewer_id
-    )
+    return await _account_list(call, "muted", call.viewer_id)
 
 
 @endpoint("read:follows")
@@ -214,14 +184,7 @@ async def search(call: Call) -> list:
 @endpoint("read:follows")
 async def follow_requests(call: Call) -> Response:
     """People waiting for a locked account to accept them."""
-    return await _account_list(
-        call,
-        follows,
-        follows.c.target_account_id,
-        follows.c.account_id,
-        call.viewer_id,
-        follows.c.state == "pending",
-    )
+    return await _account_list(call, "follow_requests", call.viewer_id)
 
 
 def _answer(accept: bool):

@@ -15,8 +15,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -26,8 +24,7 @@ from roost.api.cache import caches
 from roost.api.fastpath import fast_key
 from roost.api.http import ApiError, Json, body, error_response
 from roost.domain.errors import RoostError
-from roost.services.context import Context
-from roost.store.db import Tx
+from roost.services.context import Conn, Context, Tx
 
 
 @dataclass
@@ -36,7 +33,7 @@ class Call:
     ctx: Context
     params: dict[str, Any]
     caller: Caller | None
-    conn: AsyncConnection | None  # None for handlers that open their own transactions
+    conn: Conn | None  # None for handlers that open their own transactions
     tx: Tx | None = None
 
     @property
@@ -94,8 +91,6 @@ def endpoint(
                 return error_response(exc.status, exc.error, exc.description)
             except RoostError as exc:  # an OAuthError's code is the `error` a client reads
                 return error_response(exc.status, getattr(exc, "code", exc.message), exc.message)
-            except IntegrityError:
-                return error_response(422, "Validation failed: the record conflicts with another")
 
         run.access = scope  # type: ignore[attr-defined]  # the route table's test reads it
         run.scope = _required(scope)  # type: ignore[attr-defined]  # read by the OpenAPI text

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
-
 from roost import __version__
 from roost.api.endpoint import PUBLIC, Call, endpoint
+from roost.services import instance as instance_service
 from roost.services.context import Context
-from roost.store.tables import accounts, statuses
 
 # Clients parse `version` as X.Y.Z and switch features on it; we speak Mastodon 4.2's API.
 MASTODON_VERSION = "4.2.0"
@@ -50,14 +48,7 @@ def _configuration(ctx: Context) -> dict:
 
 
 async def _stats(call: Call) -> dict:
-    users = await call.conn.scalar(select(func.count()).select_from(accounts)) or 0
-    posts = (
-        await call.conn.scalar(
-            select(func.count()).select_from(statuses).where(statuses.c.reblog_of_id.is_(None))
-        )
-        or 0
-    )
-    return {"user_count": users, "status_count": posts, "domain_count": 0}
+    return await instance_service.figures(call.conn)
 
 
 @endpoint(PUBLIC)

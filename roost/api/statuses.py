@@ -8,8 +8,7 @@ from roost.api.endpoint import Call, IfToken, endpoint
 from roost.api.http import ApiError, Json, boolean, link_header, optional_id, page, path_id, text
 from roost.present import entities
 from roost.services import accounts as account_service
-from roost.services import posts, social
-from roost.store.tables import bookmarks, favourites, statuses
+from roost.services import posts, relations
 
 
 async def _one(call: Call, status_id: int) -> dict:
@@ -148,11 +147,9 @@ async def unbookmark(call: Call) -> dict:
     return await _one(call, original)
 
 
-async def _actors(call: Call, table) -> Response:
+async def _actors(call: Call, kind: str) -> Response:
     window = page(call.params, max_limit=80)
-    pairs = await posts.actors(
-        call.conn, table, path_id(call.request), call.viewer_id, window.limit, window.max_id
-    )
+    pairs = await relations.actors(call.conn, kind, path_id(call.request), call.viewer_id, window)
     rows = await account_service.get_many(call.conn, {a for _, a in pairs})
     found = [entities.account(call.ctx, rows[a]) for _, a in pairs if a in rows]
     return Json(found, headers=link_header(call.request, [rid for rid, _ in pairs]))
@@ -160,40 +157,26 @@ async def _actors(call: Call, table) -> Response:
 
 @endpoint(IfToken("read:accounts"))
 async def favourited_by(call: Call) -> Response:
-    return await _actors(call, favourites)
+    return await _actors(call, "favourited_by")
 
 
 @endpoint(IfToken("read:accounts"))
 async def reblogged_by(call: Call) -> Response:
-    return await _actors(call, statuses)
+    return await _actors(call, "reblogged_by")
 
 
-async def _own_list(call: Call, table) -> Response:
-    window = page(call.params)
-    query_rows = await posts_of(call, table, window)
-    ids = [status for _, status in query_rows]
+async def _own_list(call: Call, kind: str) -> Response:
+    pairs = await relations.page(call.conn, kind, call.viewer_id, page(call.params))
+    ids = [status for _, status in pairs]
     found = await entities.statuses_by_id(call.ctx, call.conn, ids, call.viewer_id)
-    return Json(found, headers=link_header(call.request, [rid for rid, _ in query_rows]))
-
-
-async def posts_of(call: Call, table, window) -> list[tuple[int, int]]:
-    return await social.page_relation(
-        call.conn,
-        table,
-        owner_col=table.c.account_id,
-        other_col=table.c.status_id,
-        owner_id=call.viewer_id,
-        limit=window.limit,
-        max_id=window.max_id,
-        since_id=window.lower,
-    )
+    return Json(found, headers=link_header(call.request, [rid for rid, _ in pairs]))
 
 
 @endpoint("read:favourites")
 async def favourites_list(call: Call) -> Response:
-    return await _own_list(call, favourites)
+    return await _own_list(call, "favourites")
 
 
 @endpoint("read:bookmarks")
 async def bookmarks_list(call: Call) -> Response:
-    return await _own_list(call, bookmarks)
+    return await _own_list(call, "bookmarks")

@@ -28,8 +28,8 @@ from roost.present import entities
 from roost.services import notifications as notification_service
 from roost.services import social
 from roost.services.context import Context
+from roost.services.notifications import HEARTBEAT_SECONDS
 
-HEARTBEAT_SECONDS = 15.0
 PUBLIC_STREAMS = {"public": "public", "public:local": "public:local"}
 
 

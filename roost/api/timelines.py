@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from starlette.responses import Response
 
 from roost.api.endpoint import PUBLIC, Call, IfToken, endpoint
@@ -24,41 +22,15 @@ from roost.domain.ids import id_floor
 from roost.domain.text import normalize_tag
 from roost.present import entities
 from roost.services import accounts as account_service
+from roost.services import markers, timelines
 from roost.services import notifications as notification_service
 from roost.services import search as search_service
-from roost.services import social, timelines
 from roost.services.context import now
-from roost.store.tables import markers
 
 
 async def _statuses(call: Call, ids: list[int]) -> Response:
     found = await entities.statuses_by_id(call.ctx, call.conn, ids, call.viewer_id)
     return Json(found, headers=link_header(call.request, ids))
-
-
-async def _hidden(call: Call) -> set[int]:
-    """Accounts the viewer blocked, muted or is blocked by (as Mastodon hides them)."""
-    if call.viewer_id is None:
-        return set()
-    return set(await social.hidden_ids(call.conn, call.viewer_id))
-
-
-async def _unhidden(call: Call, found: list[dict]) -> list[dict]:
-    """Drop posts by hidden accounts from results that cannot be screened in their query
-    (search); timelines leave them out in SQL, so their pages are never cut short."""
-    if call.viewer_id is None or not found:
-        return found
-    hidden = {str(i) for i in await social.hidden_ids(call.conn, call.viewer_id)}
-    if not hidden:
-        return found
-    return [s for s in found if not _authors(s) & hidden]
-
-
-def _authors(status: dict) -> set[str]:
-    authors = {status["account"]["id"]}
-    if status.get("reblog"):
-        authors.add(status["reblog"]["account"]["id"])
-    return authors
 
 
 @endpoint("read:statuses", cache=True)
@@ -72,7 +44,7 @@ async def public(call: Call) -> Response:
     boolean(call.params.get("local"))  # validated; every post here is local
     if boolean(call.params.get("remote")) or boolean(call.params.get("only_media")):
         return Json([])  # Roost is one server without media: nothing is remote or media
-    ids = await timelines.public(call.conn, page(call.params), await _hidden(call))
+    ids = await timelines.public(call.conn, page(call.params), call.viewer_id)
     return await _statuses(call, ids)
 
 
@@ -84,7 +56,7 @@ async def tag(call: Call) -> Response:
     boolean(call.params.get("local"))
     if boolean(call.params.get("only_media")):
         return Json([])
-    ids = await timelines.tag(call.conn, name, page(call.params), await _hidden(call))
+    ids = await timelines.tag(call.conn, name, page(call.params), call.viewer_id)
     return await _statuses(call, ids)
 
 
@@ -145,50 +117,22 @@ def _marker(row) -> dict:
 
 @endpoint("read:statuses")
 async def get_markers(call: Call) -> dict:
-    wanted = _list(call.params.get("timeline")) or ["home", "notifications"]
-    result = await call.conn.execute(
-        select(markers).where(
-            markers.c.account_id == call.viewer_id, markers.c.timeline.in_(wanted)
-        )
-    )
-    return {row["timeline"]: _marker(row) for row in result.mappings()}
+    wanted = _list(call.params.get("timeline")) or list(markers.TIMELINES)
+    rows = await markers.get(call.conn, call.viewer_id, wanted)
+    return {row["timeline"]: _marker(row) for row in rows}
 
 
 @endpoint("write:statuses", write=True)
 async def save_markers(call: Call) -> dict:
     out = {}
-    for timeline in ("home", "notifications"):
+    for timeline in markers.TIMELINES:
         value = call.params.get(timeline) or call.params.get(f"{timeline}[last_read_id]")
         if isinstance(value, dict):
             value = value.get("last_read_id")
         if value in (None, ""):
             continue
         last = optional_id(value, f"{timeline}[last_read_id]")
-        dialect = postgresql if call.tx.conn.dialect.name == "postgresql" else sqlite
-        stmt = dialect.insert(markers).values(
-            account_id=call.viewer_id,
-            timeline=timeline,
-            last_read_id=last,
-            version=1,
-            updated_at=now(),
-        )
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["account_id", "timeline"],
-            set_={"last_read_id": last, "version": markers.c.version + 1, "updated_at": now()},
-        )
-        await call.tx.conn.execute(stmt)
-        row = (
-            (
-                await call.tx.conn.execute(
-                    select(markers).where(
-                        markers.c.account_id == call.viewer_id, markers.c.timeline == timeline
-                    )
-                )
-            )
-            .mappings()
-            .first()
-        )
-        out[timeline] = _marker(row)
+        out[timeline] = _marker(await markers.save(call.tx, call.viewer_id, timeline, last))
     return out
 
 
@@ -211,9 +155,8 @@ async def search(call: Call) -> dict:
         rows = await search_service.hashtags(call.conn, q, limit, offset)
         result["hashtags"] = [entities.tag(call.ctx, r["name"]) for r in rows]
     if kind in (None, "", "statuses") and (call.viewer_id is not None or kind == "statuses"):
-        ids = await search_service.statuses_matching(call.conn, q, limit, offset)
-        found = await entities.statuses_by_id(call.ctx, call.conn, ids, call.viewer_id)
-        result["statuses"] = await _unhidden(call, found)
+        ids = await search_service.statuses_for(call.conn, call.viewer_id, q, limit, offset)
+        result["statuses"] = await entities.statuses_by_id(call.ctx, call.conn, ids, call.viewer_id)
     return result
 
 

@@ -8,19 +8,27 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import RowMapping, make_url
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from roost.config import Settings
 from roost.domain.ids import IdGenerator
 from roost.services.foreground import Foreground
 from roost.store.bus import LocalBus, RedisBus
-from roost.store.db import Database
+from roost.store.commits import CommitWatch, Generation
+from roost.store.db import Database, Tx
 from roost.store.feeds import FeedStore, RedisFeeds, SqlFeeds
 from roost.store.private import write_private
 
 
 def now() -> datetime:
     return datetime.now(UTC)
+
+
+# The unit of work services hand to the faces, so that api/ and web/ name no SQLAlchemy type.
+Conn = AsyncConnection  # a read connection (or a write transaction's connection)
+Row = RowMapping  # one record, read by column name
+__all__ = ["Conn", "Context", "Generation", "Row", "Tx", "build_context", "commits", "now"]
 
 
 @dataclass
@@ -83,3 +91,11 @@ def build_context(settings: Settings) -> Context:
         secret=instance_secret(settings),
         redis=redis,
     )
+
+
+def commits(ctx: Context) -> CommitWatch:
+    """This process's commit counters (``roost.store.commits``), made once per context."""
+    found = ctx.extras.get("commits")
+    if found is None:
+        found = ctx.extras["commits"] = CommitWatch(ctx.db)
+    return found

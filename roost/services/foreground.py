@@ -11,9 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from typing import Any
-
-from roost.shield.endpoints import STREAM_PREFIXES
 
 
 class Foreground:
@@ -35,24 +32,3 @@ class Foreground:
         if self.active:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._idle.wait(), longest)
-
-
-class CountForeground:
-    """Pure ASGI middleware that keeps ``Foreground.active``.
-
-    Live streams are not counted: they stay open for hours, and nobody waits on them in this sense.
-    """
-
-    def __init__(self, app: Any, foreground: Foreground) -> None:
-        self.app = app
-        self.foreground = foreground
-
-    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
-        if scope["type"] != "http" or scope["path"].startswith(STREAM_PREFIXES):
-            await self.app(scope, receive, send)
-            return
-        self.foreground.enter()
-        try:
-            await self.app(scope, receive, send)
-        finally:
-            self.foreground.leave()

@@ -13,6 +13,10 @@ from roost.services.context import Context, now
 from roost.store.db import Tx
 from roost.store.tables import blocks, mutes, notifications
 
+# Streams (the API's and the web page's) send a heartbeat this often when nothing happens, so
+# proxies keep them open and a client notices a dead connection.
+HEARTBEAT_SECONDS = 15.0
+
 TYPES = ("mention", "status", "reblog", "follow", "follow_request", "favourite", "update")
 
 

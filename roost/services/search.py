@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import func, select, text
+from sqlalchemy import bindparam, func, select, text
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from roost.domain.text import clean
+from roost.services import social
 from roost.store.tables import status_tags, statuses, tags
 
 WORD = re.compile(r"\w+", re.UNICODE)
@@ -70,3 +71,32 @@ async def trending_tags(conn: AsyncConnection, since_id: int, limit: int) -> lis
         .limit(limit)
     )
     return [(row.name, row.uses) for row in result]
+
+
+async def statuses_for(
+    conn: AsyncConnection,
+    viewer_id: int | None,
+    query: str,
+    limit: int,
+    offset: int = 0,
+    max_id: int | None = None,
+) -> list[int]:
+    """``statuses_matching``, without the accounts the viewer blocked, muted or is blocked by:
+    the same rule for the API and the web page (they used to differ)."""
+    ids = await statuses_matching(conn, query, limit, offset, max_id)
+    if viewer_id is None or not ids:
+        return ids
+    hidden = set(await social.hidden_ids(conn, viewer_id))
+    if not hidden:
+        return ids
+    authors = dict((await conn.execute(_AUTHORS, {"ids": ids})).all())
+    return [i for i in ids if authors.get(i) not in hidden]
+
+
+_AUTHORS = select(statuses.c.id, statuses.c.account_id).where(
+    statuses.c.id.in_(bindparam("ids", expanding=True))
+)
+
+
+async def tag_exists(conn: AsyncConnection, name: str) -> bool:
+    return await conn.scalar(select(tags.c.id).where(tags.c.name == name)) is not None

@@ -326,30 +326,6 @@ async def shunning(conn: AsyncConnection, author_ids: list[int]) -> set[int]:
     return set((await conn.execute(query)).scalars())
 
 
-async def page_relation(
-    conn: AsyncConnection,
-    table,
-    *,
-    owner_col,
-    other_col,
-    owner_id: int,
-    limit: int,
-    max_id: int | None = None,
-    since_id: int | None = None,
-    extra=None,
-) -> list[tuple[int, int]]:
-    """(relation id, other account id) newest first: followers, following, blocks, mutes."""
-    query = select(table.c.id, other_col).where(owner_col == owner_id)
-    if extra is not None:
-        query = query.where(extra)
-    if max_id is not None:
-        query = query.where(table.c.id < max_id)
-    if since_id is not None:
-        query = query.where(table.c.id > since_id)
-    result = await conn.execute(query.order_by(table.c.id.desc()).limit(limit))
-    return [(r[0], r[1]) for r in result]
-
-
 async def answer_request(ctx: Context, tx: Tx, target_id: int, follower_id: int, accept: bool):
     """A locked account accepts or rejects a pending follow request."""
     state = await tx.conn.scalar(

@@ -156,19 +156,27 @@ async def _followed_big_accounts(ctx: Context, conn: AsyncConnection, viewer_id:
     return list((await conn.execute(FOLLOWED_BIG, params)).scalars())
 
 
-async def public(conn: AsyncConnection, page: Page, hidden: set[int] | None = None) -> list[int]:
-    """Public posts, newest first; ``hidden`` authors (``social.hidden_ids``) left out."""
+async def public(conn: AsyncConnection, page: Page, viewer_id: int | None = None) -> list[int]:
+    """Public posts, newest first; for a signed-in viewer, without the accounts they blocked,
+    muted or are blocked by (``social.hidden_ids``), as Mastodon hides them."""
+    hidden = await _hidden(conn, viewer_id)
     if hidden:
         return await PUBLIC_SCREENED.ids(conn, page, hidden=list(hidden))
     return await PUBLIC.ids(conn, page)
 
 
 async def tag(
-    conn: AsyncConnection, name: str, page: Page, hidden: set[int] | None = None
+    conn: AsyncConnection, name: str, page: Page, viewer_id: int | None = None
 ) -> list[int]:
+    """Public posts with a hashtag, newest first, hidden accounts left out as in ``public``."""
+    hidden = await _hidden(conn, viewer_id)
     if hidden:
         return await TAG_SCREENED.ids(conn, page, name=name, hidden=list(hidden))
     return await TAG.ids(conn, page, name=name)
+
+
+async def _hidden(conn: AsyncConnection, viewer_id: int | None) -> set[int]:
+    return set(await social.hidden_ids(conn, viewer_id)) if viewer_id is not None else set()
 
 
 async def account(

@@ -24,8 +24,10 @@ from pathlib import Path
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from roost.domain.errors import Conflict
 from roost.store import inline_sqlite
 from roost.store.private import create_private
 
@@ -78,6 +80,9 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
+CONFLICT = "Validation failed: the record conflicts with another"
+
+
 @dataclass
 class Tx:
     """A write transaction and the work to do once it is committed (events, queueing)."""
@@ -124,6 +129,17 @@ class Database:
 
     @asynccontextmanager
     async def write(self, background: bool = False, durable: bool = True) -> AsyncIterator[Tx]:
+        """One transaction, durable when this exits (see ``_write``). A row that breaks a
+        unique or foreign key (two requests racing to create the same thing) is the domain's
+        ``Conflict``, so every face answers it alike (422), never a 500."""
+        try:
+            async with self._write(background, durable) as tx:
+                yield tx
+        except IntegrityError as exc:
+            raise Conflict(CONFLICT) from exc
+
+    @asynccontextmanager
+    async def _write(self, background: bool, durable: bool) -> AsyncIterator[Tx]:
         """One transaction, durable when this exits; then its after-commit actions run.
 
         ``background`` work (fan-out, feed upkeep) lets writes that a client is waiting for go

@@ -11,13 +11,13 @@ from __future__ import annotations
 from typing import Any
 
 from markupsafe import Markup
-from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
 from roost.domain.errors import NotFound
 from roost.domain.ids import parse_id
 from roost.present.entities import statuses_by_id
+from roost.services.context import Conn
 from roost.services.timelines import DEFAULT_LIMIT, Page
 from roost.web.render import base_context, cacheable, headers, pieces, render_text, respond
 from roost.web.weight import fit
@@ -73,7 +73,7 @@ def links(
 
 async def show(
     request: Request,
-    conn: AsyncConnection,
+    conn: Conn,
     ids: list[int],
     page: Page,
     viewer_id: int | None,

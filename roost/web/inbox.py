@@ -16,9 +16,9 @@ from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response, StreamingResponse
 
-from roost.api.streaming import HEARTBEAT_SECONDS
 from roost.present import entities
 from roost.services import notifications as notification_service
+from roost.services.notifications import HEARTBEAT_SECONDS
 from roost.web import feed
 from roost.web.errors import page
 from roost.web.render import base_context, pieces, render_text, respond

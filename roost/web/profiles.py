@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from sqlalchemy.engine import RowMapping
-from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -11,16 +9,17 @@ from roost.domain.accounts import USERNAME
 from roost.domain.errors import NotFound
 from roost.present import entities
 from roost.services import accounts as account_service
-from roost.services import social, timelines
+from roost.services import relations, social, timelines
+from roost.services.context import Conn, Row
 from roost.services.social import Relationship
-from roost.store.tables import follows
+from roost.services.timelines import Page
 from roost.web import feed
 from roost.web.errors import Handler, page
 from roost.web.render import base_context, html, render_text
 from roost.web.session import check_csrf, done, must_view, read_form, viewer
 
 
-async def find(conn: AsyncConnection, username: str) -> RowMapping:
+async def find(conn: Conn, username: str) -> Row:
     """The account at ``/@username``; junk that cannot be a username is not even looked up."""
     if not USERNAME.fullmatch(username.lower()):
         raise NotFound("Account")
@@ -30,7 +29,7 @@ async def find(conn: AsyncConnection, username: str) -> RowMapping:
     return row
 
 
-async def _head(request: Request, conn: AsyncConnection, row: RowMapping, me) -> dict:
+async def _head(request: Request, conn: Conn, row: Row, me) -> dict:
     rel = Relationship(id=row["id"])
     if me is not None and me["id"] != row["id"]:
         rel = (await social.relationships(conn, me["id"], [row["id"]]))[0]
@@ -65,13 +64,8 @@ async def _people(request: Request, followers: bool) -> Response:
     async with ctx.db.read() as conn:
         row = await find(conn, request.path_params["username"])
         me = await viewer(request, conn)
-        owner, other = follows.c.account_id, follows.c.target_account_id
-        if followers:
-            owner, other = other, owner
-        pairs = await social.page_relation(
-            conn, follows, owner_col=owner, other_col=other, owner_id=row["id"],
-            limit=40, max_id=max_id, extra=follows.c.state == "accepted",
-        )  # fmt: skip
+        kind = "followers" if followers else "following"
+        pairs = await relations.page(conn, kind, row["id"], Page(max_id=max_id, limit=40))
         found = await account_service.get_many(conn, [a for _, a in pairs])
         context = await _head(request, conn, row, me)
     people = [entities.account(ctx, found[a]) for _, a in pairs if a in found]

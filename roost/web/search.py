@@ -32,7 +32,7 @@ async def search(request: Request) -> Response:
         if q:
             people = await account_service.search(conn, q, 10)
             hashtags = [t["name"] for t in await search_service.hashtags(conn, q, 10)]
-            ids = await search_service.statuses_matching(conn, q, POSTS, max_id=max_id)
+            ids = await search_service.statuses_for(conn, me_id, q, POSTS, max_id=max_id)
         items = await entities.statuses_by_id(ctx, conn, ids, me_id)
     values = {
         **base_context(request),

@@ -6,8 +6,6 @@ import secrets
 from typing import Any
 from urllib.parse import quote
 
-from sqlalchemy.engine import RowMapping
-from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
@@ -18,6 +16,7 @@ from roost.domain.paths import local_path
 from roost.domain.signed import same_secret
 from roost.services import accounts as account_service
 from roost.services import sessions
+from roost.services.context import Conn, Row
 
 MAX_FIELDS = 20
 
@@ -52,7 +51,7 @@ def csrf_ok(request: Request, sent: str | None) -> bool:
     return bool(expected and sent and same_secret(str(sent), expected))
 
 
-async def log_in(request: Request, account: RowMapping) -> None:
+async def log_in(request: Request, account: Row) -> None:
     """Start a web session, held on the server (``roost.services.sessions``); the shield and
     the edge read account_id/account_created from the cookie for priority only."""
     async with request.app.state.ctx.db.write() as tx:
@@ -70,7 +69,7 @@ def account_id(request: Request) -> int | None:
     return value if isinstance(value, int) else None
 
 
-async def viewer(request: Request, conn: AsyncConnection) -> RowMapping | None:
+async def viewer(request: Request, conn: Conn) -> Row | None:
     """The logged-in account, or None; a session for a gone or recreated account is dropped."""
     wanted = account_id(request)
     if wanted is None:
@@ -90,12 +89,12 @@ async def viewer(request: Request, conn: AsyncConnection) -> RowMapping | None:
     return row
 
 
-async def viewer_id(request: Request, conn: AsyncConnection) -> int | None:
+async def viewer_id(request: Request, conn: Conn) -> int | None:
     row = await viewer(request, conn)
     return row["id"] if row else None
 
 
-async def must_view(request: Request, conn: AsyncConnection) -> RowMapping:
+async def must_view(request: Request, conn: Conn) -> Row:
     row = await viewer(request, conn)
     if row is None:
         raise LoginNeeded(back_path(request))

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from roost.domain.errors import NotFound
 from roost.domain.text import normalize_tag
-from roost.services import social, timelines
-from roost.store.tables import tags
+from roost.services import search as search_service
+from roost.services import timelines
 from roost.web import feed
 from roost.web.errors import page
 from roost.web.session import account_id, must_view, viewer_id
@@ -71,7 +70,7 @@ async def show_public(request: Request, refused: dict | None = None) -> Response
     cursor = feed.cursor(request)
     async with ctx.db.read() as conn:
         me = await viewer_id(request, conn)
-        ids = await timelines.public(conn, cursor, await _hidden(conn, me))
+        ids = await timelines.public(conn, cursor, me)
         context = {
             "title": "Public timeline",
             "subtitle": f"Everything posted publicly on {ctx.settings.instance_name}.",
@@ -100,10 +99,10 @@ async def tag(request: Request) -> Response:
         raise NotFound("Tag")
     cursor = feed.cursor(request)
     async with ctx.db.read() as conn:
-        if await conn.scalar(select(tags.c.id).where(tags.c.name == name)) is None:
+        if not await search_service.tag_exists(conn, name):
             raise NotFound("Tag")
         me = await viewer_id(request, conn)
-        ids = await timelines.tag(conn, name, cursor, await _hidden(conn, me))
+        ids = await timelines.tag(conn, name, cursor, me)
         context = {
             "title": f"#{name}",
             "subtitle": f"Public posts tagged #{name}.",
@@ -112,8 +111,3 @@ async def tag(request: Request) -> Response:
         return await feed.show(
             request, conn, ids, cursor, me, "timeline.html", context, public=me is None
         )
-
-
-async def _hidden(conn, me: int | None) -> set[int]:
-    """Accounts a signed-in viewer blocked, muted or is blocked by: left out of public lists."""
-    return await social.hidden_ids(conn, me) if me is not None else set()

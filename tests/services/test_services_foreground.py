@@ -6,7 +6,8 @@ import asyncio
 
 import pytest
 
-from roost.services.foreground import CountForeground, Foreground
+from roost.foreground import CountForeground
+from roost.services.foreground import Foreground
 
 
 async def test_requests_in_flight_are_counted_and_streams_are_not():
