@@ -15,13 +15,15 @@ from dataclasses import dataclass, field
 from sqlalchemy import bindparam, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from roost.domain import posts as rules
 from roost.services import accounts as account_service
-from roost.services import posts as post_service
 from roost.services.context import Context
 from roost.store.tables import (
     accounts,
+    blocks,
     bookmarks,
     favourites,
+    follows,
     mentions,
     status_tags,
     statuses,
@@ -55,27 +57,49 @@ class Notifications:
 
 
 # Statements are built once, at import: building one per call cost more than running it.
+# A page costs three: the posts with the originals they repost, their authors, and one union
+# of everything else (mentions, tags, the viewer's favourites, reposts and bookmarks, and the
+# viewer's blocks and follows among the authors, which the visibility rule needs).
 _IDS = bindparam("ids", expanding=True)
-STATUS_ROWS = select(statuses).where(statuses.c.id.in_(_IDS))
-MENTIONS_AND_TAGS = union_all(
+_AUTHORS = bindparam("authors", expanding=True)
+_VIEWER = bindparam("viewer")
+STATUS_ROWS = select(statuses).where(
+    statuses.c.id.in_(_IDS)
+    | statuses.c.id.in_(select(statuses.c.reblog_of_id).where(statuses.c.id.in_(_IDS)))
+)
+_NONE, _NO_NAME = literal(0), literal("")
+_ABOUT_POSTS = [
     select(literal("m"), mentions.c.status_id, accounts.c.id, accounts.c.username)
     .join(accounts, accounts.c.id == mentions.c.account_id)
     .where(mentions.c.status_id.in_(_IDS)),
     select(literal("t"), status_tags.c.status_id, tags.c.id, tags.c.name)
     .join(tags, tags.c.id == status_tags.c.tag_id)
     .where(status_tags.c.status_id.in_(_IDS)),
-)
-VIEWER_FLAGS = union_all(
-    select(literal("favourited"), favourites.c.status_id).where(
-        favourites.c.account_id == bindparam("viewer"), favourites.c.status_id.in_(_IDS)
+]
+_ABOUT_VIEWER = [
+    select(literal("favourited"), favourites.c.status_id, _NONE, _NO_NAME).where(
+        favourites.c.account_id == _VIEWER, favourites.c.status_id.in_(_IDS)
     ),
-    select(literal("bookmarked"), bookmarks.c.status_id).where(
-        bookmarks.c.account_id == bindparam("viewer"), bookmarks.c.status_id.in_(_IDS)
+    select(literal("bookmarked"), bookmarks.c.status_id, _NONE, _NO_NAME).where(
+        bookmarks.c.account_id == _VIEWER, bookmarks.c.status_id.in_(_IDS)
     ),
-    select(literal("reblogged"), statuses.c.reblog_of_id).where(
-        statuses.c.account_id == bindparam("viewer"), statuses.c.reblog_of_id.in_(_IDS)
+    select(literal("reblogged"), statuses.c.reblog_of_id, _NONE, _NO_NAME).where(
+        statuses.c.account_id == _VIEWER, statuses.c.reblog_of_id.in_(_IDS)
     ),
-)
+    select(literal("blocked"), blocks.c.target_account_id, _NONE, _NO_NAME).where(
+        blocks.c.account_id == _VIEWER, blocks.c.target_account_id.in_(_AUTHORS)
+    ),
+    select(literal("blocked"), blocks.c.account_id, _NONE, _NO_NAME).where(
+        blocks.c.target_account_id == _VIEWER, blocks.c.account_id.in_(_AUTHORS)
+    ),
+    select(literal("followed"), follows.c.target_account_id, _NONE, _NO_NAME).where(
+        follows.c.account_id == _VIEWER,
+        follows.c.target_account_id.in_(_AUTHORS),
+        follows.c.state == "accepted",
+    ),
+]
+EVERYTHING_ELSE = union_all(*_ABOUT_POSTS, *_ABOUT_VIEWER)
+EVERYTHING_ELSE_ANONYMOUS = union_all(*_ABOUT_POSTS)
 
 
 async def posts(
@@ -91,22 +115,29 @@ async def posts(
     batch = Posts()
     if not ids:
         return batch
-    rows = await _rows(conn, ids)
-    missing = {r["reblog_of_id"] for r in rows.values() if r["reblog_of_id"]} - rows.keys()
-    if missing:
-        rows.update(await _rows(conn, list(missing)))
+    found = await conn.execute(STATUS_ROWS, {"ids": list(ids)})
+    rows = {r["id"]: r for r in found.mappings()}
     authors = await account_service.get_many(conn, {r["account_id"] for r in rows.values()})
+    rows = {i: r for i, r in rows.items() if r["account_id"] in authors}  # suspended: gone
+    every = list(rows)
+    standing = await _everything_else(conn, every, set(authors), viewer_id, batch)
     if screen:
-        seen = await post_service.visible_subset(
-            conn, list(rows.values()), viewer_id, live_authors=set(authors)
-        )
-        rows = {r["id"]: r for r in seen}
+        rows = {i: r for i, r in rows.items() if _visible(r, viewer_id, batch, *standing)}
     batch.rows, batch.authors = rows, authors
     batch.order = [i for i in ids if _showable(i, rows, authors)]
-    every = list(rows)
-    await _mentions_and_tags(conn, every, batch)
-    await _viewer_flags(conn, viewer_id, every, batch)
     return batch
+
+
+def _visible(
+    row: Row, viewer_id: int | None, batch: Posts, blocked: set[int], followed: set[int]
+) -> bool:
+    author = row["account_id"]
+    if author != viewer_id and author in blocked:
+        return False
+    mentioned = viewer_id is not None and any(
+        who == viewer_id for who, _ in batch.mentions.get(row["id"], ())
+    )
+    return rules.visible_to(row["visibility"], author, viewer_id, author in followed, mentioned)
 
 
 def _showable(status_id: int, rows: dict[int, Row], authors: dict[int, Row]) -> bool:
@@ -138,25 +169,26 @@ async def notifications(conn: AsyncConnection, rows: list[Row], viewer_id: int) 
     return Notifications(kept, senders, batch)
 
 
-async def _rows(conn: AsyncConnection, ids: list[int]) -> dict[int, Row]:
-    result = await conn.execute(STATUS_ROWS, {"ids": list(ids)})
-    return {r["id"]: r for r in result.mappings()}
-
-
-async def _mentions_and_tags(conn: AsyncConnection, ids: list[int], batch: Posts) -> None:
-    """Who each post mentions and which tags it carries: one query for both."""
-    for kind, status_id, other_id, name in await conn.execute(MENTIONS_AND_TAGS, {"ids": ids}):
-        if kind == "m":
-            batch.mentions.setdefault(status_id, []).append((other_id, name))
-        else:
-            batch.tags.setdefault(status_id, []).append(name)
-
-
-async def _viewer_flags(
-    conn: AsyncConnection, viewer_id: int | None, ids: list[int], batch: Posts
-) -> None:
-    """Which of ``ids`` the viewer favourited, bookmarked, reblogged: one query."""
+async def _everything_else(
+    conn: AsyncConnection, ids: list[int], authors: set[int], viewer_id: int | None, batch: Posts
+) -> tuple[set[int], set[int]]:
+    """Mentions, tags and the viewer's flags into ``batch``; returns (blocked, followed)."""
+    blocked: set[int] = set()
+    followed: set[int] = set()
     if viewer_id is None:
-        return
-    for kind, status_id in await conn.execute(VIEWER_FLAGS, {"viewer": viewer_id, "ids": ids}):
-        getattr(batch, kind).add(status_id)
+        result = await conn.execute(EVERYTHING_ELSE_ANONYMOUS, {"ids": ids})
+    else:
+        params = {"ids": ids, "authors": list(authors) or [0], "viewer": viewer_id}
+        result = await conn.execute(EVERYTHING_ELSE, params)
+    for kind, key, other_id, name in result:
+        if kind == "m":
+            batch.mentions.setdefault(key, []).append((other_id, name))
+        elif kind == "t":
+            batch.tags.setdefault(key, []).append(name)
+        elif kind == "blocked":
+            blocked.add(key)
+        elif kind == "followed":
+            followed.add(key)
+        else:
+            getattr(batch, kind).add(key)
+    return blocked, followed
