@@ -1,8 +1,8 @@
 """Admission with priorities: a request runs, waits briefly, or is shed before it does any work.
 
-Classes (issue 7 item 3): 1 signed-in accounts in good standing, 2 challenge-pass holders,
-3 anonymous, 4 suspicious. A lower number is more important; within a class a *rank* in [0, 1)
-orders requests (older accounts first).
+Classes (issue 7 item 3, ``priority.Klass``): 1 signed-in accounts in good standing,
+2 challenge-pass holders, 3 anonymous, 4 suspicious. A lower number is more important; within a
+class a *rank* in [0, 1) orders requests (older accounts first).
 
 - **Shares.** Class ``c`` is admitted only while fewer than ``limit * SHARE[c]`` requests run, so
   lower classes can never occupy the capacity the classes above them need.
@@ -34,11 +34,12 @@ import time
 from collections.abc import Callable
 
 from roost.shield.limit import GradientLimit
+from roost.shield.priority import ANONYMOUS, PASS_HOLDER, SIGNED_IN, SUSPECT, Klass
 
-SHARE = {1: 1.0, 2: 0.9, 3: 0.75, 4: 0.4}
+SHARE = {SIGNED_IN: 1.0, PASS_HOLDER: 0.9, ANONYMOUS: 0.75, SUSPECT: 0.4}
 # While the queue stands, more important classes may wait a few targets, not one: the
 # target then orders who is shed first instead of shedding everyone alike.
-TARGET_SCALE = {2: 3, 3: 2, 4: 1}
+TARGET_SCALE = {PASS_HOLDER: 3, ANONYMOUS: 2, SUSPECT: 1}
 MAX_EXTENSIONS = 10  # intervals a class 2-3 waiter may be kept while lower classes run (1 s)
 # How long a signed-in request may queue behind other signed-in work. Generous on purpose: with
 # no attack at all, 64 signed-in readers in a closed loop on the embedded server (two shared
@@ -59,7 +60,7 @@ class Shed(Exception):
 class _Waiter:
     __slots__ = ("enqueued", "future", "key", "klass", "timer")
 
-    def __init__(self, klass: int, key: tuple, future: asyncio.Future, enqueued: float) -> None:
+    def __init__(self, klass: Klass, key: tuple, future: asyncio.Future, enqueued: float) -> None:
         self.klass, self.key, self.future, self.enqueued = klass, key, future, enqueued
         self.timer: asyncio.TimerHandle | None = None
 
@@ -85,7 +86,7 @@ class Admission:
         self.class1_wait = class1_wait
         self.clock = clock
         self.inflight = 0
-        self.inflight_by_class = {1: 0, 2: 0, 3: 0, 4: 0}
+        self.inflight_by_class = dict.fromkeys(Klass, 0)
         self._heap: list[_Waiter] = []
         self._seq = itertools.count()
         self._last_empty = clock()
@@ -103,10 +104,10 @@ class Admission:
         """True while the queue has not drained during the last interval (CoDel's signal)."""
         return bool(self._heap) and now - self._last_empty > self.interval
 
-    def _fits(self, klass: int) -> bool:
+    def _fits(self, klass: Klass) -> bool:
         return self.inflight < self.limit.limit * SHARE[klass]
 
-    def admit_now(self, klass: int, rank: float = 0.0) -> bool:
+    def admit_now(self, klass: Klass, rank: float = 0.0) -> bool:
         """Take a slot at once if one is free to this class and nobody more important waits.
 
         The calm path: the layer tries this first and awaits ``acquire`` only when it fails,
@@ -120,12 +121,12 @@ class Admission:
             return True
         return False
 
-    async def acquire(self, klass: int, rank: float = 0.0) -> float:
+    async def acquire(self, klass: Klass, rank: float = 0.0) -> float:
         """Wait for a slot; returns the admission time. Raises ``Shed`` instead of waiting long."""
         now = self.clock()
         if self.admit_now(klass, rank):
             return now
-        if klass == 1:
+        if klass == SIGNED_IN:
             timeout = self.class1_wait
         elif self.standing(now):
             timeout = self.target * TARGET_SCALE[klass]
@@ -151,7 +152,7 @@ class Admission:
         soon and go to it first (for class 1 always, else for ``MAX_EXTENSIONS`` intervals)."""
         if waiter.future.done():
             return
-        keep = waiter.klass == 1 or extensions < MAX_EXTENSIONS
+        keep = waiter.klass == SIGNED_IN or extensions < MAX_EXTENSIONS
         if keep and self._lower_running(waiter.klass):
             loop = waiter.future.get_loop()
             waiter.timer = loop.call_later(self.interval, self._expire, waiter, extensions + 1)
@@ -159,10 +160,10 @@ class Admission:
         self._remove(waiter)
         waiter.future.set_exception(Shed("timeout"))
 
-    def _lower_running(self, klass: int) -> bool:
-        return any(self.inflight_by_class[lower] for lower in range(klass + 1, 5))
+    def _lower_running(self, klass: Klass) -> bool:
+        return any(self.inflight_by_class[lower] for lower in range(klass + 1, SUSPECT + 1))
 
-    def release(self, klass: int, started: float) -> float:
+    def release(self, klass: Klass, started: float) -> float:
         """Free a slot taken at ``started``; returns the time of release."""
         now = self.clock()
         self.inflight -= 1
@@ -174,12 +175,12 @@ class Admission:
             self._last_empty = now  # what _wake does with nobody waiting
         return now
 
-    def _take(self, klass: int) -> None:
+    def _take(self, klass: Klass) -> None:
         self.inflight += 1
         self.inflight_by_class[klass] += 1
 
-    def _enqueue(self, klass: int, rank: float, now: float) -> _Waiter:
-        lifo = klass > 1 and self.standing(now)
+    def _enqueue(self, klass: Klass, rank: float, now: float) -> _Waiter:
+        lifo = klass > SIGNED_IN and self.standing(now)
         seq = next(self._seq)
         key = (klass, rank, -seq if lifo else seq)
         waiter = _Waiter(klass, key, asyncio.get_running_loop().create_future(), now)

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from roost.domain.paths import local_path
 from roost.shield.challenge import PASS_COOKIE, ChallengeError, check_answer, issue_pass
 from roost.shield.network import in_networks, prefix_of
+from roost.shield.priority import PASS_HOLDER
 from roost.shield.responses import Send, refuse
 
 if TYPE_CHECKING:
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
 
 SCRIPT = resources.files("roost.shield").joinpath("static/challenge.js").read_bytes()
 MAX_FORM = 4096
+UNCLASSED = 0  # the klass label of a refused challenge answer: judged before any class
 
 
 async def send_bytes(
@@ -47,7 +49,7 @@ async def handle(shield: Shield, scope: dict, receive: Any, send: Send, ip: str)
     elif path == "/metrics":
         await send_bytes(send, 200, shield.metrics.render(), b"text/plain; version=0.0.4")
     elif path == "/-/shield":
-        body = json.dumps(shield.snapshot(), indent=2, default=str).encode()
+        body = json.dumps(shield.books.snapshot(), indent=2, default=str).encode()
         await send_bytes(send, 200, body, b"application/json")
     elif path == "/-/shield/blocklist":
         blocks = shield.gate.active_blocks(time.monotonic())
@@ -115,16 +117,16 @@ async def verify(shield: Shield, scope: dict, receive: Any, send: Send, ip: str)
         )
     except ChallengeError as exc:
         shield.note_address(ip, prefix, "bad_challenge", now)
-        shield.metrics.count("rejected", 0, f"challenge_{exc}")
+        shield.metrics.count("rejected", UNCLASSED, f"challenge_{exc}")
         await refuse(send, 403, "/-/shield/verify", message=f"Challenge refused ({exc}).")
         return
     if not await shield.first_use(nonce, now_wall):
         shield.note_address(ip, prefix, "bad_challenge", now)
-        shield.metrics.count("rejected", 0, "challenge_replayed")
+        shield.metrics.count("rejected", UNCLASSED, "challenge_replayed")
         await refuse(send, 403, "/-/shield/verify", message="Challenge refused (replayed).")
         return
     cookie = issue_pass(shield.secret, "p", prefix, user_agent, now_wall, shield.settings.pass_ttl)
-    shield.metrics.count("admitted", 2, "challenge_passed")
+    shield.metrics.count("admitted", PASS_HOLDER, "challenge_passed")
     await redirect_with_pass(
         send, local_path(form.get("next", "/")), cookie, shield.settings.pass_ttl
     )

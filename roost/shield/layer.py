@@ -15,14 +15,12 @@ sources before ASGI). ``/metrics`` and ``/-/shield`` are answered here (admin ne
 
 from __future__ import annotations
 
-import asyncio
-import logging
 import time
 from collections.abc import Callable
 from typing import Any
 
 from roost.config import Settings
-from roost.shield import internal, ticks
+from roost.shield import internal
 from roost.shield.admission import Admission, Shed
 from roost.shield.brownout import (
     BROWNOUT_HEADER,
@@ -34,25 +32,24 @@ from roost.shield.brownout import (
 )
 from roost.shield.challenge import PassClaims, ReplayGuard, check_pass
 from roost.shield.detector import Detector
-from roost.shield.edge import EdgeLink
 from roost.shield.endpoints import Endpoint, classify, deep_pagination
-from roost.shield.events import EventSender
 from roost.shield.fingerprint import fingerprint
 from roost.shield.gate import Gate
 from roost.shield.identity import Credentials, Identifier
 from roost.shield.limit import GradientLimit
 from roost.shield.limiter import LocalLimiter, Planner, Subject, Verdict
 from roost.shield.metrics import ShieldMetrics
-from roost.shield.mode import read_mode
 from roost.shield.network import ClientAddress, parse_networks, prefix_of
 from roost.shield.pages import send_challenge
-from roost.shield.report import ShieldRef
+from roost.shield.priority import ANONYMOUS, PASS_HOLDER, SIGNED_IN, SUSPECT
+from roost.shield.records import Refusal, RequestContext
+from roost.shield.report import Reporter
 from roost.shield.reputation import NEWCOMER, SUSPICIOUS, account_rank, status_event
 from roost.shield.responses import RefusalPages, rate_headers, refuse, retry_seconds
 from roost.shield.shared import SharedState
 from roost.shield.standing import BLOCK_SUSPICION, Standing
+from roost.shield.ticks import Bookkeeper
 
-log = logging.getLogger("roost.shield")
 _NEVER_CHALLENGED = ("/api/", "/oauth/", "/login", "/auth/", "/signup", "/logout")
 # Feeds are read by programs, which cannot solve a challenge (the edge keeps the same list).
 _FEEDS = (".rss", ".atom", ".xml", ".json")
@@ -87,27 +84,28 @@ class Shield:
         self.standing = Standing(s, self.gate, self.shared, self.admin_networks)
         self.rep_ip, self.rep_prefix = self.standing.ip, self.standing.prefix
         self.rep_account = self.standing.account
-        self.note, self.note_address = self.standing.note, self.standing.note_address
+        self.note_address = self.standing.note_address
         limit = GradientLimit(s.concurrency_initial, s.concurrency_min, s.concurrency_max)
         target, interval = s.queue_target_ms / 1000, s.queue_interval_ms / 1000
         self.admission = Admission(limit, s.queue_max, target, interval, clock)
         self.detector = Detector(s.attack_rps)
-        token = settings.status.admin_token
-        self.events = EventSender(settings.status.page_url if token else "", token)
         self.cache = BrownoutCache(s.brownout_ttl, s.brownout_stale)
         self.pages = RefusalPages(settings.instance_name, settings.status.page_url)
         self.last_shed = float("-inf")  # when admission last shed a request (clock time)
         self.replay = ReplayGuard()
         self.revoked: set[str] = set()
-        self.mode = read_mode(s.mode_file, s.mode)
-        self._ticker: asyncio.Task | None = None
-        self.connection_counts = (0, 0)  # slow, refused: totals at the last tick
-        # The edge in front (HAProxy), told our decisions once a second (ticks.py, edge.py).
-        self.edge = None
-        if settings.edge.runtime:
-            ceiling = settings.edge.server_maxconn * max(1, settings.workers)
-            own = f"{settings.host}:{settings.port}"
-            self.edge = EdgeLink(settings.edge.runtime, own_address=own, ceiling=ceiling)
+        self.reporter = Reporter(self.standing, self.identify)  # the app's way in (report.py)
+        self.books = Bookkeeper(
+            settings,
+            clock=clock,
+            metrics=self.metrics,
+            gate=self.gate,
+            shared=self.shared,
+            standing=self.standing,
+            detector=self.detector,
+            admission=self.admission,
+            revoked=self.revoked,
+        )
 
     # ASGI ------------------------------------------------------------------------------------
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
@@ -120,8 +118,8 @@ class Shield:
             await self._pass_through(scope, receive, send)
             return
         now = self.clock()
-        if self._ticker is None:
-            self._start()
+        if not self.books.running:
+            self.books.start()
         ip = self.address.settle(scope)
         path = scope["path"]
         http = kind == "http"
@@ -131,25 +129,26 @@ class Shield:
         if self.gate.blocked and self.gate.is_blocked(ip, now):
             # Only a forwarded client gets here blocked (a direct one is closed at accept): an
             # edge that does not enforce blocks itself (nginx) passes it on.
-            await self._refuse(scope, send, 403, "blocked", 4, self.settings.block_seconds)
+            refusal = Refusal(403, "blocked", SUSPECT, self.settings.block_seconds)
+            await self._refuse(scope, send, refusal)
             return
         prefix = prefix_of(ip)
         method = scope.get("method", "GET")
         endpoint = classify(method, path) if http else Endpoint.STREAMING
         creds = self.identify(scope["headers"])
         subject, rank, claims = self._subject(scope, creds, ip, prefix, now)
-        wait = self.gate.penalty(ip, now) if subject.klass != 1 else 0.0
+        wait = self.gate.penalty(ip, now) if subject.klass != SIGNED_IN else 0.0
         if wait > 0:
             self.note_address(ip, prefix, "rate_limited", now)
-            await self._refuse(scope, send, 429, "penalty", subject.klass, wait)
+            await self._refuse(scope, send, Refusal(429, "penalty", subject.klass, wait))
             return
         qs = scope.get("query_string", b"")
         self.detector.request(now, ip, prefix, subject.klass, method, hash((path, qs)))
-        scope.setdefault("state", {})["shield"] = ShieldRef(self, ip, prefix, subject.account)
+        scope.setdefault("state", {})["shield"] = self.reporter
         if endpoint is Endpoint.EXEMPT:
             await self.app(scope, receive, send)
             return
-        attack = self.under_attack  # once: it stands for the whole request
+        attack = self.books.under_attack  # once: it stands for the whole request
         checks = self.plan(subject, endpoint, attack)
         # Redis only when configured: a coroutine per request is measurable on the calm path.
         verdict = await self.shared.check(checks) if self.shared.enabled else None
@@ -166,26 +165,26 @@ class Shield:
             expensive = endpoint is Endpoint.SEARCH or deep_pagination(qs)
             # Signed-in users keep search and old pages until the server is truly overloaded
             # (a standing queue): under an attack that is being refused, they cost little.
-            if expensive and (subject.klass > 1 or self.admission.standing(now)):
+            if expensive and (subject.klass > SIGNED_IN or self.admission.standing(now)):
                 self.metrics.brownout.labels("refused_expensive").inc()
-                await self._refuse(
-                    scope,
-                    send,
+                refusal = Refusal(
                     503,
                     "brownout",
                     subject.klass,
                     30,
-                    EXPENSIVE_MESSAGE,
-                    extra=[BROWNOUT_HEADER],  # shed on purpose: the status probe says degraded
+                    message=EXPENSIVE_MESSAGE,
+                    headers=(BROWNOUT_HEADER,),  # shed on purpose: the status probe says degraded
                 )
+                await self._refuse(scope, send, refusal)
                 return
         # Public pages come from the brownout cache under overload, and are kept warm for a
         # while after any shed, so that the next anonymous reader shed gets a copy, not a 503.
         keep_copies = overloaded or now - self.last_shed < SHED_MEMORY
+        request = RequestContext(scope, receive, send, subject, rank, endpoint, verdict, now)
         if http and keep_copies and method == "GET" and not subject.account and not creds.bearer:
-            await self._cached(scope, receive, send, subject, rank, verdict, now)
+            await self._cached(request)
             return
-        await self._admit(scope, receive, send, subject, rank, verdict, endpoint, now)
+        await self._admit(request)
 
     async def _pass_through(self, scope: dict, receive: Any, send: Any) -> None:
         if scope["type"] == "lifespan":
@@ -195,10 +194,6 @@ class Shield:
     async def metrics_app(self, scope: dict, receive: Any, send: Any) -> None:
         """``/metrics`` as a standalone ASGI app, for mounting elsewhere if wanted."""
         await internal.send_bytes(send, 200, self.metrics.render(), b"text/plain; version=0.0.4")
-
-    @property
-    def under_attack(self) -> bool:
-        return self.mode == "on" or (self.mode == "auto" and self.detector.state != "calm")
 
     # Who, and how important ------------------------------------------------------------------
     def _subject(
@@ -215,7 +210,7 @@ class Shield:
         )
         if in_good_standing:
             rank = account_rank(creds.account_created, time.time())
-            return Subject(ip, prefix, 1, account, ""), rank, None
+            return Subject(ip, prefix, SIGNED_IN, account, ""), rank, None
         claims = None
         if creds.pass_cookie:
             claims, why = check_pass(self.secret, creds.pass_cookie, prefix, creds.user_agent)
@@ -231,24 +226,26 @@ class Shield:
         # established ones from the first moments of the flood.
         newcomer = now - self.rep_ip.first_seen(ip, now) < NEWCOMER
         if suspicion >= SUSPICIOUS:
-            klass = 4
+            klass = SUSPECT
         elif claims is not None and claims.kind == "p":
-            klass = 2
+            klass = PASS_HOLDER
         elif newcomer and self.admission.busy:
-            klass = 4
+            klass = SUSPECT
         else:
-            klass = 3
+            klass = ANONYMOUS
         # A demoted account keeps its name: its own buckets stay spent (issue 12).
         return Subject(ip, prefix, klass, account, pass_id), suspicion + 0.5 * newcomer, claims
 
     def _must_challenge(
         self, subject: Subject, creds: Credentials, claims: PassClaims | None, scope: dict
     ) -> bool:
-        if not self.under_attack or subject.klass <= 2 or creds.bearer or creds.account_id:
+        if not self.books.under_attack or subject.klass <= PASS_HOLDER:
+            return False
+        if creds.bearer or creds.account_id:
             return False
         if claims is not None:
-            # Any valid pass (a waiting-room one admits as anonymous); a suspicious holder keeps
-            # class 4 rather than being sent round the challenge again.
+            # Any valid pass (a waiting-room one admits as anonymous); a suspicious holder stays
+            # a SUSPECT rather than being sent round the challenge again.
             return False
         path = scope["path"]
         if path.startswith(_NEVER_CHALLENGED) or path.endswith(_FEEDS):
@@ -258,23 +255,13 @@ class Shield:
         return any(name == b"accept" and b"text/html" in value for name, value in scope["headers"])
 
     # Refusals --------------------------------------------------------------------------------
-    async def _refuse(
-        self,
-        scope: dict,
-        send: Any,
-        status: int,
-        reason: str,
-        klass: int,
-        retry_after: float | None,
-        message: str | None = None,
-        extra: list | None = None,
-    ) -> None:
-        outcome = "shed" if status == 503 else "rejected"
-        self.metrics.count(outcome, klass, reason)
+    async def _refuse(self, scope: dict, send: Any, refusal: Refusal) -> None:
+        status, klass = refusal.status, refusal.klass
+        self.metrics.count("shed" if status == 503 else "rejected", klass, refusal.reason)
         bucket = self.detector.bucket(self.clock())
-        if reason.startswith("shed"):
+        if refusal.reason.startswith("shed"):
             bucket.shed += 1
-            bucket.shed_class1 += klass == 1
+            bucket.shed_class1 += klass == SIGNED_IN
         else:
             bucket.rejected += 1
         if scope["type"] == "websocket":
@@ -284,24 +271,25 @@ class Shield:
         # answer, cheaper than a reconnect. Close after a 503 (the server is short of capacity),
         # except to a signed-in user: a reconnect would put them back in the listen queue
         # behind the flood, seconds away, for a request that a slot can serve soon.
+        signed_in = klass == SIGNED_IN
         await refuse(
             send,
             status,
             scope["path"],
-            retry_after,
-            extra,
-            message,
-            close=status != 429 and klass != 1,
+            refusal.retry_after,
+            refusal.headers,
+            refusal.message,
+            close=status != 429 and not signed_in,
             pages=self.pages,
-            signed_in=klass == 1,
+            signed_in=signed_in,
         )
 
     async def _rate_limited(
         self, scope: dict, send: Any, subject: Subject, verdict: Verdict, now: float
     ) -> None:
-        d = verdict.decision
+        d, klass = verdict.decision, subject.klass
         if verdict.refused_by == "global":
-            await self._refuse(scope, send, 503, "global_budget", subject.klass, d.retry_after)
+            await self._refuse(scope, send, Refusal(503, "global_budget", klass, d.retry_after))
             return
         if verdict.refused_by == "ip":
             # Whole seconds, as Retry-After says: the protocol refuses the rest of them cheaply.
@@ -311,9 +299,10 @@ class Shield:
         if subject.account:
             self.standing.note_account(subject.account, "rate_limited", now)
         self.note_address(subject.ip, subject.prefix, "rate_limited", now)
-        extra = rate_headers(d, time.time())
+        headers = rate_headers(d, time.time())
         reason = "limit_" + verdict.refused_by
-        await self._refuse(scope, send, 429, reason, subject.klass, d.retry_after, extra=extra)
+        refusal = Refusal(429, reason, klass, d.retry_after, headers=headers)
+        await self._refuse(scope, send, refusal)
 
     async def _challenge(
         self, scope: dict, send: Any, subject: Subject, creds: Credentials, now: float
@@ -329,17 +318,9 @@ class Shield:
 
     # Serving ---------------------------------------------------------------------------------
     async def _admit(
-        self,
-        scope: dict,
-        receive: Any,
-        send: Any,
-        subject: Subject,
-        rank: float,
-        verdict: Verdict,
-        endpoint: Endpoint,
-        now: float,
-        capture: Callable[[dict], None] | None = None,
+        self, request: RequestContext, capture: Callable[[dict], None] | None = None
     ) -> None:
+        scope, receive, send, subject, rank, endpoint, verdict, now = request
         klass = subject.klass
         admission = self.admission
         if admission.admit_now(klass, rank):
@@ -348,14 +329,7 @@ class Shield:
             try:
                 started = await admission.acquire(klass, rank)
             except Shed as shed:
-                self.last_shed = now
-                if not subject.account and scope["method"] == "GET":
-                    copy = self.cache.fallback(cache_key(scope), now)
-                    if copy is not None:  # an anonymous reader gets a recent copy, not a 503
-                        self.metrics.brownout.labels("shed_served_stale").inc()
-                        await replay(send, copy)
-                        return
-                await self._refuse(scope, send, 503, "shed_" + shed.reason, klass, 1 + (klass >= 3))
+                await self._shed(request, shed)
                 return
             if started - now > 1e-4:  # only requests that queued: an observe per request costs
                 self.metrics.queue_delay.observe(started - now)
@@ -387,21 +361,24 @@ class Shield:
             done = admission.release(klass, started) if held else self.clock()
             self._after(subject, endpoint, status, done, done - started)
 
-    async def _cached(
-        self,
-        scope: dict,
-        receive: Any,
-        send: Any,
-        subject: Subject,
-        rank: float,
-        verdict: Verdict,
-        now: float,
-    ) -> None:
-        async def forward(capture: Callable[[dict], None] | None) -> None:
-            await self._admit(
-                scope, receive, send, subject, rank, verdict, Endpoint.READ, now, capture
-            )
+    async def _shed(self, request: RequestContext, shed: Shed) -> None:
+        """Admission had no room: an anonymous reader gets a recent copy if there is one."""
+        scope, send, klass, now = request.scope, request.send, request.subject.klass, request.now
+        self.last_shed = now
+        if not request.subject.account and scope["method"] == "GET":
+            copy = self.cache.fallback(cache_key(scope), now)
+            if copy is not None:
+                self.metrics.brownout.labels("shed_served_stale").inc()
+                await replay(send, copy)
+                return
+        refusal = Refusal(503, "shed_" + shed.reason, klass, 1 + (klass >= ANONYMOUS))
+        await self._refuse(scope, send, refusal)
 
+    async def _cached(self, request: RequestContext) -> None:
+        async def forward(capture: Callable[[dict], None] | None) -> None:
+            await self._admit(request, capture)
+
+        scope, send, now = request.scope, request.send, request.now
         await serve_cached(self.cache, self.metrics, scope, send, now, forward)
 
     # Reputation ------------------------------------------------------------------------------
@@ -424,33 +401,9 @@ class Shield:
         return await self.shared.first_use(nonce)
 
     # Background ------------------------------------------------------------------------------
-    def _start(self) -> None:
-        if self._ticker is None:
-            loop = asyncio.get_running_loop()
-            self._ticker = loop.create_task(self._tick_forever())
-            self._lag_task = loop.create_task(ticks.sample_lag(self.admission.limit))
-            self.events.start()
-
     async def aclose(self) -> None:
-        if self._ticker is not None:
-            self._ticker.cancel()
-            self._lag_task.cancel()
-            await asyncio.gather(self._ticker, self._lag_task, return_exceptions=True)
-            self._ticker = None
-        await self.events.stop()
+        await self.books.aclose()
         await self.shared.aclose()
-
-    async def _tick_forever(self) -> None:
-        while True:
-            await asyncio.sleep(1.0)
-            try:
-                await self.tick()
-            except Exception:  # a bug in bookkeeping must not stop the shield: log and go on
-                log.exception("shield tick failed")
-
-    async def tick(self) -> None:
-        """Once a second: fold protocol refusals into reputation, advance detection, sync state."""
-        await ticks.tick(self)
 
     def _lifespan_receive(self, receive: Any) -> Any:
         async def wrapped() -> dict:
@@ -460,6 +413,3 @@ class Shield:
             return message
 
         return wrapped
-
-    def snapshot(self) -> dict[str, Any]:
-        return ticks.snapshot(self)

@@ -19,6 +19,7 @@ from typing import NamedTuple
 from roost.config import ShieldSettings
 from roost.shield.endpoints import POLICIES, Endpoint
 from roost.shield.gcra import Decision, Limit, RateTable, gcra
+from roost.shield.priority import ANONYMOUS, PASS_HOLDER, SIGNED_IN, SUSPECT, Klass
 
 # (kind, key, limit, cost): a plain tuple, because one is built per bucket per request and a
 # NamedTuple costs several times more to construct. kind is "ip", "prefix", "account", "pass",
@@ -45,7 +46,7 @@ class Subject(NamedTuple):
 
     ip: str
     prefix: str
-    klass: int
+    klass: Klass
     account: str  # "" when anonymous
     pass_id: str  # "<kind>:<id>" of a valid pass, "" without one
 
@@ -63,12 +64,12 @@ class Planner:
         self.pass_limit = Limit(s.pass_rate, s.pass_rate * 3)
         # A waiting-room pass ("w", no proof of work: only patience) buys a fifth of that.
         self.waiting_pass_limit = Limit(s.pass_rate / 5, s.pass_rate)
-        self.source_limits: dict[tuple[int, bool], tuple[Limit, Limit]] = {}
-        for klass in (2, 3, 4):
+        self.source_limits: dict[tuple[Klass, bool], tuple[Limit, Limit]] = {}
+        for klass in (PASS_HOLDER, ANONYMOUS, SUSPECT):
             for attack in (False, True):
-                factor = (s.attack_tighten if attack else 1.0) * (0.5 if klass == 4 else 1.0)
+                factor = (s.attack_tighten if attack else 1.0) * (0.5 if klass == SUSPECT else 1.0)
                 ip, prefix = Limit(s.ip_rate, s.ip_burst), Limit(s.prefix_rate, s.prefix_burst)
-                if klass != 2:
+                if klass != PASS_HOLDER:
                     ip, prefix = ip.scaled(factor), prefix.scaled(factor)
                 self.source_limits[klass, attack] = (ip, prefix)
 
@@ -76,7 +77,7 @@ class Planner:
         """The buckets this request must afford."""
         cost, endpoint_limit, _ = POLICIES[endpoint]
         ip, prefix, klass, account, pass_id = who
-        if klass == 1:
+        if klass == SIGNED_IN:
             checks: list[Check] = [
                 ("global", "global", self.global_limit, cost),
                 (

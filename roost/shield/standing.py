@@ -18,7 +18,6 @@ from roost.shield.network import Network, in_networks
 from roost.shield.reputation import SUSPICIOUS, ReputationTable
 
 if TYPE_CHECKING:
-    from roost.shield.report import ShieldRef
     from roost.shield.shared import SharedState
 
 log = logging.getLogger("roost.shield")
@@ -45,11 +44,11 @@ class Standing:
         self.suspects: dict[str, float] = {}
         self.bad_accounts: dict[str, float] = {}
 
-    def note(self, ref: ShieldRef, event: str, now: float) -> None:
+    def note(self, ip: str, prefix: str, account: str, event: str, now: float) -> None:
         """An event the app reported (``report.report``)."""
-        if ref.account:
-            self._note_account(ref.account, event, now)
-        self.note_address(ref.ip, ref.prefix, event, now)
+        if account:
+            self._note_account(account, event, now)
+        self.note_address(ip, prefix, event, now)
 
     def note_response(self, ip: str, prefix: str, account: str, event: str, now: float) -> None:
         """What an admitted request's outcome says (``reputation.status_event``)."""

@@ -157,7 +157,13 @@ def test_up_runs_the_site_and_its_status_blog_together(tmp_path):
         assert checks.get("sign_in") and checks.get("post"), checks
         # The public port is the edge's (when haproxy is installed), and the shield reaches it.
         if shutil.which("haproxy") or shutil.which("haproxy", path="/usr/sbin"):
-            view = httpx.get(f"http://127.0.0.1:{site}/-/shield").json()
+            # the shield finds the edge's socket on its next tick: wait for it, do not race it
+            view: dict = {}
+            for _ in range(40):
+                view = httpx.get(f"http://127.0.0.1:{site}/-/shield").json()
+                if view["edge"]["reachable"]:
+                    break
+                time.sleep(0.25)
             assert view["edge"]["reachable"], view["edge"]
     finally:
         process.send_signal(signal.SIGINT)

@@ -226,6 +226,28 @@ async def test_report_api_feeds_reputation(tmp_path: Path) -> None:
     await shield.aclose()
 
 
+async def test_a_report_names_the_account_that_asked(tmp_path: Path) -> None:
+    """Who is reported is worked out when the app reports, from the scope the layer judged."""
+
+    async def app(scope, receive, send):
+        if scope["type"] != "http":
+            return
+        for _ in range(4):
+            report(scope, "failed_login")
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    shield = make(tmp_path, app, trusted_proxies=["10.0.0.0/8"])
+    async with client(shield, ip="10.0.0.5") as c:
+        auth = {"authorization": "Bearer " + token(77), "x-forwarded-for": "203.0.113.4"}
+        assert (await c.get("/api/v1/timelines/home", headers=auth)).status_code == 200
+    now = shield.clock()
+    assert shield.rep_account.suspicion("77", now) > 0.3
+    assert shield.rep_ip.suspicion("203.0.113.4", now) > 0.3  # the client, not its proxy
+    assert shield.rep_ip.suspicion("10.0.0.5", now) == 0.0
+    await shield.aclose()
+
+
 async def test_admin_endpoints_only_for_admin_networks(tmp_path: Path) -> None:
     shield = make(tmp_path)
     async with client(shield) as outsider:

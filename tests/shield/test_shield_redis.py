@@ -165,8 +165,8 @@ async def test_under_attack_mode_reaches_every_process_through_redis(prefix: str
     }
     result = CliRunner().invoke(shield_cli, ["under-attack", "on"], env=env)
     assert "all servers sharing this Redis" in result.output
-    await one.tick()
-    assert one.mode == "on" and one.under_attack
+    await one.books.tick()
+    assert one.books.mode == "on" and one.books.under_attack
     await one.aclose()
 
 
@@ -177,8 +177,8 @@ async def test_suspicion_is_shared_between_processes(prefix: str, tmp_path) -> N
     for _ in range(30):
         one.note_address("198.51.100.77", "198.51.100.0/24", "rate_limited", now)
     assert one.rep_ip.suspicion("198.51.100.77", now) >= 0.5
-    await one.tick()  # publishes
-    await two.tick()  # pulls
+    await one.books.tick()  # publishes
+    await two.books.tick()  # pulls
     assert two.rep_ip.suspicion("198.51.100.77", two.clock()) >= 0.5
     await one.aclose()
     await two.aclose()
