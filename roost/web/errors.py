@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from roost.domain.errors import Busy, Forbidden, NotFound, RoostError
+from roost.domain.errors import NotFound, RoostError
 from roost.web.render import html
 from roost.web.session import LoginNeeded, Refused, login_redirect, wants_json
 
@@ -57,11 +57,7 @@ def page(handler: Handler) -> Handler:
             return await render_error(request, exc.status, exc.message)
         except NotFound:
             return await render_error(request, 404)
-        except Forbidden as exc:
-            return await render_error(request, 403, exc.message)
-        except Busy as exc:
-            return await render_error(request, 503, exc.message)
-        except RoostError as exc:
-            return await render_error(request, 400, exc.message)
+        except RoostError as exc:  # each domain error carries the status both faces answer
+            return await render_error(request, exc.status, exc.message)
 
     return run

@@ -16,15 +16,14 @@ from roost.present.entities import statuses_by_id
 from roost.services import posts as post_service
 from roost.web import feed, thread, timelines
 from roost.web.errors import page
+from roost.web.forms import Submission, submitted
 from roost.web.render import base_context, html, render_text
 from roost.web.session import (
     Refused,
-    check_csrf,
     done,
     field,
     flash,
     must_view,
-    read_form,
     safe_next,
     seen_at,
     wants_json,
@@ -67,13 +66,9 @@ def _compose_page(request, values, errors, reply_to, status=200) -> Response:
     return html(request, "compose.html", context, status=status)
 
 
-@page
-async def compose(request: Request) -> Response:
-    ctx = request.app.state.ctx
-    form = await read_form(request)
-    async with ctx.db.read() as conn:
-        me = await must_view(request, conn)
-    check_csrf(request, form)
+@submitted
+async def compose(sent: Submission) -> Response:
+    request, ctx, form, me = sent.request, sent.ctx, sent.form, sent.me
     values = {name: field(form, name, 20_000) for name in (*COMPOSE_FIELDS, "next", "origin")}
     reply_id = feed.parse_id(values["in_reply_to_id"].strip())
     if values["in_reply_to_id"].strip() and reply_id is None:  # junk is no top-level post
@@ -141,15 +136,11 @@ def _items(values: dict) -> str:
     return render_text("_items.html", **values)
 
 
-@page
-async def edit(request: Request) -> Response:
+@submitted
+async def edit(sent: Submission) -> Response:
     """The author's edit form on a post's page: new text and content warning, as the API's PUT."""
-    ctx = request.app.state.ctx
+    request, ctx, form, me = sent.request, sent.ctx, sent.form, sent.me
     status_id = feed.snowflake(request.path_params["id"])
-    form = await read_form(request)
-    async with ctx.db.read() as conn:
-        me = await must_view(request, conn)
-    check_csrf(request, form)
     target = f"/@{me['username']}/{status_id}"
     values = {"text": field(form, "text", 20_000), "spoiler_text": field(form, "spoiler_text")}
     try:
@@ -175,18 +166,14 @@ EDIT_FIELDS = {"text": "edit-text", "spoiler_text": "edit-spoiler"}  # ids in th
 ACTIONS = ("favourite", "unfavourite", "reblog", "unreblog", "delete")
 
 
-@page
-async def act(request: Request) -> Response:
+@submitted
+async def act(sent: Submission) -> Response:
     """Favourite, repost (and undo) or delete; the script gets the new action bar back."""
-    ctx = request.app.state.ctx
+    request, ctx, form, me = sent.request, sent.ctx, sent.form, sent.me
     action = request.path_params["action"]
     status_id = feed.snowflake(request.path_params["id"])
     if action not in ACTIONS:
         raise NotFound("Action")
-    form = await read_form(request)
-    async with ctx.db.read() as conn:
-        me = await must_view(request, conn)
-    check_csrf(request, form)
     try:
         async with ctx.db.write() as tx:
             original = await _apply(ctx, tx, me, action, status_id)

@@ -15,8 +15,9 @@ from roost.services.social import Relationship
 from roost.services.timelines import Page
 from roost.web import feed
 from roost.web.errors import Handler, page
+from roost.web.forms import Submission, submitted
 from roost.web.render import base_context, html, render_text
-from roost.web.session import check_csrf, done, must_view, read_form, viewer
+from roost.web.session import done, viewer
 
 
 async def find(conn: Conn, username: str) -> Row:
@@ -86,12 +87,9 @@ async def following(request: Request) -> Response:
     return await _people(request, followers=False)
 
 
-async def _follow(request: Request, on: bool) -> Response:
-    ctx = request.app.state.ctx
-    form = await read_form(request)
+async def _follow(sent: Submission, on: bool) -> Response:
+    request, ctx, form, me = sent.request, sent.ctx, sent.form, sent.me
     async with ctx.db.read() as conn:
-        me = await must_view(request, conn)
-        check_csrf(request, form)
         row = await find(conn, request.path_params["username"])
     async with ctx.db.write() as tx:
         if on:
@@ -107,23 +105,20 @@ async def _follow(request: Request, on: bool) -> Response:
     return done(request, form, f"/@{row['username']}", payload)
 
 
-@page
-async def follow(request: Request) -> Response:
-    return await _follow(request, on=True)
+@submitted
+async def follow(sent: Submission) -> Response:
+    return await _follow(sent, on=True)
 
 
-@page
-async def unfollow(request: Request) -> Response:
-    return await _follow(request, on=False)
+@submitted
+async def unfollow(sent: Submission) -> Response:
+    return await _follow(sent, on=False)
 
 
-async def _shun(request: Request, how: str, on: bool) -> Response:
+async def _shun(sent: Submission, how: str, on: bool) -> Response:
     """Mute or block (``how``) the profile's account, or stop; plain forms, back to the page."""
-    ctx = request.app.state.ctx
-    form = await read_form(request)
+    request, ctx, form, me = sent.request, sent.ctx, sent.form, sent.me
     async with ctx.db.read() as conn:
-        me = await must_view(request, conn)
-        check_csrf(request, form)
         row = await find(conn, request.path_params["username"])
     change = social.block if how == "block" else social.mute
     async with ctx.db.write() as tx:
@@ -134,9 +129,9 @@ async def _shun(request: Request, how: str, on: bool) -> Response:
 def _shunning(how: str, on: bool) -> Handler:
     """The page for one of mute, unmute, block, unblock."""
 
-    @page
-    async def route(request: Request) -> Response:
-        return await _shun(request, how, on)
+    @submitted
+    async def route(sent: Submission) -> Response:
+        return await _shun(sent, how, on)
 
     return route
 

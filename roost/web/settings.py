@@ -10,8 +10,9 @@ from roost.services import accounts as account_service
 from roost.services import sessions
 from roost.web.auth import weak_password
 from roost.web.errors import page
+from roost.web.forms import Submission, submitted
 from roost.web.render import html
-from roost.web.session import check_csrf, field, flash, must_view, read_form
+from roost.web.session import field, flash, must_view
 
 
 @page
@@ -27,13 +28,9 @@ def _page(request: Request, values: dict, errors: dict, status: int = 200) -> Re
     return html(request, "settings.html", context, status=status)
 
 
-@page
-async def save_profile(request: Request) -> Response:
-    ctx = request.app.state.ctx
-    form = await read_form(request)
-    async with ctx.db.read() as conn:
-        me = await must_view(request, conn)
-    check_csrf(request, form)
+@submitted
+async def save_profile(sent: Submission) -> Response:
+    request, ctx, form, me = sent.request, sent.ctx, sent.form, sent.me
     values = {"display_name": field(form, "display_name", 1000), "note": field(form, "note", 5000)}
     try:
         async with ctx.db.write() as tx:
@@ -44,13 +41,9 @@ async def save_profile(request: Request) -> Response:
     return RedirectResponse("/settings", status_code=303)
 
 
-@page
-async def change_password(request: Request) -> Response:
-    ctx = request.app.state.ctx
-    form = await read_form(request)
-    async with ctx.db.read() as conn:
-        me = await must_view(request, conn)
-    check_csrf(request, form)
+@submitted
+async def change_password(sent: Submission) -> Response:
+    request, ctx, form, me = sent.request, sent.ctx, sent.form, sent.me
     values = {"display_name": me["display_name"], "note": me["note"]}
     current, new = field(form, "current_password", 300), field(form, "new_password", 300)
     problem = weak_password(new, me["username"]) if len(new) >= 8 else None
@@ -69,15 +62,10 @@ async def change_password(request: Request) -> Response:
     return RedirectResponse("/settings", status_code=303)
 
 
-@page
-async def log_out_everywhere(request: Request) -> Response:
+@submitted
+async def log_out_everywhere(sent: Submission) -> Response:
     """End every web session of the account, this one included (apps keep their tokens)."""
-    ctx = request.app.state.ctx
-    form = await read_form(request)
-    async with ctx.db.read() as conn:
-        me = await must_view(request, conn)
-    check_csrf(request, form)
-    async with ctx.db.write() as tx:
-        await sessions.end_all(tx, me["id"])
-    request.session.clear()
+    async with sent.ctx.db.write() as tx:
+        await sessions.end_all(tx, sent.me["id"])
+    sent.request.session.clear()
     return RedirectResponse("/login", status_code=303)

@@ -1,0 +1,45 @@
+"""One wrapper for the site's form handlers, as ``roost.api.endpoint`` is for the API.
+
+Every form a signed-in person sends is read the same way, in the same order: the body
+(bounded, ``roost.bodies``), the person (a login page for a stranger), the CSRF token, then
+the handler; what a client can cause becomes a page, never a 500 (``errors.page``). The
+handler gets it all in a ``Submission`` and only does its own work.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import Response
+
+from roost.services.context import Context, Row
+from roost.web.errors import Handler, page
+from roost.web.session import check_csrf, must_view, read_form
+
+
+@dataclass
+class Submission:
+    request: Request
+    ctx: Context
+    form: FormData
+    me: Row  # the signed-in account that sent the form
+
+
+def submitted(handler: Callable[[Submission], Awaitable[Response]]) -> Handler:
+    """A page handler for a form only a signed-in person may send."""
+
+    @page
+    @functools.wraps(handler)
+    async def run(request: Request) -> Response:
+        ctx = request.app.state.ctx
+        form = await read_form(request)
+        async with ctx.db.read() as conn:
+            me = await must_view(request, conn)
+        check_csrf(request, form)
+        return await handler(Submission(request, ctx, form, me))
+
+    return run
