@@ -106,9 +106,9 @@ def create_site(settings: Settings) -> Starlette:
         routes=[Route("/health", health), *api_routes, *web_routes],
         middleware=middleware,
         lifespan=lifespan,
-        exception_handlers={
-            ClientDisconnect: _client_gone,
-            HTTPException: _http_error,
+        exception_handlers={  # Starlette types handlers by Exception; each takes its own kind
+            ClientDisconnect: _client_gone,  # type: ignore[dict-item]
+            HTTPException: _http_error,  # type: ignore[dict-item]
             Exception: _server_error,
         },
     )

@@ -204,7 +204,7 @@ def _read_section(cls: type, env: Mapping[str, str], prefix: str) -> dict[str, A
             continue
         raw = env.get(prefix + f.name.upper())
         if raw is not None:
-            sample = f.default if f.default is not dataclasses.MISSING else f.default_factory()
+            sample = f.default if f.default is not dataclasses.MISSING else f.default_factory()  # type: ignore[operator]
             values[f.name] = _parse(raw, sample, prefix + f.name.upper())
     return values
 
@@ -228,7 +228,7 @@ def _parse(raw: str, default: Any, name: str) -> Any:
     return raw
 
 
-def describe(settings: Settings, prefix: str = "ROOST_") -> list[tuple[str, Any, str]]:
+def describe(settings: Any, prefix: str = "ROOST_") -> list[tuple[str, Any, str]]:
     """(env name, current value, help) for every setting, secrets masked."""
     rows: list[tuple[str, Any, str]] = []
     for f in fields(settings):

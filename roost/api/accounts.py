@@ -28,13 +28,13 @@ async def register(call: Call) -> dict:
     )
     scopes = sorted(call.caller.scopes) if call.caller else parse_scopes("read write follow")
     async with call.ctx.db.write() as tx:
-        return await oauth.issue_token(call.ctx, tx, call.caller.app_id, account, scopes)
+        return await oauth.issue_token(call.ctx, tx, call.app_id, account, scopes)
 
 
 @endpoint("read:accounts")
 async def verify_credentials(call: Call) -> dict:
     # Read afresh: the caller's cached row may predate its latest counts or profile.
-    account = await account_service.get(call.conn, call.viewer_id)
+    account = await account_service.get(call.conn, call.me)
     return entities.credential_account(call.ctx, account)
 
 
@@ -46,7 +46,7 @@ async def update_credentials(call: Call) -> dict:
     row = await account_service.update_profile(
         call.ctx,
         call.tx,
-        call.viewer_id,
+        call.me,
         display_name=text(p.get("display_name"), "display_name"),
         note=text(p.get("note"), "note"),
         locked=locked,
@@ -112,7 +112,9 @@ async def following(call: Call) -> Response:
 
 async def _relationship(call: Call, target: int) -> dict:
     rel = (
-        await social.relationships(call.tx.conn if call.tx else call.conn, call.viewer_id, [target])
+        await social.relationships(
+            call.writing.conn if call.writing else call.conn, call.me, [target]
+        )
     )[0]
     return entities.relationship(rel)
 
@@ -125,7 +127,7 @@ def _target(call: Call) -> int:
 async def follow(call: Call) -> dict:
     target = _target(call)
     await account_service.get(call.tx.conn, target)
-    await social.follow(call.ctx, call.tx, call.viewer_id, target)
+    await social.follow(call.ctx, call.tx, call.me, target)
     return await _relationship(call, target)
 
 
@@ -133,7 +135,7 @@ async def follow(call: Call) -> dict:
 async def unfollow(call: Call) -> dict:
     target = _target(call)
     await account_service.get(call.tx.conn, target)
-    await social.unfollow(call.ctx, call.tx, call.viewer_id, target)
+    await social.unfollow(call.ctx, call.tx, call.me, target)
     return await _relationship(call, target)
 
 
@@ -156,12 +158,12 @@ unmute = _toggle(social.mute, "write:mutes", False)
 
 @endpoint("read:blocks")
 async def blocked(call: Call) -> Response:
-    return await _account_list(call, "blocked", call.viewer_id)
+    return await _account_list(call, "blocked", call.me)
 
 
 @endpoint("read:mutes")
 async def muted(call: Call) -> Response:
-    return await _account_list(call, "muted", call.viewer_id)
+    return await _account_list(call, "muted", call.me)
 
 
 @endpoint("read:follows")
@@ -169,7 +171,7 @@ async def relationships(call: Call) -> list:
     raw = call.params.get("id") or []
     raw = raw if isinstance(raw, list) else [raw]
     ids = [i for i in (optional_id(r, "id") for r in raw[:80]) if i is not None]
-    rels = await social.relationships(call.conn, call.viewer_id, ids)
+    rels = await social.relationships(call.conn, call.me, ids)
     return [entities.relationship(r) for r in rels]
 
 
@@ -184,14 +186,14 @@ async def search(call: Call) -> list:
 @endpoint("read:follows")
 async def follow_requests(call: Call) -> Response:
     """People waiting for a locked account to accept them."""
-    return await _account_list(call, "follow_requests", call.viewer_id)
+    return await _account_list(call, "follow_requests", call.me)
 
 
 def _answer(accept: bool):
     @endpoint("write:follows", write=True)
     async def handler(call: Call) -> dict:
         follower = _target(call)
-        await social.answer_request(call.ctx, call.tx, call.viewer_id, follower, accept)
+        await social.answer_request(call.ctx, call.tx, call.me, follower, accept)
         return await _relationship(call, follower)
 
     return handler

@@ -29,16 +29,43 @@ from roost.services.context import Conn, Context, Tx
 
 @dataclass
 class Call:
+    """One API request as its handler sees it: parameters, caller, and its unit of work."""
+
     request: Request
     ctx: Context
     params: dict[str, Any]
     caller: Caller | None
-    conn: Conn | None  # None for handlers that open their own transactions
-    tx: Tx | None = None
+    held: Conn | None  # None for handlers that open their own transactions
+    writing: Tx | None = None  # the write transaction of an ``endpoint(write=True)``
+
+    @property
+    def conn(self) -> Conn:
+        if self.held is None:
+            raise RuntimeError("this endpoint holds no connection (own_transactions=True)")
+        return self.held
+
+    @property
+    def tx(self) -> Tx:
+        if self.writing is None:
+            raise RuntimeError("this endpoint does not write (endpoint(write=True))")
+        return self.writing
 
     @property
     def viewer_id(self) -> int | None:
+        """The signed-in caller's account, if any (public endpoints)."""
         return self.caller.account_id if self.caller else None
+
+    @property
+    def me(self) -> int:
+        """The caller's account, for endpoints that require one (``endpoint(user=True)``)."""
+        account_id = self.viewer_id
+        if account_id is None:
+            raise RuntimeError("this endpoint was declared without a user")
+        return account_id
+
+    @property
+    def app_id(self) -> int | None:
+        return self.caller.app_id if self.caller else None
 
     @property
     def account(self):
@@ -105,7 +132,7 @@ async def _run(handler: Handler, request: Request, scope, write: bool, user: boo
     if write:
         async with ctx.db.write() as tx:
             call = await _call(request, ctx, params, tx.conn, scope, user)
-            call.tx = tx
+            call.writing = tx
             result = await handler(call)
     else:
         async with ctx.db.read() as conn:

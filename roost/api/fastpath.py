@@ -15,11 +15,12 @@ full path. The shield stays in front of this layer, so cached answers are still 
 
 from __future__ import annotations
 
+from collections.abc import MutableMapping
 from typing import Any
 
 from roost.api.cache import Cache
 
-Scope = dict[str, Any]
+Scope = MutableMapping[str, Any]  # an ASGI scope, as starlette.types names it
 Key = tuple[bytes, bytes, str, bytes]
 
 

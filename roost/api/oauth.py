@@ -48,7 +48,7 @@ async def create_app(call: Call) -> dict:
 
 @endpoint("read", user=False)
 async def verify_app(call: Call) -> dict:
-    found = await oauth.app_by_id(call.conn, call.caller.app_id)
+    found = await oauth.app_by_id(call.conn, call.app_id)
     if found is None:
         raise ApiError(401, "The access token is invalid")
     return application(found)

@@ -12,7 +12,7 @@ from roost.services import posts, relations
 
 
 async def _one(call: Call, status_id: int) -> dict:
-    conn = call.tx.conn if call.tx else call.conn
+    conn = call.writing.conn if call.writing else call.conn
     found = await entities.statuses_by_id(call.ctx, conn, [status_id], call.viewer_id)
     if not found:
         raise ApiError(404, "Record not found")
@@ -44,7 +44,7 @@ async def create(call: Call) -> dict:
         in_reply_to_id=optional_id(p.get("in_reply_to_id"), "in_reply_to_id"),
         visibility=text(p.get("visibility"), "visibility"),
         idempotency_key=call.request.headers.get("idempotency-key"),
-        application_id=call.caller.app_id,
+        application_id=call.app_id,
         **wording,
     )
     return await _one(call, status_id)
@@ -60,7 +60,7 @@ async def show(call: Call) -> dict:
 async def delete(call: Call) -> dict:
     status_id = path_id(call.request)
     entity = await _one(call, status_id)
-    await posts.delete_status(call.ctx, call.tx, status_id, call.viewer_id)
+    await posts.delete_status(call.ctx, call.tx, status_id, call.me)
     entity["text"] = entity.get("text") or ""
     return entity
 
@@ -69,9 +69,7 @@ async def delete(call: Call) -> dict:
 async def edit(call: Call) -> dict:
     """Edit a status (its author only); the whole post is sent again, as Mastodon's clients do."""
     body, wording = _content(call.params)
-    status_id = await posts.edit(
-        call.ctx, call.tx, path_id(call.request), call.viewer_id, body, **wording
-    )
+    status_id = await posts.edit(call.ctx, call.tx, path_id(call.request), call.me, body, **wording)
     return await _one(call, status_id)
 
 
@@ -106,14 +104,14 @@ async def context(call: Call) -> dict:
 @endpoint("write:favourites", write=True)
 async def favourite(call: Call) -> dict:
     status_id = path_id(call.request)
-    await posts.favourite(call.ctx, call.tx, call.viewer_id, status_id)
+    await posts.favourite(call.ctx, call.tx, call.me, status_id)
     return await _one(call, status_id)
 
 
 @endpoint("write:favourites", write=True)
 async def unfavourite(call: Call) -> dict:
     status_id = path_id(call.request)
-    await posts.unfavourite(call.tx, call.viewer_id, status_id)
+    await posts.unfavourite(call.tx, call.me, status_id)
     return await _one(call, status_id)
 
 
@@ -131,19 +129,19 @@ async def reblog(call: Call) -> dict:
 
 @endpoint("write:statuses", write=True)
 async def unreblog(call: Call) -> dict:
-    original = await posts.unreblog(call.ctx, call.tx, call.viewer_id, path_id(call.request))
+    original = await posts.unreblog(call.ctx, call.tx, call.me, path_id(call.request))
     return await _one(call, original)
 
 
 @endpoint("write:bookmarks", write=True)
 async def bookmark(call: Call) -> dict:
-    original = await posts.bookmark(call.ctx, call.tx, call.viewer_id, path_id(call.request), True)
+    original = await posts.bookmark(call.ctx, call.tx, call.me, path_id(call.request), True)
     return await _one(call, original)
 
 
 @endpoint("write:bookmarks", write=True)
 async def unbookmark(call: Call) -> dict:
-    original = await posts.bookmark(call.ctx, call.tx, call.viewer_id, path_id(call.request), False)
+    original = await posts.bookmark(call.ctx, call.tx, call.me, path_id(call.request), False)
     return await _one(call, original)
 
 
@@ -166,7 +164,7 @@ async def reblogged_by(call: Call) -> Response:
 
 
 async def _own_list(call: Call, kind: str) -> Response:
-    pairs = await relations.page(call.conn, kind, call.viewer_id, page(call.params))
+    pairs = await relations.page(call.conn, kind, call.me, page(call.params))
     ids = [status for _, status in pairs]
     found = await entities.statuses_by_id(call.ctx, call.conn, ids, call.viewer_id)
     return Json(found, headers=link_header(call.request, [rid for rid, _ in pairs]))

@@ -23,6 +23,7 @@ from roost.api.auth import Caller, caller_from, covers
 from roost.api.endpoint import PUBLIC, IfToken
 from roost.api.http import ApiError, error_response
 from roost.bodies import BadJson, client_json
+from roost.domain.errors import NotFound
 from roost.domain.text import normalize_tag
 from roost.present import entities
 from roost.services import notifications as notification_service
@@ -115,12 +116,15 @@ async def _render(ctx: Context, caller: Caller | None, stream: str, raw: str):
         return None if stream == "user:notification" else (event, payload)
     if caller is None or not covers(caller.scopes, "read:notifications"):
         return None  # a read:statuses token gets posts, not notifications
+    account_id = caller.account_id
+    if account_id is None or notification_id is None:
+        return None
     async with ctx.db.read() as conn:
         try:
-            row = await notification_service.get(conn, caller.account_id, notification_id)
-        except Exception:  # dismissed or cleared since: nothing to show
+            row = await notification_service.get(conn, account_id, notification_id)
+        except NotFound:  # dismissed or cleared since: nothing to show
             return None
-        found = await entities.notifications(ctx, conn, [row], caller.account_id)
+        found = await entities.notifications(ctx, conn, [row], account_id)
     return ("notification", json.dumps(found[0])) if found else None
 
 

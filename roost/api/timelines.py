@@ -35,7 +35,7 @@ async def _statuses(call: Call, ids: list[int]) -> Response:
 
 @endpoint("read:statuses", cache=True)
 async def home(call: Call) -> Response:
-    ids = await timelines.home(call.ctx, call.viewer_id, page(call.params), call.conn)
+    ids = await timelines.home(call.ctx, call.me, page(call.params), call.conn)
     return await _statuses(call, ids)
 
 
@@ -68,7 +68,7 @@ async def notifications(call: Call) -> Response:
     exclude = _list(p.get("exclude_types"))
     rows = await notification_service.page(
         call.conn,
-        call.viewer_id,
+        call.me,
         max_id=window.max_id,
         since_id=window.since_id,
         min_id=window.min_id,
@@ -76,7 +76,7 @@ async def notifications(call: Call) -> Response:
         types=types,
         exclude=exclude,
     )
-    found = await entities.notifications(call.ctx, call.conn, rows, call.viewer_id)
+    found = await entities.notifications(call.ctx, call.conn, rows, call.me)
     return Json(found, headers=link_header(call.request, [r["id"] for r in rows]))
 
 
@@ -88,8 +88,8 @@ def _list(value) -> list[str] | None:
 
 @endpoint("read:notifications")
 async def notification(call: Call) -> dict:
-    row = await notification_service.get(call.conn, call.viewer_id, path_id(call.request))
-    found = await entities.notifications(call.ctx, call.conn, [row], call.viewer_id)
+    row = await notification_service.get(call.conn, call.me, path_id(call.request))
+    found = await entities.notifications(call.ctx, call.conn, [row], call.me)
     if not found:
         raise ApiError(404, "Record not found")
     return found[0]
@@ -97,13 +97,13 @@ async def notification(call: Call) -> dict:
 
 @endpoint("write:notifications", write=True)
 async def clear_notifications(call: Call) -> dict:
-    await notification_service.clear(call.tx, call.viewer_id)
+    await notification_service.clear(call.tx, call.me)
     return {}
 
 
 @endpoint("write:notifications", write=True)
 async def dismiss_notification(call: Call) -> dict:
-    await notification_service.dismiss(call.tx, call.viewer_id, path_id(call.request))
+    await notification_service.dismiss(call.tx, call.me, path_id(call.request))
     return {}
 
 
@@ -118,7 +118,7 @@ def _marker(row) -> dict:
 @endpoint("read:statuses")
 async def get_markers(call: Call) -> dict:
     wanted = _list(call.params.get("timeline")) or list(markers.TIMELINES)
-    rows = await markers.get(call.conn, call.viewer_id, wanted)
+    rows = await markers.get(call.conn, call.me, wanted)
     return {row["timeline"]: _marker(row) for row in rows}
 
 
@@ -132,7 +132,9 @@ async def save_markers(call: Call) -> dict:
         if value in (None, ""):
             continue
         last = optional_id(value, f"{timeline}[last_read_id]")
-        out[timeline] = _marker(await markers.save(call.tx, call.viewer_id, timeline, last))
+        if last is None:
+            continue
+        out[timeline] = _marker(await markers.save(call.tx, call.me, timeline, last))
     return out
 
 

@@ -194,7 +194,8 @@ def probe_email(settings: Settings) -> str:
 
 def _shared_file(settings: Settings) -> Path:
     url = make_url(settings.database_url)
-    folder = Path(url.database).resolve().parent if url.drivername.startswith("sqlite") else Path()
+    sqlite = url.drivername.startswith("sqlite") and url.database
+    folder = Path(url.database or ".").resolve().parent if sqlite else Path()
     return folder / ".roost-up.json"
 
 
@@ -256,7 +257,7 @@ def _stop(processes: list[subprocess.Popen]) -> None:
 
 
 def _name(process: subprocess.Popen) -> str:
-    args = [str(a) for a in process.args]
+    args = [str(a) for a in process.args]  # type: ignore[union-attr]  # always a list here
     return "haproxy" if "haproxy" in Path(args[0]).name else " ".join(args[3:])
 
 

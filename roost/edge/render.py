@@ -98,7 +98,7 @@ def default_run_dir(settings: Settings) -> Path:
         return Path(settings.edge.run_dir).resolve()
     url = make_url(settings.database_url)
     sqlite = url.drivername.startswith("sqlite") and url.database
-    folder = Path(url.database).resolve().parent if sqlite else Path.cwd()
+    folder = Path(url.database or ".").resolve().parent if sqlite else Path.cwd()
     return folder / "roost-edge"
 
 

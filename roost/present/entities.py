@@ -5,14 +5,15 @@ the web pages and the streams show the same thing the same way.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from roost.services import hydrate
 from roost.services.context import Context
 from roost.services.social import Relationship
 
-Row = Mapping
+Row = Any  # a RowMapping from services, read by column name
 
 
 def iso(moment: datetime | None) -> str | None:
@@ -194,7 +195,7 @@ async def render_for_stream(ctx: Context, status_id: int) -> dict | None:
     return found[0] if found else None
 
 
-async def notifications(ctx: Context, conn, rows: list[Row], viewer_id: int) -> list[dict]:
+async def notifications(ctx: Context, conn, rows: Sequence[Row], viewer_id: int) -> list[dict]:
     """Notification entities (load, render); those whose sender or post is gone are left out."""
     batch = await hydrate.notifications(conn, rows, viewer_id)
     found = {s["id"]: s for s in statuses(ctx, batch.posts)}

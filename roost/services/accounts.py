@@ -34,8 +34,9 @@ async def register(
         await _check_free(conn, name, mail)
     hashed = await passwords.hash_password(password)
     moment = now()
+    account_id = ctx.ids.next_id()
     row = {
-        "id": ctx.ids.next_id(),
+        "id": account_id,
         "username": name,
         "email": mail,
         "password_hash": hashed,
@@ -54,7 +55,7 @@ async def register(
     async with ctx.db.write() as tx:
         await _check_free(tx.conn, name, mail)
         await tx.conn.execute(insert(accounts).values(row))
-        return await get(tx.conn, row["id"])
+        return await get(tx.conn, account_id)
 
 
 async def _check_free(conn: AsyncConnection, name: str, mail: str | None) -> None:

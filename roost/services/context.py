@@ -62,7 +62,8 @@ def instance_secret(settings: Settings) -> bytes:
     if settings.secret_key:
         return settings.secret_key.encode()
     url = make_url(settings.database_url)
-    folder = Path(url.database).resolve().parent if url.drivername.startswith("sqlite") else Path()
+    sqlite = url.drivername.startswith("sqlite") and url.database
+    folder = Path(url.database or ".").resolve().parent if sqlite else Path()
     path = folder / ".roost-secret"
     if not path.exists():
         write_private(path, secrets.token_urlsafe(48))

@@ -72,7 +72,7 @@ class Fanout:
         settings = RedisSettings.from_dsn(self.ctx.settings.redis_url)
         self.arq = await create_pool(settings)
         self.arq_worker = Worker(
-            functions=[func(self._arq_job, name="fanout", max_tries=10)],
+            functions=[func(self._arq_job, name="fanout", max_tries=10)],  # type: ignore[arg-type]
             redis_pool=self.arq,
             handle_signals=False,
             poll_delay=0.05,  # pickup within 50 ms; polling costs the request loop
@@ -125,12 +125,13 @@ class Fanout:
             return
         row, recipients, channels = found
         recipients = await self._reach(row, recipients, channels, _Stream(self, status_id), True)
-        small_sql = isinstance(ctx.feeds, SqlFeeds) and len(recipients) <= SQL_BATCH
+        sql_feeds = ctx.feeds if isinstance(ctx.feeds, SqlFeeds) else None
+        small_sql = sql_feeds is not None and len(recipients) <= SQL_BATCH
         if not small_sql:
             await ctx.feeds.push(recipients, status_id)
         async with ctx.db.write(background=True) as tx:
-            if small_sql:  # one commit (one fsync) for the feeds and the state together
-                await ctx.feeds.push_in(tx.conn, recipients, status_id)
+            if sql_feeds is not None and small_sql:  # one commit (one fsync) for both
+                await sql_feeds.push_in(tx.conn, recipients, status_id)
             await tx.conn.execute(
                 update(statuses)
                 .where(statuses.c.id == status_id)
@@ -140,8 +141,8 @@ class Fanout:
     async def _audience(self, status_id: int) -> tuple[RowMapping, list[int], list[str]] | None:
         """The post, who gets it in their feed (or ``FOLLOWERS``), and its public channels."""
         async with self.ctx.db.read() as conn:
-            row = await conn.execute(select(statuses).where(statuses.c.id == status_id))
-            row = row.mappings().first()
+            found = await conn.execute(select(statuses).where(statuses.c.id == status_id))
+            row = found.mappings().first()
             if row is None:
                 return None
             return row, await self._recipients(conn, row), await self._public_channels(conn, row)

@@ -9,10 +9,11 @@ the result without another query. A page costs the same few queries for 1 post o
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import bindparam, literal, select, union_all
+from sqlalchemy import BindParameter, bindparam, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from roost.domain import posts as rules
@@ -30,7 +31,7 @@ from roost.store.tables import (
     tags,
 )
 
-Row = Mapping
+Row = Any  # a RowMapping, read by column name
 
 
 @dataclass
@@ -60,9 +61,9 @@ class Notifications:
 # A page costs three: the posts with the originals they repost, their authors, and one union
 # of everything else (mentions, tags, the viewer's favourites, reposts and bookmarks, and the
 # viewer's blocks and follows among the authors, which the visibility rule needs).
-_IDS = bindparam("ids", expanding=True)
-_AUTHORS = bindparam("authors", expanding=True)
-_VIEWER = bindparam("viewer")
+_IDS: BindParameter = bindparam("ids", expanding=True)
+_AUTHORS: BindParameter = bindparam("authors", expanding=True)
+_VIEWER: BindParameter = bindparam("viewer")
 STATUS_ROWS = select(statuses).where(
     statuses.c.id.in_(_IDS)
     | statuses.c.id.in_(select(statuses.c.reblog_of_id).where(statuses.c.id.in_(_IDS)))
@@ -156,7 +157,9 @@ async def for_stream(ctx: Context, status_id: int) -> Posts:
         return await posts(conn, [status_id], None, screen=False)
 
 
-async def notifications(conn: AsyncConnection, rows: list[Row], viewer_id: int) -> Notifications:
+async def notifications(
+    conn: AsyncConnection, rows: Sequence[Row], viewer_id: int
+) -> Notifications:
     senders = await account_service.get_many(conn, {r["from_account_id"] for r in rows})
     status_ids = [r["status_id"] for r in rows if r["status_id"]]
     batch = await posts(conn, status_ids, viewer_id)

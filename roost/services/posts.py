@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import and_, bindparam, delete, insert, or_, select, update
+from sqlalchemy import ColumnElement, and_, bindparam, delete, insert, or_, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -383,7 +383,7 @@ async def history(
     )
     revisions = list(result.mappings())
     if not revisions:
-        revisions = [{**row, "created_at": row["edited_at"] or row["created_at"]}]
+        revisions = [{**row, "created_at": row["edited_at"] or row["created_at"]}]  # type: ignore[list-item]
     return row, revisions
 
 
@@ -587,7 +587,7 @@ async def pending_fanout(conn: AsyncConnection) -> list[int]:
 
 def visible_filter(viewer_id: int | None):
     """SQL condition for statuses a viewer can list in a timeline (public or own)."""
-    condition = statuses.c.visibility.in_(["public", "unlisted"])
+    condition: ColumnElement[bool] = statuses.c.visibility.in_(["public", "unlisted"])
     if viewer_id is not None:
         condition = or_(condition, statuses.c.account_id == viewer_id)
     return condition

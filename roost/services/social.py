@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import and_, bindparam, delete, insert, literal, or_, select, union_all, update
+from sqlalchemy import (
+    BindParameter,
+    and_,
+    bindparam,
+    delete,
+    insert,
+    literal,
+    or_,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from roost.domain.errors import Forbidden, Invalid
@@ -66,7 +77,8 @@ async def blocked_among(conn: AsyncConnection, viewer_id: int, others: set[int])
 
 
 def _standing_query(with_follows: bool):
-    viewer, others = bindparam("viewer"), bindparam("others", expanding=True)
+    viewer: BindParameter = bindparam("viewer")
+    others: BindParameter = bindparam("others", expanding=True)
     parts = [
         select(literal("b"), blocks.c.target_account_id).where(
             blocks.c.account_id == viewer, blocks.c.target_account_id.in_(others)

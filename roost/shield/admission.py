@@ -161,7 +161,7 @@ class Admission:
         waiter.future.set_exception(Shed("timeout"))
 
     def _lower_running(self, klass: Klass) -> bool:
-        return any(self.inflight_by_class[lower] for lower in range(klass + 1, SUSPECT + 1))
+        return any(self.inflight_by_class[Klass(lower)] for lower in range(klass + 1, SUSPECT + 1))
 
     def release(self, klass: Klass, started: float) -> float:
         """Free a slot taken at ``started``; returns the time of release."""

@@ -16,7 +16,8 @@ NFT_SET4, NFT_SET6 = "blocked4", "blocked6"
 
 
 def _split(entries: Mapping[str, float]) -> tuple[list[str], list[str]]:
-    v4, v6 = [], []
+    v4: list[str] = []
+    v6: list[str] = []
     for key in sorted(entries):
         try:
             network = ipaddress.ip_network(key, strict=False)

@@ -135,7 +135,8 @@ class LocalLimiter:
         tables = self.tables
         pending = []
         # The tightest non-global bucket: what the X-RateLimit-* headers report.
-        remaining = burst = -1
+        remaining: int = -1
+        burst: float = -1
         reset = 0.0
         for kind, key, limit, cost in checks:
             table = tables[kind]

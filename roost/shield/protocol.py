@@ -90,7 +90,7 @@ class ShieldProtocol(HttpToolsProtocol):
     def __init__(self, config: Any, server_state: Any, app_state: dict, _loop: Any = None) -> None:
         super().__init__(config, server_state, app_state, _loop)
         self.shield_settings, self.gate, self.shield, self._trusted = _context(config)
-        self.timeout_keep_alive = self.shield_settings.keepalive_timeout
+        self.timeout_keep_alive = self.shield_settings.keepalive_timeout  # type: ignore[assignment]
         self._address = ""
         self._proxied = False  # the peer is our own edge: its clients are judged by the layer
         self._counted = False

@@ -101,6 +101,8 @@ class ReputationTable:
 
     def _remember(self, key: str, weight: float) -> None:
         pending = self.pending
+        if pending is None:
+            return
         if key in pending or len(pending) < MAX_PENDING:
             pending[key] = pending.get(key, 0.0) + weight
 

@@ -48,15 +48,15 @@ def browser_agents() -> tuple[str, ...]:
         ]
         gecko = f"rv:{version}.0) Gecko/{version}.0 Firefox/{version}.0"
         agents.append(f"Mozilla/5.0 (Android 14; Mobile; {gecko}")
-    for version in _SAFARI_VERSIONS:
-        ios = version.replace(".", "_")
+    for safari in _SAFARI_VERSIONS:
+        ios = safari.replace(".", "_")
         webkit = "AppleWebKit/605.1.15 (KHTML, like Gecko)"
         agents += [
-            f"Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) {webkit} Version/{version} "
+            f"Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) {webkit} Version/{safari} "
             "Safari/605.1.15",
-            f"Mozilla/5.0 (iPhone; CPU iPhone OS {ios} like Mac OS X) {webkit} Version/{version} "
+            f"Mozilla/5.0 (iPhone; CPU iPhone OS {ios} like Mac OS X) {webkit} Version/{safari} "
             "Mobile/15E148 Safari/604.1",
-            f"Mozilla/5.0 (iPad; CPU OS {ios} like Mac OS X) {webkit} Version/{version} "
+            f"Mozilla/5.0 (iPad; CPU OS {ios} like Mac OS X) {webkit} Version/{safari} "
             "Mobile/15E148 Safari/604.1",
         ]
     return tuple(agents)

@@ -11,6 +11,7 @@ refusal is retried (retry.py), and what still fails is counted for the report's 
 from __future__ import annotations
 
 import asyncio
+import functools
 import random
 from collections import Counter
 from collections.abc import Awaitable, Callable
@@ -53,16 +54,16 @@ async def make_history(
         async with gate, _signed_in(target, user) as client:
             for other in rng.sample(others, min(follows, len(others))):
                 path = f"/api/v1/accounts/{other.id}/follow"
-                if await _try(history, "follow", rng, lambda p=path: client.post(p)) is not None:
+                follow_one = functools.partial(client.post, path)
+                if await _try(history, "follow", rng, follow_one) is not None:
                     history.follows += 1
 
     async def post(user: Account, rng: random.Random) -> None:
         async with gate, _signed_in(target, user) as client:
             for number in range(posts):
                 form = {"status": f"{rng.choice(MOODS)}, day {number + 1} #{rng.randrange(1000)}"}
-                reply = await _try(
-                    history, "post", rng, lambda f=form: client.post("/api/v1/statuses", data=f)
-                )
+                send = functools.partial(client.post, "/api/v1/statuses", data=form)
+                reply = await _try(history, "post", rng, send)
                 if reply is not None:
                     history.posts += 1
                     history.status_ids += _id_of(reply)

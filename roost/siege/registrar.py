@@ -22,7 +22,7 @@ import random
 import secrets
 import time
 from collections import Counter, deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import httpx
@@ -103,7 +103,7 @@ async def register_all(
     target: Target,
     app: App,
     prefix: str,
-    sources: list[str | None],
+    sources: Sequence[str | None],
     seed: int,
     strict: bool = True,
     until: float | None = None,

@@ -78,8 +78,8 @@ def build(outcome: Outcome) -> dict[str, Any]:
 def _asked(attack: AttackSpec) -> dict[str, Any]:
     schedule = dataclasses.asdict(attack.schedule)
     schedule["kind"] = type(attack.schedule).__name__.lower()
-    fields = ("name", "profile", "bots", "prefixes", "connections", "rotate_after", "pipeline")
-    fields += ("interval_s",)
+    fields = ("name", "profile", "bots", "prefixes", "connections", "rotate_after", "pipeline",
+              "interval_s")  # fmt: skip
     return {**{key: getattr(attack, key) for key in fields}, "schedule": schedule}
 
 

@@ -14,7 +14,7 @@ import math
 import random
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -107,7 +107,7 @@ async def _users(
     scenario: Scenario,
     target: Target,
     app: App,
-    sources: list[str | None],
+    sources: Sequence[str | None],
     cast: Cast,
     say: Callable[[str], None],
 ) -> None:

@@ -103,7 +103,7 @@ async def connect(
     try:
         async with asyncio.timeout(connect_timeout):
             await loop.sock_connect(sock, (target.address, target.port))
-            return await loop.create_connection(protocol_factory, sock=sock)  # type: ignore[return-value]
+            return await loop.create_connection(protocol_factory, sock=sock)
     except BaseException:
         sock.close()
         raise

@@ -12,6 +12,7 @@ dropped. The store is the history, not the source of the live page.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import secrets
 import string
@@ -149,7 +150,7 @@ class StatusService:
         for batch in batches:
             self.tallies.add(batch)
             actions = self.automaton.feed(self._judge(batch, at))
-            await self._write(lambda conn, batch=batch: store.add_probes(conn, batch))
+            await self._write(functools.partial(store.add_probes, results=batch))
             await self._apply(actions)
 
     def _judge(self, results: list[ProbeResult], at: datetime) -> machine.Round:

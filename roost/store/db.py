@@ -199,6 +199,7 @@ class Database:
             )
             self._checkpointer.start()
         if self._group is None:
+            assert self.write_engine is not None  # SQLite's writer, made in __init__
             conn = await self.write_engine.connect()
             await conn.begin()
             self._group = _Group(conn, asyncio.get_running_loop().create_future())
@@ -243,7 +244,7 @@ class Database:
         """
         import sqlite3
 
-        conn = sqlite3.connect(make_url(self.url).database)
+        conn = sqlite3.connect(make_url(self.url).database or ":memory:")
         try:
             while not self._checkpoint_stop.wait(CHECKPOINT_EVERY):
                 try:

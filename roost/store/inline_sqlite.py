@@ -98,7 +98,7 @@ class _RunNow:
 class Connection:
     def __init__(self, conn: sqlite3.Connection) -> None:
         self._conn = conn
-        self._connection = conn
+        self._connection: sqlite3.Connection | None = conn
         self._tx = _RunNow()
 
     def cursor(self) -> Cursor:

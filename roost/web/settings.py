@@ -34,7 +34,9 @@ async def save_profile(sent: Submission) -> Response:
     values = {"display_name": field(form, "display_name", 1000), "note": field(form, "note", 5000)}
     try:
         async with ctx.db.write() as tx:
-            await account_service.update_profile(ctx, tx, me["id"], **values)
+            await account_service.update_profile(
+                ctx, tx, me["id"], display_name=values["display_name"], note=values["note"]
+            )
     except Invalid as exc:
         return _page(request, values, {exc.field: f"{exc.message}."}, status=422)
     flash(request, "Your profile is saved.")

@@ -24,7 +24,7 @@ def _run(connection: Connection) -> None:
 
 
 async def _run_online() -> None:
-    engine = make_engine(config.get_main_option("roost.database_url"))
+    engine = make_engine(config.get_main_option("roost.database_url") or "")
     async with engine.connect() as connection:
         await connection.run_sync(_run)
         await connection.commit()
