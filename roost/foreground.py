@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from starlette.types import Receive, Scope, Send
+
 from roost.services.foreground import Foreground
 from roost.shield.endpoints import STREAM_PREFIXES
 
@@ -18,7 +20,7 @@ class CountForeground:
         self.app = app
         self.foreground = foreground
 
-    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"].startswith(STREAM_PREFIXES):
             await self.app(scope, receive, send)
             return

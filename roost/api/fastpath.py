@@ -15,12 +15,12 @@ full path. The shield stays in front of this layer, so cached answers are still 
 
 from __future__ import annotations
 
-from collections.abc import MutableMapping
 from typing import Any
+
+from starlette.types import Receive, Scope, Send
 
 from roost.api.cache import Cache
 
-Scope = MutableMapping[str, Any]  # an ASGI scope, as starlette.types names it
 Key = tuple[bytes, bytes, str, bytes]
 
 
@@ -50,7 +50,7 @@ class CachedReads:
         self.app = app
         self.index = index
 
-    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         key = fast_key(scope)
         hit = self.index.get(key) if key is not None else None
         if hit is None:

@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any, NamedTuple
 
+from starlette.types import Scope, Send
+
 MAX_BODY = 256 * 1024
 # Marks a 503 as a feature shed on purpose under load, so that monitors (roost/status/probes.py)
 # report the feature degraded rather than down.
@@ -92,15 +94,15 @@ def cacheable(status: int, headers: list[tuple[bytes, bytes]]) -> bool:
     return True
 
 
-def cache_key(scope: dict) -> bytes:
+def cache_key(scope: Scope) -> bytes:
     return scope["path"].encode() + b"?" + (scope.get("query_string") or b"")
 
 
 async def serve_cached(
     cache: BrownoutCache,
     metrics: Any,
-    scope: dict,
-    send: Any,
+    scope: Scope,
+    send: Send,
     now: float,
     forward: Callable[[Callable[[dict], None] | None], Awaitable[None]],
 ) -> None:
@@ -131,7 +133,7 @@ async def serve_cached(
         cache.done(key)
 
 
-async def replay(send: Any, entry: Entry) -> None:
+async def replay(send: Send, entry: Entry) -> None:
     headers = [*entry.headers, (b"x-roost-cache", b"brownout")]
     await send({"type": "http.response.start", "status": entry.status, "headers": headers})
     await send({"type": "http.response.body", "body": entry.body})

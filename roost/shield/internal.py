@@ -11,13 +11,15 @@ import json
 import time
 import urllib.parse
 from importlib import resources
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from starlette.types import Receive, Scope, Send
 
 from roost.domain.paths import local_path
 from roost.shield.challenge import PASS_COOKIE, ChallengeError, check_answer, issue_pass
 from roost.shield.network import in_networks, prefix_of
 from roost.shield.priority import PASS_HOLDER
-from roost.shield.responses import Send, refuse
+from roost.shield.responses import refuse
 
 if TYPE_CHECKING:
     from roost.shield.layer import Shield
@@ -37,7 +39,7 @@ async def send_bytes(
     await send({"type": "http.response.body", "body": body})
 
 
-async def handle(shield: Shield, scope: dict, receive: Any, send: Send, ip: str) -> None:
+async def handle(shield: Shield, scope: Scope, receive: Receive, send: Send, ip: str) -> None:
     path = scope["path"]
     if path == "/-/shield/challenge.js":
         cache = (b"cache-control", b"public, max-age=86400")
@@ -60,7 +62,7 @@ async def handle(shield: Shield, scope: dict, receive: Any, send: Send, ip: str)
         await refuse(send, 404, path, message="Not found.")
 
 
-async def block(shield: Shield, receive: Any, send: Send) -> None:
+async def block(shield: Shield, receive: Receive, send: Send) -> None:
     """Block (``seconds`` > 0) or unblock an address or prefix by hand (``roost shield block``)."""
     form = await read_form(receive) or {}
     key, seconds = form.get("key", ""), form.get("seconds", "0")
@@ -78,7 +80,7 @@ async def block(shield: Shield, receive: Any, send: Send) -> None:
     await send_bytes(send, 200, b"ok\n", b"text/plain")
 
 
-async def read_form(receive: Any) -> dict[str, str] | None:
+async def read_form(receive: Receive) -> dict[str, str] | None:
     body = b""
     while True:
         message = await receive()
@@ -96,7 +98,7 @@ async def read_form(receive: Any) -> dict[str, str] | None:
     return dict(pairs)
 
 
-async def verify(shield: Shield, scope: dict, receive: Any, send: Send, ip: str) -> None:
+async def verify(shield: Shield, scope: Scope, receive: Receive, send: Send, ip: str) -> None:
     """Check a proof-of-work answer; on success set the pass cookie and go back."""
     now_wall, now = time.time(), time.monotonic()
     form = await read_form(receive)
@@ -144,7 +146,7 @@ async def redirect_with_pass(send: Send, location: str, cookie: str, ttl: int) -
     await send({"type": "http.response.body", "body": b""})
 
 
-def _header(scope: dict, name: bytes) -> str:
+def _header(scope: Scope, name: bytes) -> str:
     for key, value in scope.get("headers") or ():
         if key == name:
             return value.decode("latin-1")

@@ -19,6 +19,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from starlette.types import Message, Receive, Scope, Send
+
 from roost.config import Settings
 from roost.shield import internal
 from roost.shield.admission import Admission, Shed
@@ -108,7 +110,7 @@ class Shield:
         )
 
     # ASGI ------------------------------------------------------------------------------------
-    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Judge an HTTP or websocket request; pass anything else through.
 
         An admitted request runs through this coroutine and ``_admit`` only: each further
@@ -186,18 +188,18 @@ class Shield:
             return
         await self._admit(request)
 
-    async def _pass_through(self, scope: dict, receive: Any, send: Any) -> None:
+    async def _pass_through(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
             receive = self._lifespan_receive(receive)
         await self.app(scope, receive, send)
 
-    async def metrics_app(self, scope: dict, receive: Any, send: Any) -> None:
+    async def metrics_app(self, scope: Scope, receive: Receive, send: Send) -> None:
         """``/metrics`` as a standalone ASGI app, for mounting elsewhere if wanted."""
         await internal.send_bytes(send, 200, self.metrics.render(), b"text/plain; version=0.0.4")
 
     # Who, and how important ------------------------------------------------------------------
     def _subject(
-        self, scope: dict, creds: Credentials, ip: str, prefix: str, now: float
+        self, scope: Scope, creds: Credentials, ip: str, prefix: str, now: float
     ) -> tuple[Subject, float, PassClaims | None]:
         suspicion = max(
             self.rep_ip.suspicion(ip, now), 0.8 * self.rep_prefix.suspicion(prefix, now)
@@ -237,7 +239,7 @@ class Shield:
         return Subject(ip, prefix, klass, account, pass_id), suspicion + 0.5 * newcomer, claims
 
     def _must_challenge(
-        self, subject: Subject, creds: Credentials, claims: PassClaims | None, scope: dict
+        self, subject: Subject, creds: Credentials, claims: PassClaims | None, scope: Scope
     ) -> bool:
         if not self.books.under_attack or subject.klass <= PASS_HOLDER:
             return False
@@ -255,7 +257,7 @@ class Shield:
         return any(name == b"accept" and b"text/html" in value for name, value in scope["headers"])
 
     # Refusals --------------------------------------------------------------------------------
-    async def _refuse(self, scope: dict, send: Any, refusal: Refusal) -> None:
+    async def _refuse(self, scope: Scope, send: Send, refusal: Refusal) -> None:
         status, klass = refusal.status, refusal.klass
         self.metrics.count("shed" if status == 503 else "rejected", klass, refusal.reason)
         bucket = self.detector.bucket(self.clock())
@@ -285,7 +287,7 @@ class Shield:
         )
 
     async def _rate_limited(
-        self, scope: dict, send: Any, subject: Subject, verdict: Verdict, now: float
+        self, scope: Scope, send: Send, subject: Subject, verdict: Verdict, now: float
     ) -> None:
         d, klass = verdict.decision, subject.klass
         if verdict.refused_by == "global":
@@ -305,7 +307,7 @@ class Shield:
         await self._refuse(scope, send, refusal)
 
     async def _challenge(
-        self, scope: dict, send: Any, subject: Subject, creds: Credentials, now: float
+        self, scope: Scope, send: Send, subject: Subject, creds: Credentials, now: float
     ) -> None:
         s = self.settings
         suspicion = self.rep_ip.suspicion(subject.ip, now)
@@ -405,8 +407,8 @@ class Shield:
         await self.books.aclose()
         await self.shared.aclose()
 
-    def _lifespan_receive(self, receive: Any) -> Any:
-        async def wrapped() -> dict:
+    def _lifespan_receive(self, receive: Receive) -> Any:
+        async def wrapped() -> Message:
             message = await receive()
             if message["type"] == "lifespan.shutdown":
                 await self.aclose()

@@ -16,6 +16,8 @@ import ipaddress
 from collections.abc import Iterable
 from functools import lru_cache
 
+from starlette.types import Scope
+
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
@@ -55,7 +57,7 @@ class ClientAddress:
     def __init__(self, trusted: Iterable[str]) -> None:
         self.trusted = parse_networks(trusted)
 
-    def __call__(self, scope: dict) -> str:
+    def __call__(self, scope: Scope) -> str:
         client = scope.get("client")
         peer = client[0] if client else "0.0.0.0"
         if not self.trusted or not in_networks(peer, self.trusted):
@@ -67,7 +69,7 @@ class ClientAddress:
                 return candidate
         return peer
 
-    def settle(self, scope: dict) -> str:
+    def settle(self, scope: Scope) -> str:
         """Find the client and write it into the scope, so that everything after (the site's
         pages, uvicorn's access log) sees the address the shield judged."""
         address = self(scope)

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import html
 import time
-from typing import Any
+
+from starlette.types import Scope, Send
 
 from roost.shield.challenge import PASS_COOKIE, WAIT_SECONDS, issue_challenge, issue_pass
 
@@ -56,7 +57,7 @@ def challenge_page(challenge: str, next_path: str) -> bytes:
 
 
 async def send_challenge(
-    send: Any, secret: bytes, scope: dict, bits: int, prefix: str, user_agent: str, ttl: int
+    send: Send, secret: bytes, scope: Scope, bits: int, prefix: str, user_agent: str, ttl: int
 ) -> None:
     """The 403 challenge page, with a waiting-room pass for browsers without JavaScript."""
     wall = time.time()

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import NamedTuple
+
+from starlette.types import Receive, Scope, Send
 
 from roost.shield.endpoints import Endpoint
 from roost.shield.limiter import Subject, Verdict
@@ -28,9 +30,9 @@ class RequestContext(NamedTuple):
 
     A tuple, not a dataclass: one is built per admitted request, and a tuple costs a third."""
 
-    scope: dict
-    receive: Any
-    send: Any
+    scope: Scope
+    receive: Receive
+    send: Send
     subject: Subject
     rank: float  # orders a class's queue (older accounts first)
     endpoint: Endpoint

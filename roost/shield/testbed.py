@@ -15,6 +15,7 @@ import time
 from typing import Any
 
 import uvicorn
+from starlette.types import Receive, Scope, Send
 
 from roost.config import Settings
 from roost.server import uvicorn_options
@@ -27,7 +28,7 @@ class ToyApp:
         self.cost = cost_ms / 1000
         self.posts: list[bytes] = []
 
-    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
             await _lifespan(receive, send)
             return
@@ -56,7 +57,7 @@ def _burn(seconds: float) -> None:
         pass
 
 
-async def _body(receive: Any) -> bytes:
+async def _body(receive: Receive) -> bytes:
     chunks = []
     while True:
         message = await receive()
@@ -65,13 +66,13 @@ async def _body(receive: Any) -> bytes:
             return b"".join(chunks)
 
 
-async def _text(send: Any, status: int, body: bytes, ctype: bytes = b"text/plain") -> None:
+async def _text(send: Send, status: int, body: bytes, ctype: bytes = b"text/plain") -> None:
     headers = [(b"content-type", ctype), (b"content-length", str(len(body)).encode())]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 
 
-async def _lifespan(receive: Any, send: Any) -> None:
+async def _lifespan(receive: Receive, send: Send) -> None:
     while True:
         message = await receive()
         if message["type"] == "lifespan.startup":

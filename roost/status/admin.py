@@ -15,6 +15,8 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
+from starlette.types import Scope
+
 from roost.status import machine, statuspage
 from roost.status import validate as v
 from roost.status.model import (
@@ -60,7 +62,7 @@ class Admin:
             ("PATCH", re.compile(r"/api/admin/components/([\w-]+)"), self.set_component),
         ]
 
-    async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
+    async def __call__(self, scope: Scope, receive: Callable, send: Callable) -> None:
         try:
             status, body = await self.dispatch(scope, receive)
         except Problem as problem:
@@ -79,7 +81,7 @@ class Admin:
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": data})
 
-    async def dispatch(self, scope: dict, receive: Callable) -> tuple[int, Any]:
+    async def dispatch(self, scope: Scope, receive: Callable) -> tuple[int, Any]:
         self.authenticate(scope)
         path, method = scope["path"].rstrip("/"), scope["method"]
         matched_path = False
@@ -95,7 +97,7 @@ class Admin:
             raise Problem(405, f"{method} is not allowed on {path}")
         raise Problem(404, f"no admin endpoint {path}")
 
-    def authenticate(self, scope: dict) -> None:
+    def authenticate(self, scope: Scope) -> None:
         if not self.token:
             raise Problem(401, "the admin API is off: set ROOST_STATUS_ADMIN_TOKEN")
         given = b""

@@ -9,6 +9,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 
+from starlette.types import Scope
+
 from roost.status.admin import Admin
 from roost.status.pages import Page
 from roost.status.service import StatusService
@@ -40,7 +42,7 @@ class StatusApp:
         self.on_startup = on_startup or []
         self.on_shutdown = on_shutdown or []
 
-    async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
+    async def __call__(self, scope: Scope, receive: Callable, send: Callable) -> None:
         kind = scope["type"]
         if kind == "http":
             await self.http(scope, receive, send)
@@ -49,7 +51,7 @@ class StatusApp:
         elif kind == "websocket":
             await send({"type": "websocket.close", "code": 1000})
 
-    async def http(self, scope: dict, receive: Callable, send: Callable) -> None:
+    async def http(self, scope: Scope, receive: Callable, send: Callable) -> None:
         method, path = scope["method"], scope["path"]
         if method in ("GET", "HEAD"):
             page = self.service.pages.get(path)
@@ -68,7 +70,7 @@ class StatusApp:
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": b"" if method == "HEAD" else _NOT_FOUND})
 
-    async def serve(self, scope: dict, send: Callable, page: Page, head: bool) -> None:
+    async def serve(self, scope: Scope, send: Callable, page: Page, head: bool) -> None:
         match = b""
         for name, value in scope["headers"]:
             if name == b"if-none-match":
