@@ -14,11 +14,41 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 
-def setting(default: Any, help: str) -> Any:
-    """A settings field with its help text kept beside it."""
+def setting(
+    default: Any, help: str, *, low: float = 0, high: float | None = None, choices: tuple = ()
+) -> Any:
+    """A settings field with its help text kept beside it, and what values it accepts: numbers
+    within ``low`` (0 unless said: no count, rate, size or time is negative) and ``high``, text
+    among ``choices`` when given. Checked when settings are made (``check``), so a typo in a
+    ``ROOST_*`` variable stops the process with a message instead of misbehaving later."""
+    rules = {"help": help, "low": low, "high": high, "choices": choices}
     if isinstance(default, list | dict):
-        return field(default_factory=lambda: type(default)(default), metadata={"help": help})
-    return field(default=default, metadata={"help": help})
+        return field(default_factory=lambda: type(default)(default), metadata=rules)
+    return field(default=default, metadata=rules)
+
+
+class BadSetting(ValueError):
+    """A setting outside what it accepts; the message names it as its variable."""
+
+
+def check(settings: Any, prefix: str = "ROOST_") -> None:
+    """Every setting of ``settings`` (and of its sections) within its declared range."""
+    for f in fields(settings):
+        value = getattr(settings, f.name)
+        name = prefix + f.name.upper()
+        if dataclasses.is_dataclass(value):
+            check(value, name + "_")
+            continue
+        rules = f.metadata
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            if value < rules.get("low", 0):
+                raise BadSetting(f"{name}: must be at least {rules.get('low', 0)}, not {value}")
+            high = rules.get("high")
+            if high is not None and value > high:
+                raise BadSetting(f"{name}: must be at most {high}, not {value}")
+        choices = rules.get("choices") or ()
+        if choices and value not in choices:
+            raise BadSetting(f"{name}: must be one of {', '.join(choices)}, not {value!r}")
 
 
 @dataclass(frozen=True)
@@ -37,8 +67,10 @@ class ShieldSettings:
     )
     global_rate: float = setting(20000.0, "Requests/s the process admits (global budget).")
     global_burst: float = setting(4000.0, "Burst of the global budget.")
-    attack_tighten: float = setting(0.25, "Factor on per-source limits while under attack.")
-    table_slots: int = setting(1 << 20, "Slots per rate table (16 bytes each, bounded memory).")
+    attack_tighten: float = setting(0.25, "Factor on per-source limits while under attack.", high=1)
+    table_slots: int = setting(
+        1 << 20, "Slots per rate table (16 bytes each, bounded memory).", low=1
+    )
     header_timeout: float = setting(10.0, "Seconds to receive a request's headers.")
     body_timeout: float = setting(10.0, "Seconds to receive a request's body.")
     keepalive_timeout: float = setting(5.0, "Seconds an idle keep-alive connection is kept.")
@@ -46,17 +78,25 @@ class ShieldSettings:
     max_body_bytes: int = setting(1_000_000, "Largest request body (413 above).")
     max_connections_per_ip: int = setting(32, "Concurrent connections one address may hold.")
     concurrency_initial: int = setting(32, "Starting adaptive concurrency limit.")
-    concurrency_min: int = setting(4, "Floor of the adaptive concurrency limit.")
+    concurrency_min: int = setting(4, "Floor of the adaptive concurrency limit.", low=1)
     concurrency_max: int = setting(512, "Ceiling of the adaptive concurrency limit.")
     queue_max: int = setting(512, "Requests waiting for admission at most.")
     queue_target_ms: float = setting(5.0, "CoDel target wait while the queue is standing.")
     queue_interval_ms: float = setting(
         100.0, "CoDel interval: wait allowed after the queue empties."
     )
-    mode: str = setting("auto", "Under-attack mode: auto, on or off (`roost shield under-attack`).")
+    mode: str = setting(
+        "auto",
+        "Under-attack mode: auto, on or off (`roost shield under-attack`).",
+        choices=("auto", "on", "off"),
+    )
     mode_file: str = setting("roost-shield-mode", "File holding the mode set by the CLI.")
-    pow_bits: int = setting(14, "Proof-of-work difficulty (leading zero bits) for a clean client.")
-    pow_bits_max: int = setting(20, "Proof-of-work difficulty for the most suspicious client.")
+    pow_bits: int = setting(
+        14, "Proof-of-work difficulty (leading zero bits) for a clean client.", high=32
+    )
+    pow_bits_max: int = setting(
+        20, "Proof-of-work difficulty for the most suspicious client.", high=32
+    )
     pass_ttl: int = setting(3600, "Seconds a challenge pass cookie is valid.")
     pass_rate: float = setting(10.0, "Requests/s one pass may be used for.")
     attack_rps: float = setting(300.0, "Requests/s below which no attack is declared.")
@@ -106,7 +146,9 @@ class EdgeSettings:
     new_account_seconds: float = setting(
         86400.0, "Accounts younger than this rank below established ones in the edge's queue."
     )
-    backend_port: int = setting(0, "Port of the site behind `roost up`'s edge (0: a free one).")
+    backend_port: int = setting(
+        0, "Port of the site behind `roost up`'s edge (0: a free one).", high=65535
+    )
 
 
 @dataclass(frozen=True)
@@ -115,7 +157,7 @@ class StatusSettings:
 
     database_url: str = setting("sqlite:///roost-status.db", "Status server's own database.")
     host: str = setting("127.0.0.1", "Status server bind address.")
-    port: int = setting(8090, "Status server port.")
+    port: int = setting(8090, "Status server port.", high=65535)
     page_url: str = setting("http://127.0.0.1:8090", "Public URL of the status page.")
     admin_token: str = setting("", "Bearer token for the status admin API and shield events.")
     database_schema: str = setting("", "PostgreSQL schema for the status tables (empty: default).")
@@ -153,7 +195,7 @@ class Settings:
     )
     redis_url: str = setting("", "Redis URL; empty means in-process feeds, queue and limits.")
     host: str = setting("127.0.0.1", "Bind address of `roost serve`.")
-    port: int = setting(8000, "Port of `roost serve`.")
+    port: int = setting(8000, "Port of `roost serve`.", high=65535)
     workers: int = setting(1, "Worker processes for `roost serve`.")
     instance_name: str = setting("Roost", "Name shown to users and clients.")
     domain: str = setting("localhost:8000", "Public host[:port] of this instance.")
@@ -166,7 +208,7 @@ class Settings:
         10_000, "Authors with more followers are merged in at read time."
     )
     feed_length: int = setting(800, "Entries kept in each home feed.")
-    worker_id: int = setting(0, "Snowflake worker id (0-1023), distinct per process.")
+    worker_id: int = setting(0, "Snowflake worker id (0-1023), distinct per process.", high=1023)
     registrations_open: bool = setting(True, "Anyone may sign up.")
     password_grant: bool = setting(
         True, "Allow the OAuth password grant (scripts and tests use it)."
@@ -185,7 +227,12 @@ class Settings:
         env = os.environ if env is None else env
         values = _read_section(cls, env, "ROOST_")
         values.update(overrides)
-        return cls(**values)
+        made = cls(**values)
+        try:
+            check(made)
+        except BadSetting as exc:
+            raise SystemExit(str(exc)) from None
+        return made
 
     def replace(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **changes)
