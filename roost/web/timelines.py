@@ -45,18 +45,12 @@ async def show_home(request: Request, refused: dict | None = None) -> Response:
     async with ctx.db.read() as conn:
         me = await must_view(request, conn)
     ids = await timelines.home(ctx, me["id"], cursor)
-    async with ctx.db.read() as conn:
-        context = {
-            "title": "Home",
-            "show_compose": True,
-            "stream": "/web/stream",
-            "empty": "Your home timeline is empty. Follow people to see their posts here.",
-            **_compose_box(refused),
-        }
-        return await feed.show(
-            request, conn, ids, cursor, me["id"], "timeline.html", context,
-            status=422 if refused else 200,
-        )  # fmt: skip
+    context = {
+        "title": "Home",
+        "stream": "/web/stream",
+        "empty": "Your home timeline is empty. Follow people to see their posts here.",
+    }
+    return await _show(request, ids, cursor, me["id"], context, refused)
 
 
 @page
@@ -71,13 +65,20 @@ async def show_public(request: Request, refused: dict | None = None) -> Response
     async with ctx.db.read() as conn:
         me = await viewer_id(request, conn)
         ids = await timelines.public(conn, cursor, me)
-        context = {
-            "title": "Public timeline",
-            "subtitle": f"Everything posted publicly on {ctx.settings.instance_name}.",
-            "show_compose": True,
-            "stream": "/api/v1/streaming/public",
-            **_compose_box(refused),
-        }
+    context = {
+        "title": "Public timeline",
+        "subtitle": f"Everything posted publicly on {ctx.settings.instance_name}.",
+        "stream": "/api/v1/streaming/public",
+    }
+    return await _show(request, ids, cursor, me, context, refused)
+
+
+async def _show(
+    request: Request, ids: list[int], cursor, me: int | None, context: dict, refused: dict | None
+) -> Response:
+    """A timeline page with the compose box (holding a refused post, then a 422)."""
+    context = {**context, "show_compose": True, **_compose_box(refused)}
+    async with request.app.state.ctx.db.read() as conn:
         return await feed.show(
             request, conn, ids, cursor, me, "timeline.html", context,
             public=me is None, status=422 if refused else 200,
