@@ -10,17 +10,15 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
-import subprocess
-import sys
-import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
-from roost.config import Settings
+from tests.support.ports import free_port
+from tests.support.servers import LiveServer, server_env
+from tests.support.settings import make_settings
 
 PG_ADMIN_URL = os.environ.get("ROOST_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("ROOST_TEST_REDIS", "redis://127.0.0.1:6379/0")
@@ -49,12 +47,6 @@ def need_service(name: str) -> None:
     if REQUIRE:
         pytest.fail(message)
     pytest.skip(message)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 # --- PostgreSQL: one fresh database per test session, emptied between tests -----------------
@@ -123,13 +115,6 @@ def redis_url() -> Iterator[str]:
     yield REDIS_URL
 
 
-def make_settings(database_url: str, **overrides) -> Settings:
-    """Settings for a test: no ROOST_* from the environment leak in."""
-    base = {"secret_key": "test-secret-" + "x" * 32, "domain": "roost.test"}
-    base.update(overrides)
-    return Settings.from_env({}, database_url=database_url, **base)
-
-
 @pytest.fixture
 async def ctx(database_url: str) -> AsyncIterator:
     """A running site context (migrated, fan-out started) on each database."""
@@ -143,62 +128,6 @@ async def ctx(database_url: str) -> AsyncIterator:
 
 
 # --- A real server process --------------------------------------------------------------------
-
-
-class LiveServer:
-    """A `roost serve` subprocess on a free loopback port."""
-
-    def __init__(self, env: dict[str, str], port: int, log: Path) -> None:
-        self.port = port
-        self.url = f"http://127.0.0.1:{port}"
-        self.env = env
-        self.log = log
-        self.process: subprocess.Popen | None = None
-
-    def start(self, timeout: float = 30.0) -> LiveServer:
-        with self.log.open("ab") as log:  # Popen dups the descriptor; ours must be closed
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "roost.cli", "serve"],
-                env=self.env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"server exited: {self.log.read_text()[-2000:]}")
-            try:
-                if httpx.get(self.url + "/health", timeout=1).status_code == 200:
-                    return self
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-        raise RuntimeError(f"server did not start: {self.log.read_text()[-2000:]}")
-
-    def kill(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.kill()
-            self.process.wait(10)
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.kill()
-
-
-def server_env(database_url: str, port: int, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ROOST_")}
-    env.update(
-        ROOST_DATABASE_URL=database_url,
-        ROOST_PORT=str(port),
-        ROOST_DOMAIN=f"127.0.0.1:{port}",
-        ROOST_SECRET_KEY="test-secret-" + "y" * 32,
-    )
-    env.update(extra)
-    return env
 
 
 @pytest.fixture

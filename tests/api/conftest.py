@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from roost.app import create_site
-from roost.config import Settings
+from tests.support.settings import make_settings
 
 with warnings.catch_warnings():
     # Starlette asks for the httpx2 fork, which is not installed; the plain httpx works the same.
@@ -126,14 +126,8 @@ def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-def settings_for(database_url: str, **overrides) -> Settings:
-    base = {"secret_key": "test-secret-" + "x" * 32, "domain": "roost.test"}
-    base.update(overrides)
-    return Settings.from_env({}, database_url=database_url, **base)
-
-
 def make_api(database_url: str, **settings) -> Iterator[Api]:
-    site = create_site(settings_for(database_url, **settings))
+    site = create_site(make_settings(database_url, **settings))
     with TestClient(site, base_url="http://roost.test") as client:
         yield Api(client)
 
@@ -265,7 +259,6 @@ class Helpers:
     pkce_pair = staticmethod(pkce_pair)
     authorize_code = staticmethod(authorize_code)
     approve = staticmethod(approve)
-    settings_for = staticmethod(settings_for)
     password = PASSWORD
 
 

@@ -9,6 +9,7 @@ import httpx
 from roost.api import cache
 from roost.app import create_site, start
 from roost.services import timelines
+from tests.support.settings import make_settings
 
 
 def test_pages_follow_every_write(api):
@@ -73,17 +74,17 @@ def test_entries_expire_and_are_bounded(monkeypatch):
     assert expiring.get("c") is None  # past its deadline
 
 
-async def test_concurrent_misses_render_once(sqlite_url, helpers, monkeypatch):
+async def test_concurrent_misses_render_once(sqlite_url, monkeypatch):
     runs = []
     real = timelines.public
 
     async def counted(conn, page, *rest):
         runs.append(page)
-        await asyncio.sleep(0.05)  # long enough for every request to arrive meanwhile
+        await asyncio.sleep(0.05)  # Kept: a slow render, so every request arrives meanwhile
         return await real(conn, page, *rest)
 
     monkeypatch.setattr(timelines, "public", counted)
-    site = create_site(helpers.settings_for(sqlite_url))
+    site = create_site(make_settings(sqlite_url))
     await start(site.state.ctx)
     try:
         transport = httpx.ASGITransport(app=site)

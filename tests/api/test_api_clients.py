@@ -14,6 +14,8 @@ import httpx
 import pytest
 from mastodon import Mastodon, StreamListener
 
+from tests.support.waiting import wait_until
+
 pytestmark = pytest.mark.slow
 SCOPES = ["read", "write", "follow", "push"]
 
@@ -35,17 +37,15 @@ def _client(api, **login) -> Mastodon:
     return mastodon
 
 
-def _until(predicate, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
-
-
 class _Updates(StreamListener):
     def __init__(self) -> None:
         self.updates: list[tuple[float, str]] = []
         self.arrived = threading.Event()
+        self.opened = threading.Event()
+
+    def handle_heartbeat(self) -> None:
+        """The server's opening comment: it has subscribed this stream to the bus."""
+        self.opened.set()
 
     def on_update(self, status) -> None:
         self.updates.append((time.monotonic(), str(status["id"])))
@@ -66,7 +66,7 @@ def test_mastodon_py(live_api, helpers):
     listener = _Updates()
     stream = bob.stream_user(listener, run_async=True)
     try:
-        time.sleep(0.5)
+        assert listener.opened.wait(5), "the stream never opened"
         posted_at = time.monotonic()
         first = alice.status_post("hello from Mastodon.py #pytest")
         assert listener.arrived.wait(5), "no update on the stream"
@@ -80,7 +80,12 @@ def test_mastodon_py(live_api, helpers):
     assert str(reply["in_reply_to_id"]) == str(first["id"])
     for n in range(5):
         last = alice.status_post(f"post number {n}")
-    _until(lambda: bob.timeline_home(limit=1)[0]["id"] == last["id"])  # fan-out is async
+    wait_until(  # the fan-out is async
+        lambda: bob.timeline_home(limit=1)[0]["id"] == last["id"],
+        "the last post in bob's home",
+        seconds=10,
+        interval=0.05,
+    )
     page = bob.timeline_home(limit=3)
     assert len(page) == 3
     seen = [s["id"] for s in page]
@@ -175,11 +180,14 @@ def test_toot_cli(live_api, helpers, tmp_path):
 
     assert "Toot posted" in _toot(cli_home, "post", "carol says hi #tooting")
     assert "now following dave" in _toot(cli_home, "follow", "dave")
-    _until(
+    wait_until(  # her post and dave's back-filled one: the fan-out is async
         lambda: (
             len(live_api.client.get("/api/v1/timelines/home", headers=carol.headers).json()) == 2
-        )
-    )  # her post and dave's back-filled one: the fan-out is async
+        ),
+        "two posts in carol's home",
+        seconds=10,
+        interval=0.05,
+    )
     timeline = _toot(cli_home, "timeline", "--once", "--count", "5")
     assert "carol says hi" in timeline and "dave was here" in timeline
     assert "carol" in _toot(web_home, "notifications")

@@ -50,8 +50,8 @@ def test_schemathesis_finds_no_server_error(live_api, tmp_path: Path):
         "--header", f"Authorization: Bearer {alice.token}",
         "--checks", "not_a_server_error",
         "--exclude-path-regex", EXCLUDE,
-        "--max-examples", os.environ.get("ROOST_FUZZ_EXAMPLES", "8"),
-        "--max-time", os.environ.get("ROOST_FUZZ_SECONDS", "60"),
+        "--max-examples", os.environ.get("ROOST_FUZZ_EXAMPLES", "25"),
+        "--max-time", os.environ.get("ROOST_FUZZ_SECONDS", "120"),
         # the coverage phase trips a hypothesis SystemError on Python 3.11 (AST recursion depth)
         "--phases", "examples,fuzzing,stateful",
         "--workers", "2",

@@ -10,6 +10,8 @@ import sys
 import pytest
 
 from roost.cli import LAZY_COMMANDS
+from tests.support.ports import free_port
+from tests.support.waiting import wait_until
 
 
 def roost(*args: str, db: str, stdin: str | None = None) -> subprocess.CompletedProcess:
@@ -118,8 +120,6 @@ def test_up_runs_the_site_and_its_status_blog_together(tmp_path):
 
     import httpx
 
-    from tests.conftest import free_port
-
     site, status = free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("ROOST_")}
     env.update(
@@ -158,13 +158,12 @@ def test_up_runs_the_site_and_its_status_blog_together(tmp_path):
         # The public port is the edge's (when haproxy is installed), and the shield reaches it.
         if shutil.which("haproxy") or shutil.which("haproxy", path="/usr/sbin"):
             # the shield finds the edge's socket on its next tick: wait for it, do not race it
-            view: dict = {}
-            for _ in range(40):
-                view = httpx.get(f"http://127.0.0.1:{site}/-/shield").json()
-                if view["edge"]["reachable"]:
-                    break
-                time.sleep(0.25)
-            assert view["edge"]["reachable"], view["edge"]
+            wait_until(
+                lambda: httpx.get(f"http://127.0.0.1:{site}/-/shield").json()["edge"]["reachable"],
+                "the shield to reach the edge",
+                seconds=10,
+                interval=0.25,
+            )
     finally:
         process.send_signal(signal.SIGINT)
         code = process.wait(30)
@@ -180,8 +179,6 @@ def test_up_without_haproxy_says_so_and_serves_anyway(tmp_path):
     import time
 
     import httpx
-
-    from tests.conftest import free_port
 
     site = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("ROOST_")}

@@ -32,7 +32,6 @@ from typing import Any
 import feedparser
 import pytest
 
-from tests.conftest import free_port
 from tests.e2e.story import (
     NAMES,
     TOKEN,
@@ -53,6 +52,7 @@ from tests.e2e.story import (
     roost,
     wait_http,
 )
+from tests.support.ports import free_port
 
 pytestmark = pytest.mark.slow
 

@@ -15,7 +15,8 @@ from roost.config import Settings
 from roost.edge import process
 from roost.edge.render import EdgePlan, bind_address, servers_from, write
 from roost.edge.runtime import Runtime
-from tests.conftest import REQUIRE, free_port
+from tests.conftest import REQUIRE
+from tests.support.ports import free_port
 
 SECRET = "test-secret-" + "y" * 32  # what tests.conftest.server_env gives `roost serve`
 

@@ -11,7 +11,6 @@ import dataclasses
 import http.client
 import socket
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -20,8 +19,9 @@ import pytest
 from roost.config import ShieldSettings
 from roost.edge.render import servers_from
 from roost.shield.challenge import solve
-from tests.conftest import LiveServer
 from tests.edge.conftest import Edge, edge_settings, plan_edge
+from tests.support.servers import LiveServer
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -53,13 +53,10 @@ def site(tmp_path, live_server_factory, edge_factory) -> Site:
     return Site(server, edge_factory([], settings, plan), mode_file)
 
 
-def until(check: Callable[[], bool], timeout: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.1)
-    return check()
+# The edge's maps change on the shield's next tick(s): ten seconds is plenty.
+BLOCKED = {"what": "the prefix in the edge's blocked map", "seconds": 10, "interval": 0.1}
+FREED = {"what": "the prefix gone from the edge's blocked map", "seconds": 10, "interval": 0.1}
+ATTACK = {"what": "attack mode in the edge's mode map", "seconds": 10, "interval": 0.1}
 
 
 def get_from(source: str, port: int, path: str, headers: dict | None = None) -> int:
@@ -82,19 +79,19 @@ def test_a_block_the_shield_decides_is_enforced_by_the_edge(site: Site) -> None:
     blocked_map = site.edge.plan.map_path("blocked")
     reply = httpx.post(site.url + "/-/shield/block", data={"key": "127.88.0.0/24", "seconds": "60"})
     assert reply.status_code == 200
-    assert until(lambda: "127.88.0.0/24" in site.edge.call(f"show map {blocked_map}"))
+    wait_until(lambda: "127.88.0.0/24" in site.edge.call(f"show map {blocked_map}"), **BLOCKED)
     with pytest.raises((ConnectionError, http.client.HTTPException, OSError)):
         get_from("127.88.0.9", site.edge.port, "/health")
     assert get_from("127.89.0.9", site.edge.port, "/health") == 200  # the next prefix is fine
     reply = httpx.post(site.url + "/-/shield/block", data={"key": "127.88.0.0/24", "seconds": "0"})
-    assert until(lambda: "127.88.0.0" not in site.edge.call(f"show map {blocked_map}"))
+    wait_until(lambda: "127.88.0.0" not in site.edge.call(f"show map {blocked_map}"), **FREED)
     assert get_from("127.88.0.9", site.edge.port, "/health") == 200
 
 
 def test_under_attack_the_edge_challenges_browsers_and_nothing_else(site: Site) -> None:
     site.mode_file.write_text("on")
     mode_map = site.edge.plan.map_path("mode")
-    assert until(lambda: "attack 1" in site.edge.call(f"show map {mode_map}"))
+    wait_until(lambda: "attack 1" in site.edge.call(f"show map {mode_map}"), **ATTACK)
     headers = {"Accept": "text/html", "User-Agent": "Mozilla/5.0 (test)"}
     with httpx.Client(base_url=site.url, headers=headers) as browser:
         page = browser.get("/public")

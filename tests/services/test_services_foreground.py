@@ -8,6 +8,7 @@ import pytest
 
 from roost.foreground import CountForeground
 from roost.services.foreground import Foreground
+from tests.support.waiting import wait_for
 
 
 async def test_requests_in_flight_are_counted_and_streams_are_not():
@@ -25,7 +26,7 @@ async def test_requests_in_flight_are_counted_and_streams_are_not():
         asyncio.create_task(layer({"type": "http", "path": path}, None, None))
         for path in ("/api/v1/streaming/user", "/web/stream")
     ]
-    await asyncio.sleep(0.01)
+    await wait_for(lambda: len(seen) == 3, "all three requests in the app")
     assert foreground.active == 1  # the page, not the two streams
     started = asyncio.get_running_loop().time()
     await foreground.step_aside(longest=0.05)  # a request is in flight: waits, bounded

@@ -12,8 +12,10 @@ from roost.app import start
 from roost.services import posts, social
 from roost.services.context import build_context
 from roost.services.timelines import Page, home
-from tests.conftest import empty_postgres, make_settings
+from tests.conftest import empty_postgres
 from tests.services.test_services_core import make_user
+from tests.support.settings import make_settings
+from tests.support.waiting import wait_for
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres]
 
@@ -30,15 +32,6 @@ async def redis_ctx(pg_database, redis_url):
     await context.close()
 
 
-async def _until(check, seconds: float = 5.0):
-    deadline = asyncio.get_running_loop().time() + seconds
-    while asyncio.get_running_loop().time() < deadline:
-        if await check():
-            return True
-        await asyncio.sleep(0.02)
-    return False
-
-
 async def test_fanout_through_arq_reaches_redis_feeds_and_streams(redis_ctx):
     ctx = redis_ctx
     alice, bob = await make_user(ctx, "alice"), await make_user(ctx, "bob")
@@ -52,7 +45,7 @@ async def test_fanout_through_arq_reaches_redis_feeds_and_streams(redis_ctx):
         async with ctx.db.read() as conn:
             return status_id in await home(ctx, bob["id"], Page(), conn)
 
-    assert await _until(arrived)
+    await wait_for(arrived, "the post in the follower's home feed", interval=0.02)
     _channel, raw = await asyncio.wait_for(stream.get(), 5)
     message = json.loads(raw)
     assert message["event"] == "update" and message["payload"]["id"] == str(status_id)

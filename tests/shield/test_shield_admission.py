@@ -8,6 +8,7 @@ import pytest
 
 from roost.shield.admission import Admission, Shed
 from roost.shield.limit import GradientLimit
+from tests.support.waiting import wait_for
 
 
 def feed(
@@ -67,8 +68,8 @@ async def test_admits_up_to_limit_then_queues() -> None:
     await adm.acquire(1)
     await adm.acquire(1)
     waiter = asyncio.ensure_future(adm.acquire(1))
-    await asyncio.sleep(0.01)
-    assert not waiter.done() and adm.queued == 1
+    await wait_for(lambda: adm.queued == 1, "one waiter queued")
+    assert not waiter.done()
     adm.release(1, 0.0)
     await asyncio.wait_for(waiter, 1)
     assert adm.inflight == 2
@@ -85,7 +86,7 @@ async def test_higher_class_served_first() -> None:
         adm.release(klass, 0.0)
 
     tasks = [asyncio.ensure_future(want(k)) for k in (3, 4, 1, 2)]
-    await asyncio.sleep(0.01)
+    await wait_for(lambda: adm.queued == 4, "four waiters queued")
     adm.release(1, 0.0)
     await asyncio.gather(*tasks)
     assert order == [1, 2, 3, 4]
@@ -102,7 +103,7 @@ async def test_older_accounts_outrank_new_ones() -> None:
         adm.release(1, 0.0)
 
     tasks = [asyncio.ensure_future(want(r)) for r in (0.9, 0.1, 0.5)]
-    await asyncio.sleep(0.01)
+    await wait_for(lambda: adm.queued == 3, "three waiters queued")
     adm.release(1, 0.0)
     await asyncio.gather(*tasks)
     assert order == [0.1, 0.5, 0.9]
@@ -112,9 +113,9 @@ async def test_full_queue_displaces_lowest_class() -> None:
     adm = Admission(fixed(1), queue_max=2, target=1.0, interval=1.0)
     await adm.acquire(1)
     low = [asyncio.ensure_future(adm.acquire(4)) for _ in range(2)]
-    await asyncio.sleep(0.01)
+    await wait_for(lambda: adm.queued == 2, "the queue full")
     high = asyncio.ensure_future(adm.acquire(1))
-    await asyncio.sleep(0.01)
+    await wait_for(lambda: any(t.done() for t in low), "a class-4 waiter displaced")
     displaced = [t for t in low if t.done()]
     assert len(displaced) == 1
     with pytest.raises(Shed) as info:
@@ -143,7 +144,7 @@ async def test_codel_short_timeout_when_queue_is_standing() -> None:
     adm = Admission(fixed(1), queue_max=100, target=0.005, interval=0.1, clock=lambda: clock[0])
     await adm.acquire(3)
     first = asyncio.ensure_future(adm.acquire(3))
-    await asyncio.sleep(0)
+    await wait_for(lambda: adm.queued == 1, "one waiter queued")
     clock[0] = 0.2  # the queue has not been empty for longer than the interval
     assert adm.standing(clock[0])
     started = asyncio.get_running_loop().time()
@@ -170,7 +171,9 @@ async def test_higher_class_waits_rather_than_shed_while_lower_classes_run() -> 
     await adm.acquire(1)
     await adm.acquire(1)
     waiting = asyncio.ensure_future(adm.acquire(1))
-    await asyncio.sleep(0.05)  # past the interval: a class-3 waiter would have been shed by now
+    # Time passing is the test: a class-3 waiter would have been shed by now. The shed timers
+    # run on the event loop's clock (call_later), which the fake ``clock`` does not move.
+    await asyncio.sleep(0.05)
     assert not waiting.done()
     adm.release(3, 0.0)
     await asyncio.wait_for(waiting, 1)
@@ -181,8 +184,7 @@ async def test_cancelled_waiter_leaves_the_queue() -> None:
     adm = Admission(fixed(1), queue_max=10, target=1.0, interval=1.0)
     await adm.acquire(1)
     waiting = asyncio.ensure_future(adm.acquire(3))
-    await asyncio.sleep(0.01)
-    assert adm.queued == 1
+    await wait_for(lambda: adm.queued == 1, "one waiter queued")
     waiting.cancel()
     await asyncio.gather(waiting, return_exceptions=True)
     assert adm.queued == 0
@@ -202,11 +204,13 @@ async def test_signed_in_waiter_is_not_shed_by_a_standing_queue() -> None:
     clock, adm = standing_clock()
     await adm.acquire(1)
     first = asyncio.ensure_future(adm.acquire(1))
-    await asyncio.sleep(0)
+    await wait_for(lambda: adm.queued == 1, "one waiter queued")
     clock[0] = 0.2
     assert adm.standing(clock[0])
     second = asyncio.ensure_future(adm.acquire(1))
-    await asyncio.sleep(0.1)  # five times what a standing queue used to allow class 1
+    # Real time, on purpose (the timers use the loop's clock): five times what a standing
+    # queue used to allow class 1.
+    await asyncio.sleep(0.1)
     assert not first.done() and not second.done()
     adm.release(1, 0.0)
     await asyncio.wait_for(first, 1)
@@ -229,11 +233,11 @@ async def test_signed_in_waiters_are_served_in_arrival_order_while_the_queue_sta
     tasks = []
     for name in ("a", "b", "c"):
         tasks.append(asyncio.ensure_future(want(name)))
-        await asyncio.sleep(0)
+        await wait_for(lambda: adm.queued == len(tasks), f"{name} queued")
         clock[0] += 0.2  # standing from the second arrival on
     for _ in tasks:
         adm.release(1, 0.0)
-        await asyncio.sleep(0)
+        await wait_for(lambda: len(order) + adm.queued == len(tasks), "the admitted one running")
     await asyncio.gather(*tasks)
     assert order == ["a", "b", "c"]
 
@@ -252,7 +256,7 @@ async def test_lower_classes_keep_adaptive_lifo() -> None:
     tasks = []
     for name in ("a", "b", "c"):
         tasks.append(asyncio.ensure_future(want(name)))
-        await asyncio.sleep(0)
+        await wait_for(lambda: adm.queued == len(tasks), f"{name} queued")
         clock[0] += 0.2
     adm.release(1, 0.0)
     await asyncio.gather(*tasks)
@@ -267,7 +271,9 @@ async def test_signed_in_waiter_is_never_timed_out_while_lower_classes_run() -> 
     await adm.acquire(1)
     await adm.acquire(1)
     waiting = asyncio.ensure_future(adm.acquire(1))
-    await asyncio.sleep(0.3)  # class1_wait + 28 intervals: a class-2 waiter would be shed
+    # Real time, on purpose (the timers use the loop's clock): class1_wait + 28 intervals,
+    # by which a class-2 waiter would be shed.
+    await asyncio.sleep(0.3)
     assert not waiting.done()
     adm.release(3, 0.0)
     await asyncio.wait_for(waiting, 1)
@@ -297,7 +303,7 @@ async def test_closed_loop_of_signed_in_readers_is_never_shed() -> None:
             except Shed as shed:
                 refused.append(shed.reason)
                 continue
-            await asyncio.sleep(0.005)  # the page's work
+            await asyncio.sleep(0.005)  # the page's work: a reader holds its slot a while
             clock[0] += 0.005
             adm.release(1, 0.0)
             served[n] += 1

@@ -11,7 +11,9 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.conftest import LiveServer, free_port, make_settings, server_env
+from tests.support.ports import free_port
+from tests.support.servers import LiveServer, server_env
+from tests.support.settings import make_settings
 
 JSON = b"Content-Type: application/json\r\n"
 
@@ -108,8 +110,10 @@ async def test_a_client_that_disconnects_mid_body_costs_no_traceback(
         _, writer = await asyncio.open_connection("127.0.0.1", site.port, local_addr=(source, 0))
         writer.write(head + JSON + b'\r\n{"client_name": "half')
         await writer.drain()
-        await asyncio.sleep(0.1)  # the app is reading the body now
+        # Kept: nothing outside the server process says "the app is reading the body now".
+        await asyncio.sleep(0.1)
         writer.close()
+    # Kept: a traceback would come after the disconnect, and an absence has no event to wait on.
     await asyncio.sleep(0.3)
 
 
@@ -120,7 +124,9 @@ async def test_a_body_nobody_waits_for_still_meets_the_deadline(site: LiveServer
     get = b"GET /health/x HTTP/1.1\r\nHost: x\r\n\r\n"
     post = b"POST /api/v1/apps HTTP/1.1\r\nHost: x\r\n" + JSON + b"Content-Length: 100\r\n\r\n{"
     first = asyncio.create_task(exchange(site.port, get * 5 + post, "127.0.23.1"))
-    await asyncio.sleep(0.3)  # the sixth request is refused: the address is penalised for 1 s
+    # Kept: the first connection's sixth request is refused by now, so the address is penalised
+    # for 1 s; the second connection must arrive within that second (no event says it began).
+    await asyncio.sleep(0.3)
     canned, canned_closed = await exchange(site.port, post, "127.0.23.1")
     layer, layer_closed = await first
     assert statuses(layer)[-2:] == [429, 408] and layer_closed, layer[-400:]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 
 import httpx
@@ -10,6 +9,7 @@ import httpx
 from roost.shield.brownout import BrownoutCache, Entry, cacheable
 from roost.shield.detector import CONFIRM, MITIGATED_AFTER, QUIET, Detector
 from roost.shield.events import EventSender
+from tests.support.waiting import wait_for
 
 
 def flood_second(d: Detector, second: int, rps: int, rejected: int, urls: bool = False) -> None:
@@ -85,10 +85,7 @@ async def test_events_are_posted_with_the_admin_token() -> None:
     sender = EventSender("http://status.test/", "tok", transport=httpx.MockTransport(handler))
     sender.start()
     sender.emit({"type": "attack_started", "figures": {}})
-    for _ in range(50):
-        if received:
-            break
-        await asyncio.sleep(0.01)
+    await wait_for(lambda: received, "the event at the status server")
     await sender.stop()
     assert received[0][0] == "Bearer tok"
     assert received[0][1]["type"] == "attack_started"
@@ -96,13 +93,16 @@ async def test_events_are_posted_with_the_admin_token() -> None:
 
 
 async def test_status_server_down_does_not_raise() -> None:
+    tried: list[httpx.Request] = []
+
     def handler(request: httpx.Request) -> httpx.Response:
+        tried.append(request)
         raise httpx.ConnectError("down")
 
     sender = EventSender("http://status.test", "tok", transport=httpx.MockTransport(handler))
     sender.start()
     sender.emit({"type": "attack_started"})
-    await asyncio.sleep(0.05)
+    await wait_for(lambda: tried, "an attempt to reach the status server")
     await sender.stop()
     assert sender.sent[-1]["type"] == "attack_started"
 

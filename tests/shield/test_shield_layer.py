@@ -15,6 +15,7 @@ from roost.shield.challenge import solve
 from roost.shield.layer import Shield
 from roost.shield.report import report
 from roost.shield.testbed import ToyApp
+from tests.support.waiting import wait_for
 
 SECRET = b"k" * 32
 BROWSER = {
@@ -386,6 +387,7 @@ async def test_open_web_streams_hold_no_request_slot(tmp_path: Path) -> None:
 
     assert classify("GET", "/web/stream") is Endpoint.STREAMING
     hang = asyncio.Event()
+    open_streams: list[dict] = []
 
     async def site(scope: dict, receive, send) -> None:
         if scope["type"] != "http":
@@ -393,6 +395,7 @@ async def test_open_web_streams_hold_no_request_slot(tmp_path: Path) -> None:
         await send({"type": "http.response.start", "status": 200, "headers": []})
         if scope["path"] == "/web/stream":
             await send({"type": "http.response.body", "body": b":\n\n", "more_body": True})
+            open_streams.append(scope)
             await hang.wait()
         await send({"type": "http.response.body", "body": b"ok"})
 
@@ -403,7 +406,7 @@ async def test_open_web_streams_hold_no_request_slot(tmp_path: Path) -> None:
         for n in range(12):  # three times the concurrency limit
             headers = {**BROWSER, "authorization": "Bearer " + token(100 + n)}
             streams.append(asyncio.create_task(c.get("/web/stream", headers=headers)))
-        await asyncio.sleep(0.2)
+        await wait_for(lambda: len(open_streams) == 12, "twelve streams open")
         assert shield.admission.inflight == 0
         assert (await c.get("/public", headers=BROWSER)).status_code == 200
         hang.set()
@@ -448,11 +451,13 @@ async def test_a_refused_signed_in_user_keeps_the_connection(tmp_path: Path) -> 
     import asyncio
 
     hang = asyncio.Event()
+    slow: list[dict] = []
 
     async def site(scope: dict, receive, send) -> None:
         if scope["type"] != "http":
             return
         if scope["path"] == "/slow":
+            slow.append(scope)
             await hang.wait()
         await send({"type": "http.response.start", "status": 200, "headers": []})
         await send({"type": "http.response.body", "body": b"ok"})
@@ -462,7 +467,7 @@ async def test_a_refused_signed_in_user_keeps_the_connection(tmp_path: Path) -> 
     shield.admission.class1_wait = 0.05  # the real bound is seconds
     async with client(shield) as c:
         busy = asyncio.create_task(c.get("/slow", headers={"authorization": "Bearer " + token(1)}))
-        await asyncio.sleep(0.05)
+        await wait_for(lambda: slow, "the slow request holding the only slot")
         auth = {"authorization": "Bearer " + token(2)}
         signed_in = await c.get("/api/v1/timelines/home", headers=auth)
         anonymous = await c.post("/api/v1/statuses", data={"status": "hi"})

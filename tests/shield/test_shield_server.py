@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from roost.shield.testbed import ServerProcess
+from tests.support.waiting import wait_for, wait_until
 
 
 async def get(url: str) -> httpx.Response:
@@ -112,7 +113,7 @@ async def test_slowloris_does_not_deny_service(server: ServerProcess) -> None:
         writer.write(b"GET / HTTP/1.1\r\nHost: x\r\n")
         try:
             for _ in range(10):
-                await asyncio.sleep(0.3)
+                await asyncio.sleep(0.3)  # the attack itself: a header line every 0.3 s
                 writer.write(b"X-a: b\r\n")
                 await writer.drain()
         except (ConnectionError, OSError):
@@ -120,7 +121,7 @@ async def test_slowloris_does_not_deny_service(server: ServerProcess) -> None:
         writer.close()
 
     tasks = [asyncio.ensure_future(slow(n)) for n in range(300)]
-    await asyncio.sleep(0.5)
+    await asyncio.sleep(0.5)  # the attack under way (not a wait for any one event)
     async with httpx.AsyncClient(base_url=server.url, timeout=5) as c:
         statuses = [(await c.get("/hello")).status_code for _ in range(5)]
     assert statuses == [200] * 5
@@ -137,14 +138,14 @@ def test_per_address_connection_cap(server: ServerProcess) -> None:
         # ask at once: an idle connection would meet the 1 s header deadline on a slow machine
         sock.sendall(b"GET /hello HTTP/1.1\r\nHost: x\r\n\r\n")
         sockets.append(sock)
+
     # The server accepts at its own pace: let it take all twelve before we close any.
-    deadline = time.monotonic() + 5
-    gate: dict = {}
-    while time.monotonic() < deadline:
+    def all_taken() -> dict | None:
         gate = httpx.get(server.url + "/-/shield").json()["gate"]
-        if gate["connection_cap_closes"] + gate["connections"] >= 13:  # + the admin's own
-            break
-        time.sleep(0.05)
+        taken = gate["connection_cap_closes"] + gate["connections"] >= 13  # + the admin's own
+        return gate if taken else None
+
+    gate = wait_until(all_taken, "the server to take all twelve", interval=0.05)
     assert gate["connection_cap_closes"] == 4, gate
     closed = 0
     for sock in sockets:
@@ -192,9 +193,14 @@ async def test_a_penalised_browser_gets_the_slow_down_page(server: ServerProcess
 
 async def test_persistent_flooder_is_closed_at_accept(server: ServerProcess) -> None:
     request = b"GET /hello HTTP/1.1\r\nHost: x\r\n\r\n"
-    for _ in range(4):
+
+    async def flooded_until_blocked() -> bool:
         await exchange(server.port, request * 60, source="127.0.7.1", wait=0.5)
-        await asyncio.sleep(1.1)  # the shield folds protocol refusals into reputation each second
+        return "127.0.7.1" in (await get(server.url + "/-/shield")).json()["blocked"]
+
+    # Each look is one more burst; the shield folds the protocol's refusals into reputation
+    # once a second, so it takes a few seconds of flooding (four bursts took 6 s before).
+    await wait_for(flooded_until_blocked, "the flooder blocked", seconds=15, interval=0)
     assert await exchange(server.port, request, source="127.0.7.1", wait=1.0) == b""
     view = (await get(server.url + "/-/shield")).json()
     assert "127.0.7.1" in view["blocked"]

@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -16,6 +15,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+
+from tests.support.ports import free_port
 
 HERE = Path(__file__).parent
 REPO = HERE.parents[1]
@@ -57,16 +58,10 @@ def target_server() -> Iterator[Callable[..., TargetServer]]:
         server.stop()
 
 
-def _port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @contextlib.contextmanager
 def serving(tmp_path: Path, **extra_env: str) -> Iterator[str]:
     """`roost serve` on a fresh SQLite database; skips the test if it cannot start."""
-    port = _port()
+    port = free_port()
     env = {**os.environ, "ROOST_DATABASE_URL": f"sqlite:///{tmp_path}/roost.db"}
     env.update(ROOST_PORT=str(port), ROOST_SHIELD_MODE_FILE=str(tmp_path / "mode"), **extra_env)
     log = (tmp_path / "serve.log").open("wb")

@@ -15,15 +15,10 @@ import pytest
 
 from roost.siege.compare import started
 from roost.siege.scenario import load_scenario
+from tests.support.ports import free_port
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
-
-
-def _port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def compare_command(scenario: Path, out: Path) -> list[str]:
@@ -55,7 +50,7 @@ start_timeout_s = 20
 
 @pytest.mark.slow
 def test_compare_runs_every_target_and_prints_them_side_by_side(tmp_path: Path) -> None:
-    ports = [_port(), _port()]
+    ports = [free_port(), free_port()]
     scenario = tmp_path / "compare.toml"
     scenario.write_text(
         """
@@ -90,7 +85,7 @@ interval_s = 0.1
 
 @pytest.mark.slow
 def test_ctrl_c_stops_the_comparison_and_still_writes_the_partial_table(tmp_path: Path) -> None:
-    ports = [_port(), _port()]
+    ports = [free_port(), free_port()]
     scenario = tmp_path / "compare.toml"
     scenario.write_text(
         """
@@ -116,7 +111,7 @@ rate = 200
             seen.append(line)
             if "Ctrl-C stops early" in line:
                 break
-        time.sleep(1.5)
+        time.sleep(1.5)  # Kept: the first target is attacked a while before the Ctrl-C
         process.send_signal(signal.SIGINT)
         stdout, stderr = process.communicate(timeout=60)
     stderr = "".join(seen) + stderr
@@ -137,11 +132,11 @@ rate = 200
 def test_ctrl_c_while_the_next_target_starts_keeps_the_table_of_those_measured(
     tmp_path: Path,
 ) -> None:
-    port = _port()
+    port = free_port()
     scenario = tmp_path / "compare.toml"
     scenario.write_text(
         'name = "cmp"\n[[phases]]\nname = "calm"\nduration_s = 0.5\n'
-        + _target("first", _port(), 60)
+        + _target("first", free_port(), 60)
         + f'[[targets]]\nname = "slow"\nurl = "http://127.0.0.1:{port}/"\n'
         + 'command = ["sleep", "60"]\nstart_timeout_s = 50\n'  # never answers
     )
@@ -154,7 +149,7 @@ def test_ctrl_c_while_the_next_target_starts_keeps_the_table_of_those_measured(
             seen.append(line)
             if line.startswith("chart:"):
                 break
-        time.sleep(1.0)
+        time.sleep(1.0)  # Kept: the Ctrl-C must land while the next target is starting
         process.send_signal(signal.SIGINT)
         stdout, stderr = process.communicate(timeout=60)
     assert process.returncode == 130, stderr
@@ -193,8 +188,8 @@ def test_a_target_that_will_not_start_still_leaves_the_table_of_those_measured(
     scenario = tmp_path / "broken.toml"
     scenario.write_text(
         'name = "broken"\n[[phases]]\nname = "calm"\nduration_s = 0.5\n'
-        + _target("fine", _port(), 60)
-        + f'[[targets]]\nname = "dud"\nurl = "http://127.0.0.1:{_port()}/"\n'
+        + _target("fine", free_port(), 60)
+        + f'[[targets]]\nname = "dud"\nurl = "http://127.0.0.1:{free_port()}/"\n'
         + 'command = ["false"]\nstart_timeout_s = 5\n'
     )
     command = compare_command(scenario, tmp_path / "out")

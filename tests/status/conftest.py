@@ -9,7 +9,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from status_support import TOKEN, Clock, LiveServer, status_settings
+from status_support import TOKEN, Clock, StatusServer, status_settings
 
 from roost.config import Settings
 from roost.status.app import StatusApp
@@ -56,6 +56,6 @@ async def client(service: StatusService) -> AsyncIterator[httpx.AsyncClient]:
 
 
 @pytest.fixture
-def live(settings: Settings) -> Iterator[LiveServer]:
-    with LiveServer(settings) as server:
+def live(settings: Settings) -> Iterator[StatusServer]:
+    with StatusServer(settings) as server:
         yield server

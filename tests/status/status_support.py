@@ -6,16 +6,13 @@
 from __future__ import annotations
 
 import dataclasses
-import socket
-import threading
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import uvicorn
-
 from roost.config import Settings
 from roost.status.server import build
+from tests.support.ports import free_port
+from tests.support.servers import ThreadedServer
 
 TOKEN = "test-admin-token"
 T0 = datetime(2026, 11, 28, 11, 0, 0, tzinfo=UTC)
@@ -53,41 +50,21 @@ def auth(token: str = TOKEN) -> dict[str, str]:
     return {"authorization": f"Bearer {token}"}
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class LiveServer:
-    """A real uvicorn status server in a thread (its own event loop), for wire-level tests."""
+class StatusServer(ThreadedServer):
+    """A real status server (uvicorn in a thread), for wire-level tests."""
 
     def __init__(self, settings: Settings) -> None:
-        self.port = free_port()
+        port = free_port()
         status = dataclasses.replace(
-            settings.status, port=self.port, page_url=f"http://127.0.0.1:{self.port}"
+            settings.status, port=port, page_url=f"http://127.0.0.1:{port}"
         )
         self.settings = settings.replace(status=status)
-        self.url = status.page_url
         self.app, self.runtime = build(self.settings)
-        config = uvicorn.Config(
-            self.app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on"
-        )
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        super().__init__(self.app, port)
 
-    def __enter__(self) -> LiveServer:
-        self.thread.start()
-        deadline = time.monotonic() + 15
-        while not self.server.started:
-            if time.monotonic() > deadline or not self.thread.is_alive():
-                raise RuntimeError("status server did not start")
-            time.sleep(0.02)
+    def __enter__(self) -> StatusServer:
+        super().__enter__()
         return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=15)
 
 
 SHIELD_EVENT = {

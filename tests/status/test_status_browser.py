@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from status_support import SHIELD_EVENT, Clock, LiveServer, status_settings
+from status_support import SHIELD_EVENT, Clock, StatusServer, status_settings
 
 from roost.status import machine, store
 from roost.status.model import ProbeResult, slug
@@ -133,7 +133,7 @@ def test_page_renders_bars_and_chart_in_chromium(tmp_path: Path) -> None:
     from playwright.sync_api import sync_playwright
 
     populate(tmp_path)
-    with LiveServer(status_settings(tmp_path)) as live, sync_playwright() as p:
+    with StatusServer(status_settings(tmp_path)) as live, sync_playwright() as p:
         browser = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
         try:
             page = browser.new_page(viewport={"width": 900, "height": 1200})

@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import httpx
 from click.testing import CliRunner
-from status_support import TOKEN, LiveServer, auth, free_port
+from status_support import TOKEN, StatusServer, auth
 
 from roost.cli import main
+from tests.support.ports import free_port
 
 
-def run(live: LiveServer, *args: str, token: str = TOKEN) -> tuple[int, str]:
+def run(live: StatusServer, *args: str, token: str = TOKEN) -> tuple[int, str]:
     env = {"ROOST_STATUS_PAGE_URL": live.url, "ROOST_STATUS_ADMIN_TOKEN": token}
     result = CliRunner().invoke(main, ["status", *args], env=env)
     return result.exit_code, result.output
 
 
-def test_incident_lifecycle_from_the_command_line(live: LiveServer) -> None:
+def test_incident_lifecycle_from_the_command_line(live: StatusServer) -> None:
     code, out = run(
         live, "incident", "create", "Slow search", "--body", "Search is slow", "-c",
         "search=degraded_performance", "--impact", "minor",
@@ -38,7 +39,7 @@ def test_incident_lifecycle_from_the_command_line(live: LiveServer) -> None:
     assert code == 0 and '"incidents"' in out
 
 
-def test_errors_are_clear_and_nonzero(live: LiveServer) -> None:
+def test_errors_are_clear_and_nonzero(live: StatusServer) -> None:
     code, out = run(live, "incident", "list", token="wrong")
     assert code == 1 and "401" in out and "Bearer" in out
     code, out = run(live, "incident", "update", "nosuchid", "--body", "x")
@@ -49,7 +50,7 @@ def test_errors_are_clear_and_nonzero(live: LiveServer) -> None:
     assert code == 2 and "component=status" in out
 
 
-def test_over_long_text_and_impossible_transitions_are_refused(live: LiveServer) -> None:
+def test_over_long_text_and_impossible_transitions_are_refused(live: StatusServer) -> None:
     code, out = run(live, "incident", "create", "x" * 201, "--body", "y")
     assert code == 1 and "422" in out and "'name' is 201 characters; at most 200" in out
     code, out = run(live, "incident", "create", "Slow", "--body", "y" * 5001)
@@ -75,14 +76,14 @@ def test_unreachable_status_server_is_a_clear_error() -> None:
     assert result.exit_code == 1 and "unreachable" in result.output
 
 
-def test_missing_admin_token_says_what_to_set(live: LiveServer) -> None:
+def test_missing_admin_token_says_what_to_set(live: StatusServer) -> None:
     for args in (["incident", "list"], ["probes"], ["component", "list"], ["monitor"]):
         code, out = run(live, *args, token="")
         assert code == 2, (args, out)
         assert "ROOST_STATUS_ADMIN_TOKEN is not set" in out and "Illegal header" not in out
 
 
-def test_an_answer_that_is_not_the_admin_api_is_a_clear_error(live: LiveServer) -> None:
+def test_an_answer_that_is_not_the_admin_api_is_a_clear_error(live: StatusServer) -> None:
     """A wrong page URL (here a path the status server does not serve) answers plain text."""
     env = {"ROOST_STATUS_PAGE_URL": live.url + "/wrong", "ROOST_STATUS_ADMIN_TOKEN": TOKEN}
     result = CliRunner().invoke(main, ["status", "incident", "list"], env=env)
@@ -92,7 +93,7 @@ def test_an_answer_that_is_not_the_admin_api_is_a_clear_error(live: LiveServer) 
     assert not isinstance(result.exception, ValueError)  # no JSONDecodeError traceback
 
 
-def test_setting_a_component_by_hand(live: LiveServer) -> None:
+def test_setting_a_component_by_hand(live: StatusServer) -> None:
     code, out = run(live, "component", "set", "search", "degraded_performance")
     assert code == 0 and out.split()[:2] == ["search", "degraded_performance"]
     code, out = run(live, "component", "list")
@@ -122,7 +123,7 @@ def test_monitor_once_reports_failures() -> None:
     assert "FAIL home" in result.output and "ConnectError" in result.output
 
 
-def test_probes_shows_the_reasons(live: LiveServer) -> None:
+def test_probes_shows_the_reasons(live: StatusServer) -> None:
     results = [
         {"at": "2026-11-28T11:00:01Z", "check": "home", "component": "web", "ok": True,
          "latency_ms": 12.5, "detail": "1692 bytes"},

@@ -23,9 +23,10 @@ from pathlib import Path
 import feedparser
 import httpx
 import pytest
-from status_support import SHIELD_EVENT, TOKEN, free_port
+from status_support import SHIELD_EVENT, TOKEN
 
 from roost.status.model import iso, parse_iso
+from tests.support.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 # Probes every 0.5 s, two to change state, 0.4 s timeout: a state is seen within about 2 s.
@@ -315,7 +316,7 @@ rate = 3000
 @pytest.mark.slow
 def test_story_with_the_real_shield_under_a_siege(tmp_path: Path) -> None:
     """Stop Roost, bring it back under a siege flood: the real shield's events drive the story."""
-    from tests.conftest import LiveServer, server_env
+    from tests.support.servers import LiveServer, server_env
 
     site_port, status_port = free_port(), free_port()
     env = server_env(

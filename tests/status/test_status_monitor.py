@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
 from pathlib import Path
 
 import httpx
-from status_support import TOKEN, LiveServer, status_settings
+from status_support import TOKEN, StatusServer, status_settings
 
 from roost.status import monitor
 from roost.status.model import ProbeResult, utcnow
 from roost.status.probes import Prober
+from tests.support.waiting import wait_until
 
 
 def healthy(request: httpx.Request) -> httpx.Response:
@@ -25,13 +25,13 @@ def healthy(request: httpx.Request) -> httpx.Response:
 
 async def run_for(seconds: float, prober: Prober, sink: monitor.Sink) -> None:
     task = asyncio.create_task(monitor.run(prober, sink, interval=0.05))
-    await asyncio.sleep(seconds)
+    await asyncio.sleep(seconds)  # Kept: the monitor runs for this long, on purpose
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await task
 
 
-async def test_rounds_are_pushed_to_the_status_server(live: LiveServer) -> None:
+async def test_rounds_are_pushed_to_the_status_server(live: StatusServer) -> None:
     prober = Prober("http://site", transport=httpx.MockTransport(healthy))
     sink = monitor.PushSink(live.url, TOKEN)
     try:
@@ -71,11 +71,10 @@ def test_an_invalid_target_leaves_the_page_up_and_fails_every_probe(tmp_path: Pa
     settings = status_settings(
         tmp_path, monitor=True, target_url="http://[::1", probe_interval=0.05
     )
-    with LiveServer(settings) as live:
+    with StatusServer(settings) as live:
         service = live.runtime.service
-        deadline = time.monotonic() + 10
-        while len(service.recent) < 8 and time.monotonic() < deadline:
-            time.sleep(0.05)
+        # at least two rounds of four checks
+        wait_until(lambda: len(service.recent) >= 8, "eight probes", seconds=10, interval=0.05)
         assert httpx.get(live.url + "/").status_code == 200
         recent = list(service.recent)
         assert len(recent) >= 8  # at least two rounds of four checks

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import hashlib
 import hmac
@@ -10,14 +9,14 @@ import json
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
 import pytest
 from click.testing import CliRunner
-from status_support import LiveServer, auth, status_settings
+from status_support import StatusServer, auth, status_settings
 
 from roost.cli import main
 from roost.status.journal import StoreJournal
@@ -26,6 +25,8 @@ from roost.status.notify import UPDATE as UPDATE_EVENT
 from roost.status.server import SettingsError, build
 from roost.status.service import StatusService
 from roost.status.store import create_tables, make_engine
+from tests.support.ports import free_port
+from tests.support.waiting import wait_for
 
 INCIDENT = {"id": "abc", "name": "Web down", "shortlink": "http://status/incidents/abc"}
 UPDATE = {"id": "u1", "status": "investigating", "body": "Web down; we are determining the cause."}
@@ -80,12 +81,6 @@ def hanging() -> Iterator[str]:
     sock.close()
 
 
-async def wait_for(condition: Callable[[], bool]) -> None:
-    async with asyncio.timeout(5):
-        while not condition():  # noqa: ASYNC110 -- polls counters the outbox owns
-            await asyncio.sleep(0.01)
-
-
 async def test_webhook_is_signed_and_retried_with_backoff(receiver: Receiver) -> None:
     outbox = Outbox(webhook_urls=[receiver.url + "/hook"], secret="s3cret", base_delay=0.05)
     try:
@@ -116,7 +111,8 @@ async def test_an_edit_is_sent_as_an_edit_and_not_announced(receiver: Receiver) 
     try:
         outbox.publish(INCIDENT, edited, EDITED)
         await wait_for(lambda: outbox.delivered == 1)
-        await asyncio.sleep(0.1)
+        # an announcement, had one been queued, would be posted or still pending by now
+        await wait_for(lambda: not outbox.tasks, "every delivery finished")
     finally:
         await outbox.close()
         site.close()
@@ -170,9 +166,7 @@ def test_backoff_doubles_and_is_capped() -> None:
 
 
 async def test_refused_target_is_dropped_after_its_attempts() -> None:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()  # nobody listens there: every attempt is refused
     outbox = Outbox(webhook_urls=[f"http://127.0.0.1:{port}/"], attempts=3, base_delay=0.01)
     try:
         outbox.publish(INCIDENT, UPDATE)
@@ -194,7 +188,19 @@ async def test_publish_never_waits_and_pending_is_bounded(hanging: str) -> None:
         await outbox.close()
 
 
-def announcing(site: Receiver, site_up, base_delay: float) -> Outbox:
+class SiteUp:
+    """The outbox's view of whether the site is up, counting how often it asked."""
+
+    def __init__(self) -> None:
+        self.up = False
+        self.asked = 0
+
+    def __call__(self) -> bool:
+        self.asked += 1
+        return self.up
+
+
+def announcing(site: Receiver, site_up: SiteUp, base_delay: float) -> Outbox:
     """An outbox with no webhooks that posts as @status to ``site`` while ``site_up()``."""
     return Outbox(
         webhook_urls=[],
@@ -206,14 +212,13 @@ def announcing(site: Receiver, site_up, base_delay: float) -> Outbox:
 
 
 async def test_status_account_posts_only_while_the_site_is_up() -> None:
-    site = Receiver()
-    up = False
-    outbox = announcing(site, lambda: up, base_delay=0.02)
+    site, site_up = Receiver(), SiteUp()
+    outbox = announcing(site, site_up, base_delay=0.02)
     try:
         outbox.publish(INCIDENT, UPDATE)
-        await asyncio.sleep(0.2)
+        await wait_for(lambda: site_up.asked >= 5, "five looks at a site that is down")
         assert site.requests == []
-        up = True
+        site_up.up = True
         await wait_for(lambda: outbox.delivered == 1)
     finally:
         await outbox.close()
@@ -228,15 +233,14 @@ async def test_status_account_posts_only_while_the_site_is_up() -> None:
 
 async def test_status_account_posts_held_updates_before_later_ones() -> None:
     """Updates held while the site was down go out first, in order, then the "back up"."""
-    site = Receiver()
-    up = False
-    outbox = announcing(site, lambda: up, base_delay=0.3)
+    site, site_up = Receiver(), SiteUp()
+    outbox = announcing(site, site_up, base_delay=0.3)
     steps = ["investigating", "identified", "monitoring", "resolved"]
     try:
         outbox.publish(INCIDENT, {**UPDATE, "status": steps[0]})
         outbox.publish(INCIDENT, {**UPDATE, "status": steps[1]})
-        await asyncio.sleep(0.05)
-        up = True
+        await wait_for(lambda: site_up.asked >= 1, "the first update held: the site is down")
+        site_up.up = True
         outbox.publish(INCIDENT, {**UPDATE, "status": steps[2]})
         outbox.publish(INCIDENT, {**UPDATE, "status": steps[3]})
         await wait_for(lambda: outbox.delivered == 4)
@@ -264,7 +268,7 @@ def test_hanging_webhook_does_not_slow_the_status_server(tmp_path: Path, hanging
             settings.status, webhook_urls=[hanging, hanging + "2"], webhook_secret="s3cret"
         )
     )
-    with LiveServer(settings) as live, httpx.Client(base_url=live.url, timeout=5) as c:
+    with StatusServer(settings) as live, httpx.Client(base_url=live.url, timeout=5) as c:
         slowest_admin = slowest_page = 0.0
         for n in range(15):
             started = time.perf_counter()
@@ -282,6 +286,11 @@ def test_hanging_webhook_does_not_slow_the_status_server(tmp_path: Path, hanging
     assert slowest_admin < 0.5, slowest_admin
 
 
+async def attempts_written(journal: StoreJournal, attempts: list[int]) -> bool:
+    """Whether the journal's pending deliveries have made these attempts so far."""
+    return [pending.attempts for pending in await journal.pending()] == attempts
+
+
 async def test_pending_webhooks_survive_a_restart(tmp_path: Path) -> None:
     """A delivery cut short by a shutdown is resumed, attempts counted, by the next process."""
     engine = make_engine(f"sqlite:///{tmp_path / 'status.db'}")
@@ -292,7 +301,7 @@ async def test_pending_webhooks_survive_a_restart(tmp_path: Path) -> None:
         first = Outbox(webhook_urls=[receiver.url + "/hook"], base_delay=60, journal=journal)
         first.publish(INCIDENT, UPDATE)
         await wait_for(lambda: len(receiver.requests) == 1)
-        await asyncio.sleep(0.1)  # the failed attempt is written down
+        await wait_for(lambda: attempts_written(journal, [1]), "the failed attempt written down")
         await first.close()  # shut down while waiting 60 s to retry
         (pending,) = await journal.pending()
         assert pending.attempts == 1 and pending.url == receiver.url + "/hook"
@@ -300,10 +309,9 @@ async def test_pending_webhooks_survive_a_restart(tmp_path: Path) -> None:
         second = Outbox(webhook_urls=[], journal=journal)
         await second.resume()
         await wait_for(lambda: second.delivered == 1)
-        await asyncio.sleep(0.1)
+        await wait_for(lambda: attempts_written(journal, []), "the delivery struck off")
         await second.close()
         assert receiver.requests[1][2] == receiver.requests[0][2]  # the same body, again
-        assert await journal.pending() == []
     finally:
         receiver.close()
         await engine.dispose()

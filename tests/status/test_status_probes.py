@@ -9,9 +9,9 @@ from collections.abc import AsyncIterator, Callable
 
 import httpx
 import pytest
-from status_support import free_port
 
 from roost.status.probes import CHECKS, Prober
+from tests.support.ports import free_port
 
 
 class FakeMastodon:

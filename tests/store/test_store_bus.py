@@ -10,6 +10,7 @@ import pytest
 import redis.asyncio as aioredis
 
 from roost.store.bus import LocalBus, RedisBus
+from tests.support.waiting import wait_for
 
 
 async def test_local_bus_counts_open_user_streams():
@@ -23,15 +24,6 @@ async def test_local_bus_counts_open_user_streams():
     assert 7 not in bus.listening_users()
 
 
-async def _until(check, seconds: float = 3.0) -> bool:
-    deadline = asyncio.get_running_loop().time() + seconds
-    while asyncio.get_running_loop().time() < deadline:
-        if check():
-            return True
-        await asyncio.sleep(0.01)
-    return False
-
-
 @pytest.mark.redis
 async def test_redis_buses_share_who_is_listening(redis_url):
     """Two buses on one Redis stand for two processes behind a load balancer."""
@@ -41,9 +33,15 @@ async def test_redis_buses_share_who_is_listening(redis_url):
     try:
         for bus in (here, there):
             await bus.start()
-        await asyncio.sleep(0.1)  # both readers subscribed
+
+        async def both_reading() -> bool:
+            ((_, readers),) = await clients[0].pubsub_numsub(channel)
+            return readers == 2
+
+        await wait_for(both_reading, "both buses subscribed to the channel")
         stream = await there.subscribe(["user:42"])
-        assert await _until(lambda: 42 in here.listening_users())  # told at once, on the bus
+        # told at once, on the bus
+        await wait_for(lambda: 42 in here.listening_users(), "account 42 listening, here", 3)
         # ... and a publisher here reaches the stream there
         await here.publish_many(["user:42"], json.dumps({"event": "update"}))
         _channel, raw = await asyncio.wait_for(stream.get(), 3)
@@ -54,7 +52,7 @@ async def test_redis_buses_share_who_is_listening(redis_url):
         here.REFRESH = 0.05  # the mirror forgets accounts nobody streams any more
         here.refresher.cancel()
         here.refresher = asyncio.create_task(here._refresh_forever())
-        assert await _until(lambda: 42 not in here.listening_users())
+        await wait_for(lambda: 42 not in here.listening_users(), "account 42 forgotten", 3)
     finally:
         for bus in (here, there):
             await bus.close()
