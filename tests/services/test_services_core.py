@@ -283,3 +283,22 @@ async def test_thread_visibility_is_checked_in_batches(ctx):
         assert (await posts.context(conn, root, bob["id"]))[1] == [public_reply, private_reply]
         assert (await posts.context(conn, root, eve["id"]))[1] == []
         assert (await posts.context(conn, root, None))[1] == [public_reply]
+
+
+async def test_search_follows_an_edit_and_a_deletion_after_it(ctx):
+    """SQLite's full-text index had no trigger for edits: the old words stayed findable, the
+    new ones were not, and deleting an edited post told the contentless index to forget words
+    it never had, which corrupts it ("database disk image is malformed" on the next search;
+    seen in a long schemathesis run)."""
+    alice = await make_user(ctx, "alice")
+    status_id = await post(ctx, alice, "the door code is 4711")
+    async with ctx.db.write() as tx:
+        await posts.edit(ctx, tx, status_id, alice["id"], "nothing to see here")
+    async with ctx.db.read() as conn:
+        assert await search.statuses_matching(conn, "4711", 5) == []
+        assert await search.statuses_matching(conn, "nothing", 5) == [status_id]
+    async with ctx.db.write() as tx:
+        await posts.delete_status(ctx, tx, status_id, alice["id"])
+    other = await post(ctx, alice, "nothing more")
+    async with ctx.db.read() as conn:
+        assert await search.statuses_matching(conn, "nothing", 5) == [other]
