@@ -57,8 +57,9 @@ def test_an_index_spoiled_by_edits_before_0007_is_rebuilt(sqlite_url):
         )
         db.execute(
             "INSERT INTO statuses (id, account_id, text, content_html, visibility, sensitive,"
-            " spoiler_text, reblogs_count, favourites_count, replies_count, created_at, fanout_state)"
-            " VALUES (7, 1, 'the door code is 4711', '', 'public', 0, '', 0, 0, 0, '2026-01-01', 'done')"
+            " spoiler_text, reblogs_count, favourites_count, replies_count, created_at,"
+            " fanout_state) VALUES (7, 1, 'the door code is 4711', '', 'public', 0, '', 0, 0, 0,"
+            " '2026-01-01', 'done')"
         )
         db.execute("UPDATE statuses SET text = 'nothing to see' WHERE id = 7")  # an old edit
         stale = "SELECT rowid FROM statuses_fts WHERE statuses_fts MATCH ?"
