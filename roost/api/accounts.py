@@ -5,26 +5,33 @@ from __future__ import annotations
 from starlette.responses import Response
 
 from roost.api.endpoint import Call, IfToken, endpoint
-from roost.api.http import ApiError, Json, boolean, link_header, optional_id, page, path_id, text
+from roost.api.http import ApiError, Json, link_header, path_id
+from roost.api.params import Flag, Ids, Paging, Text
 from roost.domain.errors import Invalid
 from roost.domain.scopes import parse_scopes
 from roost.present import entities
 from roost.services import accounts as account_service
 from roost.services import oauth, relations, social, timelines
 
+SIGN_UP = {
+    "username": Text(required=True),
+    "email": Text(required=True),
+    "password": Text(required=True),
+    "agreement": Flag(),
+    "locale": Text(),
+    "reason": Text(),
+}
 
-@endpoint("write:accounts", user=False, own_transactions=True)
+
+@endpoint("write:accounts", user=False, own_transactions=True, body=SIGN_UP)
 async def register(call: Call) -> dict:
     if not call.ctx.settings.registrations_open:
         raise ApiError(403, "Registrations are closed on this server")
-    p = call.params
-    if not boolean(p.get("agreement"), False):
+    a = call.args
+    if not a["agreement"]:
         raise Invalid("agreement", "must be accepted")
     account = await account_service.register(
-        call.ctx,
-        text(p.get("username"), "username") or "",
-        text(p.get("email"), "email") or "",
-        text(p.get("password"), "password") or "",
+        call.ctx, a["username"] or "", a["email"] or "", a["password"] or ""
     )
     scopes = sorted(call.caller.scopes) if call.caller else parse_scopes("read write follow")
     async with call.ctx.db.write() as tx:
@@ -38,20 +45,12 @@ async def verify_credentials(call: Call) -> dict:
     return entities.credential_account(call.ctx, account)
 
 
-@endpoint("write:accounts", write=True)
+PROFILE = {"display_name": Text(), "note": Text(), "locked": Flag(None), "bot": Flag(None)}
+
+
+@endpoint("write:accounts", write=True, body=PROFILE)
 async def update_credentials(call: Call) -> dict:
-    p = call.params
-    locked = boolean(p.get("locked")) if p.get("locked") is not None else None
-    bot = boolean(p.get("bot")) if p.get("bot") is not None else None
-    row = await account_service.update_profile(
-        call.ctx,
-        call.tx,
-        call.me,
-        display_name=text(p.get("display_name"), "display_name"),
-        note=text(p.get("note"), "note"),
-        locked=locked,
-        bot=bot,
-    )
+    row = await account_service.update_profile(call.ctx, call.tx, call.me, **call.args)
     return entities.credential_account(call.ctx, row)
 
 
@@ -61,20 +60,29 @@ async def show(call: Call) -> dict:
     return entities.account(call.ctx, row)
 
 
-@endpoint(IfToken("read:accounts"))
+@endpoint(IfToken("read:accounts"), query={"acct": Text(required=True)})
 async def lookup(call: Call) -> dict:
-    acct = text(call.params.get("acct"), "acct") or ""
+    acct = call.args["acct"] or ""
     row = await account_service.lookup(call.conn, acct, call.ctx.settings.domain)
     return entities.account(call.ctx, row)
 
 
-@endpoint(IfToken("read:statuses"), cache=True)
+ACCOUNT_POSTS = {
+    "page": Paging(),
+    "exclude_replies": Flag(),
+    "exclude_reblogs": Flag(),
+    "only_media": Flag(),
+    "pinned": Flag(),
+}
+
+
+@endpoint(IfToken("read:statuses"), cache=True, query=ACCOUNT_POSTS)
 async def statuses(call: Call) -> Response:
     account_id = path_id(call.request)
     await account_service.get(call.conn, account_id)
-    p = call.params
-    window = page(p)
-    if boolean(p.get("pinned")) or boolean(p.get("only_media")):
+    a = call.args
+    window = a["page"]
+    if a["pinned"] or a["only_media"]:
         ids: list[int] = []  # Roost has neither pins nor media yet
     else:
         ids = await timelines.account(
@@ -82,28 +90,31 @@ async def statuses(call: Call) -> Response:
             account_id,
             call.viewer_id,
             window,
-            exclude_replies=boolean(p.get("exclude_replies")),
-            exclude_reblogs=boolean(p.get("exclude_reblogs")),
+            exclude_replies=a["exclude_replies"],
+            exclude_reblogs=a["exclude_reblogs"],
         )
     found = await entities.statuses_by_id(call.ctx, call.conn, ids, call.viewer_id)
     return Json(found, headers=link_header(call.request, ids))
 
 
+PEOPLE = {"page": Paging(most=80)}
+
+
 async def _account_list(call: Call, kind: str, owner_id: int) -> Response:
-    pairs = await relations.page(call.conn, kind, owner_id, page(call.params, max_limit=80))
+    pairs = await relations.page(call.conn, kind, owner_id, call.args["page"])
     rows = await account_service.get_many(call.conn, {other for _, other in pairs})
     found = [entities.account(call.ctx, rows[o]) for _, o in pairs if o in rows]
     return Json(found, headers=link_header(call.request, [rid for rid, _ in pairs]))
 
 
-@endpoint(IfToken("read:accounts"))
+@endpoint(IfToken("read:accounts"), query=PEOPLE)
 async def followers(call: Call) -> Response:
     target = path_id(call.request)
     await account_service.get(call.conn, target)
     return await _account_list(call, "followers", target)
 
 
-@endpoint(IfToken("read:accounts"))
+@endpoint(IfToken("read:accounts"), query=PEOPLE)
 async def following(call: Call) -> Response:
     owner = path_id(call.request)
     await account_service.get(call.conn, owner)
@@ -156,34 +167,31 @@ mute = _toggle(social.mute, "write:mutes", True)
 unmute = _toggle(social.mute, "write:mutes", False)
 
 
-@endpoint("read:blocks")
+@endpoint("read:blocks", query=PEOPLE)
 async def blocked(call: Call) -> Response:
     return await _account_list(call, "blocked", call.me)
 
 
-@endpoint("read:mutes")
+@endpoint("read:mutes", query=PEOPLE)
 async def muted(call: Call) -> Response:
     return await _account_list(call, "muted", call.me)
 
 
-@endpoint("read:follows")
+@endpoint("read:follows", query={"id": Ids(most=80)})
 async def relationships(call: Call) -> list:
-    raw = call.params.get("id") or []
-    raw = raw if isinstance(raw, list) else [raw]
-    ids = [i for i in (optional_id(r, "id") for r in raw[:80]) if i is not None]
-    rels = await social.relationships(call.conn, call.me, ids)
+    rels = await social.relationships(call.conn, call.me, call.args["id"])
     return [entities.relationship(r) for r in rels]
 
 
-@endpoint("read:accounts")
+@endpoint("read:accounts", query={"q": Text(required=True), "page": Paging(most=80)})
 async def search(call: Call) -> list:
-    q = text(call.params.get("q"), "q") or ""
-    limit = page(call.params, max_limit=80).limit
+    q = call.args["q"] or ""
+    limit = call.args["page"].limit
     rows = await account_service.search(call.conn, q, limit)
     return [entities.account(call.ctx, r) for r in rows]
 
 
-@endpoint("read:follows")
+@endpoint("read:follows", query=PEOPLE)
 async def follow_requests(call: Call) -> Response:
     """People waiting for a locked account to accept them."""
     return await _account_list(call, "follow_requests", call.me)

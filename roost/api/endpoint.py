@@ -12,7 +12,7 @@ import asyncio
 import functools
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from starlette.requests import Request
@@ -22,7 +22,9 @@ from roost.api.auth import KNOWN_SCOPES, Caller, caller_from, covers, require
 from roost.api.cache import MAX_BODY as MAX_CACHED_BODY
 from roost.api.cache import caches
 from roost.api.fastpath import fast_key
-from roost.api.http import ApiError, Json, body, error_response
+from roost.api.http import ApiError, Json, error_response
+from roost.api.http import body as read_body
+from roost.api.params import Declared, read_all
 from roost.domain.errors import RoostError
 from roost.services.context import Conn, Context, Tx
 
@@ -37,6 +39,7 @@ class Call:
     caller: Caller | None
     held: Conn | None  # None for handlers that open their own transactions
     writing: Tx | None = None  # the write transaction of an ``endpoint(write=True)``
+    args: dict[str, Any] = field(default_factory=dict)  # the declared parameters, typed
 
     @property
     def conn(self) -> Conn:
@@ -94,6 +97,8 @@ def endpoint(
     user: bool = True,
     cache: bool = False,
     own_transactions: bool = False,
+    query: Declared | None = None,
+    body: Declared | None = None,
 ):
     """Declare a handler's access (a scope it requires, ``IfToken(scope)`` or ``PUBLIC``:
     there is no default, so no route can forget), whether it writes, and whether its GET
@@ -105,7 +110,12 @@ def endpoint(
     if not (isinstance(scope, IfToken) or scope == PUBLIC or scope in KNOWN_SCOPES):
         raise ValueError(f"endpoint access must be a known scope, IfToken or PUBLIC: {scope!r}")
 
+    declared = {**(query or {}), **(body or {})}
+
     def wrap(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+        if declared:
+            handler = _reading(declared, handler)
+
         @functools.wraps(handler)
         async def run(request: Request) -> Response:
             try:
@@ -119,6 +129,8 @@ def endpoint(
             except RoostError as exc:  # an OAuthError's code is the `error` a client reads
                 return error_response(exc.status, getattr(exc, "code", exc.message), exc.message)
 
+        run.query = query or {}  # type: ignore[attr-defined]  # read by the OpenAPI text
+        run.body = body or {}  # type: ignore[attr-defined]
         run.access = scope  # type: ignore[attr-defined]  # the route table's test reads it
         run.scope = _required(scope)  # type: ignore[attr-defined]  # read by the OpenAPI text
         return run
@@ -126,9 +138,20 @@ def endpoint(
     return wrap
 
 
+def _reading(declared: Declared, handler: Handler) -> Handler:
+    """The handler, given its declared parameters read and typed in ``call.args``."""
+
+    @functools.wraps(handler)
+    async def reading(call: Call) -> Any:
+        call.args = read_all(declared, call.params)
+        return await handler(call)
+
+    return reading
+
+
 async def _run(handler: Handler, request: Request, scope, write: bool, user: bool) -> Response:
     ctx: Context = request.app.state.ctx
-    params = await body(request)
+    params = await read_body(request)
     if write:
         async with ctx.db.write() as tx:
             call = await _call(request, ctx, params, tx.conn, scope, user)
@@ -143,7 +166,7 @@ async def _run(handler: Handler, request: Request, scope, write: bool, user: boo
 
 async def _run_unheld(handler: Handler, request: Request, scope, user: bool) -> Response:
     ctx: Context = request.app.state.ctx
-    params = await body(request)
+    params = await read_body(request)
     caller = await caller_from(None, request)
     _check(caller, scope, user)
     result = await handler(Call(request, ctx, params, caller, None))
@@ -157,7 +180,7 @@ async def _run_cached(handler: Handler, request: Request, scope, user: bool) -> 
     clients asking for the same page cost one rendering, not 32.
     """
     ctx: Context = request.app.state.ctx
-    params = await body(request)
+    params = await read_body(request)
     store = caches(ctx)
     stamp = store.generation.value
     caller = await caller_from(None, request)

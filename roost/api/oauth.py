@@ -10,8 +10,8 @@ import base64
 from collections.abc import Mapping
 
 from roost.api.endpoint import PUBLIC, Call, endpoint
-from roost.api.http import ApiError, text
-from roost.domain.scopes import parse_scopes
+from roost.api.http import ApiError
+from roost.api.params import Scopes, Spaced, Text
 from roost.services import oauth
 
 
@@ -32,16 +32,20 @@ def application(row: Mapping, with_secret: bool = False) -> dict:
     return entity
 
 
-@endpoint(PUBLIC, own_transactions=True)
+APP = {
+    "client_name": Text(required=True),
+    "redirect_uris": Spaced(required=True),
+    "scopes": Scopes(),
+    "website": Text(),
+}
+
+
+@endpoint(PUBLIC, own_transactions=True, body=APP)
 async def create_app(call: Call) -> dict:
-    params = call.params
-    raw_uris = params.get("redirect_uris") or ""
+    a = call.args
+    uris = a["redirect_uris"] or []
     row = await oauth.register_app(
-        call.ctx,
-        text(params.get("client_name"), "client_name") or "",
-        text(params.get("website"), "website"),
-        raw_uris if isinstance(raw_uris, list) else str(raw_uris).split(),
-        parse_scopes(params.get("scopes"), "read"),
+        call.ctx, a["client_name"] or "", a["website"], uris, a["scopes"]
     )
     return application(row, with_secret=True)
 
@@ -64,46 +68,52 @@ def _client_auth(call: Call) -> tuple[str | None, str | None]:
             return client_id, client_secret
         except (ValueError, UnicodeDecodeError):
             raise ApiError(401, "invalid_client", "Client authentication failed") from None
-    return text(call.params.get("client_id"), "client_id"), text(
-        call.params.get("client_secret"), "client_secret"
-    )
+    return call.args["client_id"], call.args["client_secret"]
 
 
 GRANTS = ("authorization_code", "password", "client_credentials", "refresh_token")
+CLIENT = {"client_id": Text(), "client_secret": Text()}
+TOKEN = {
+    "grant_type": Text(required=True, listed=GRANTS),
+    **CLIENT,
+    "scope": Scopes(),
+    "code": Text(),
+    "redirect_uri": Text(),
+    "code_verifier": Text(),
+    "username": Text(),
+    "password": Text(),
+    "refresh_token": Text(),
+}
 
 
-@endpoint(PUBLIC, own_transactions=True)
+@endpoint(PUBLIC, own_transactions=True, body=TOKEN)
 async def token(call: Call) -> dict:
     """Holds no connection: a password grant waits for an argon2 hash (``services.oauth``)."""
-    p, ctx = call.params, call.ctx
-    grant = text(p.get("grant_type"), "grant_type") or ""
+    a, ctx = call.args, call.ctx
+    grant = a["grant_type"] or ""
     client_id, client_secret = _client_auth(call)
     if grant not in GRANTS:
         raise ApiError(400, "unsupported_grant_type", f"Unsupported grant type: {grant or '-'}")
     public_client = grant == "authorization_code" and not client_secret
     app = await oauth.client(ctx, client_id, client_secret, check_secret=not public_client)
     if grant == "authorization_code":
-        code = text(p.get("code"), "code") or ""
-        redirect = text(p.get("redirect_uri"), "redirect_uri")
-        verifier = p.get("code_verifier")
+        code, redirect, verifier = a["code"] or "", a["redirect_uri"], a["code_verifier"]
         return await oauth.grant_code(ctx, app, code, redirect, verifier, public_client)
     if grant == "password":
-        login = text(p.get("username"), "username") or ""
-        password = text(p.get("password"), "password") or ""
-        scopes = parse_scopes(p.get("scope"), "read")
-        return await oauth.grant_password(ctx, app, login, password, scopes)
+        login, password = a["username"] or "", a["password"] or ""
+        return await oauth.grant_password(ctx, app, login, password, a["scope"])
     if grant == "client_credentials":
-        return await oauth.grant_client(ctx, app, parse_scopes(p.get("scope"), "read"))
-    return await oauth.grant_refresh(ctx, app, text(p.get("refresh_token"), "refresh_token") or "")
+        return await oauth.grant_client(ctx, app, a["scope"])
+    return await oauth.grant_refresh(ctx, app, a["refresh_token"] or "")
 
 
-@endpoint(PUBLIC, own_transactions=True)
+@endpoint(PUBLIC, own_transactions=True, body={**CLIENT, "token": Text(required=True)})
 async def revoke_token(call: Call) -> dict:
     """RFC 7009: a client revokes only tokens issued to it; any other token is left alone and,
     as the RFC asks, the answer is the same 200 (it tells nothing about the token)."""
     client_id, client_secret = _client_auth(call)
     app = await oauth.client(call.ctx, client_id, client_secret)
-    value = text(call.params.get("token"), "token") or ""
+    value = call.args["token"] or ""
     if value:
         await oauth.revoke(call.ctx, value, app_id=app["id"])
     return {}

@@ -17,7 +17,8 @@ from starlette.routing import Route
 from roost import __version__
 from roost.api.auth import KNOWN_SCOPES
 from roost.api.http import Json
-from roost.api.schemas import BODIES, COMPONENTS, QUERIES, RESPONSES
+from roost.api.params import Declared, schema_of
+from roost.api.schemas import BODIES, COMPONENTS, RESPONSES
 
 ERRORS = {
     "400": "Bad request (OAuth errors, unreadable bodies)",
@@ -43,14 +44,15 @@ def _operation(route: Route, method: str, handler: Any) -> dict:
         "operationId": method.lower() + re.sub(r"[^A-Za-z0-9]+", "_", route.path),
         "summary": (handler.__doc__ or name).strip().splitlines()[0],
         "tags": [name.split(".")[0]],
-        "parameters": _parameters(route, name, method),
+        "parameters": _parameters(route, name, method, getattr(handler, "query", None)),
         "responses": _responses(name),
     }
     if scope:
         op["security"] = [{"OAuth2": [scope]}]
     else:
         op["security"] = [{}, {"OAuth2": []}]
-    body = BODIES.get(name)
+    declared = getattr(handler, "body", None)
+    body = schema_of(declared) if declared else BODIES.get(name)
     if body and method != "GET":
         op["requestBody"] = {
             "required": bool(body.get("required")),
@@ -62,12 +64,13 @@ def _operation(route: Route, method: str, handler: Any) -> dict:
     return op
 
 
-def _parameters(route: Route, name: str, method: str) -> list[dict]:
+def _parameters(route: Route, name: str, method: str, declared: Declared | None) -> list[dict]:
     out = [
         {"name": p, "in": "path", "required": True, "schema": _path_schema(p)}
         for p in route.param_convertors
     ]
-    for param, schema in QUERIES.get(name, {}).items():
+    query = schema_of(declared)["properties"] if declared else {}
+    for param, schema in query.items():
         if method == "GET":
             out.append({"name": param, "in": "query", "required": False, "schema": schema})
     return out

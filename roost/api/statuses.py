@@ -5,7 +5,8 @@ from __future__ import annotations
 from starlette.responses import Response
 
 from roost.api.endpoint import Call, IfToken, endpoint
-from roost.api.http import ApiError, Json, boolean, link_header, optional_id, page, path_id, text
+from roost.api.http import ApiError, Json, link_header, path_id
+from roost.api.params import Flag, Id, Paging, Text
 from roost.present import entities
 from roost.services import accounts as account_service
 from roost.services import posts, relations
@@ -19,30 +20,35 @@ async def _one(call: Call, status_id: int) -> dict:
     return found[0]
 
 
-def _content(params: dict) -> tuple[str, dict]:
+VISIBILITIES = ("public", "unlisted", "private", "direct")
+WORDING = {"status": Text(required=True), "spoiler_text": Text(), "sensitive": Flag(),
+           "language": Text()}  # fmt: skip
+
+
+def _content(call: Call) -> tuple[str, dict]:
     """What a new post and an edit both send: the text, and its warning, sensitivity and
     language (media and polls are refused: Roost has neither yet)."""
-    if params.get("media_ids") or params.get("poll"):
+    if call.params.get("media_ids") or call.params.get("poll"):
         raise ApiError(422, "Validation failed: Roost does not support media or polls yet")
-    body = text(params.get("status"), "status") or ""
-    return body, {
-        "spoiler_text": text(params.get("spoiler_text"), "spoiler_text"),
-        "sensitive": boolean(params.get("sensitive")),
-        "language": text(params.get("language"), "language"),
-    }
+    a = call.args
+    wording = {k: a[k] for k in ("spoiler_text", "sensitive", "language")}
+    return a["status"] or "", wording
 
 
-@endpoint("write:statuses", write=True)
+@endpoint(
+    "write:statuses",
+    write=True,
+    body={**WORDING, "in_reply_to_id": Id(), "visibility": Text(listed=VISIBILITIES)},
+)
 async def create(call: Call) -> dict:
-    p = call.params
-    body, wording = _content(p)
+    body, wording = _content(call)
     status_id = await posts.create(
         call.ctx,
         call.tx,
         call.account,
         body,
-        in_reply_to_id=optional_id(p.get("in_reply_to_id"), "in_reply_to_id"),
-        visibility=text(p.get("visibility"), "visibility"),
+        in_reply_to_id=call.args["in_reply_to_id"],
+        visibility=call.args["visibility"],
         idempotency_key=call.request.headers.get("idempotency-key"),
         application_id=call.app_id,
         **wording,
@@ -65,10 +71,10 @@ async def delete(call: Call) -> dict:
     return entity
 
 
-@endpoint("write:statuses", write=True)
+@endpoint("write:statuses", write=True, body=WORDING)
 async def edit(call: Call) -> dict:
     """Edit a status (its author only); the whole post is sent again, as Mastodon's clients do."""
-    body, wording = _content(call.params)
+    body, wording = _content(call)
     status_id = await posts.edit(call.ctx, call.tx, path_id(call.request), call.me, body, **wording)
     return await _one(call, status_id)
 
@@ -115,14 +121,10 @@ async def unfavourite(call: Call) -> dict:
     return await _one(call, status_id)
 
 
-@endpoint("write:statuses", write=True)
+@endpoint("write:statuses", write=True, body={"visibility": Text(listed=VISIBILITIES)})
 async def reblog(call: Call) -> dict:
     reblog_id = await posts.reblog(
-        call.ctx,
-        call.tx,
-        call.account,
-        path_id(call.request),
-        text(call.params.get("visibility"), "visibility"),
+        call.ctx, call.tx, call.account, path_id(call.request), call.args["visibility"]
     )
     return await _one(call, reblog_id)
 
@@ -146,35 +148,35 @@ async def unbookmark(call: Call) -> dict:
 
 
 async def _actors(call: Call, kind: str) -> Response:
-    window = page(call.params, max_limit=80)
+    window = call.args["page"]
     pairs = await relations.actors(call.conn, kind, path_id(call.request), call.viewer_id, window)
     rows = await account_service.get_many(call.conn, {a for _, a in pairs})
     found = [entities.account(call.ctx, rows[a]) for _, a in pairs if a in rows]
     return Json(found, headers=link_header(call.request, [rid for rid, _ in pairs]))
 
 
-@endpoint(IfToken("read:accounts"))
+@endpoint(IfToken("read:accounts"), query={"page": Paging(most=80)})
 async def favourited_by(call: Call) -> Response:
     return await _actors(call, "favourited_by")
 
 
-@endpoint(IfToken("read:accounts"))
+@endpoint(IfToken("read:accounts"), query={"page": Paging(most=80)})
 async def reblogged_by(call: Call) -> Response:
     return await _actors(call, "reblogged_by")
 
 
 async def _own_list(call: Call, kind: str) -> Response:
-    pairs = await relations.page(call.conn, kind, call.me, page(call.params))
+    pairs = await relations.page(call.conn, kind, call.me, call.args["page"])
     ids = [status for _, status in pairs]
     found = await entities.statuses_by_id(call.ctx, call.conn, ids, call.viewer_id)
     return Json(found, headers=link_header(call.request, [rid for rid, _ in pairs]))
 
 
-@endpoint("read:favourites")
+@endpoint("read:favourites", query={"page": Paging()})
 async def favourites_list(call: Call) -> Response:
     return await _own_list(call, "favourites")
 
 
-@endpoint("read:bookmarks")
+@endpoint("read:bookmarks", query={"page": Paging()})
 async def bookmarks_list(call: Call) -> Response:
     return await _own_list(call, "bookmarks")

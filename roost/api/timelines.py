@@ -10,14 +10,11 @@ from roost.api.endpoint import PUBLIC, Call, IfToken, endpoint
 from roost.api.http import (
     ApiError,
     Json,
-    boolean,
     link_header,
-    offset_of,
     optional_id,
-    page,
     path_id,
-    text,
 )
+from roost.api.params import Choice, Flag, Offset, Paging, Text, Words
 from roost.domain.ids import id_floor
 from roost.domain.text import normalize_tag
 from roost.present import entities
@@ -33,39 +30,47 @@ async def _statuses(call: Call, ids: list[int]) -> Response:
     return Json(found, headers=link_header(call.request, ids))
 
 
-@endpoint("read:statuses", cache=True)
+PAGE = {"page": Paging()}
+ELSEWHERE = {"local": Flag(), "remote": Flag(), "only_media": Flag()}
+
+
+@endpoint("read:statuses", cache=True, query=PAGE)
 async def home(call: Call) -> Response:
-    ids = await timelines.home(call.ctx, call.me, page(call.params), call.conn)
+    ids = await timelines.home(call.ctx, call.me, call.args["page"], call.conn)
     return await _statuses(call, ids)
 
 
-@endpoint(IfToken("read:statuses"), cache=True)
+@endpoint(IfToken("read:statuses"), cache=True, query={**PAGE, **ELSEWHERE})
 async def public(call: Call) -> Response:
-    boolean(call.params.get("local"))  # validated; every post here is local
-    if boolean(call.params.get("remote")) or boolean(call.params.get("only_media")):
+    if call.args["remote"] or call.args["only_media"]:  # every post here is local
         return Json([])  # Roost is one server without media: nothing is remote or media
-    ids = await timelines.public(call.conn, page(call.params), call.viewer_id)
+    ids = await timelines.public(call.conn, call.args["page"], call.viewer_id)
     return await _statuses(call, ids)
 
 
-@endpoint(IfToken("read:statuses"), cache=True)
+@endpoint(IfToken("read:statuses"), cache=True, query={**PAGE, **ELSEWHERE})
 async def tag(call: Call) -> Response:
     name = normalize_tag(call.request.path_params["hashtag"])
     if name is None:
         raise ApiError(404, "Record not found")
-    boolean(call.params.get("local"))
-    if boolean(call.params.get("only_media")):
+    if call.args["only_media"]:
         return Json([])
-    ids = await timelines.tag(call.conn, name, page(call.params), call.viewer_id)
+    ids = await timelines.tag(call.conn, name, call.args["page"], call.viewer_id)
     return await _statuses(call, ids)
 
 
-@endpoint("read:notifications", cache=True)
+NOTIFICATION_TYPES = ("mention", "status", "reblog", "follow", "favourite", "poll", "update")
+NOTIFICATIONS = {
+    "page": Paging(most=80),
+    "types": Words(listed=NOTIFICATION_TYPES),
+    "exclude_types": Words(listed=NOTIFICATION_TYPES),
+}
+
+
+@endpoint("read:notifications", cache=True, query=NOTIFICATIONS)
 async def notifications(call: Call) -> Response:
-    p = call.params
-    window = page(p, max_limit=80)
-    types = _list(p.get("types"))
-    exclude = _list(p.get("exclude_types"))
+    window = call.args["page"]
+    types, exclude = call.args["types"], call.args["exclude_types"]
     rows = await notification_service.page(
         call.conn,
         call.me,
@@ -78,12 +83,6 @@ async def notifications(call: Call) -> Response:
     )
     found = await entities.notifications(call.ctx, call.conn, rows, call.me)
     return Json(found, headers=link_header(call.request, [r["id"] for r in rows]))
-
-
-def _list(value) -> list[str] | None:
-    if value in (None, ""):
-        return None
-    return [str(v) for v in (value if isinstance(value, list) else [value])]
 
 
 @endpoint("read:notifications")
@@ -115,9 +114,9 @@ def _marker(row) -> dict:
     }
 
 
-@endpoint("read:statuses")
+@endpoint("read:statuses", query={"timeline": Words(listed=markers.TIMELINES)})
 async def get_markers(call: Call) -> dict:
-    wanted = _list(call.params.get("timeline")) or list(markers.TIMELINES)
+    wanted = call.args["timeline"] or list(markers.TIMELINES)
     rows = await markers.get(call.conn, call.me, wanted)
     return {row["timeline"]: _marker(row) for row in rows}
 
@@ -138,15 +137,21 @@ async def save_markers(call: Call) -> dict:
     return out
 
 
-@endpoint(IfToken("read:search"))
+SEARCH = {
+    "q": Text(required=True),
+    "type": Choice(values=("accounts", "hashtags", "statuses")),
+    "resolve": Flag(),
+    "page": Paging(),
+    "offset": Offset(),
+}
+
+
+@endpoint(IfToken("read:search"), query=SEARCH)
 async def search(call: Call) -> dict:
-    p = call.params
-    q = (text(p.get("q"), "q") or "").strip()
-    kind = text(p.get("type"), "type")
-    if kind not in (None, "", "accounts", "hashtags", "statuses"):
-        raise ApiError(422, "Validation failed: type must be accounts, hashtags or statuses")
-    limit = page(p).limit
-    offset = offset_of(p)
+    a = call.args
+    q = (a["q"] or "").strip()
+    kind = a["type"]
+    limit, offset = a["page"].limit, a["offset"]
     result: dict = {"accounts": [], "statuses": [], "hashtags": []}
     if not q:
         return result
@@ -162,9 +167,9 @@ async def search(call: Call) -> dict:
     return result
 
 
-@endpoint(PUBLIC)
+@endpoint(PUBLIC, query=PAGE)
 async def trends_tags(call: Call) -> list:
-    limit = page(call.params).limit
+    limit = call.args["page"].limit
     since = id_floor(now() - timedelta(days=7))
     rows = await search_service.trending_tags(call.conn, since, limit)
     day = str(int(now().replace(hour=0, minute=0, second=0, microsecond=0).timestamp()))

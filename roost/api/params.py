@@ -1,0 +1,221 @@
+"""Parameters declared once: each endpoint names what it takes, typed, and that one declaration
+both reads the request (``endpoint`` hands the handler ``call.args``) and describes it in
+``/openapi.json``. What a client sends wrong is a 422 naming the field, as Mastodon answers.
+
+    @endpoint("write:statuses", write=True, body={"status": Text(), "sensitive": Flag()})
+    async def create(call): ... call.args["status"] ...
+
+A query's paging (``max_id``, ``since_id``, ``min_id``, ``limit``) is one ``Paging`` that
+becomes a ``Page``; it is read from the query string and the body alike, as clients send both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from roost.api.http import ApiError, boolean, offset_of, optional_id, page, text
+from roost.domain.scopes import parse_scopes
+from roost.services.timelines import MAX_LIMIT
+
+ID_SCHEMA = {"type": "string", "pattern": "^[0-9]+$"}
+
+
+class Param:
+    """One parameter: how to read it from a request, and its JSON Schema."""
+
+    required = False
+
+    @property
+    def schema(self) -> dict[str, Any]:
+        return {}
+
+    def read(self, name: str, params: dict[str, Any]) -> Any:
+        raise NotImplementedError
+
+    def names(self, name: str) -> dict[str, dict]:
+        """The parameters this declares, as the OpenAPI text lists them."""
+        return {name: self.schema}
+
+
+@dataclass(frozen=True)
+class Text(Param):
+    """A string. ``listed``: the values the OpenAPI text names, where the domain's own rule
+    checks them (and words its refusal, as for a post's visibility)."""
+
+    required: bool = False
+    default: str | None = None
+    listed: tuple[str, ...] = ()
+
+    @property
+    def schema(self) -> dict[str, Any]:
+        return {"enum": list(self.listed)} if self.listed else {"type": "string"}
+
+    def read(self, name: str, params: dict[str, Any]) -> str | None:
+        return text(params.get(name), name, self.default)
+
+
+@dataclass(frozen=True)
+class Flag(Param):
+    """true/false, 1/0, on/off, yes/no; ``default`` when absent (None: "leave as it is")."""
+
+    default: bool | None = False
+
+    @property
+    def schema(self) -> dict[str, Any]:
+        return {"type": "boolean"}
+
+    def read(self, name: str, params: dict[str, Any]) -> bool | None:
+        return boolean(params.get(name), self.default)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class Id(Param):
+    required: bool = False
+
+    @property
+    def schema(self) -> dict[str, Any]:
+        return dict(ID_SCHEMA)
+
+    def read(self, name: str, params: dict[str, Any]) -> int | None:
+        return optional_id(params.get(name), name)
+
+
+@dataclass(frozen=True)
+class Choice(Param):
+    """One of a few words; anything else is a 422 that lists them."""
+
+    values: tuple[str, ...] = ()
+
+    @property
+    def schema(self) -> dict[str, Any]:
+        return {"enum": list(self.values)}
+
+    def read(self, name: str, params: dict[str, Any]) -> str | None:
+        value = text(params.get(name), name)
+        if value in (None, ""):
+            return None
+        if value not in self.values:
+            raise ApiError(422, f"Validation failed: {name} must be {_either(self.values)}")
+        return value
+
+
+@dataclass(frozen=True)
+class Words(Param):
+    """A list of words (``types[]=mention&types[]=follow``, or one word); None when absent."""
+
+    listed: tuple[str, ...] = ()
+
+    @property
+    def schema(self) -> dict[str, Any]:
+        items = {"enum": list(self.listed)} if self.listed else {"type": "string"}
+        return {"type": "array", "items": items}
+
+    def names(self, name: str) -> dict[str, dict]:
+        return {f"{name}[]": self.schema}
+
+    def read(self, name: str, params: dict[str, Any]) -> list[str] | None:
+        value = params.get(name)
+        if value in (None, ""):
+            return None
+        return [str(v) for v in (value if isinstance(value, list) else [value])]
+
+
+@dataclass(frozen=True)
+class Spaced(Param):
+    """Several words in one string (space-separated, as OAuth writes redirect URIs and scopes)
+    or as a list; the service judges each (a list of lists is refused there, by name)."""
+
+    required: bool = False
+
+    @property
+    def schema(self) -> dict[str, Any]:
+        return {"type": "string"}
+
+    def read(self, name: str, params: dict[str, Any]) -> list | None:
+        value = params.get(name)
+        if value in (None, ""):
+            return None
+        return value if isinstance(value, list) else str(value).split()
+
+
+@dataclass(frozen=True)
+class Scopes(Param):
+    """OAuth scopes (``read write:statuses``), checked against the known ones; ``default`` when
+    absent, as Mastodon grants ``read``."""
+
+    default: str = "read"
+
+    @property
+    def schema(self) -> dict[str, Any]:
+        return {"type": "string"}
+
+    def read(self, name: str, params: dict[str, Any]) -> list[str]:
+        return parse_scopes(params.get(name), self.default)
+
+
+@dataclass(frozen=True)
+class Ids(Param):
+    """A list of ids (``id[]=1&id[]=2``), at most ``most``; an invalid one is a 422."""
+
+    most: int = 80
+
+    def names(self, name: str) -> dict[str, dict]:
+        return {f"{name}[]": {"type": "array", "items": dict(ID_SCHEMA)}}
+
+    def read(self, name: str, params: dict[str, Any]) -> list[int]:
+        raw = params.get(name) or []
+        raw = raw if isinstance(raw, list) else [raw]
+        return [i for i in (optional_id(r, name) for r in raw[: self.most]) if i is not None]
+
+
+@dataclass(frozen=True)
+class Offset(Param):
+    """How many results to skip (search pages), 0 to ``most``."""
+
+    most: int = 10_000
+
+    @property
+    def schema(self) -> dict[str, Any]:
+        return {"type": "integer", "minimum": 0}
+
+    def read(self, name: str, params: dict[str, Any]) -> int:
+        return offset_of(params) if name == "offset" else 0
+
+
+@dataclass(frozen=True)
+class Paging(Param):
+    """``max_id``, ``since_id``, ``min_id`` and ``limit`` (1 to ``most``), read as a ``Page``."""
+
+    most: int = MAX_LIMIT
+
+    def names(self, name: str) -> dict[str, dict]:
+        limit = {"type": "integer", "minimum": 1, "maximum": self.most}
+        return {"max_id": ID_SCHEMA, "since_id": ID_SCHEMA, "min_id": ID_SCHEMA, "limit": limit}
+
+    def read(self, name: str, params: dict[str, Any]) -> Any:
+        return page(params, max_limit=self.most)
+
+
+def _either(values: tuple[str, ...]) -> str:
+    return ", ".join(values[:-1]) + " or " + values[-1] if len(values) > 1 else values[0]
+
+
+Declared = Mapping[str, Param]
+
+
+def read_all(declared: Declared, params: dict[str, Any]) -> dict[str, Any]:
+    """Every declared parameter, typed (a wrong type is a 422 naming it). ``required`` only
+    marks the OpenAPI text: whether a value is acceptable is the domain's rule, which words
+    its own refusal (a post's empty text, a taken username)."""
+    return {name: param.read(name, params) for name, param in declared.items()}
+
+
+def schema_of(declared: Declared) -> dict[str, Any]:
+    """A JSON Schema object for a declared body (the OpenAPI request body)."""
+    properties: dict[str, Any] = {}
+    for name, param in declared.items():
+        properties.update(param.names(name))
+    required = [name for name, param in declared.items() if param.required]
+    return {"type": "object", "required": required, "properties": properties}
