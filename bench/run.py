@@ -540,6 +540,24 @@ def _fanout_row(label: str, fan: dict, target: float | None) -> tuple[str, str, 
     return (label, figures, "", f"{'PASS' if ok else 'FAIL'} <= {target:.0f} s")
 
 
+def in_scratch(args: argparse.Namespace, run, prefix: str) -> dict:
+    """``run(args, work)`` in a scratch folder (kept with ``args.keep``), this script pinned to
+    the load CPU; the results with the time taken, the load after and the machine."""
+    ensure_wrk()
+    os.sched_setaffinity(0, {int(LOAD_CPU)})
+    work = Path(tempfile.mkdtemp(prefix=prefix))
+    started = time.monotonic()
+    try:
+        results = run(args, work)
+    finally:
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+    results["total_s"] = time.monotonic() - started
+    results["load_average_after"] = os.getloadavg()
+    results["machine"] = {"cpus": os.cpu_count(), "python": platform.python_version()}
+    return results
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--small", action="store_true", help="100 users / 800 posts demo set")
@@ -555,25 +573,10 @@ def main() -> int:
     parser.add_argument("--no-redis", action="store_true", help="skip the Redis feeds run")
     parser.add_argument("--keep", action="store_true", help="keep the work directory")
     args = parser.parse_args()
-    ensure_wrk()
-    os.sched_setaffinity(0, {int(LOAD_CPU)})
     RESULTS.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix="roost-bench-"))
-    started = time.monotonic()
-    try:
-        results = run(args, work)
-    finally:
-        if not args.keep:
-            shutil.rmtree(work, ignore_errors=True)
-    results["total_s"] = time.monotonic() - started
-    results["machine"] = {
-        "cpus": os.cpu_count(),
-        "python": platform.python_version(),
-        "server_cpu": SERVER_CPU,
-        "load_cpu": LOAD_CPU,
-    }
+    results = in_scratch(args, run, "roost-bench-")
+    results["machine"].update(server_cpu=SERVER_CPU, load_cpu=LOAD_CPU)
     results["targets"] = TARGETS
-    results["load_average_after"] = os.getloadavg()
     report = table(results)
     print(report)
     load = results["load_average_before"][0], results["load_average_after"][0]

@@ -41,13 +41,11 @@ import argparse
 import asyncio
 import json
 import os
-import platform
 import shutil
 import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -57,8 +55,8 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 import httpx  # noqa: E402
-from foundation_wrk import Wrk, ensure_wrk  # noqa: E402
-from run import LOAD_CPU, SECRET, SHIELD_WIDE_OPEN, free_port  # noqa: E402
+from foundation_wrk import Wrk  # noqa: E402
+from run import LOAD_CPU, SECRET, SHIELD_WIDE_OPEN, free_port, in_scratch  # noqa: E402
 from steady_state import (  # noqa: E402
     HOME,
     POSTS_PER_ACCOUNT,
@@ -407,21 +405,10 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    ensure_wrk()
     if shutil.which("haproxy", path=os.environ.get("PATH", "") + ":/usr/sbin") is None:
         raise SystemExit("haproxy is missing: apt-get install haproxy (or scripts/system-deps)")
-    os.sched_setaffinity(0, {int(LOAD_CPU)})
     args.results.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix="roost-scale-"))
-    started = time.monotonic()
-    try:
-        results = run(args, work)
-    finally:
-        if not args.keep:
-            shutil.rmtree(work, ignore_errors=True)
-    results["total_s"] = time.monotonic() - started
-    results["load_average_after"] = os.getloadavg()
-    results["machine"] = {"cpus": os.cpu_count(), "python": platform.python_version()}
+    results = in_scratch(args, run, "roost-scale-")
     results["args"] = {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()}
     report = table(results)
     print(report)

@@ -45,14 +45,11 @@ import contextlib
 import json
 import math
 import os
-import platform
 import random
 import re
-import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from collections import Counter
 from datetime import UTC, datetime
@@ -64,8 +61,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 import httpx  # noqa: E402
 from foundation_data import demo_database  # noqa: E402
-from foundation_wrk import Wrk, ensure_wrk, parse  # noqa: E402
-from run import LOAD_CPU, SECRET, Ceiling, Server, free_port, roost_server  # noqa: E402
+from foundation_wrk import Wrk, parse  # noqa: E402
+from run import LOAD_CPU, SECRET, Ceiling, Server, free_port, in_scratch, roost_server  # noqa: E402
 from sqlalchemy import insert, select, text  # noqa: E402
 
 from roost.domain.ids import IdGenerator  # noqa: E402
@@ -563,19 +560,8 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    ensure_wrk()
-    os.sched_setaffinity(0, {int(LOAD_CPU)})
     args.results.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix="roost-steady-"))
-    started = time.monotonic()
-    try:
-        results = run(args, work)
-    finally:
-        if not args.keep:
-            shutil.rmtree(work, ignore_errors=True)
-    results["total_s"] = time.monotonic() - started
-    results["load_average_after"] = os.getloadavg()
-    results["machine"] = {"cpus": os.cpu_count(), "python": platform.python_version()}
+    results = in_scratch(args, run, "roost-steady-")
     results["args"] = {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()}
     report = table(results)
     print(report)

@@ -552,30 +552,6 @@ async def _bump(conn: AsyncConnection, status_id: int, column: str, step: int) -
     )
 
 
-async def actors(
-    conn: AsyncConnection,
-    table,
-    status_id: int,
-    viewer_id: int | None,
-    limit: int,
-    max_id: int | None = None,
-) -> list[tuple[int, int]]:
-    """(relation id, account id) of who favourited or reblogged a status, newest first."""
-    row = await get_visible(conn, status_id, viewer_id)
-    if table is statuses:
-        query = select(statuses.c.id, statuses.c.account_id).where(
-            statuses.c.reblog_of_id == row["id"]
-        )
-        key = statuses.c.id
-    else:
-        query = select(table.c.id, table.c.account_id).where(table.c.status_id == row["id"])
-        key = table.c.id
-    if max_id is not None:
-        query = query.where(key < max_id)
-    result = await conn.execute(query.order_by(key.desc()).limit(limit))
-    return [(r[0], r[1]) for r in result]
-
-
 async def pending_fanout(conn: AsyncConnection) -> list[int]:
     result = await conn.execute(
         select(statuses.c.id)

@@ -63,19 +63,6 @@ async def blocked_either_way(conn: AsyncConnection, a: int, b: int) -> bool:
     )
 
 
-async def blocked_among(conn: AsyncConnection, viewer_id: int, others: set[int]) -> set[int]:
-    """Which of ``others`` block the viewer or are blocked by the viewer."""
-    query = union_all(
-        select(blocks.c.target_account_id).where(
-            blocks.c.account_id == viewer_id, blocks.c.target_account_id.in_(others)
-        ),
-        select(blocks.c.account_id).where(
-            blocks.c.target_account_id == viewer_id, blocks.c.account_id.in_(others)
-        ),
-    )
-    return set((await conn.execute(query)).scalars())
-
-
 def _standing_query(with_follows: bool):
     viewer: BindParameter = bindparam("viewer")
     others: BindParameter = bindparam("others", expanding=True)
@@ -117,18 +104,6 @@ async def standing_among(
     for kind, other in found:
         (blocked if kind == "b" else followed).add(other)
     return blocked, followed
-
-
-async def followed_among(conn: AsyncConnection, viewer_id: int, others: set[int]) -> set[int]:
-    return set(
-        await conn.scalars(
-            select(follows_t.c.target_account_id).where(
-                follows_t.c.account_id == viewer_id,
-                follows_t.c.target_account_id.in_(others),
-                follows_t.c.state == "accepted",
-            )
-        )
-    )
 
 
 async def follow(ctx: Context, tx: Tx, follower_id: int, target_id: int) -> None:
