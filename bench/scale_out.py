@@ -26,13 +26,12 @@ until every process and the edge answer, then measures through the edge:
 Each rate is also given as a ratio to the one-process rate of the same run, and the edge's own
 count of requests sent to each process (``show stat``) shows the load was spread.
 
-Where the processes run: ``deploy/start.sh`` binds the edge to 0.0.0.0:<port>; to stay on
-loopback the run gives start.sh (through its ``ROOST`` variable) a two-line wrapper of `roost`
-that turns ``0.0.0.0:`` into ``127.0.0.1:`` in `roost edge config`'s arguments; nothing else of
-start.sh changes. wrk and this script are pinned to CPU 1; the processes, the edge, PostgreSQL
-and Redis are not pinned (``--server-cpus`` pins start.sh and all it starts). This machine has
-two cores, so four processes cannot scale linearly: the table says what was measured. The
-machine is shared: compare the ratios of one run. Prints a table; writes JSON to bench/results/.
+Where the processes run: ``deploy/start.sh --host 127.0.0.1`` binds the edge to loopback (its
+default is every address). wrk and this script are pinned to CPU 1; the processes, the edge,
+PostgreSQL and Redis are not pinned (``--server-cpus`` pins start.sh and all it starts). This
+machine has two cores, so four processes cannot scale linearly: the table says what was
+measured. The machine is shared: compare the ratios of one run. Prints a table; writes JSON to
+bench/results/.
 """
 
 from __future__ import annotations
@@ -75,12 +74,6 @@ from roost.edge.runtime import Runtime, parse_stat  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 START = ROOT / "deploy" / "start.sh"
-# `roost` as deploy/start.sh calls it, but the edge listens on loopback, not on 0.0.0.0.
-LOOPBACK_ROOST = """#!/bin/sh
-for arg in "$@"; do shift; case "$arg" in 0.0.0.0:*) arg="127.0.0.1:${arg#0.0.0.0:}";; esac
-set -- "$@" "$arg"; done
-exec "%s" "$@"
-"""
 
 
 # --- a database of the run's own ----------------------------------------------------------------
@@ -161,11 +154,9 @@ class Deployment:
         self.listen = free_port()
         self.base_port = free_ports(processes)
         self.run_dir = work / f"run-{processes}"
-        wrapper = work / "roost-loopback"
-        wrapper.write_text(LOOPBACK_ROOST % (ROOT / ".venv" / "bin" / "roost"))
-        wrapper.chmod(0o755)
-        self.env = {**env, "ROOST": str(wrapper), "ROOST_DOMAIN": f"127.0.0.1:{self.listen}"}
-        command = ["sh", str(START), "--processes", str(processes), "--listen", str(self.listen)]
+        self.env = {**env, "ROOST_DOMAIN": f"127.0.0.1:{self.listen}"}
+        command = ["sh", str(START), "--processes", str(processes), "--host", "127.0.0.1"]
+        command += ["--listen", str(self.listen)]
         command += ["--base-port", str(self.base_port), "--run-dir", str(self.run_dir)]
         self.command = (["taskset", "-c", cpus] if cpus else []) + command
         self.url = f"http://127.0.0.1:{self.listen}"

@@ -1,7 +1,8 @@
 #!/bin/sh
 # Start Roost as production runs it on one machine: N `roost serve` processes behind the edge.
 #
-#   deploy/start.sh [--nginx | --limit] [--processes N] [--listen 8080] [--run-dir /tmp/roost-run]
+#   deploy/start.sh [--nginx | --limit] [--processes N] [--host 0.0.0.0] [--listen 8080]
+#                   [--run-dir /tmp/roost-run]
 #                   [--base-port 9001] [--check] [--edge-only]
 #
 # The edge is HAProxy (`roost edge`), rendered from the same ROOST_* settings as the processes:
@@ -22,6 +23,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(dirname "$HERE")
 ROOST=${ROOST:-$ROOT/.venv/bin/roost}
 PROCESSES=$(nproc)
+HOST=0.0.0.0
 LISTEN=8080
 RUN=/tmp/roost-run
 EDGE=haproxy
@@ -35,6 +37,7 @@ while [ $# -gt 0 ]; do
     --nginx) EDGE=nginx ;;
     --limit) EDGE=nginx; CONF=nginx-limit.conf; export ROOST_SHIELD_ENABLED=0 ;;
     --processes) PROCESSES=$2; shift ;;
+    --host) HOST=$2; shift ;;
     --listen) LISTEN=$2; shift ;;
     --run-dir) RUN=$2; shift ;;
     --base-port) BASE_PORT=$2; shift ;;
@@ -55,7 +58,7 @@ done
 
 if [ "$EDGE" = haproxy ]; then
   # shellcheck disable=SC2086 # one --server flag per process
-  EDGE_CONF=$("$ROOST" edge config --check --listen "0.0.0.0:$LISTEN" $SERVERS --run-dir "$RUN/edge")
+  EDGE_CONF=$("$ROOST" edge config --check --listen "$HOST:$LISTEN" $SERVERS --run-dir "$RUN/edge")
   [ "$CHECK" = 1 ] && { echo "configuration OK: $EDGE_CONF"; exit 0; }
   export ROOST_EDGE_RUNTIME=${ROOST_EDGE_RUNTIME:-$RUN/edge/edge.sock}
 else

@@ -1,4 +1,4 @@
-"""bench/scale_out.py: its loopback wrapper, its table, and a tiny real run (1 and 2 processes
+"""bench/scale_out.py: its loopback edge, its table, and a tiny real run (1 and 2 processes
 behind the edge on PostgreSQL + Redis) so the benchmark cannot rot."""
 
 from __future__ import annotations
@@ -31,13 +31,19 @@ def scale():
         sys.path.remove(str(BENCH))
 
 
-def test_the_wrapper_keeps_start_sh_s_edge_on_loopback(scale, tmp_path: Path) -> None:
-    wrapper = tmp_path / "roost"
-    wrapper.write_text(scale.LOOPBACK_ROOST % "/bin/echo")
-    wrapper.chmod(0o755)
-    args = ["edge", "config", "--listen", "0.0.0.0:8080", "--server", "127.0.0.1:9001", "a b"]
-    done = subprocess.run([str(wrapper), *args], capture_output=True, text=True, check=True)
-    assert done.stdout == "edge config --listen 127.0.0.1:8080 --server 127.0.0.1:9001 a b\n"
+def test_the_edge_of_start_sh_listens_on_loopback_when_asked(tmp_path: Path) -> None:
+    """The run passes ``--host 127.0.0.1``: the rendered edge must bind there, not everywhere."""
+    start = Path(__file__).resolve().parents[2] / "deploy" / "start.sh"
+    run = tmp_path / "run"
+    done = subprocess.run(
+        ["sh", str(start), "--check", "--host", "127.0.0.1", "--listen", "18999",
+         "--processes", "1", "--run-dir", str(run)],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    config = (run / "edge" / "haproxy.cfg").read_text()
+    assert "bind 127.0.0.1:18999" in config
+    assert "bind 0.0.0.0" not in config
 
 
 def test_the_table_gives_each_rate_as_a_ratio_to_one_process(scale) -> None:
