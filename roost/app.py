@@ -15,7 +15,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from roost.api.cache import caches
+from roost.api.cache import CacheCollector, caches
 from roost.api.fastpath import CachedReads
 from roost.api.http import error_response
 from roost.api.routes import routes as api_routes
@@ -80,7 +80,7 @@ def create_site(settings: Settings) -> Starlette:
 
     middleware = [
         Middleware(CountForeground, foreground=ctx.foreground),
-        Middleware(CachedReads, index=caches(ctx).raw_responses),
+        Middleware(CachedReads, index=caches(ctx).raw_responses, counted=caches(ctx)),
         Middleware(
             CORSMiddleware,
             allow_origins=["*"],
@@ -136,7 +136,9 @@ def create_app(settings: Settings):
         return site
     from roost.shield.layer import Shield
 
-    return Shield(site, settings, secret=instance_secret(settings))
+    shield = Shield(site, settings, secret=instance_secret(settings))
+    shield.metrics.registry.register(CacheCollector(caches(site.state.ctx)))
+    return shield
 
 
 def create_app_from_env():

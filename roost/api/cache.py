@@ -77,6 +77,32 @@ class ApiCaches:
         self.responses = Cache(self.generation, RESPONSE_TTL)
         self.raw_responses = Cache(self.generation, RESPONSE_TTL)  # roost.api.fastpath's index
         self.inflight: dict[Any, asyncio.Future] = {}  # (key, generation) -> the first reader
+        # Cacheable reads answered from a cache (either index) or by running the handler: the
+        # hit rate a steady state really gets (bench/steady_state.py reads it from /metrics).
+        self.hits = 0
+        self.misses = 0
+
+
+class CacheCollector:
+    """The response cache's hits and misses as Prometheus counters, for the shield's /metrics
+    (``roost.app`` registers it: the shield knows nothing of the API)."""
+
+    def __init__(self, store: ApiCaches) -> None:
+        self.store = store
+
+    def collect(self):
+        from prometheus_client.core import CounterMetricFamily
+
+        yield CounterMetricFamily(
+            "roost_api_response_cache_hits",
+            "Cacheable API reads answered from the response cache.",
+            value=self.store.hits,
+        )
+        yield CounterMetricFamily(
+            "roost_api_response_cache_misses",
+            "Cacheable API reads that ran their handler (nothing current was kept).",
+            value=self.store.misses,
+        )
 
 
 def caches(ctx: Context) -> ApiCaches:

@@ -192,7 +192,9 @@ async def _run_cached(handler: Handler, request: Request, scope, user: bool) -> 
         if leader is not None:
             hit = await asyncio.shield(leader)
     if hit is not None:
+        store.hits += 1
         return Response(hit[0], headers=hit[1], media_type=Json.media_type)
+    store.misses += 1
     flight: asyncio.Future = asyncio.get_running_loop().create_future()
     store.inflight[(key, stamp)] = flight
     kept = None  # what followers get; None sends them to run the handler themselves

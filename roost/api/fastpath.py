@@ -46,9 +46,10 @@ def fast_key(scope: Scope) -> Key | None:
 class CachedReads:
     """Pure ASGI middleware: a hit in ``index`` is sent as is; anything else passes through."""
 
-    def __init__(self, app: Any, index: Cache) -> None:
+    def __init__(self, app: Any, index: Cache, counted: Any = None) -> None:
         self.app = app
         self.index = index
+        self.counted = counted  # the ApiCaches whose ``hits`` a hit here adds to
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         key = fast_key(scope)
@@ -57,5 +58,7 @@ class CachedReads:
             await self.app(scope, receive, send)
             return
         body, headers = hit
+        if self.counted is not None:
+            self.counted.hits += 1
         await send({"type": "http.response.start", "status": 200, "headers": headers})
         await send({"type": "http.response.body", "body": body})
