@@ -86,10 +86,12 @@ def test_a_tiny_run_reads_while_posting_and_writes_its_json(tmp_path: Path) -> N
     command += ["--seconds", "1", "--hello-seconds", "1", "--post-rates", "0,4"]
     done = subprocess.run(command, capture_output=True, text=True, timeout=240)
     assert done.returncode == 0, done.stderr[-3000:]
-    assert "posts/s asked" in done.stdout and "not exposed" in done.stdout
+    assert "posts/s asked" in done.stdout
     (written,) = tmp_path.glob("steady-*.json")
     results = json.loads(written.read_text())
     frozen, steady_row = results["rows"]
+    # the site counts its response cache on /metrics: reads alone are mostly hits
+    assert frozen["cache"]["exposed"] and frozen["cache"]["hit_rate"] > 0.5
     assert frozen["posts"] is None and frozen["reads"]["rps"] > 0
     assert steady_row["posts"]["acked"] >= 2 and steady_row["posts"]["refused"] == 0
     assert steady_row["reads"]["non2xx"] == 0 and steady_row["page_statuses"] > 0
