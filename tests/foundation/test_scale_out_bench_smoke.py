@@ -15,6 +15,7 @@ import pytest
 import redis
 
 from tests.conftest import need_service
+from tests.support.bench import bench_module
 
 BENCH = Path(__file__).resolve().parents[2] / "bench"
 HAPROXY = shutil.which("haproxy") or shutil.which("haproxy", path="/usr/sbin")
@@ -22,13 +23,7 @@ HAPROXY = shutil.which("haproxy") or shutil.which("haproxy", path="/usr/sbin")
 
 @pytest.fixture(scope="module")
 def scale():
-    sys.path.insert(0, str(BENCH))
-    try:
-        import scale_out
-
-        yield scale_out
-    finally:
-        sys.path.remove(str(BENCH))
+    yield from bench_module("scale_out")
 
 
 def test_the_edge_of_start_sh_listens_on_loopback_when_asked(tmp_path: Path) -> None:

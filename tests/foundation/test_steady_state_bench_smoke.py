@@ -11,18 +11,14 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.bench import bench_module
+
 BENCH = Path(__file__).resolve().parents[2] / "bench"
 
 
 @pytest.fixture(scope="module")
 def steady():
-    sys.path.insert(0, str(BENCH))
-    try:
-        import steady_state
-
-        yield steady_state
-    finally:
-        sys.path.remove(str(BENCH))
+    yield from bench_module("steady_state")
 
 
 def _row(store: str, rate: float, rps: float, posts: dict | None, cache: dict) -> dict:

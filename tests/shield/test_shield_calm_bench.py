@@ -3,24 +3,19 @@
 from __future__ import annotations
 
 import re
-import sys
 from collections import Counter
 from pathlib import Path
 
 import pytest
+
+from tests.support.bench import bench_module
 
 BENCH = Path(__file__).resolve().parents[2] / "bench"
 
 
 @pytest.fixture(scope="module")
 def calm():
-    sys.path.insert(0, str(BENCH))
-    try:
-        import signed_in_calm
-
-        yield signed_in_calm
-    finally:
-        sys.path.remove(str(BENCH))
+    yield from bench_module("signed_in_calm")
 
 
 def reader(calm, statuses: dict[int, int], latency_ms: float):
