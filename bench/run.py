@@ -42,6 +42,8 @@ PASSWORD = "roost-demo"  # every demo account's password
 SECRET = "bench-secret-" + "b" * 32
 TARGETS = {
     "home_ratio": 0.35,  # home-timeline reads/s over hello-world requests/s, at least
+    "uncached_home_ratio": 0.20,  # the same with a new URL each time (issue 13)
+    "uncached_other_ratio": 0.15,  # public timeline, a profile, a thread, uncached
     "ack_p99_ms": 25.0,  # post acknowledgement p99 while fan-out runs, at most
     "fanout_redis_s": 1.0,  # one post to 10,000 home feeds on Redis, at most
     "rss_mb": 200.0,  # server RSS with the demo data loaded, at most
@@ -437,6 +439,9 @@ def measure_sql(server: Server, cast: Cast, ceiling: Ceiling, db: Path, args, fu
     out["health"] = ceiling.beside(lambda: wrk.get(server.url + "/health"))
     out["home"] = ceiling.beside(lambda: wrk.get(home_url, token=reader))
     out["home_uncached"] = ceiling.beside(lambda: wrk.get_uncached(home_url, token=reader))
+    for name, path in other_reads(db).items():  # issue 13: the other uncached reads
+        url = server.url + path
+        out[f"{name}_uncached"] = ceiling.beside(lambda url=url: wrk.get_uncached(url, reader))
     out["rss_after_reads_mb"] = server.rss_mb()[0]
     if full:  # shield off: its posting limit (0.5/s per account, burst 30) would refuse the load
         out["post"] = ceiling.beside(lambda: wrk.post(server.url + "/api/v1/statuses", poster))
@@ -448,6 +453,24 @@ def measure_sql(server: Server, cast: Cast, ceiling: Ceiling, db: Path, args, fu
         )
     out["rss_mb"], out["rss_peak_mb"] = server.rss_mb()
     return out
+
+
+def other_reads(db: Path) -> dict[str, str]:
+    """The uncached reads besides home, as the reader asks for them: the public timeline, the
+    profile of the demo's most prolific author, the thread of its most replied-to post."""
+    with sqlite3.connect(db) as conn:
+        author = conn.execute(
+            "SELECT account_id FROM statuses GROUP BY account_id ORDER BY count(*) DESC LIMIT 1"
+        ).fetchone()[0]
+        thread = conn.execute(
+            "SELECT id FROM statuses WHERE visibility = 'public' "
+            "ORDER BY replies_count DESC, id LIMIT 1"
+        ).fetchone()[0]
+    return {
+        "public": "/api/v1/timelines/public",
+        "profile": f"/api/v1/accounts/{author}/statuses",
+        "thread": f"/api/v1/statuses/{thread}/context",
+    }
 
 
 def measure_redis(server: Server, cast: Cast, db: Path, args) -> dict:
@@ -487,7 +510,11 @@ def table(results: dict) -> str:
         rate(f"/health, shield {shield}", part["health"])
         target = TARGETS["home_ratio"] if shield == "on" else None
         rate(f"home timeline (20), shield {shield}", part["home"], target)
-        rate("  same, a new URL each time (no cache)", part.get("home_uncached"), target)
+        uncached = TARGETS["uncached_home_ratio"] if shield == "on" else None
+        rate("  same, a new URL each time (no cache)", part.get("home_uncached"), uncached)
+        others = TARGETS["uncached_other_ratio"] if shield == "on" else None
+        for name in ("public", "profile", "thread"):
+            rate(f"  {name}, no cache", part.get(f"{name}_uncached"), others)
         rate(f"POST /statuses, shield {shield}", part.get("post"))
     on, off = results["shield_on"], results["shield_off"]
     rows.append(_latency_row("post ack during fan-out, SQL feeds", off["ack_while_fanout"]))

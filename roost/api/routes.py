@@ -95,3 +95,17 @@ routes = [
     Route(f"{V1}/streaming/hashtag", streaming.sse),
     Route(f"{V1}/streaming/hashtag/local", streaming.sse),
 ]
+
+# Starlette tries routes in order, a regular expression each: the home timeline sat 53 routes
+# down, and matching cost it about 0.15 ms a request (a tenth of an uncached page). The reads
+# people make most go first; none of them shadows another route (each has its own last segment,
+# and a route that matches the path but not the method lets the search go on).
+HOT_FIRST = {
+    f"{V1}/timelines/home",
+    f"{V1}/timelines/public",
+    f"{V1}/timelines/tag/{{hashtag}}",
+    f"{V1}/notifications",
+    f"{V1}/accounts/{{id}}/statuses",
+    f"{V1}/statuses/{{id}}/context",
+}
+routes.sort(key=lambda route: getattr(route, "path", "") not in HOT_FIRST)  # a stable sort

@@ -14,7 +14,10 @@ from roost.services import posts, relations
 
 async def _one(call: Call, status_id: int) -> dict:
     conn = call.writing.conn if call.writing else call.conn
-    found = await entities.statuses_by_id(call.ctx, conn, [status_id], call.viewer_id)
+    shared = call.writing is None  # a row read inside a write may yet be rolled back
+    found = await entities.statuses_by_id(
+        call.ctx, conn, [status_id], call.viewer_id, shared=shared
+    )
     if not found:
         raise ApiError(404, "Record not found")
     return found[0]
@@ -100,11 +103,11 @@ async def source(call: Call) -> dict:
 @endpoint(IfToken("read:statuses"))
 async def context(call: Call) -> dict:
     ancestors, descendants = await posts.context(call.conn, path_id(call.request), call.viewer_id)
-    render = entities.statuses_by_id
-    return {
-        "ancestors": await render(call.ctx, call.conn, ancestors, call.viewer_id),
-        "descendants": await render(call.ctx, call.conn, descendants, call.viewer_id),
-    }
+    both = await entities.statuses_by_id(
+        call.ctx, call.conn, [*ancestors, *descendants], call.viewer_id, shared=True
+    )
+    split = len([s for s in both if int(s["id"]) in set(ancestors)])
+    return {"ancestors": both[:split], "descendants": both[split:]}
 
 
 @endpoint("write:favourites", write=True)
@@ -168,7 +171,7 @@ async def reblogged_by(call: Call) -> Response:
 async def _own_list(call: Call, kind: str) -> Response:
     pairs = await relations.page(call.conn, kind, call.me, call.args["page"])
     ids = [status for _, status in pairs]
-    found = await entities.statuses_by_id(call.ctx, call.conn, ids, call.viewer_id)
+    found = await entities.statuses_by_id(call.ctx, call.conn, ids, call.viewer_id, shared=True)
     return Json(found, headers=link_header(call.request, [rid for rid, _ in pairs]))
 
 

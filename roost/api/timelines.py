@@ -26,7 +26,9 @@ from roost.services.context import now
 
 
 async def _statuses(call: Call, ids: list[int]) -> Response:
-    found = await entities.statuses_by_id(call.ctx, call.conn, ids, call.viewer_id)
+    found = await entities.statuses_by_id(
+        call.ctx, call.conn, ids, call.viewer_id, shared=call.writing is None
+    )
     return Json(found, headers=link_header(call.request, ids))
 
 
@@ -163,7 +165,9 @@ async def search(call: Call) -> dict:
         result["hashtags"] = [entities.tag(call.ctx, r["name"]) for r in rows]
     if kind in (None, "", "statuses") and (call.viewer_id is not None or kind == "statuses"):
         ids = await search_service.statuses_for(call.conn, call.viewer_id, q, limit, offset)
-        result["statuses"] = await entities.statuses_by_id(call.ctx, call.conn, ids, call.viewer_id)
+        result["statuses"] = await entities.statuses_by_id(
+            call.ctx, call.conn, ids, call.viewer_id, shared=True
+        )
     return result
 
 

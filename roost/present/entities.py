@@ -10,7 +10,8 @@ from datetime import datetime
 from typing import Any
 
 from roost.services import hydrate
-from roost.services.context import Context
+from roost.services.context import Context, shelf
+from roost.services.shelf import Shelf
 from roost.services.social import Relationship
 
 Row = Any  # a RowMapping from services, read by column name
@@ -111,23 +112,62 @@ def tag(ctx: Context, name: str, history: list | None = None) -> dict:
 
 
 async def statuses_by_id(
-    ctx: Context, conn, ids: list[int], viewer_id: int | None, screen: bool = True
+    ctx: Context,
+    conn,
+    ids: list[int],
+    viewer_id: int | None,
+    screen: bool = True,
+    shared: bool = False,
 ) -> list[dict]:
-    """Status entities for ``ids`` in order, as ``viewer_id`` may see them now (load, render)."""
-    return statuses(ctx, await hydrate.posts(conn, ids, viewer_id, screen))
+    """Status entities for ``ids`` in order, as ``viewer_id`` may see them now (load, render).
+
+    ``shared``: a read outside any write transaction, which may take what every viewer sees
+    alike from this process's shelf (``roost.services.shelf``) and leave it there.
+    """
+    return statuses(ctx, await hydrate.posts(conn, ids, viewer_id, screen, shelf_of(ctx, shared)))
+
+
+def shelf_of(ctx: Context, shared: bool) -> Shelf | None:
+    return shelf(ctx) if shared else None
 
 
 def statuses(ctx: Context, batch: hydrate.Posts) -> list[dict]:
-    people = {i: account(ctx, row) for i, row in batch.authors.items()}  # once a page
+    kept = batch.shelf
+    rendered = kept.rendered if kept is not None and kept.fresh(batch.stamp) else {}
+    people = {}  # rendered once a page (or once a generation, on the shelf)
+    for account_id, row in batch.authors.items():
+        person = rendered.get(("a", account_id))
+        if person is None:
+            person = rendered["a", account_id] = account(ctx, row)
+        people[account_id] = person
     out: list[dict] = []
     for status_id in batch.order:
         row = batch.rows[status_id]
-        entity = _status(row, ctx, people, batch)
+        entity = _as_seen(_shown(row, ctx, people, batch, rendered), batch)
         if row["reblog_of_id"]:
-            entity["reblog"] = _status(batch.rows[row["reblog_of_id"]], ctx, people, batch)
+            original = batch.rows[row["reblog_of_id"]]
+            entity["reblog"] = _as_seen(_shown(original, ctx, people, batch, rendered), batch)
             entity["reblogged"] = entity["reblog"]["reblogged"]
         out.append(entity)
     return out
+
+
+def _shown(row: Row, ctx: Context, people: dict, batch: hydrate.Posts, rendered: dict) -> dict:
+    """A status as everyone sees it (the viewer's flags unset), rendered once a generation."""
+    found = rendered.get(("s", row["id"]))
+    if found is None:
+        found = rendered["s", row["id"]] = _status(row, ctx, people, batch)
+    return found
+
+
+def _as_seen(shown: dict, batch: hydrate.Posts) -> dict:
+    """A copy of ``shown`` with the viewer's own flags: the nested entities stay shared."""
+    entity = dict(shown)
+    status_id = int(entity["id"])
+    entity["favourited"] = status_id in batch.favourited
+    entity["reblogged"] = status_id in batch.reblogged
+    entity["bookmarked"] = status_id in batch.bookmarked
+    return entity
 
 
 def _status(row: Row, ctx: Context, people: dict[int, dict], batch: hydrate.Posts) -> dict:
@@ -163,9 +203,9 @@ def _status(row: Row, ctx: Context, people: dict[int, dict], batch: hydrate.Post
         "poll": None,
         "card": None,
         "language": row["language"],
-        "favourited": row["id"] in batch.favourited,
-        "reblogged": row["id"] in batch.reblogged,
-        "bookmarked": row["id"] in batch.bookmarked,
+        "favourited": False,  # the viewer's flags: set per read by _as_seen
+        "reblogged": False,
+        "bookmarked": False,
         "muted": False,
         "pinned": False,
         "filtered": [],

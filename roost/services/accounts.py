@@ -12,6 +12,7 @@ from roost.domain.errors import Conflict, Invalid, NotFound
 from roost.services import passwords, sessions
 from roost.services.context import Context, now
 from roost.store.db import Database, Tx
+from roost.store.hot import Hot
 from roost.store.tables import accounts
 
 
@@ -94,26 +95,29 @@ async def authenticate(db: Database, login: str, password: str) -> RowMapping | 
 _DUMMY_HASH = rules.hash_password("timing-equaliser")  # unknown users cost as much as known ones
 
 
+ACCOUNT_BY_ID = Hot(select(accounts).where(accounts.c.id == bindparam("id")))
+
+
 async def get(conn: AsyncConnection, account_id: int) -> RowMapping:
-    row = (
-        (await conn.execute(select(accounts).where(accounts.c.id == account_id))).mappings().first()
-    )
-    if row is None or row["suspended_at"] is not None:
+    found = await ACCOUNT_BY_ID.mappings(conn, {"id": account_id})
+    if not found or found[0]["suspended_at"] is not None:
         raise NotFound("Account")
-    return row
+    return found[0]
 
 
-ACCOUNTS_BY_ID = select(accounts).where(
-    accounts.c.id.in_(bindparam("ids", expanding=True)), accounts.c.suspended_at.is_(None)
+ACCOUNTS_BY_ID = Hot(
+    select(accounts).where(
+        accounts.c.id.in_(bindparam("ids", expanding=True)), accounts.c.suspended_at.is_(None)
+    )
 )
 
 
-async def get_many(conn: AsyncConnection, ids: set[int] | list[int]) -> dict[int, RowMapping]:
-    """Accounts by id; suspended ones are left out, so whatever they wrote drops out of lists."""
+async def get_many(conn: AsyncConnection, ids: set[int] | list[int]) -> dict[int, dict]:
+    """Accounts by id (rows as dicts by column name); suspended ones are left out, so whatever
+    they wrote drops out of lists."""
     if not ids:
         return {}
-    result = await conn.execute(ACCOUNTS_BY_ID, {"ids": list(ids)})
-    return {row["id"]: row for row in result.mappings()}
+    return {row["id"]: row for row in await ACCOUNTS_BY_ID.mappings(conn, {"ids": ids})}
 
 
 async def email_taken(conn: AsyncConnection, email: str) -> bool:

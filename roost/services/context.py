@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from roost.config import Settings
 from roost.domain.ids import IdGenerator
 from roost.services.foreground import Foreground
+from roost.services.shelf import Shelf
 from roost.store.bus import LocalBus, RedisBus
 from roost.store.commits import CommitWatch, Generation
 from roost.store.db import Database, Tx
@@ -28,7 +29,7 @@ def now() -> datetime:
 # The unit of work services hand to the faces, so that api/ and web/ name no SQLAlchemy type.
 Conn = AsyncConnection  # a read connection (or a write transaction's connection)
 Row = RowMapping  # one record, read by column name
-__all__ = ["Conn", "Context", "Generation", "Row", "Tx", "build_context", "commits", "now"]
+__all__ = ["Conn", "Context", "Generation", "Row", "Tx", "build_context", "commits", "now", "shelf"]
 
 
 @dataclass
@@ -92,6 +93,14 @@ def build_context(settings: Settings) -> Context:
         secret=instance_secret(settings),
         redis=redis,
     )
+
+
+def shelf(ctx: Context) -> Shelf:
+    """This process's shelf of posts as everyone sees them (``roost.services.shelf``)."""
+    found = ctx.extras.get("shelf")
+    if found is None:
+        found = ctx.extras["shelf"] = Shelf(commits(ctx).every)
+    return found
 
 
 def commits(ctx: Context) -> CommitWatch:

@@ -19,6 +19,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from roost.domain import posts as rules
 from roost.services import accounts as account_service
 from roost.services.context import Context
+from roost.services.shelf import Shelf
+from roost.store.commits import Generation
+from roost.store.hot import Hot
 from roost.store.tables import (
     accounts,
     blocks,
@@ -32,6 +35,7 @@ from roost.store.tables import (
 )
 
 Row = Any  # a RowMapping, read by column name
+Facts = tuple[Row, list[tuple[int, str]], list[str]]  # a post's row, its mentions and tags
 
 
 @dataclass
@@ -46,6 +50,8 @@ class Posts:
     favourited: set[int] = field(default_factory=set)
     reblogged: set[int] = field(default_factory=set)
     bookmarked: set[int] = field(default_factory=set)
+    shelf: Shelf | None = None  # where rendered entities may be kept, if read from it
+    stamp: int = 0
 
 
 @dataclass
@@ -57,16 +63,20 @@ class Notifications:
     posts: Posts
 
 
-# Statements are built once, at import: building one per call cost more than running it.
-# A page costs three: the posts with the originals they repost, their authors, and one union
-# of everything else (mentions, tags, the viewer's favourites, reposts and bookmarks, and the
-# viewer's blocks and follows among the authors, which the visibility rule needs).
+# Statements are built once, at import: building one per call cost more than running it, and
+# they run on the driver itself (roost.store.hot). A page costs four: the posts with the
+# originals they repost, their authors, their mentions and tags (all three the same for every
+# viewer, and kept on the shelf between reads), and one union about the viewer (favourites,
+# reposts, bookmarks, and their blocks and follows among the authors, which the visibility
+# rule needs).
 _IDS: BindParameter = bindparam("ids", expanding=True)
 _AUTHORS: BindParameter = bindparam("authors", expanding=True)
 _VIEWER: BindParameter = bindparam("viewer")
-STATUS_ROWS = select(statuses).where(
-    statuses.c.id.in_(_IDS)
-    | statuses.c.id.in_(select(statuses.c.reblog_of_id).where(statuses.c.id.in_(_IDS)))
+STATUS_ROWS = Hot(
+    select(statuses).where(
+        statuses.c.id.in_(_IDS)
+        | statuses.c.id.in_(select(statuses.c.reblog_of_id).where(statuses.c.id.in_(_IDS)))
+    )
 )
 _NONE, _NO_NAME = literal(0), literal("")
 _ABOUT_POSTS = [
@@ -99,34 +109,85 @@ _ABOUT_VIEWER = [
         follows.c.state == "accepted",
     ),
 ]
-EVERYTHING_ELSE = union_all(*_ABOUT_POSTS, *_ABOUT_VIEWER)
-EVERYTHING_ELSE_ANONYMOUS = union_all(*_ABOUT_POSTS)
+ABOUT_POSTS = Hot(union_all(*_ABOUT_POSTS))
+ABOUT_VIEWER = Hot(union_all(*_ABOUT_VIEWER))
 
 
 async def posts(
-    conn: AsyncConnection, ids: list[int], viewer_id: int | None, screen: bool = True
+    conn: AsyncConnection,
+    ids: list[int],
+    viewer_id: int | None,
+    screen: bool = True,
+    shelf: Shelf | None = None,
 ) -> Posts:
     """The posts ``ids`` as ``viewer_id`` may see them now; gone ones are left out.
 
     Every read path comes through here, so this is where the one visibility rule is applied
     at the last moment: a feed or a notification made when a post was visible (a mention since
     edited away, a follow since ended) does not show it any more. Only the fan-out's stream
-    rendering skips it (``screen=False``): it chose the audience itself.
+    rendering skips it (``screen=False``): it chose the audience itself. With a ``shelf``
+    (reads outside a write transaction), what every viewer sees alike comes from it.
     """
-    batch = Posts()
+    batch = Posts(shelf=shelf)
     if not ids:
         return batch
-    found = await conn.execute(STATUS_ROWS, {"ids": list(ids)})
-    rows = {r["id"]: r for r in found.mappings()}
-    authors = await account_service.get_many(conn, {r["account_id"] for r in rows.values()})
+    if shelf is None:
+        shelf = Shelf(Generation())  # a shelf for this read alone
+    batch.stamp = stamp = shelf.open()
+    known = await _rows(conn, ids, shelf)
+    rows = {i: facts[0] for i, facts in known.items() if facts is not None}
+    authors = await _authors(conn, {r["account_id"] for r in rows.values()}, shelf, stamp)
     rows = {i: r for i, r in rows.items() if r["account_id"] in authors}  # suspended: gone
     every = list(rows)
-    standing = await _everything_else(conn, every, set(authors), viewer_id, batch)
+    for status_id in every:
+        _row, batch.mentions[status_id], batch.tags[status_id] = known[status_id]  # type: ignore[misc]
+    if shelf.fresh(stamp):
+        shelf.posts.update(known)
+    standing = await _about_viewer(conn, every, set(authors), viewer_id, batch)
     if screen:
         rows = {i: r for i, r in rows.items() if _visible(r, viewer_id, batch, *standing)}
     batch.rows, batch.authors = rows, authors
     batch.order = [i for i in ids if _showable(i, rows, authors)]
     return batch
+
+
+async def _rows(conn: AsyncConnection, ids: list[int], shelf: Shelf) -> dict[int, Facts | None]:
+    """What is known of the posts ``ids`` and the originals they repost: (row, mentions, tags),
+    or None for a post that is gone. From the shelf, or loaded; the shelf holds a repost's
+    original whenever it holds the repost (they are loaded together and emptied together)."""
+    shelved = shelf.posts
+    missing = [i for i in ids if i not in shelved]
+    known: dict[int, Facts | None] = dict.fromkeys(missing)
+    if missing:
+        loaded = {r["id"]: r for r in await STATUS_ROWS.mappings(conn, {"ids": missing})}
+        about: dict[int, tuple[list, list]] = {i: ([], []) for i in loaded}
+        for kind, key, other_id, name in await ABOUT_POSTS.rows(conn, {"ids": list(loaded)}):
+            if kind == "m":
+                about[key][0].append((other_id, name))
+            else:
+                about[key][1].append(name)
+        known.update({i: (row, *about[i]) for i, row in loaded.items()})
+    for status_id in ids:
+        found = known[status_id] if status_id in known else shelved.get(status_id)
+        known[status_id] = found
+        original = found[0]["reblog_of_id"] if found is not None else None
+        if original and original not in known:
+            known[original] = shelved.get(original)
+    return known
+
+
+async def _authors(
+    conn: AsyncConnection, ids: set[int], shelf: Shelf, stamp: int
+) -> dict[int, Row]:
+    """Authors by id, from the shelf or loaded; suspended ones are left out."""
+    shelved = shelf.accounts
+    missing = [i for i in ids if i not in shelved]
+    loaded = await account_service.get_many(conn, missing) if missing else {}
+    if missing and shelf.fresh(stamp):
+        for account_id in missing:
+            shelved[account_id] = loaded.get(account_id)
+    found = {i: shelved.get(i) for i in ids if i not in loaded}
+    return {**{i: row for i, row in found.items() if row is not None}, **loaded}
 
 
 def _visible(
@@ -172,23 +233,18 @@ async def notifications(
     return Notifications(kept, senders, batch)
 
 
-async def _everything_else(
+async def _about_viewer(
     conn: AsyncConnection, ids: list[int], authors: set[int], viewer_id: int | None, batch: Posts
 ) -> tuple[set[int], set[int]]:
-    """Mentions, tags and the viewer's flags into ``batch``; returns (blocked, followed)."""
+    """The viewer's favourites, reposts and bookmarks into ``batch``; returns (blocked,
+    followed) among the authors."""
     blocked: set[int] = set()
     followed: set[int] = set()
-    if viewer_id is None:
-        result = await conn.execute(EVERYTHING_ELSE_ANONYMOUS, {"ids": ids})
-    else:
-        params = {"ids": ids, "authors": list(authors) or [0], "viewer": viewer_id}
-        result = await conn.execute(EVERYTHING_ELSE, params)
-    for kind, key, other_id, name in result:
-        if kind == "m":
-            batch.mentions.setdefault(key, []).append((other_id, name))
-        elif kind == "t":
-            batch.tags.setdefault(key, []).append(name)
-        elif kind == "blocked":
+    if viewer_id is None or not ids:
+        return blocked, followed
+    params = {"ids": ids, "authors": list(authors) or [0], "viewer": viewer_id}
+    for kind, key, _other_id, _name in await ABOUT_VIEWER.rows(conn, params):
+        if kind == "blocked":
             blocked.add(key)
         elif kind == "followed":
             followed.add(key)

@@ -16,6 +16,7 @@ from roost.domain.ids import id_time
 from roost.services import notifications, social
 from roost.services.context import Context, now
 from roost.store.db import Tx
+from roost.store.hot import Hot
 from roost.store.tables import (
     accounts,
     bookmarks,
@@ -175,13 +176,24 @@ async def _count_post(conn: AsyncConnection, author_id: int, parent, moment, ste
         )
 
 
-async def get_row(conn: AsyncConnection, status_id: int) -> RowMapping:
-    row = (
-        (await conn.execute(select(statuses).where(statuses.c.id == status_id))).mappings().first()
+STATUS_BY_ID = Hot(select(statuses).where(statuses.c.id == bindparam("id")))
+REPLIES_TO = Hot(
+    select(statuses)
+    .where(statuses.c.in_reply_to_id.in_(bindparam("ids", expanding=True)))
+    .order_by(statuses.c.id)
+)
+SUSPENDED_AMONG = Hot(
+    select(accounts.c.id).where(
+        accounts.c.id.in_(bindparam("ids", expanding=True)), accounts.c.suspended_at.is_not(None)
     )
-    if row is None:
+)
+
+
+async def get_row(conn: AsyncConnection, status_id: int) -> RowMapping:
+    found = await STATUS_BY_ID.mappings(conn, {"id": status_id})
+    if not found:
         raise NotFound("Record")
-    return row
+    return found[0]
 
 
 async def get_visible(conn: AsyncConnection, status_id: int, viewer_id: int | None) -> RowMapping:
@@ -196,9 +208,11 @@ async def can_see(conn: AsyncConnection, row: RowMapping, viewer_id: int | None)
     return bool(await visible_subset(conn, [row], viewer_id))
 
 
-_MENTIONING_VIEWER = select(mentions.c.status_id).where(
-    mentions.c.status_id.in_(bindparam("ids", expanding=True)),
-    mentions.c.account_id == bindparam("viewer"),
+_MENTIONING_VIEWER = Hot(
+    select(mentions.c.status_id).where(
+        mentions.c.status_id.in_(bindparam("ids", expanding=True)),
+        mentions.c.account_id == bindparam("viewer"),
+    )
 )
 
 
@@ -215,8 +229,7 @@ async def visible_subset(
         return []
     authors = {r["account_id"] for r in rows}
     if live_authors is None:
-        suspended = accounts.c.id.in_(authors) & accounts.c.suspended_at.is_not(None)
-        gone = set(await conn.scalars(select(accounts.c.id).where(suspended)))
+        gone = set(await SUSPENDED_AMONG.scalars(conn, {"ids": authors}))
     else:
         gone = authors - live_authors
     blocked: set[int] = set()
@@ -229,7 +242,7 @@ async def visible_subset(
         )
         if restricted:
             asked = {"ids": restricted, "viewer": viewer_id}
-            mentioned = set(await conn.scalars(_MENTIONING_VIEWER, asked))
+            mentioned = set(await _MENTIONING_VIEWER.scalars(conn, asked))
     return [
         r
         for r in rows
@@ -403,11 +416,8 @@ async def context(
     ancestors: list[int] = []
     parent_id = row["in_reply_to_id"]
     while parent_id is not None and len(ancestors) < MAX_THREAD:
-        parent = (
-            (await conn.execute(select(statuses).where(statuses.c.id == parent_id)))
-            .mappings()
-            .first()
-        )
+        found = await STATUS_BY_ID.mappings(conn, {"id": parent_id})
+        parent = found[0] if found else None
         if parent is None or not await can_see(conn, parent, viewer_id):
             break
         ancestors.append(parent["id"])
@@ -420,10 +430,8 @@ async def context(
 async def _descend(conn: AsyncConnection, ids: list[int], viewer_id, out: list[int]) -> None:
     frontier = ids
     while frontier and len(out) < MAX_THREAD:
-        result = await conn.execute(
-            select(statuses).where(statuses.c.in_reply_to_id.in_(frontier)).order_by(statuses.c.id)
-        )
-        children = await visible_subset(conn, list(result.mappings()), viewer_id)
+        found = await REPLIES_TO.mappings(conn, {"ids": frontier})
+        children = await visible_subset(conn, found, viewer_id)
         out.extend(r["id"] for r in children)
         frontier = [r["id"] for r in children]
 

@@ -22,6 +22,7 @@ from roost.domain.errors import Forbidden, Invalid
 from roost.services import notifications
 from roost.services.context import Context, now
 from roost.store.db import Tx
+from roost.store.hot import Hot
 from roost.store.tables import accounts, blocks, mutes
 from roost.store.tables import follows as follows_t
 
@@ -38,16 +39,17 @@ class Relationship:
     showing_reblogs: bool = False
 
 
-async def follows(conn: AsyncConnection, follower_id: int, target_id: int) -> bool:
-    return bool(
-        await conn.scalar(
-            select(follows_t.c.id).where(
-                follows_t.c.account_id == follower_id,
-                follows_t.c.target_account_id == target_id,
-                follows_t.c.state == "accepted",
-            )
-        )
+FOLLOWS = Hot(
+    select(follows_t.c.id).where(
+        follows_t.c.account_id == bindparam("follower"),
+        follows_t.c.target_account_id == bindparam("target"),
+        follows_t.c.state == "accepted",
     )
+)
+
+
+async def follows(conn: AsyncConnection, follower_id: int, target_id: int) -> bool:
+    return bool(await FOLLOWS.rows(conn, {"follower": follower_id, "target": target_id}))
 
 
 async def blocked_either_way(conn: AsyncConnection, a: int, b: int) -> bool:
@@ -86,7 +88,7 @@ def _standing_query(with_follows: bool):
 
 
 # built once: on every page, composing the statement cost more than running it
-_STANDING = {True: _standing_query(True), False: _standing_query(False)}
+_STANDING = {True: Hot(_standing_query(True)), False: Hot(_standing_query(False))}
 
 
 async def standing_among(
@@ -98,9 +100,7 @@ async def standing_among(
     followed: set[int] = set()
     if not others:
         return blocked, followed
-    found = await conn.execute(
-        _STANDING[with_follows], {"viewer": viewer_id, "others": list(others)}
-    )
+    found = await _STANDING[with_follows].rows(conn, {"viewer": viewer_id, "others": others})
     for kind, other in found:
         (blocked if kind == "b" else followed).add(other)
     return blocked, followed
@@ -287,10 +287,12 @@ async def followed_ids(conn: AsyncConnection, account_id: int) -> list[int]:
     return list(result.scalars())
 
 
-HIDDEN = union_all(
-    select(blocks.c.target_account_id).where(blocks.c.account_id == bindparam("viewer")),
-    select(blocks.c.account_id).where(blocks.c.target_account_id == bindparam("viewer")),
-    select(mutes.c.target_account_id).where(mutes.c.account_id == bindparam("viewer")),
+HIDDEN = Hot(
+    union_all(
+        select(blocks.c.target_account_id).where(blocks.c.account_id == bindparam("viewer")),
+        select(blocks.c.account_id).where(blocks.c.target_account_id == bindparam("viewer")),
+        select(mutes.c.target_account_id).where(mutes.c.account_id == bindparam("viewer")),
+    )
 )
 
 
@@ -299,7 +301,7 @@ async def hidden_ids(conn: AsyncConnection, viewer_id: int) -> set[int]:
 
     One prebuilt round trip (a UNION), since every home-timeline read asks.
     """
-    return set((await conn.execute(HIDDEN, {"viewer": viewer_id})).scalars())
+    return set(await HIDDEN.scalars(conn, {"viewer": viewer_id}))
 
 
 async def shunning(conn: AsyncConnection, author_ids: list[int]) -> set[int]:

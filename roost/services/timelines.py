@@ -11,6 +11,7 @@ from roost.domain.fanout import merge_sorted_ids
 from roost.domain.ids import MAX_ID
 from roost.services import social
 from roost.services.context import Context
+from roost.store.hot import Hot
 from roost.store.tables import accounts, follows, status_tags, statuses, tags
 
 DEFAULT_LIMIT = 20
@@ -35,21 +36,6 @@ class Page:
         return self.min_id if self.min_id is not None else self.since_id
 
 
-def ordered(query: Select, column, page: Page) -> Select:
-    """Apply a page's bounds and order to a query over an id column."""
-    if page.max_id is not None:
-        query = query.where(column < page.max_id)
-    if page.lower is not None:
-        query = query.where(column > page.lower)
-    order = column.asc() if page.forward else column.desc()
-    return query.order_by(order).limit(page.limit)
-
-
-async def _ids(conn: AsyncConnection, query: Select, page: Page) -> list[int]:
-    ids = list((await conn.execute(query)).scalars())
-    return sorted(ids, reverse=True) if page.forward else ids
-
-
 class Windowed:
     """A paged query over an id column, built once with bind parameters for the bounds.
 
@@ -60,8 +46,8 @@ class Windowed:
 
     def __init__(self, query: Select, column) -> None:
         bounded = query.where(column < bindparam("below"), column > bindparam("above"))
-        self.newest = bounded.order_by(column.desc()).limit(bindparam("limit"))
-        self.oldest = bounded.order_by(column.asc()).limit(bindparam("limit"))
+        self.newest = Hot(bounded.order_by(column.desc()).limit(bindparam("limit")))
+        self.oldest = Hot(bounded.order_by(column.asc()).limit(bindparam("limit")))
 
     async def ids(self, conn: AsyncConnection, page: Page, **params) -> list[int]:
         """Newest first, whichever way the page reads."""
@@ -72,7 +58,7 @@ class Windowed:
             **params,
         }
         statement = self.oldest if page.forward else self.newest
-        ids = list((await conn.execute(statement, values)).scalars())
+        ids = await statement.scalars(conn, values)
         return ids[::-1] if page.forward else ids
 
 
@@ -110,13 +96,19 @@ BY_AUTHORS = Windowed(
     ),
     statuses.c.id,
 )
-FOLLOWED_BIG = (
+FOLLOWED_BIG = Hot(
     select(follows.c.target_account_id)
     .join(accounts, accounts.c.id == follows.c.target_account_id)
     .where(
         follows.c.account_id == bindparam("viewer"),
         follows.c.state == "accepted",
         accounts.c.followers_count > bindparam("threshold"),
+    )
+)
+# A post's author, for leaving hidden authors' posts out of a merged home page.
+AUTHORS_OF = Hot(
+    select(statuses.c.id, statuses.c.account_id).where(
+        statuses.c.id.in_(bindparam("ids", expanding=True))
     )
 )
 
@@ -145,15 +137,14 @@ async def home(
     ids = merge_sorted_ids(page.limit * 2, sorted(feed, reverse=True), pulled)
     hidden = await social.hidden_ids(conn, viewer_id)
     if hidden and ids:
-        query = select(statuses.c.id, statuses.c.account_id).where(statuses.c.id.in_(ids))
-        authors = dict((await conn.execute(query)).all())
+        authors = dict(await AUTHORS_OF.rows(conn, {"ids": ids}))
         ids = [i for i in ids if authors.get(i) not in hidden]
     return ids[-page.limit :] if page.forward else ids[: page.limit]
 
 
 async def _followed_big_accounts(ctx: Context, conn: AsyncConnection, viewer_id: int) -> list[int]:
     params = {"viewer": viewer_id, "threshold": ctx.settings.fanout_threshold}
-    return list((await conn.execute(FOLLOWED_BIG, params)).scalars())
+    return await FOLLOWED_BIG.scalars(conn, params)
 
 
 async def public(conn: AsyncConnection, page: Page, viewer_id: int | None = None) -> list[int]:
@@ -179,6 +170,22 @@ async def _hidden(conn: AsyncConnection, viewer_id: int | None) -> set[int]:
     return set(await social.hidden_ids(conn, viewer_id)) if viewer_id is not None else set()
 
 
+def _by_account(exclude_replies: bool, exclude_reblogs: bool) -> Windowed:
+    query = select(statuses.c.id).where(
+        statuses.c.account_id == bindparam("account"),
+        statuses.c.visibility.in_(bindparam("allowed", expanding=True)),
+    )
+    if exclude_replies:
+        query = query.where(statuses.c.in_reply_to_id.is_(None))
+    if exclude_reblogs:
+        query = query.where(statuses.c.reblog_of_id.is_(None))
+    return Windowed(query, statuses.c.id)
+
+
+# A profile's posts, one prebuilt statement for each pair of (exclude_replies, exclude_reblogs).
+BY_ACCOUNT = {(r, b): _by_account(r, b) for r in (False, True) for b in (False, True)}
+
+
 async def account(
     conn: AsyncConnection,
     account_id: int,
@@ -193,14 +200,8 @@ async def account(
         allowed += ["private", "direct"]
     elif viewer_id is not None and await social.follows(conn, viewer_id, account_id):
         allowed.append("private")
-    query = select(statuses.c.id).where(
-        statuses.c.account_id == account_id, statuses.c.visibility.in_(allowed)
-    )
-    if exclude_replies:
-        query = query.where(statuses.c.in_reply_to_id.is_(None))
-    if exclude_reblogs:
-        query = query.where(statuses.c.reblog_of_id.is_(None))
-    return await _ids(conn, ordered(query, statuses.c.id, page), page)
+    windowed = BY_ACCOUNT[exclude_replies, exclude_reblogs]
+    return await windowed.ids(conn, page, account=account_id, allowed=allowed)
 
 
 async def recent_by(conn: AsyncConnection, account_id: int, limit: int) -> list[int]:

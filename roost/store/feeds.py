@@ -17,6 +17,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from roost.domain.ids import MAX_ID
 from roost.store.db import Database
+from roost.store.hot import Hot
 from roost.store.tables import home_feed
 
 PAD = 19  # digits of the largest 63-bit id
@@ -37,8 +38,8 @@ _FEED = select(home_feed.c.status_id).where(
     home_feed.c.status_id < bindparam("below"),
     home_feed.c.status_id > bindparam("above"),
 )
-FEED_NEWEST = _FEED.order_by(home_feed.c.status_id.desc()).limit(bindparam("limit"))
-FEED_OLDEST = _FEED.order_by(home_feed.c.status_id.asc()).limit(bindparam("limit"))
+FEED_NEWEST = Hot(_FEED.order_by(home_feed.c.status_id.desc()).limit(bindparam("limit")))
+FEED_OLDEST = Hot(_FEED.order_by(home_feed.c.status_id.asc()).limit(bindparam("limit")))
 
 
 class FeedStore(Protocol):
@@ -113,9 +114,9 @@ class SqlFeeds:
             "limit": limit,
         }
         if conn is not None:
-            return list((await conn.execute(statement, params)).scalars())
+            return await statement.scalars(conn, params)
         async with self.db.read() as own:
-            return list((await own.execute(statement, params)).scalars())
+            return await statement.scalars(own, params)
 
     async def remove(self, owner_ids: Sequence[int], status_ids: Sequence[int]) -> None:
         if not owner_ids or not status_ids:
