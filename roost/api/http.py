@@ -141,12 +141,14 @@ def link_header(request: Request, ids: list[int], extra: dict[str, Any] | None =
     """Link with rel="next" first (toot's regex reads the first link), then rel="prev"."""
     if not ids:
         return {}
-    base = str(request.url.replace(query=""))
-    keep = {
-        k: v
-        for k, v in request.query_params.multi_items()
-        if k not in ("max_id", "min_id", "since_id")
-    }
+    base = str(request.url).partition("?")[0]  # the URL without its query, as asked
+    keep = {}
+    if request.scope["query_string"]:
+        keep = {
+            k: v
+            for k, v in request.query_params.multi_items()
+            if k not in ("max_id", "min_id", "since_id")
+        }
     keep.update(extra or {})
     newer = urlencode([*keep.items(), ("min_id", str(ids[0]))])
     older = urlencode([*keep.items(), ("max_id", str(ids[-1]))])

@@ -132,14 +132,15 @@ def shelf_of(ctx: Context, shared: bool) -> Shelf | None:
 
 
 def statuses(ctx: Context, batch: hydrate.Posts) -> list[dict]:
-    kept = batch.shelf
-    rendered = kept.rendered if kept is not None and kept.fresh(batch.stamp) else {}
-    people = {}  # rendered once a page (or once a generation, on the shelf)
+    # Rendered entities are kept on the shelf with the very rows they were rendered from: a row
+    # loaded again (it changed) is a new object, and its entity is rendered again.
+    rendered = batch.shelf.rendered if batch.shelf is not None else {}
+    people = {}
     for account_id, row in batch.authors.items():
-        person = rendered.get(("a", account_id))
-        if person is None:
-            person = rendered["a", account_id] = account(ctx, row)
-        people[account_id] = person
+        kept = rendered.get(("a", account_id))
+        if kept is None or kept[0] is not row:
+            kept = rendered["a", account_id] = (row, account(ctx, row))
+        people[account_id] = kept[1]
     out: list[dict] = []
     for status_id in batch.order:
         row = batch.rows[status_id]
@@ -153,11 +154,12 @@ def statuses(ctx: Context, batch: hydrate.Posts) -> list[dict]:
 
 
 def _shown(row: Row, ctx: Context, people: dict, batch: hydrate.Posts, rendered: dict) -> dict:
-    """A status as everyone sees it (the viewer's flags unset), rendered once a generation."""
-    found = rendered.get(("s", row["id"]))
-    if found is None:
-        found = rendered["s", row["id"]] = _status(row, ctx, people, batch)
-    return found
+    """A status as everyone sees it (the viewer's flags unset), rendered once for its rows."""
+    author = batch.authors[row["account_id"]]
+    kept = rendered.get(("s", row["id"]))
+    if kept is None or kept[0] is not row or kept[1] is not author:
+        kept = rendered["s", row["id"]] = (row, author, _status(row, ctx, people, batch))
+    return kept[2]
 
 
 def _as_seen(shown: dict, batch: hydrate.Posts) -> dict:

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from roost.domain import posts as rules
 from roost.services import accounts as account_service
 from roost.services.context import Context
-from roost.services.shelf import Shelf
+from roost.services.shelf import ACCOUNT_SEEN, STATUS_SEEN, Shelf
 from roost.store.commits import Generation
 from roost.store.hot import Hot
 from roost.store.tables import (
@@ -51,7 +51,6 @@ class Posts:
     reblogged: set[int] = field(default_factory=set)
     bookmarked: set[int] = field(default_factory=set)
     shelf: Shelf | None = None  # where rendered entities may be kept, if read from it
-    stamp: int = 0
 
 
 @dataclass
@@ -111,6 +110,17 @@ _ABOUT_VIEWER = [
 ]
 ABOUT_POSTS = Hot(union_all(*_ABOUT_POSTS))
 ABOUT_VIEWER = Hot(union_all(*_ABOUT_VIEWER))
+# What a check of shelved posts and authors reads (roost.services.shelf).
+STATUS_SEEN_ROWS = Hot(
+    select(statuses.c.id, *(statuses.c[name] for name in STATUS_SEEN)).where(
+        statuses.c.id.in_(_IDS)
+    )
+)
+ACCOUNT_SEEN_ROWS = Hot(
+    select(accounts.c.id, *(accounts.c[name] for name in ACCOUNT_SEEN)).where(
+        accounts.c.id.in_(_IDS)
+    )
+)
 
 
 async def posts(
@@ -133,16 +143,14 @@ async def posts(
         return batch
     if shelf is None:
         shelf = Shelf(Generation())  # a shelf for this read alone
-    batch.stamp = stamp = shelf.open()
-    known = await _rows(conn, ids, shelf)
+    stamp = shelf.open()
+    known = await _rows(conn, ids, shelf, stamp)
     rows = {i: facts[0] for i, facts in known.items() if facts is not None}
     authors = await _authors(conn, {r["account_id"] for r in rows.values()}, shelf, stamp)
     rows = {i: r for i, r in rows.items() if r["account_id"] in authors}  # suspended: gone
     every = list(rows)
     for status_id in every:
         _row, batch.mentions[status_id], batch.tags[status_id] = known[status_id]  # type: ignore[misc]
-    if shelf.fresh(stamp):
-        shelf.posts.update(known)
     standing = await _about_viewer(conn, every, set(authors), viewer_id, batch)
     if screen:
         rows = {i: r for i, r in rows.items() if _visible(r, viewer_id, batch, *standing)}
@@ -151,43 +159,110 @@ async def posts(
     return batch
 
 
-async def _rows(conn: AsyncConnection, ids: list[int], shelf: Shelf) -> dict[int, Facts | None]:
+async def _rows(
+    conn: AsyncConnection, ids: list[int], shelf: Shelf, stamp: int
+) -> dict[int, Facts | None]:
     """What is known of the posts ``ids`` and the originals they repost: (row, mentions, tags),
-    or None for a post that is gone. From the shelf, or loaded; the shelf holds a repost's
-    original whenever it holds the repost (they are loaded together and emptied together)."""
+    or None for a post that is gone. From the shelf when trusted or found unchanged, else
+    loaded (with the originals of the reposts loaded)."""
     shelved = shelf.posts
-    missing = [i for i in ids if i not in shelved]
-    known: dict[int, Facts | None] = dict.fromkeys(missing)
-    if missing:
-        loaded = {r["id"]: r for r in await STATUS_ROWS.mappings(conn, {"ids": missing})}
-        about: dict[int, tuple[list, list]] = {i: ([], []) for i in loaded}
-        for kind, key, other_id, name in await ABOUT_POSTS.rows(conn, {"ids": list(loaded)}):
-            if kind == "m":
-                about[key][0].append((other_id, name))
+    wanted = dict.fromkeys(ids)
+    for status_id in ids:  # the originals of shelved reposts are checked with them
+        entry = shelved.get(status_id)
+        if entry is not None and entry.value is not None and entry.value[0]["reblog_of_id"]:
+            wanted[entry.value[0]["reblog_of_id"]] = None
+    known: dict[int, Facts | None] = {}  # everything asked for
+    fresh: dict[int, Facts | None] = {}  # what was checked or loaded now, to keep
+    unsure: list[int] = []
+    missing: list[int] = []
+    for status_id in wanted:
+        entry = shelved.get(status_id)
+        if entry is None:
+            missing.append(status_id)
+        elif entry.value is None or shelf.trusted(entry):  # gone is gone for good
+            known[status_id] = entry.value
+        else:
+            unsure.append(status_id)
+    if unsure:
+        seen = {row[0]: row[1:] for row in await STATUS_SEEN_ROWS.rows(conn, {"ids": unsure})}
+        for status_id in unsure:
+            facts = shelved[status_id].value
+            now_seen = seen.get(status_id, _GONE)
+            if now_seen is _GONE:
+                fresh[status_id] = None
+            elif now_seen == tuple(facts[0][c] for c in STATUS_SEEN):
+                fresh[status_id] = facts
+                shelf.checked += 1
             else:
-                about[key][1].append(name)
-        known.update({i: (row, *about[i]) for i, row in loaded.items()})
-    for status_id in ids:
-        found = known[status_id] if status_id in known else shelved.get(status_id)
-        known[status_id] = found
-        original = found[0]["reblog_of_id"] if found is not None else None
-        if original and original not in known:
-            known[original] = shelved.get(original)
+                missing.append(status_id)
+    if missing:
+        fresh.update(await _load(conn, missing))
+        shelf.reloaded += len(missing)
+    for status_id, facts in fresh.items():  # a trusted entry keeps its stamp and age
+        shelf.keep(shelved, status_id, facts, stamp)
+    known.update(fresh)
     return known
+
+
+_GONE: tuple = ()
+_SUSPENDED = ACCOUNT_SEEN.index("suspended_at")
+
+
+async def _load(conn: AsyncConnection, ids: list[int]) -> dict[int, Facts | None]:
+    """The posts ``ids`` (and the originals of reposts among them) with mentions and tags."""
+    loaded = {r["id"]: r for r in await STATUS_ROWS.mappings(conn, {"ids": ids})}
+    about: dict[int, tuple[list, list]] = {i: ([], []) for i in loaded}
+    for kind, key, other_id, name in await ABOUT_POSTS.rows(conn, {"ids": list(loaded)}):
+        if kind == "m":
+            about[key][0].append((other_id, name))
+        else:
+            about[key][1].append(name)
+    found: dict[int, Facts | None] = dict.fromkeys(ids)
+    found.update({i: (row, *about[i]) for i, row in loaded.items()})
+    return found
 
 
 async def _authors(
     conn: AsyncConnection, ids: set[int], shelf: Shelf, stamp: int
 ) -> dict[int, Row]:
-    """Authors by id, from the shelf or loaded; suspended ones are left out."""
+    """Authors by id, from the shelf when trusted or found unchanged, else loaded; suspended
+    ones are left out."""
     shelved = shelf.accounts
-    missing = [i for i in ids if i not in shelved]
-    loaded = await account_service.get_many(conn, missing) if missing else {}
-    if missing and shelf.fresh(stamp):
-        for account_id in missing:
-            shelved[account_id] = loaded.get(account_id)
-    found = {i: shelved.get(i) for i in ids if i not in loaded}
-    return {**{i: row for i, row in found.items() if row is not None}, **loaded}
+    known: dict[int, Row | None] = {}
+    fresh: dict[int, Row | None] = {}  # checked or loaded now, to keep
+    unsure: list[int] = []
+    missing: list[int] = []
+    for account_id in ids:
+        entry = shelved.get(account_id)
+        if entry is None:
+            missing.append(account_id)
+        elif shelf.trusted(entry):
+            known[account_id] = entry.value
+        else:
+            unsure.append(account_id)
+    if unsure:
+        seen = {row[0]: row[1:] for row in await ACCOUNT_SEEN_ROWS.rows(conn, {"ids": unsure})}
+        for account_id in unsure:
+            row = shelved[account_id].value
+            now_seen = seen.get(account_id, _GONE)
+            if now_seen is _GONE:
+                fresh[account_id] = None
+            elif row is None:  # suspended when last read: loaded again once it is not
+                if now_seen[_SUSPENDED] is None:
+                    missing.append(account_id)
+                else:
+                    fresh[account_id] = None
+            elif now_seen == tuple(row[c] for c in ACCOUNT_SEEN):
+                fresh[account_id] = row
+            else:
+                missing.append(account_id)
+    if missing:
+        loaded = await account_service.get_many(conn, missing)
+        fresh.update({i: loaded.get(i) for i in missing})
+    for account_id, row in fresh.items():
+        shelf.keep(shelved, account_id, row, stamp)
+    known.update(fresh)
+    return {i: row for i, row in known.items() if row is not None}
 
 
 def _visible(

@@ -7,12 +7,16 @@ visibility rule needs), and ``roost.services.hydrate`` asks for that on every re
 is loaded once and kept here, so that a page nobody has read yet (a new cursor, another
 person's feed over the same posts) costs the feed's query and the viewer's, not six.
 
-Correctness rests on the generation that the response cache uses (``roost.store.commits``): it
-moves on every commit this process makes, and the shelf empties when it does. Entries are kept
-only if the generation has not moved since before their rows were read, so a write racing a
-read is never kept as current. Another process's writes are not seen: the shelf also empties
-after ``ttl`` seconds, the response cache's bound on that staleness. Only reads outside a
-write transaction use it (a row read inside one may still be rolled back).
+When an entry may be used as it is: while nothing has been committed by this process since it
+was read or last checked (the generation the response cache uses, ``roost.store.commits``),
+and for at most ``ttl`` seconds (another process's writes do not move this one's generation).
+Otherwise it is *checked*: one small query reads the columns through which every change to what
+is shown passes (``STATUS_SEEN``, ``ACCOUNT_SEEN``) for all the page's unsure entries at once;
+an entry whose columns are unchanged is used again, one that changed is loaded again. So the
+shelf survives other people's posts, the fan-out's writes and favourites elsewhere: at 20 posts
+a second most of a page is still on it. A post that is gone is gone for good (ids are never
+reused). Entries are read outside write transactions only (a row read inside one may yet be
+rolled back).
 """
 
 from __future__ import annotations
@@ -24,36 +28,77 @@ from roost.store.commits import Generation
 
 Row = Any
 
-# How long another process's write can go unseen here (a cached response adds its own 2 s).
+# How long an entry is used without a check: another process's writes show within this.
 SHELF_TTL = 1.0
 MOST_POSTS = 20_000  # then the shelf starts again: about 30 MB at most with what goes with them
 
+# The columns through which every change to a shown post or author passes. The others of each
+# table are fixed once written, follow one of these (an edit sets ``edited_at``; a profile
+# change sets ``updated_at``), or are not shown; tests/services/test_services_shelf.py holds
+# every column of both tables to one of these reasons, so a new column needs a decision.
+STATUS_SEEN = ("visibility", "replies_count", "reblogs_count", "favourites_count", "edited_at")
+STATUS_FOLLOWS_EDIT = ("text", "content_html", "spoiler_text", "sensitive", "language")
+STATUS_FIXED = (
+    "id",
+    "account_id",
+    "in_reply_to_id",
+    "in_reply_to_account_id",
+    "reblog_of_id",
+    "application_id",
+    "created_at",
+)
+STATUS_NOT_SHOWN = ("fanout_state",)
+ACCOUNT_SEEN = (
+    "display_name",
+    "locked",
+    "bot",
+    "statuses_count",
+    "followers_count",
+    "following_count",
+    "updated_at",
+    "last_status_at",
+    "suspended_at",
+)
+ACCOUNT_FOLLOWS_UPDATE = ("note", "note_html")
+ACCOUNT_FIXED = ("id", "username", "created_at")
+ACCOUNT_NOT_SHOWN = ("email", "password_hash", "role")
+
+
+class Entry:
+    """One thing on the shelf: its value (None: gone, or an author not shown), the generation
+    it was read or checked under, and when."""
+
+    __slots__ = ("checked", "stamp", "value")
+
+    def __init__(self, value: Any, stamp: int, checked: float) -> None:
+        self.value = value
+        self.stamp = stamp
+        self.checked = checked
+
 
 class Shelf:
-    """Per-process, emptied together: ``posts`` (id -> (row, mentions, tags), or None when gone),
-    ``accounts`` (id -> row, or None when suspended or gone) and ``rendered`` entities."""
+    """Per process: ``posts`` (id -> (row, mentions, tags)), ``accounts`` (id -> row), and
+    ``rendered`` entities, each kept with the rows it was rendered from."""
 
     def __init__(self, generation: Generation, ttl: float = SHELF_TTL) -> None:
         self.generation = generation
         self.ttl = ttl
-        self.stamp = -1
-        self.expires = 0.0
-        self.posts: dict[int, tuple[Row, list, list] | None] = {}
-        self.accounts: dict[int, Row | None] = {}
-        self.rendered: dict[tuple[str, int], dict] = {}
-        self.emptied = 0  # times the shelf started again (a commit, or its ttl)
+        self.posts: dict[int, Entry] = {}
+        self.accounts: dict[int, Entry] = {}
+        self.rendered: dict[tuple[str, int], tuple] = {}
+        self.checked = 0  # entries checked and found unchanged, since the start
+        self.reloaded = 0  # entries loaded again (changed, or never seen)
 
     def open(self) -> int:
-        """The stamp for a read about to run; empties the shelf if it is stale."""
-        current = self.generation.value
-        moment = time.monotonic()
-        if current != self.stamp or moment > self.expires or len(self.posts) > MOST_POSTS:
+        """The stamp for a read about to run (the generation now)."""
+        if len(self.posts) > MOST_POSTS:
             self.posts, self.accounts, self.rendered = {}, {}, {}
-            self.emptied += 1
-            self.stamp = current
-            self.expires = moment + self.ttl
-        return current
+        return self.generation.value
 
-    def fresh(self, stamp: int) -> bool:
-        """Whether what was read under ``stamp`` may be kept: nothing committed since."""
-        return stamp == self.generation.value == self.stamp
+    def trusted(self, entry: Entry) -> bool:
+        """Whether ``entry`` may be used without a check."""
+        return entry.stamp == self.generation.value and time.monotonic() - entry.checked < self.ttl
+
+    def keep(self, table: dict[int, Entry], key: int, value: Any, stamp: int) -> None:
+        """``value``, read (or checked) under ``stamp``: trusted until the next commit."""
+        table[key] = Entry(value, stamp, time.monotonic())
