@@ -8,17 +8,7 @@ from roost.present import entities
 from roost.services import accounts, hydrate, posts, social
 from roost.services.context import shelf
 from roost.store.db import Database
-
-
-async def _user(ctx, name: str) -> dict:
-    return await accounts.register(ctx, name, f"{name}@roost.test", "password123")
-
-
-async def _post(ctx, author, body: str, **options) -> int:
-    async with ctx.db.write() as tx:
-        status_id = await posts.create(ctx, tx, author, body, **options)
-    await ctx.fanout.drain()
-    return status_id
+from tests.services.test_services_core import make_user, post
 
 
 async def _shown(ctx, ids: list[int], viewer_id: int | None) -> list[dict]:
@@ -27,8 +17,8 @@ async def _shown(ctx, ids: list[int], viewer_id: int | None) -> list[dict]:
 
 
 async def test_a_second_read_comes_from_the_shelf_and_renders_the_same(ctx):
-    alice = await _user(ctx, "alice")
-    ids = [await _post(ctx, alice, f"post {n} #roost") for n in range(3)]
+    alice = await make_user(ctx, "alice")
+    ids = [await post(ctx, alice, f"post {n} #roost") for n in range(3)]
     first = await _shown(ctx, ids, alice["id"])
     kept = shelf(ctx)
     assert set(ids) <= set(kept.posts) and ("s", ids[0]) in kept.rendered
@@ -38,8 +28,8 @@ async def test_a_second_read_comes_from_the_shelf_and_renders_the_same(ctx):
 
 
 async def test_every_change_is_seen_on_the_next_read(ctx):
-    alice, bob = await _user(ctx, "alice"), await _user(ctx, "bob")
-    status_id = await _post(ctx, alice, "before")
+    alice, bob = await make_user(ctx, "alice"), await make_user(ctx, "bob")
+    status_id = await post(ctx, alice, "before")
     assert (await _shown(ctx, [status_id], bob["id"]))[0]["favourites_count"] == 0
     async with ctx.db.write() as tx:
         await posts.favourite(ctx, tx, bob["id"], status_id)
@@ -57,12 +47,12 @@ async def test_every_change_is_seen_on_the_next_read(ctx):
 
 
 async def test_one_viewers_part_never_reaches_another(ctx):
-    alice, bob, carol = [await _user(ctx, n) for n in ("alice", "bob", "carol")]
+    alice, bob, carol = [await make_user(ctx, n) for n in ("alice", "bob", "carol")]
     async with ctx.db.write() as tx:
         await social.follow(ctx, tx, bob["id"], alice["id"])
     await ctx.fanout.drain()
-    public = await _post(ctx, alice, "for everyone")
-    private = await _post(ctx, alice, "followers only", visibility="private")
+    public = await post(ctx, alice, "for everyone")
+    private = await post(ctx, alice, "followers only", visibility="private")
     async with ctx.db.write() as tx:
         await posts.favourite(ctx, tx, bob["id"], public)
     as_bob = await _shown(ctx, [public, private], bob["id"])
@@ -78,13 +68,13 @@ async def test_one_viewers_part_never_reaches_another(ctx):
 async def test_unchanged_posts_survive_other_peoples_commits(ctx):
     """A commit makes every entry unsure, not stale: one query checks them, and the unchanged
     ones (rows, rendered entities) are used again instead of loaded and rendered again."""
-    alice, bob = await _user(ctx, "alice"), await _user(ctx, "bob")
-    ids = [await _post(ctx, alice, f"post {n}") for n in range(3)]
+    alice, bob = await make_user(ctx, "alice"), await make_user(ctx, "bob")
+    ids = [await post(ctx, alice, f"post {n}") for n in range(3)]
     first = await _shown(ctx, ids, bob["id"])
     kept = shelf(ctx)
     rows = [kept.posts[i].value[0] for i in ids]
     checked, reloaded = kept.checked, kept.reloaded
-    await _post(ctx, bob, "someone else posts: a commit")
+    await post(ctx, bob, "someone else posts: a commit")
     async with ctx.db.write() as tx:
         await posts.favourite(ctx, tx, bob["id"], ids[1])  # and one of the page changes
     again = await _shown(ctx, ids, bob["id"])
@@ -99,8 +89,8 @@ async def test_unchanged_posts_survive_other_peoples_commits(ctx):
 
 
 async def test_a_read_racing_a_write_is_checked_by_the_next(ctx):
-    alice = await _user(ctx, "alice")
-    status_id = await _post(ctx, alice, "racing")
+    alice = await make_user(ctx, "alice")
+    status_id = await post(ctx, alice, "racing")
     kept = shelf(ctx)
     async with ctx.db.read() as conn:
         await hydrate.posts(conn, [status_id], None, shelf=kept)
@@ -114,8 +104,8 @@ async def test_a_read_racing_a_write_is_checked_by_the_next(ctx):
 
 
 async def test_a_suspended_author_leaves_and_comes_back(ctx):
-    alice, bob = await _user(ctx, "alice"), await _user(ctx, "bob")
-    status_id = await _post(ctx, alice, "still here?")
+    alice, bob = await make_user(ctx, "alice"), await make_user(ctx, "bob")
+    status_id = await post(ctx, alice, "still here?")
     assert len(await _shown(ctx, [status_id], bob["id"])) == 1
     async with ctx.db.write() as tx:
         await accounts.set_suspended(tx, "alice", True)
@@ -162,8 +152,8 @@ async def test_another_process_writes_are_seen_within_the_ttl(ctx, monkeypatch):
     response cache's bound) is what limits how long its entries can be stale."""
     clock = [1000.0]
     monkeypatch.setattr("roost.services.shelf.time.monotonic", lambda: clock[0])
-    alice = await _user(ctx, "alice")
-    status_id = await _post(ctx, alice, "original text")
+    alice = await make_user(ctx, "alice")
+    status_id = await post(ctx, alice, "original text")
     kept = shelf(ctx)
     await _shown(ctx, [status_id], None)
     other = Database(ctx.settings.database_url)  # another process's engine: not watched here
