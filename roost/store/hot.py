@@ -59,16 +59,22 @@ class Hot:
 
     async def rows(self, conn: AsyncConnection, params: Mapping[str, Any]) -> list[tuple]:
         """The result rows as tuples, in the statement's column order."""
-        sync = conn.sync_connection
-        assert sync is not None, "a started connection"
-        dialect = sync.dialect
+        dialect = conn.dialect
         compiled = self._compiled.get(dialect.name) or self._compile(dialect)
         values = _values(compiled, params)
-        driver = sync.connection.driver_connection
-        if compiled.postgres:
-            found = await driver.fetch(compiled.sql, *values)  # type: ignore[union-attr]
+        raw = getattr(conn, "raw", None)  # a read's own sqlite3 connection (store.db)
+        if raw is not None:
+            found = raw.execute(compiled.sql, values).fetchall()
         else:
-            found = driver._conn.execute(compiled.sql, values).fetchall()  # type: ignore[union-attr]
+            if conn.sync_connection is None:  # a read not yet taken from the pool
+                await conn.start()
+            sync = conn.sync_connection
+            assert sync is not None
+            driver = sync.connection.driver_connection
+            if compiled.postgres:
+                found = await driver.fetch(compiled.sql, *values)  # type: ignore[union-attr]
+            else:
+                found = driver._conn.execute(compiled.sql, values).fetchall()  # type: ignore[union-attr]
         if not compiled.processors:
             return [tuple(row) for row in found]
         out = []

@@ -3,10 +3,13 @@ on the real PostgreSQL: the same rows, in the same order, with the same Python t
 
 from __future__ import annotations
 
+from sqlalchemy import select
+
 from roost.domain.ids import MAX_ID
 from roost.services import accounts, hydrate, posts, social, timelines
 from roost.store import feeds
 from roost.store.hot import Hot
+from roost.store.tables import statuses
 
 
 async def _user(ctx, name: str) -> dict:
@@ -93,3 +96,25 @@ async def test_hot_rows_come_back_as_mappings_and_scalars(ctx):
         assert rows[0]["sensitive"] is False
         window = {"owner": world["bob"]["id"], "below": MAX_ID, "above": 0, "limit": 2}
         assert await feeds.FEED_NEWEST.scalars(conn, window) == sorted(world["ids"])[-2:][::-1]
+
+
+async def test_a_read_of_hot_statements_takes_nothing_from_the_pool_and_sees_each_commit(ctx):
+    """On SQLite a read runs hot statements on its own connection in autocommit: no pooled
+    connection is checked out for them, and no snapshot is held between statements, so a
+    commit made meanwhile is seen by the next one (PostgreSQL takes one from the pool)."""
+    world = await _world(ctx)
+    alice, bob = world["alice"], world["bob"]
+    window = {"owner": bob["id"], "below": MAX_ID, "above": 0, "limit": 50}
+    pool = ctx.db.engine.sync_engine.pool
+    async with ctx.db.read() as conn:
+        before = await feeds.FEED_NEWEST.scalars(conn, window)
+        if ctx.db.is_sqlite:
+            assert pool.checkedout() == 0
+        async with ctx.db.write() as tx:
+            newer = await posts.create(ctx, tx, alice, "after the read began")
+        await ctx.fanout.drain()
+        assert await feeds.FEED_NEWEST.scalars(conn, window) == [newer, *before]
+        # anything else a service asks for takes a connection as before, beside the hot ones
+        assert await conn.scalar(select(statuses.c.id).where(statuses.c.id == newer)) == newer
+        assert pool.checkedout() == 1
+    assert pool.checkedout() == 0
