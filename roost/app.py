@@ -18,6 +18,7 @@ from starlette.routing import Route
 from roost.api.cache import CacheCollector, caches
 from roost.api.fastpath import CachedReads
 from roost.api.http import error_response
+from roost.api.routes import HOT_FIRST
 from roost.api.routes import routes as api_routes
 from roost.config import Settings
 from roost.foreground import CountForeground
@@ -80,7 +81,12 @@ def create_site(settings: Settings) -> Starlette:
 
     middleware = [
         Middleware(CountForeground, foreground=ctx.foreground),
-        Middleware(CachedReads, index=caches(ctx).raw_responses, counted=caches(ctx)),
+        Middleware(
+            CachedReads,
+            index=caches(ctx).raw_responses,
+            counted=caches(ctx),
+            lanes=[route for route in api_routes if getattr(route, "path", "") in HOT_FIRST],
+        ),
         Middleware(
             CORSMiddleware,
             allow_origins=["*"],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import urlencode
 
@@ -137,19 +138,31 @@ def offset_of(params: dict[str, Any]) -> int:
         raise ApiError(422, "Validation failed: offset must be a number") from None
 
 
-def link_header(request: Request, ids: list[int], extra: dict[str, Any] | None = None) -> dict:
+def link_header(request: Request, ids: list[int]) -> dict:
     """Link with rel="next" first (toot's regex reads the first link), then rel="prev"."""
     if not ids:
         return {}
     base = str(request.url).partition("?")[0]  # the URL without its query, as asked
-    keep = {}
-    if request.scope["query_string"]:
-        keep = {
-            k: v
-            for k, v in request.query_params.multi_items()
-            if k not in ("max_id", "min_id", "since_id")
-        }
-    keep.update(extra or {})
-    newer = urlencode([*keep.items(), ("min_id", str(ids[0]))])
-    older = urlencode([*keep.items(), ("max_id", str(ids[-1]))])
-    return {"Link": f'<{base}?{older}>; rel="next", <{base}?{newer}>; rel="prev"'}
+    kept = _kept_query(request.scope["query_string"], request)
+    return {
+        "Link": f'<{base}?{kept}max_id={ids[-1]}>; rel="next", '
+        f'<{base}?{kept}min_id={ids[0]}>; rel="prev"'
+    }
+
+
+_CURSORS = ("max_id", "min_id", "since_id")
+_PLAIN_QUERY = re.compile(rb"[\w.~-]+=[\w.~-]*(?:&[\w.~-]+=[\w.~-]*)*", re.ASCII)
+
+
+def _kept_query(raw: bytes, request: Request) -> str:
+    """The query without its cursors, as ``urlencode`` writes it, with a trailing ``&`` unless
+    empty. A plain query (no escapes, each name once) is that already: it is split, not parsed
+    and encoded again, which cost a twentieth of an uncached page."""
+    if not raw:
+        return ""
+    if _PLAIN_QUERY.fullmatch(raw):
+        pairs = [pair for pair in raw.decode().split("&") if pair.split("=")[0] not in _CURSORS]
+        if len({pair.split("=")[0] for pair in pairs}) == len(pairs):
+            return "".join(pair + "&" for pair in pairs)
+    keep = {k: v for k, v in request.query_params.multi_items() if k not in _CURSORS}
+    return urlencode(list(keep.items())) + "&" if keep else ""
