@@ -368,6 +368,7 @@ def measure_store(
 ) -> list[dict]:
     url = f"sqlite:///{db}"
     extra = {"ROOST_SHIELD_ENABLED": "0" if args.shield_off else "1"}
+    extra.update(item.split("=", 1) for item in args.server_env)
     if redis:
         extra["ROOST_REDIS_URL"] = args.redis_url
     store = "SQLite + Redis feeds" if redis else "SQLite"
@@ -551,6 +552,13 @@ def parser() -> argparse.ArgumentParser:
         help="an empty Redis database for this bench alone, emptied afterwards (default db 12)",
     )
     p.add_argument("--shield-off", action="store_true", help="serve without the shield")
+    p.add_argument(
+        "--server-env",
+        action="append",
+        default=[],
+        metavar="ROOST_X=V",
+        help="a setting for the server, e.g. ROOST_SHIELD_CONCURRENCY_MAX=8 (repeatable)",
+    )
     p.add_argument(
         "--results", type=Path, default=RESULTS, help="where the JSON (and demo cache) go"
     )

@@ -158,6 +158,7 @@ async def _run(handler: Handler, request: Request, scope, write: bool, user: boo
             call.writing = tx
             result = await handler(call)
     else:
+        await ctx.db.behind_writes()
         async with ctx.db.read() as conn:
             call = await _call(request, ctx, params, conn, scope, user)
             result = await handler(call)
@@ -199,6 +200,7 @@ async def _run_cached(handler: Handler, request: Request, scope, user: bool) -> 
     store.inflight[(key, stamp)] = flight
     kept = None  # what followers get; None sends them to run the handler themselves
     try:
+        await ctx.db.behind_writes()
         async with ctx.db.read() as conn:
             result = await handler(Call(request, ctx, params, caller, conn))
         response = result if isinstance(result, Response) else Json(result)

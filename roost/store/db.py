@@ -4,8 +4,8 @@ Durability policy: an acknowledged write is committed before the response is sen
 means WAL with ``synchronous=FULL`` (WAL + NORMAL may lose the last commits on power loss; FULL
 fsyncs the WAL on every commit).
 
-SQLite allows one writer at a time, and each commit costs an fsync (about 7 ms on this machine's
-disk). So writes use *group commit*: writers take turns on one connection (an asyncio lock, the
+SQLite allows one writer at a time, and each commit costs an fsync (0.3 to 7 ms on the disks seen
+here). So writes use *group commit*: writers take turns on one connection (an asyncio lock, the
 Datasette pattern), each inside its own SAVEPOINT, and a commit task that queues behind them
 commits them all with one fsync. No writer's ``write()`` returns before that commit, so nothing
 is acknowledged before it is durable, and a failing writer rolls back only its own savepoint.
@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 AfterCommit = Callable[[], Awaitable[None] | None]
 CHECKPOINT_EVERY = 1.0  # seconds between passive WAL checkpoints
 BACKGROUND_YIELD = 0.005  # longest a background write waits for client writes to go first
+READ_YIELD = 0.020  # longest a client's read waits for client writes in flight to finish
 
 
 def async_url(url: str) -> str:
@@ -148,9 +149,22 @@ class _Group:
     """Writers sharing one SQLite transaction, committed together."""
 
     conn: AsyncConnection
-    committed: asyncio.Future
+    waiters: list[asyncio.Future] = field(default_factory=list)  # one per writer that waits
     committer: asyncio.Task | None = None
     size: int = 0
+
+    def settle(self, error: BaseException | None = None) -> None:
+        """Tell every writer still waiting how the commit went. Each waits on a future of its
+        own: one writer cancelled cancels only itself, and waking it is one step of the loop,
+        where a shared future behind ``asyncio.shield`` took two (each a full turn of the
+        loop's ready queue under load)."""
+        for waiter in self.waiters:
+            if waiter.done():
+                continue
+            if error is None:
+                waiter.set_result(None)
+            else:
+                waiter.set_exception(error)
 
 
 class Database:
@@ -165,6 +179,9 @@ class Database:
         self._foreground_waiting = 0
         self._foreground_idle = asyncio.Event()
         self._foreground_idle.set()
+        self._writes_in_flight = 0  # client writes begun and not yet acknowledged
+        self._no_writes = asyncio.Event()
+        self._no_writes.set()
         self._group: _Group | None = None
         self._checkpointer: threading.Thread | None = None
         self._checkpoint_stop = threading.Event()
@@ -205,11 +222,33 @@ class Database:
         """One transaction, durable when this exits (see ``_write``). A row that breaks a
         unique or foreign key (two requests racing to create the same thing) is the domain's
         ``Conflict``, so every face answers it alike (422), never a 500."""
+        if not background:
+            self._writes_in_flight += 1
+            self._no_writes.clear()
         try:
             async with self._write(background, durable) as tx:
                 yield tx
         except IntegrityError as exc:
             raise Conflict(CONFLICT) from exc
+        finally:
+            if not background:
+                self._writes_in_flight -= 1
+                if self._writes_in_flight == 0:
+                    self._no_writes.set()
+
+    async def behind_writes(self) -> None:
+        """A client's read about to start lets client writes in flight finish first (for at
+        most ``READ_YIELD``).
+
+        Why: a read runs its whole page without yielding, and a write crosses the event loop's
+        ready queue at each step (the writer's lock, the group commit, the writer woken after
+        it). With 32 readers each step waited behind the whole queue of reads, 15 ms a step
+        under load, and a post's acknowledgement took 50-270 ms at p50
+        (bench/steady_state.py). Reads are many and a post is waited on: posts go first, as
+        the shield ranks them first."""
+        if self._writes_in_flight:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._no_writes.wait(), READ_YIELD)
 
     @asynccontextmanager
     async def _write(self, background: bool, durable: bool) -> AsyncIterator[Tx]:
@@ -237,6 +276,7 @@ class Database:
                     self._foreground_waiting -= 1
                     if self._foreground_waiting == 0:
                         self._foreground_idle.set()
+            waiter: asyncio.Future | None = None
             try:
                 group = await self._open_group()
                 savepoint = await group.conn.begin_nested()
@@ -249,11 +289,14 @@ class Database:
                     raise
                 await savepoint.commit()
                 group.size += 1
+                if durable or tx.after:
+                    waiter = asyncio.get_running_loop().create_future()
+                    group.waiters.append(waiter)
                 self._schedule_commit(group)
             finally:
                 self._write_lock.release()
-            if durable or tx.after:
-                await asyncio.shield(group.committed)
+            if waiter is not None:
+                await waiter
         for action in tx.after:
             result = action()
             if result is not None:
@@ -275,7 +318,7 @@ class Database:
             assert self.write_engine is not None  # SQLite's writer, made in __init__
             conn = await self.write_engine.connect()
             await conn.begin()
-            self._group = _Group(conn, asyncio.get_running_loop().create_future())
+            self._group = _Group(conn)
         return self._group
 
     def _schedule_commit(self, group: _Group) -> None:
@@ -292,15 +335,16 @@ class Database:
                 # Shutting down mid-commit: none of these writes was acknowledged, and a
                 # resumable one (fan-out) is done again at the next start.
                 log.info("group commit of %d writes cancelled (shutting down)", group.size)
-                group.committed.cancel()
+                for waiter in group.waiters:
+                    waiter.cancel()
                 raise
             except BaseException as error:
                 log.exception("group commit of %d writes failed", group.size)
                 with contextlib.suppress(Exception):
                     await group.conn.rollback()
-                group.committed.set_exception(error)
+                group.settle(error)
             else:
-                group.committed.set_result(None)
+                group.settle()
                 self.groups_committed += 1
                 self.writes_committed += group.size
             finally:
