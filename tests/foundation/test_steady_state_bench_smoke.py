@@ -56,6 +56,19 @@ def test_the_table_gives_ratios_verdicts_and_says_when_hits_are_not_counted(stea
     assert "not exposed" in text and "25%" in text
 
 
+def test_posts_of_the_warm_up_are_reported_apart_not_dropped(steady) -> None:
+    poster = steady.Poster("http://127.0.0.1:1", ["t"], 5.0, "x", warmup=1.0)
+    poster.cold = [0.150, 0.090]  # the row's first second: the cold start
+    poster.latencies = [0.010, 0.012, 0.020]
+    poster.statuses[200] = 5
+    figures = poster.figures(2.0)
+    assert figures["acked"] == 5 and figures["refused"] == 0  # every answer counted
+    assert figures["p99_ms"] == pytest.approx(20.0) and figures["max_ms"] == pytest.approx(20.0)
+    assert figures["warmup_acked"] == 2 and figures["warmup_max_ms"] == pytest.approx(150.0)
+    row = _row("SQLite", 5, 30.0, figures, {"exposed": False})
+    assert "150.0 ms" in steady.table({"rows": [row]})
+
+
 def test_a_hit_rate_needs_both_hits_and_misses_counted(steady) -> None:
     assert steady.hit_rate({}, {}) == {
         "exposed": False,
