@@ -153,7 +153,13 @@ async def posts(
         _row, batch.mentions[status_id], batch.tags[status_id] = known[status_id]  # type: ignore[misc]
     standing = await _about_viewer(conn, every, set(authors), viewer_id, batch)
     if screen:
-        rows = {i: r for i, r in rows.items() if _visible(r, viewer_id, batch, *standing)}
+        blocked, followed = standing
+        open_to_all = _OPEN if not blocked else ()  # with no block, the common case is decided
+        rows = {
+            i: r
+            for i, r in rows.items()
+            if r["visibility"] in open_to_all or _visible(r, viewer_id, batch, blocked, followed)
+        }
     batch.rows, batch.authors = rows, authors
     batch.order = [i for i in ids if _showable(i, rows, authors)]
     return batch
@@ -205,6 +211,7 @@ async def _rows(
 
 
 _GONE: tuple = ()
+_OPEN = frozenset((rules.Visibility.PUBLIC, rules.Visibility.UNLISTED))  # for all, blocks aside
 _SUSPENDED = ACCOUNT_SEEN.index("suspended_at")
 
 
