@@ -3,8 +3,8 @@
 One scenario (three people who follow, mention, reply, repost, favourite, bookmark, edit, block,
 mute and post at every visibility) is played against a fresh site, and every answer (status,
 Link header, body) is compared byte for byte with ``recorded_answers.json``. Ids and times
-differ from run to run, so each snowflake id becomes ``<id N>`` in order of first appearance
-and each timestamp ``<time>``; nothing else is touched.
+differ from run to run, so each snowflake id becomes ``<id N>`` in order of first appearance,
+each timestamp ``<time>`` and each trend history day ``<day>``; nothing else is touched.
 
 A deliberate change to what clients see is re-recorded with
 ``ROOST_RECORD=1 .venv/bin/python -m pytest tests/api/test_api_recording.py`` and the diff of
@@ -22,6 +22,7 @@ RECORDING = Path(__file__).with_name("recorded_answers.json")
 SNOWFLAKE = re.compile(r"(?<![0-9])[0-9]{16,20}(?![0-9])")
 TIMESTAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9:.]+(Z|[+-][0-9:]+)?)?")
 EPOCH = re.compile(r'"created_at":[0-9]{10}')
+TREND_DAY = re.compile(r'"day":"[0-9]{10}"')
 
 
 class Recorder:
@@ -36,6 +37,7 @@ class Recorder:
 
         text = SNOWFLAKE.sub(name, text)
         text = EPOCH.sub('"created_at":"<epoch>"', text)
+        text = TREND_DAY.sub('"day":"<day>"', text)
         return TIMESTAMP.sub("<time>", text)
 
     def ask(self, who, method: str, path: str, **body) -> dict:
