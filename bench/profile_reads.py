@@ -85,15 +85,18 @@ def profile(path: str, seconds: float, work: Path) -> dict:
         server.stop()
     rate = next((float(line.split()[1]) for line in out.splitlines() if "Requests/sec" in line), 0)
     shares: Counter = Counter()
+    leaves: Counter = Counter()
     for line in raw.read_text().splitlines():
         stack, _, count = line.rpartition(" ")
         shares[bucket_of(stack)] += int(count)
+        leaves[stack.split(";")[-1]] += int(count)
     total = sum(shares.values()) or 1
     return {
         "path": path,
         "rps": rate,
         "samples": total,
         "shares": {k: v / total for k, v in shares.most_common()},
+        "leaves": {k: v / total for k, v in leaves.most_common(25)},
     }
 
 
@@ -101,6 +104,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--path", default="/api/v1/timelines/home")
     parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--leaves", type=int, default=0, help="also list the N busiest frames")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk is missing: scripts/system-deps installs it")
@@ -109,6 +113,8 @@ def main() -> None:
     print(f"{result['path']}: {result['rps']:.0f} req/s, {result['samples']} samples")
     for name, share in result["shares"].items():
         print(f"  {name:16s} {share:6.1%}")
+    for frame, share in list(result["leaves"].items())[: args.leaves]:
+        print(f"  {share:6.1%}  {frame}")
     RESULTS.mkdir(exist_ok=True)
     stamp = time.strftime("%Y%m%dT%H%M%S")
     (RESULTS / f"profile-{stamp}.json").write_text(json.dumps(result, indent=1))

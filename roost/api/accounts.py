@@ -93,10 +93,10 @@ async def statuses(call: Call) -> Response:
             exclude_replies=a["exclude_replies"],
             exclude_reblogs=a["exclude_reblogs"],
         )
-    found = await entities.statuses_by_id(
+    found = await entities.statuses_json_by_id(
         call.ctx, call.conn, ids, call.viewer_id, shared=call.writing is None
     )
-    return Json(found, headers=link_header(call.request, ids))
+    return Json(entities.json_array(found), headers=link_header(call.request, ids))
 
 
 PEOPLE = {"page": Paging(most=80)}

@@ -101,13 +101,17 @@ async def source(call: Call) -> dict:
 
 
 @endpoint(IfToken("read:statuses"))
-async def context(call: Call) -> dict:
+async def context(call: Call) -> Response:
     ancestors, descendants = await posts.context(call.conn, path_id(call.request), call.viewer_id)
-    both = await entities.statuses_by_id(
+    both = await entities.statuses_json_by_id(
         call.ctx, call.conn, [*ancestors, *descendants], call.viewer_id, shared=True
     )
-    split = len([s for s in both if int(s["id"]) in set(ancestors)])
-    return {"ancestors": both[:split], "descendants": both[split:]}
+    older = set(ancestors)
+    split = len([status_id for status_id, _ in both if status_id in older])
+    return Json(
+        b'{"ancestors":%s,"descendants":%s}'
+        % (entities.json_array(both[:split]), entities.json_array(both[split:]))
+    )
 
 
 @endpoint("write:favourites", write=True)

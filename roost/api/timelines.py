@@ -26,10 +26,10 @@ from roost.services.context import now
 
 
 async def _statuses(call: Call, ids: list[int]) -> Response:
-    found = await entities.statuses_by_id(
+    found = await entities.statuses_json_by_id(
         call.ctx, call.conn, ids, call.viewer_id, shared=call.writing is None
     )
-    return Json(found, headers=link_header(call.request, ids))
+    return Json(entities.json_array(found), headers=link_header(call.request, ids))
 
 
 PAGE = {"page": Paging()}

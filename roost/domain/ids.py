@@ -61,6 +61,12 @@ def id_floor(moment: datetime) -> int:
     return max(ms, 0) << (WORKER_BITS + SEQUENCE_BITS)
 
 
+def ms_between(older: int, newer: int) -> int:
+    """Milliseconds between the making of two ids."""
+    shift = WORKER_BITS + SEQUENCE_BITS
+    return (newer >> shift) - (older >> shift)
+
+
 def parse_id(text: str | int | None) -> int | None:
     """An id from a client (string or int); None when it is not a valid id."""
     if text is None:

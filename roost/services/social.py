@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import (
     BindParameter,
+    Select,
     and_,
     bindparam,
     delete,
@@ -287,13 +288,17 @@ async def followed_ids(conn: AsyncConnection, account_id: int) -> list[int]:
     return list(result.scalars())
 
 
-HIDDEN = Hot(
-    union_all(
-        select(blocks.c.target_account_id).where(blocks.c.account_id == bindparam("viewer")),
-        select(blocks.c.account_id).where(blocks.c.target_account_id == bindparam("viewer")),
-        select(mutes.c.target_account_id).where(mutes.c.account_id == bindparam("viewer")),
-    )
-)
+def hiding(viewer: BindParameter) -> list[Select]:
+    """The accounts hidden from ``viewer``'s lists, three ways: blocked, blocking, muted (for
+    statements that ask this among other things)."""
+    return [
+        select(blocks.c.target_account_id).where(blocks.c.account_id == viewer),
+        select(blocks.c.account_id).where(blocks.c.target_account_id == viewer),
+        select(mutes.c.target_account_id).where(mutes.c.account_id == viewer),
+    ]
+
+
+HIDDEN = Hot(union_all(*hiding(bindparam("viewer"))))
 
 
 async def hidden_ids(conn: AsyncConnection, viewer_id: int) -> set[int]:

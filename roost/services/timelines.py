@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import BindParameter, Select, bindparam, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from roost.domain.fanout import merge_sorted_ids
@@ -96,13 +96,23 @@ BY_AUTHORS = Windowed(
     ),
     statuses.c.id,
 )
-FOLLOWED_BIG = Hot(
-    select(follows.c.target_account_id)
-    .join(accounts, accounts.c.id == follows.c.target_account_id)
-    .where(
-        follows.c.account_id == bindparam("viewer"),
-        follows.c.state == "accepted",
-        accounts.c.followers_count > bindparam("threshold"),
+# What a home read needs to know of its reader, in one statement: the "big" accounts they
+# follow (merged at read time, not fanned out) and the accounts hidden from them. The big ones
+# are found from the few big accounts (an index on followers_count), each checked against the
+# reader's follows: the cost grows with the number of big accounts, not with how many accounts
+# the reader follows (a join from their follows read every one of them).
+_READER: BindParameter = bindparam("viewer")
+_FOLLOWED_BIG = select(follows.c.target_account_id).where(
+    follows.c.account_id == _READER,
+    follows.c.state == "accepted",
+    follows.c.target_account_id.in_(
+        select(accounts.c.id).where(accounts.c.followers_count > bindparam("threshold"))
+    ),
+)
+HOME_READER = Hot(
+    union_all(
+        _FOLLOWED_BIG.add_columns(literal(True)),
+        *(part.add_columns(literal(False)) for part in social.hiding(_READER)),
     )
 )
 # A post's author, for leaving hidden authors' posts out of a merged home page.
@@ -132,19 +142,19 @@ async def home(
         newest_first=not page.forward,
         conn=conn,
     )
-    big = await _followed_big_accounts(ctx, conn, viewer_id)
+    params = {"viewer": viewer_id, "threshold": ctx.settings.fanout_threshold}
+    big, hidden = [], set()
+    for account_id, is_big in await HOME_READER.rows(conn, params):
+        if is_big:
+            big.append(account_id)
+        else:
+            hidden.add(account_id)
     pulled = await BY_AUTHORS.ids(conn, page, authors=big) if big else []
     ids = merge_sorted_ids(page.limit * 2, sorted(feed, reverse=True), pulled)
-    hidden = await social.hidden_ids(conn, viewer_id)
     if hidden and ids:
         authors = dict(await AUTHORS_OF.rows(conn, {"ids": ids}))
         ids = [i for i in ids if authors.get(i) not in hidden]
     return ids[-page.limit :] if page.forward else ids[: page.limit]
-
-
-async def _followed_big_accounts(ctx: Context, conn: AsyncConnection, viewer_id: int) -> list[int]:
-    params = {"viewer": viewer_id, "threshold": ctx.settings.fanout_threshold}
-    return await FOLLOWED_BIG.scalars(conn, params)
 
 
 async def public(conn: AsyncConnection, page: Page, viewer_id: int | None = None) -> list[int]:

@@ -85,6 +85,8 @@ accounts = Table(
     _when("updated_at"),
     _when("last_status_at", nullable=True),
     _when("suspended_at", nullable=True),
+    # the few "big" accounts a home read merges in (roost.services.timelines.HOME_READER)
+    Index("ix_accounts_followers_count", "followers_count"),
 )
 
 statuses = Table(

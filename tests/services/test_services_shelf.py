@@ -4,6 +4,8 @@ visibility rule. On SQLite and on the real PostgreSQL."""
 
 from __future__ import annotations
 
+import orjson
+
 from roost.present import entities
 from roost.services import accounts, hydrate, posts, social
 from roost.services.context import shelf
@@ -25,6 +27,42 @@ async def test_a_second_read_comes_from_the_shelf_and_renders_the_same(ctx):
     async with ctx.db.read() as conn:  # the same page without the shelf: the same entities
         fresh = await entities.statuses_by_id(ctx, conn, ids, alice["id"])
     assert await _shown(ctx, ids, alice["id"]) == first == fresh
+
+
+async def test_serialised_pieces_make_the_bytes_the_entities_make(ctx):
+    """The API's pages are joined from JSON pieces kept on the shelf, with each viewer's flags
+    put in; they say byte for byte what encoding the entities says, for every viewer, for
+    reposts (whose ``reblogged`` is the original's), for text that spells the keys the pieces
+    are cut at, first rendered and then from the shelf."""
+    alice, bob, carol = [await make_user(ctx, n) for n in ("alice", "bob", "carol")]
+    tricky = 'x "reblog":null "favourited":false,"reblogged":false,"bookmarked":false #roost'
+    first = await post(ctx, alice, tricky, spoiler_text='"reblog":null')
+    second = await post(ctx, alice, "plain @bob")
+    async with ctx.db.write() as tx:
+        repost = await posts.reblog(ctx, tx, bob, first)
+        await posts.favourite(ctx, tx, bob["id"], first)
+        await posts.bookmark(ctx, tx, bob["id"], second, True)
+        await posts.favourite(ctx, tx, carol["id"], repost)
+    await ctx.fanout.drain()
+    ids = [repost, second, first]
+    for _ in range(2):  # rendered, then from the shelf
+        for viewer in (alice["id"], bob["id"], carol["id"], None):
+            async with ctx.db.read() as conn:
+                joined = await entities.statuses_json_by_id(ctx, conn, ids, viewer, shared=True)
+                plain = await entities.statuses_by_id(ctx, conn, ids, viewer, shared=True)
+            assert [i for i, _ in joined] == ids
+            assert [text for _, text in joined] == [orjson.dumps(e) for e in plain]
+            assert entities.json_array(joined) == orjson.dumps(plain)
+    async with ctx.db.read() as conn:
+        bobs = orjson.loads(
+            entities.json_array(await entities.statuses_json_by_id(ctx, conn, ids, bob["id"]))
+        )
+    assert [(s["favourited"], s["reblogged"], s["bookmarked"]) for s in bobs] == [
+        (False, True, False),
+        (False, False, True),
+        (True, True, False),
+    ]
+    assert bobs[0]["reblog"]["favourited"] is True and bobs[0]["reblog"]["content"].count("reblog")
 
 
 async def test_every_change_is_seen_on_the_next_read(ctx):

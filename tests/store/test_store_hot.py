@@ -40,6 +40,8 @@ async def _world(ctx) -> dict:
 def _cases(world: dict) -> list[tuple[Hot, dict]]:
     ids, bob, alice = world["ids"], world["bob"], world["alice"]
     authors = [alice["id"], bob["id"]]
+    everyone = [*authors, world["carol"]["id"]]
+    about_bob = {"authors": everyone, "viewer": bob["id"]}
     window = {"below": MAX_ID, "above": 0, "limit": 20}
     asked = [*ids, 12345]  # and one that does not exist
     by_alice = {**window, "account": alice["id"], "allowed": ["public", "unlisted", "private"]}
@@ -48,12 +50,17 @@ def _cases(world: dict) -> list[tuple[Hot, dict]]:
         (hydrate.STATUS_ROWS, {"ids": []}),
         (hydrate.ABOUT_POSTS, {"ids": asked}),
         (hydrate.ABOUT_VIEWER, {"ids": asked, "authors": authors, "viewer": bob["id"]}),
+        (hydrate.ABOUT_VIEWER, {"ids": asked, "authors": everyone, "viewer": bob["id"]}),
+        (hydrate.ABOUT_VIEWER_SPAN, {"low": min(ids), "high": max(ids), **about_bob}),
+        (hydrate.ABOUT_VIEWER_SPAN, {"low": 0, "high": 1, **about_bob}),
+        (hydrate.FOLLOWED_AMONG, {"authors": everyone, "viewer": bob["id"]}),
         (accounts.ACCOUNTS_BY_ID, {"ids": [*authors, 999]}),
         (accounts.ACCOUNT_BY_ID, {"id": alice["id"]}),
         (feeds.FEED_NEWEST, {"owner": bob["id"], **window}),
         (feeds.FEED_OLDEST, {"owner": bob["id"], **window, "above": ids[0]}),
         (social.HIDDEN, {"viewer": world["carol"]["id"]}),
-        (timelines.FOLLOWED_BIG, {"viewer": bob["id"], "threshold": 0}),
+        (timelines.HOME_READER, {"viewer": bob["id"], "threshold": 0}),
+        (timelines.HOME_READER, {"viewer": world["carol"]["id"], "threshold": 0}),
         (timelines.PUBLIC.newest, window),
         (timelines.PUBLIC_SCREENED.newest, {**window, "hidden": [bob["id"]]}),
         (timelines.TAG.oldest, {**window, "name": "roost"}),
