@@ -285,6 +285,32 @@ async def test_thread_visibility_is_checked_in_batches(ctx):
         assert (await posts.context(conn, root, None))[1] == [public_reply]
 
 
+async def test_a_thread_hides_what_hangs_under_a_post_one_may_not_see(ctx):
+    """Levels of replies, each oldest first; a reply the viewer may not see hides everything
+    under it, and the line up stops at the first post they may not see."""
+    alice, bob, carol = [await make_user(ctx, n) for n in ("alice", "bob", "carol")]
+    await follow(ctx, bob, alice)
+    root = await post(ctx, alice, "root")
+    first = await post(ctx, bob, "first", in_reply_to_id=root)
+    hidden = await post(ctx, alice, "followers only", in_reply_to_id=first, visibility="private")
+    under = await post(ctx, bob, "under the hidden one", in_reply_to_id=hidden)
+    second = await post(ctx, carol, "second", in_reply_to_id=root)
+    beside = await post(ctx, carol, "beside", in_reply_to_id=first)
+    async with ctx.db.read() as conn:
+        as_bob = await posts.context(conn, root, bob["id"])
+        as_carol = await posts.context(conn, root, carol["id"])
+        line_for_bob = await posts.context(conn, under, bob["id"])
+        line_for_carol = await posts.context(conn, under, carol["id"])
+        with pytest.raises(NotFound):
+            await posts.context(conn, hidden, carol["id"])
+        with pytest.raises(NotFound):
+            await posts.context(conn, 12345, None)
+    assert as_bob == ([], [first, second, hidden, beside, under])
+    assert as_carol == ([], [first, second, beside])
+    assert line_for_bob == ([root, first, hidden], [])
+    assert line_for_carol == ([], [])
+
+
 async def test_search_follows_an_edit_and_a_deletion_after_it(ctx):
     """SQLite's full-text index had no trigger for edits: the old words stayed findable, the
     new ones were not, and deleting an edited post told the contentless index to forget words
