@@ -94,9 +94,10 @@ def followers_with_tokens(db: Path, count: int) -> tuple[str, list[str]]:
 # Each request carries a distinct dummy parameter, so no page is served from the response cache.
 DISTINCT_SCRIPT = """
 counter = 0
+local sep = string.find(wrk.path, "?", 1, true) and "&" or "?"
 request = function()
   counter = counter + 1
-  return wrk.format(nil, wrk.path .. "?distinct=" .. counter)
+  return wrk.format(nil, wrk.path .. sep .. "distinct=" .. counter)
 end
 """
 

@@ -205,7 +205,8 @@ async def _run_cached(handler: Handler, request: Request, scope, user: bool) -> 
             result = await handler(Call(request, ctx, params, caller, conn))
         response = result if isinstance(result, Response) else Json(result)
         if response.status_code == 200 and len(response.body) <= MAX_CACHED_BODY:
-            kept = (response.body, {k: v for k, v in response.headers.items() if k == "link"})
+            link = [("link", v.decode("latin-1")) for k, v in response.raw_headers if k == b"link"]
+            kept = (response.body, dict(link))
             store.responses.put(key, stamp, kept, len(response.body))
             raw_key = fast_key(request.scope)
             # filed only if the token outlives the entry: a hit there checks no token at all

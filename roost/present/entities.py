@@ -172,18 +172,24 @@ def statuses_json(ctx: Context, batch: hydrate.Posts) -> list[tuple[int, bytes]]
     out = []
     for status_id in batch.order:
         row = batch.rows[status_id]
-        head, middle, tail = _pieces(row, ctx, people, batch, rendered)
         original_id = row["reblog_of_id"] or status_id  # a repost shows the original's flag
-        reblog = b"null"
-        if row["reblog_of_id"]:
-            inner = _pieces(batch.rows[original_id], ctx, people, batch, rendered)
-            reblog = (
-                inner[0] + b"null" + inner[1] + _flags(original_id, original_id, batch) + inner[2]
-            )
-        out.append(
-            (status_id, head + reblog + middle + _flags(status_id, original_id, batch) + tail)
-        )
+        out.append((status_id, _entity_json(row, original_id, ctx, people, batch, rendered)))
     return out
+
+
+def _entity_json(
+    row: Row, original_id: int, ctx: Context, people: dict, batch: hydrate.Posts, rendered: dict
+) -> bytes:
+    """One status's JSON as the viewer sees it: as kept when they set no flag on a post that
+    reposts nothing (most of a page), else its pieces joined around the flags."""
+    whole, head, middle, tail = _pieces(row, ctx, people, batch, rendered)
+    status_id = row["id"]
+    flags = _flags(status_id, original_id, batch)
+    if original_id == status_id:
+        return whole if flags is _NO_FLAGS else head + b"null" + middle + flags + tail
+    original = batch.rows[original_id]
+    reblog = _entity_json(original, original_id, ctx, people, batch, rendered)
+    return head + reblog + middle + flags + tail
 
 
 def json_array(items: Sequence[tuple[int, bytes]]) -> bytes:
@@ -202,6 +208,9 @@ _FLAGS = {
 }
 
 
+_NO_FLAGS = _FLAGS[False, False, False]
+
+
 def _flags(status_id: int, reposted_id: int, batch: hydrate.Posts) -> bytes:
     return _FLAGS[
         status_id in batch.favourited,
@@ -212,17 +221,17 @@ def _flags(status_id: int, reposted_id: int, batch: hydrate.Posts) -> bytes:
 
 def _pieces(
     row: Row, ctx: Context, people: dict, batch: hydrate.Posts, rendered: dict
-) -> tuple[bytes, bytes, bytes]:
-    """A shown status's JSON in three pieces, kept with the rows it was made from: up to
-    ``"reblog":``, from there to the viewer's flags, and after them (the key names are found
-    once: only the top object has them, and a quote inside a string is escaped)."""
+) -> tuple[bytes, bytes, bytes, bytes]:
+    """A shown status's JSON, whole and in three pieces, kept with the rows it was made from:
+    up to ``"reblog":``, from there to the viewer's flags, and after them (the key names are
+    found once: only the top object has them, and a quote inside a string is escaped)."""
     author = batch.authors[row["account_id"]]
     kept = rendered.get(("j", row["id"]))
     if kept is None or kept[0] is not row or kept[1] is not author:
         text = orjson.dumps(_shown(row, ctx, people, batch, rendered))
         cut = text.index(_REBLOG) + len(_REBLOG)
         flags = text.index(_UNSET, cut)
-        pieces = (text[:cut], text[cut + len(b"null") : flags], text[flags + len(_UNSET) :])
+        pieces = (text, text[:cut], text[cut + len(b"null") : flags], text[flags + len(_UNSET) :])
         kept = rendered["j", row["id"]] = (row, author, pieces)
     return kept[2]
 

@@ -23,7 +23,7 @@ def test_a_tiny_run_reads_each_path_uncached_against_hello_world(tmp_path: Path)
     assert done.returncode == 0, done.stderr[-3000:]
     figures = json.loads(out.read_text())
     assert figures["hello"] > 0
-    assert set(figures["rows"]) == {"home", "public", "profile", "thread"}
+    assert set(figures["rows"]) == {"home", "public", "profile", "thread", "floor"}
     for name, row in figures["rows"].items():
         assert row["rps"] > 0 and row["non2xx"] == 0, (name, row)
     assert "thread" in done.stdout and ">= 0.20" in done.stdout
