@@ -97,7 +97,13 @@ class Shelf:
 
     def trusted(self, entry: Entry) -> bool:
         """Whether ``entry`` may be used without a check."""
-        return entry.stamp == self.generation.value and time.monotonic() - entry.checked < self.ttl
+        stamp, since = self.trust_now()
+        return entry.stamp == stamp and entry.checked > since
+
+    def trust_now(self) -> tuple[int, float]:
+        """(stamp, time): an entry kept under that stamp and checked after that time may be used
+        without a check; read once for a whole page rather than once an entry."""
+        return self.generation.value, time.monotonic() - self.ttl
 
     def keep(self, table: dict[int, Entry], key: int, value: Any, stamp: int) -> None:
         """``value``, read (or checked) under ``stamp``: trusted until the next commit."""
