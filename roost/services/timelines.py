@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import BindParameter, Select, bindparam, literal, select, union_all
+from sqlalchemy import BindParameter, Select, bindparam, exists, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from roost.domain.fanout import merge_sorted_ids
@@ -181,9 +181,18 @@ async def _hidden(conn: AsyncConnection, viewer_id: int | None) -> set[int]:
 
 
 def _by_account(exclude_replies: bool, exclude_reblogs: bool) -> Windowed:
+    author: BindParameter = bindparam("account")
+    follower = exists(
+        select(follows.c.id).where(
+            follows.c.account_id == bindparam("viewer"),
+            follows.c.target_account_id == author,
+            follows.c.state == "accepted",
+        )
+    )
     query = select(statuses.c.id).where(
-        statuses.c.account_id == bindparam("account"),
-        statuses.c.visibility.in_(bindparam("allowed", expanding=True)),
+        statuses.c.account_id == author,
+        statuses.c.visibility.in_(bindparam("allowed", expanding=True))
+        | ((statuses.c.visibility == "private") & follower),
     )
     if exclude_replies:
         query = query.where(statuses.c.in_reply_to_id.is_(None))
@@ -205,13 +214,12 @@ async def account(
     exclude_replies: bool = False,
     exclude_reblogs: bool = False,
 ) -> list[int]:
-    allowed = ["public", "unlisted"]
+    allowed = ["public", "unlisted"]  # and followers-only posts to a follower (in the query)
     if viewer_id == account_id:
         allowed += ["private", "direct"]
-    elif viewer_id is not None and await social.follows(conn, viewer_id, account_id):
-        allowed.append("private")
     windowed = BY_ACCOUNT[exclude_replies, exclude_reblogs]
-    return await windowed.ids(conn, page, account=account_id, allowed=allowed)
+    viewer = viewer_id if viewer_id is not None else 0
+    return await windowed.ids(conn, page, account=account_id, allowed=allowed, viewer=viewer)
 
 
 async def recent_by(conn: AsyncConnection, account_id: int, limit: int) -> list[int]:

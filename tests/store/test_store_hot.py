@@ -45,6 +45,7 @@ def _cases(world: dict) -> list[tuple[Hot, dict]]:
     window = {"below": MAX_ID, "above": 0, "limit": 20}
     asked = [*ids, 12345]  # and one that does not exist
     by_alice = {**window, "account": alice["id"], "allowed": ["public", "unlisted", "private"]}
+    followed_by_bob = {**by_alice, "allowed": ["public", "unlisted"], "viewer": bob["id"]}
     return [
         (hydrate.STATUS_ROWS, {"ids": asked}),
         (hydrate.STATUS_ROWS, {"ids": []}),
@@ -65,8 +66,9 @@ def _cases(world: dict) -> list[tuple[Hot, dict]]:
         (timelines.PUBLIC_SCREENED.newest, {**window, "hidden": [bob["id"]]}),
         (timelines.TAG.oldest, {**window, "name": "roost"}),
         (timelines.AUTHORS_OF, {"ids": asked}),
-        (timelines.BY_ACCOUNT[False, False].newest, by_alice),
-        (timelines.BY_ACCOUNT[True, True].oldest, by_alice),
+        (timelines.BY_ACCOUNT[False, False].newest, {**by_alice, "viewer": 0}),
+        (timelines.BY_ACCOUNT[True, True].oldest, {**by_alice, "viewer": 0}),
+        (timelines.BY_ACCOUNT[False, True].newest, followed_by_bob),
         (posts.STATUS_BY_ID, {"id": ids[0]}),
         (posts.ANCESTRY, {"root": ids[3]}),
         (posts.ANCESTRY, {"root": 12345}),
