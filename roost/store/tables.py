@@ -23,6 +23,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 
 metadata = MetaData(
@@ -111,6 +112,14 @@ statuses = Table(
     _when(),
     _when("edited_at", nullable=True),
     Index("ix_statuses_account_id_id", "account_id", "id"),
+    # an account's reposts by original: "did the viewer repost these?" on every page read
+    Index(
+        "ix_statuses_account_id_reblog_of_id",
+        "account_id",
+        "reblog_of_id",
+        sqlite_where=text("reblog_of_id IS NOT NULL"),
+        postgresql_where=text("reblog_of_id IS NOT NULL"),
+    ),
     Index("ix_statuses_visibility_id", "visibility", "id"),
     Index("ix_statuses_fanout_state", "fanout_state"),
 )
