@@ -9,7 +9,7 @@ from roost.api.http import ApiError, Json, link_header, path_id
 from roost.api.params import Flag, Id, Paging, Text
 from roost.present import entities
 from roost.services import accounts as account_service
-from roost.services import posts, relations
+from roost.services import posts, relations, threads
 
 
 async def _one(call: Call, status_id: int) -> dict:
@@ -102,7 +102,7 @@ async def source(call: Call) -> dict:
 
 @endpoint(IfToken("read:statuses"))
 async def context(call: Call) -> Response:
-    ancestors, descendants = await posts.context(call.conn, path_id(call.request), call.viewer_id)
+    ancestors, descendants = await threads.context(call.conn, path_id(call.request), call.viewer_id)
     both = await entities.statuses_json_by_id(
         call.ctx, call.conn, [*ancestors, *descendants], call.viewer_id, shared=True
     )

@@ -9,7 +9,7 @@ the result without another query. A page costs the same few queries for 1 post o
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -363,10 +363,9 @@ async def _about_viewer(
     low, high = min(ids), max(ids)
     if ms_between(low, high) <= SPAN_MS:
         found = await ABOUT_VIEWER_SPAN.rows(conn, {**params, "low": low, "high": high})
-        asked: Collection[int] = set(ids)
     else:
         found = await ABOUT_VIEWER.rows(conn, {**params, "ids": ids})
-        asked = _ANY
+    asked = set(ids)  # a range also finds the viewer's posts between the page's
     for kind, key in found:
         if kind == "blocked":
             blocked.add(key)
@@ -385,13 +384,3 @@ async def _followed(conn: AsyncConnection, rows: dict[int, Row], viewer_id: int 
     if viewer_id is None or not authors:
         return set()
     return set(await FOLLOWED_AMONG.scalars(conn, {"viewer": viewer_id, "authors": list(authors)}))
-
-
-class _Everything:
-    """A collection holding every id: the rows asked by list are all on the page."""
-
-    def __contains__(self, _item: object) -> bool:
-        return True
-
-
-_ANY: Any = _Everything()

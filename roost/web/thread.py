@@ -18,6 +18,7 @@ from starlette.responses import Response
 from roost.domain.errors import NotFound
 from roost.present.entities import statuses_by_id
 from roost.services import posts as post_service
+from roost.services import threads
 from roost.web import feed
 from roost.web.errors import page
 from roost.web.profiles import find
@@ -63,7 +64,7 @@ async def show(
         row = await post_service.get_visible(conn, status_id, me_id)
         if row["account_id"] != author["id"]:
             raise NotFound("Record")
-        before, after = await post_service.context(conn, status_id, me_id)
+        before, after = await threads.context(conn, status_id, me_id)
         replies = _from_cursor(after, feed.int_param(request, "after"))
         wanted = [*before[-ANCESTORS:], status_id, *replies[:REPLIES]]
         by_id = {int(s["id"]): s for s in await statuses_by_id(ctx, conn, wanted, me_id)}

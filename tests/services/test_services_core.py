@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from roost.domain.errors import Conflict, Forbidden, Invalid, NotFound
-from roost.services import accounts, notifications, posts, search, social, timelines
+from roost.services import accounts, notifications, posts, search, social, threads, timelines
 from roost.services.timelines import Page
 
 
@@ -136,7 +136,7 @@ async def test_replies_mentions_notifications_and_thread(ctx):
     async with ctx.db.read() as conn:
         bob_notes = await notifications.page(conn, bob["id"])
         alice_notes = await notifications.page(conn, alice["id"])
-        ancestors, descendants = await posts.context(conn, reply, None)
+        ancestors, descendants = await threads.context(conn, reply, None)
     assert [n["type"] for n in bob_notes] == ["mention", "mention"]
     assert [n["status_id"] for n in alice_notes] == [reply]
     assert ancestors == [root] and descendants == [deeper]
@@ -280,9 +280,9 @@ async def test_thread_visibility_is_checked_in_batches(ctx):
     async with ctx.db.write() as tx:
         await social.block(ctx, tx, eve["id"], bob["id"], True)
     async with ctx.db.read() as conn:
-        assert (await posts.context(conn, root, bob["id"]))[1] == [public_reply, private_reply]
-        assert (await posts.context(conn, root, eve["id"]))[1] == []
-        assert (await posts.context(conn, root, None))[1] == [public_reply]
+        assert (await threads.context(conn, root, bob["id"]))[1] == [public_reply, private_reply]
+        assert (await threads.context(conn, root, eve["id"]))[1] == []
+        assert (await threads.context(conn, root, None))[1] == [public_reply]
 
 
 async def test_a_thread_hides_what_hangs_under_a_post_one_may_not_see(ctx):
@@ -297,14 +297,14 @@ async def test_a_thread_hides_what_hangs_under_a_post_one_may_not_see(ctx):
     second = await post(ctx, carol, "second", in_reply_to_id=root)
     beside = await post(ctx, carol, "beside", in_reply_to_id=first)
     async with ctx.db.read() as conn:
-        as_bob = await posts.context(conn, root, bob["id"])
-        as_carol = await posts.context(conn, root, carol["id"])
-        line_for_bob = await posts.context(conn, under, bob["id"])
-        line_for_carol = await posts.context(conn, under, carol["id"])
+        as_bob = await threads.context(conn, root, bob["id"])
+        as_carol = await threads.context(conn, root, carol["id"])
+        line_for_bob = await threads.context(conn, under, bob["id"])
+        line_for_carol = await threads.context(conn, under, carol["id"])
         with pytest.raises(NotFound):
-            await posts.context(conn, hidden, carol["id"])
+            await threads.context(conn, hidden, carol["id"])
         with pytest.raises(NotFound):
-            await posts.context(conn, 12345, None)
+            await threads.context(conn, 12345, None)
     assert as_bob == ([], [first, second, hidden, beside, under])
     assert as_carol == ([], [first, second, beside])
     assert line_for_bob == ([root, first, hidden], [])

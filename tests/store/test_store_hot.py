@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from roost.domain.ids import MAX_ID
-from roost.services import accounts, hydrate, posts, social, timelines
+from roost.services import accounts, hydrate, posts, social, threads, timelines
 from roost.store import feeds
 from roost.store.hot import Hot
 from roost.store.tables import statuses
@@ -70,9 +70,9 @@ def _cases(world: dict) -> list[tuple[Hot, dict]]:
         (timelines.BY_ACCOUNT[True, True].oldest, {**by_alice, "viewer": 0}),
         (timelines.BY_ACCOUNT[False, True].newest, followed_by_bob),
         (posts.STATUS_BY_ID, {"id": ids[0]}),
-        (posts.ANCESTRY, {"root": ids[3]}),
-        (posts.ANCESTRY, {"root": 12345}),
-        (posts.REPLIES, {"root": ids[0]}),
+        (threads.ANCESTRY, {"root": ids[3]}),
+        (threads.ANCESTRY, {"root": 12345}),
+        (threads.REPLIES, {"root": ids[0]}),
         (posts.SUSPENDED_AMONG, {"ids": authors}),
         (posts._MENTIONING_VIEWER, {"ids": asked, "viewer": bob["id"]}),
         (social.FOLLOWS, {"follower": bob["id"], "target": alice["id"]}),
