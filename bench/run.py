@@ -78,9 +78,12 @@ def free_port() -> int:
 class Server:
     """A process pinned to the server CPU, answering on a loopback port."""
 
-    def __init__(self, command: list[str], env: dict[str, str], port: int, log: Path) -> None:
+    def __init__(
+        self, command: list[str], env: dict[str, str], port: int, log: Path, cwd: Path | None = None
+    ) -> None:
         self.command = ["taskset", "-c", SERVER_CPU, *command]
         self.env = env
+        self.cwd = cwd  # where it runs: ``python -m`` imports the code found there first
         self.port = port
         self.url = f"http://127.0.0.1:{port}"
         self.log = log
@@ -89,7 +92,7 @@ class Server:
     def start(self, probe: str = "/health", timeout: float = 60.0) -> Server:
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
-                self.command, env=self.env, stdout=log, stderr=subprocess.STDOUT
+                self.command, env=self.env, cwd=self.cwd, stdout=log, stderr=subprocess.STDOUT
             )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
