@@ -11,7 +11,8 @@ cache answers) sends short bursts to one then the other, alternating which goes 
 figure is the server's own CPU time per request (user + system, from /proc), not requests per
 second: a burst the machine slowed is slowed for its CPU time much less than for its rate. Each
 read prints the medians of both, their ratio (B/A: below 1.00 the current checkout is cheaper)
-and in how many rounds B was the cheaper: a change that wins 3 rounds of 6 is noise.
+and in how many rounds B was the cheaper: a change that wins 3 rounds of 6 is noise. Both
+servers are started afresh each round (see ``compare``).
 
 A is ``--base``, B this checkout; both with the shield on (limits out of reach), as in
 bench/uncached_reads.py. Reads: home, public, profile, thread, floor (an always-empty timeline).
@@ -38,6 +39,7 @@ from run import LOAD_CPU, RESULTS, Server, free_port, other_reads, roost_env, to
 from uncached_reads import FLOOR  # noqa: E402
 
 READS = ("home", "public", "profile", "thread", "floor")
+HOME = "/api/v1/timelines/home"
 
 
 def cpu_seconds(pid: int) -> float:
@@ -69,22 +71,30 @@ def burst(server: Server, token: str, url: str, seconds: int, script: Path) -> f
 
 
 def compare(base: Path, reads: list[str], rounds: int, seconds: int, work: Path) -> dict:
+    """Per read and checkout, the CPU per request of each round. Both servers are started
+    afresh every round: two processes of the same code kept up for a whole run differed by up to
+    10% on one read in every round (an A/A run; memory layout and hash seeds differ per
+    process), a bias that alternating the bursts alone cannot cancel."""
     script = work / "distinct.lua"
     script.write_text(DISTINCT_SCRIPT)
-    servers = {"A": start(base, "A", work), "B": start(ROOT, "B", work)}
-    paths = {"home": "/api/v1/timelines/home", **other_reads(servers["A"][2]), "floor": FLOOR}
-    costs: dict[tuple[str, str], list[float]] = {(r, s): [] for r in reads for s in servers}
-    try:
-        for round_ in range(rounds):
-            order = ("A", "B") if round_ % 2 == 0 else ("B", "A")
+    checkouts = {"A": base, "B": ROOT}
+    costs: dict[tuple[str, str], list[float]] = {(r, s): [] for r in reads for s in checkouts}
+    for round_ in range(rounds):
+        order = ("A", "B") if round_ % 2 == 0 else ("B", "A")
+        servers = {}
+        try:
+            for name in order:
+                servers[name] = start(checkouts[name], f"{name}{round_}", work)
+            paths = {"home": HOME, **other_reads(servers["A"][2]), "floor": FLOOR}
             for read in reads:
                 for name in order:
                     server, token, _ = servers[name]
                     url = server.url + paths[read]
                     costs[read, name].append(burst(server, token, url, seconds, script))
-    finally:
-        for server, _, _ in servers.values():
-            server.stop()
+        finally:
+            for server, _, db in servers.values():
+                server.stop()
+                db.unlink()
     return costs
 
 
