@@ -48,10 +48,10 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def start(checkout: Path, name: str, work: Path) -> tuple[Server, str, Path]:
+def start(checkout: Path, name: str, work: Path, size: tuple[int, int]) -> tuple[Server, str, Path]:
     """``roost serve`` from ``checkout``'s own code, on a fresh copy of the demo set."""
     db = work / f"{name}.db"
-    demo_database(RESULTS, 300, 3000, False, db)
+    demo_database(RESULTS, *size, False, db)
     port = free_port()
     env = {**roost_env(db, port, work), "PYTHONPATH": str(checkout)}
     command = [sys.executable, "-m", "roost.cli", "serve"]
@@ -70,7 +70,9 @@ def burst(server: Server, token: str, url: str, seconds: int, script: Path) -> f
     return used / max(1.0, rate["rps"] * seconds) * 1e6
 
 
-def compare(base: Path, reads: list[str], rounds: int, seconds: int, work: Path) -> dict:
+def compare(
+    base: Path, reads: list[str], rounds: int, seconds: int, work: Path, size: tuple[int, int]
+) -> dict:
     """Per read and checkout, the CPU per request of each round. Both servers are started
     afresh every round: two processes of the same code kept up for a whole run differed by up to
     10% on one read in every round (an A/A run; memory layout and hash seeds differ per
@@ -84,7 +86,7 @@ def compare(base: Path, reads: list[str], rounds: int, seconds: int, work: Path)
         servers = {}
         try:
             for name in order:
-                servers[name] = start(checkouts[name], f"{name}{round_}", work)
+                servers[name] = start(checkouts[name], f"{name}{round_}", work, size)
             paths = {"home": HOME, **other_reads(servers["A"][2]), "floor": FLOOR}
             for read in reads:
                 for name in order:
@@ -103,6 +105,8 @@ def main() -> None:
     parser.add_argument("--base", type=Path, required=True, help="the checkout to compare with")
     parser.add_argument("--rounds", type=int, default=6)
     parser.add_argument("--seconds", type=int, default=3)
+    parser.add_argument("--users", type=int, default=300, help="demo accounts (default 300)")
+    parser.add_argument("--posts", type=int, default=3000, help="demo posts (default 3000)")
     parser.add_argument("reads", nargs="*", help=f"any of {', '.join(READS)} (default: all)")
     args = parser.parse_args()
     args.reads = args.reads or list(READS)
@@ -110,7 +114,8 @@ def main() -> None:
         parser.error(f"unknown reads: {', '.join(sorted(unknown))}")
     ensure_wrk()
     with tempfile.TemporaryDirectory() as tmp:
-        costs = compare(args.base.resolve(), args.reads, args.rounds, args.seconds, Path(tmp))
+        size = (args.users, args.posts)
+        costs = compare(args.base.resolve(), args.reads, args.rounds, args.seconds, Path(tmp), size)
     print(f"server CPU per request, median of {args.rounds} paired bursts (A {args.base}, B .)")
     for read in args.reads:
         a, b = costs[read, "A"], costs[read, "B"]
