@@ -35,7 +35,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 from api_timeline import DISTINCT_SCRIPT, pick_reader  # noqa: E402
 from foundation_data import demo_database  # noqa: E402
 from foundation_wrk import ensure_wrk, parse  # noqa: E402
-from run import LOAD_CPU, RESULTS, Server, free_port, other_reads, roost_env, token_for  # noqa: E402
+from harness import LOAD_CPU, RESULTS, Server, free_port, other_reads, roost_env, token_for  # noqa: E402
 from uncached_reads import FLOOR  # noqa: E402
 
 READS = ("home", "public", "profile", "thread", "floor")

@@ -42,7 +42,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 import httpx  # noqa: E402
 from foundation_data import add_followers, demo_database  # noqa: E402
 from foundation_wrk import Wrk, ensure_wrk, parse  # noqa: E402
-from run import LOAD_CPU, SECRET, Server, free_port, roost_server, token_for  # noqa: E402
+from harness import LOAD_CPU, SECRET, Server, free_port, roost_server, token_for  # noqa: E402
 
 from roost.domain.ids import IdGenerator  # noqa: E402
 from roost.domain.signed import mint_token, token_digest  # noqa: E402

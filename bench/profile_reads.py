@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.api_timeline import DISTINCT_SCRIPT, pick_reader  # noqa: E402
 from bench.foundation_data import demo_database  # noqa: E402
-from bench.run import RESULTS, roost_server, token_for  # noqa: E402
+from bench.harness import RESULTS, roost_server, token_for  # noqa: E402
 
 # (bucket, substring of a frame's file path), innermost match wins; first match in this order
 BUCKETS = [

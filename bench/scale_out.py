@@ -54,25 +54,26 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 import httpx  # noqa: E402
-from foundation_wrk import Wrk  # noqa: E402
-from run import LOAD_CPU, SECRET, SHIELD_WIDE_OPEN, free_port, in_scratch  # noqa: E402
-from steady_state import (  # noqa: E402
-    HOME,
-    POSTS_PER_ACCOUNT,
+from demo_store import (  # noqa: E402
     claim_redis,
     empty_redis,
     fill_redis_feeds,
     mint_tokens,
     pick_accounts,
+    settle,
+)
+from foundation_wrk import Wrk  # noqa: E402
+from harness import LOAD_CPU, RESULTS, SECRET, SHIELD_WIDE_OPEN, free_port, in_scratch  # noqa: E402
+from steady_state import (  # noqa: E402
+    HOME,
+    POSTS_PER_ACCOUNT,
     reads_while_posting,
     rotating_script,
-    settle,
     wrk_async,
 )
 
 from roost.edge.runtime import Runtime, parse_stat  # noqa: E402
 
-RESULTS = ROOT / "bench" / "results"
 START = ROOT / "deploy" / "start.sh"
 
 

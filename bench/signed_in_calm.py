@@ -40,7 +40,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 import httpx  # noqa: E402
-from run import SECRET, SERVER_CPU, free_port  # noqa: E402
+from harness import SECRET, SERVER_CPU, free_port  # noqa: E402
 
 PASSWORD = "calm-readers-1"
 ACCOUNT_RATE = 20.0  # ROOST_SHIELD_ACCOUNT_RATE's default (burst 300)

@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 from api_timeline import hello_rate, pick_reader, wrk_distinct  # noqa: E402
 from foundation_data import demo_database  # noqa: E402
 from foundation_wrk import Wrk, ensure_wrk  # noqa: E402
-from run import LOAD_CPU, RESULTS, SHIELD_WIDE_OPEN, other_reads, roost_server, token_for  # noqa: E402
+from harness import LOAD_CPU, RESULTS, SHIELD_WIDE_OPEN, other_reads, roost_server, token_for  # noqa: E402
 
 TARGETS = {"home": 0.20, "public": 0.15, "profile": 0.15, "thread": 0.15}
 # The same road with no page on it: a cacheable timeline route that answers [] once the token,
