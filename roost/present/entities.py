@@ -198,7 +198,6 @@ def json_array(items: Sequence[tuple[int, bytes]]) -> bytes:
 
 
 _REBLOG = b'"reblog":'
-_UNSET = b'"favourited":false,"reblogged":false,"bookmarked":false'
 _FLAGS = {
     (f, r, b): b'"favourited":%s,"reblogged":%s,"bookmarked":%s'
     % tuple(b"true" if flag else b"false" for flag in (f, r, b))
@@ -206,9 +205,7 @@ _FLAGS = {
     for r in (False, True)
     for b in (False, True)
 }
-
-
-_NO_FLAGS = _FLAGS[False, False, False]
+_NO_FLAGS = _FLAGS[False, False, False]  # as every entity is rendered before the viewer's flags
 
 
 def _flags(status_id: int, reposted_id: int, batch: hydrate.Posts) -> bytes:
@@ -230,8 +227,13 @@ def _pieces(
     if kept is None or kept[0] is not row or kept[1] is not author:
         text = orjson.dumps(_shown(row, ctx, people, batch, rendered))
         cut = text.index(_REBLOG) + len(_REBLOG)
-        flags = text.index(_UNSET, cut)
-        pieces = (text, text[:cut], text[cut + len(b"null") : flags], text[flags + len(_UNSET) :])
+        flags = text.index(_NO_FLAGS, cut)
+        pieces = (
+            text,
+            text[:cut],
+            text[cut + len(b"null") : flags],
+            text[flags + len(_NO_FLAGS) :],
+        )
         kept = rendered["j", row["id"]] = (row, author, pieces)
     return kept[2]
 

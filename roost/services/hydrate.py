@@ -212,15 +212,13 @@ async def _rows(
     known: dict[int, Facts | None] = {}  # everything asked for
     fresh: dict[int, Facts | None] = {}  # what was checked or loaded now, to keep
     unsure: list[int] = []
-    current, since = shelf.trust_now()
+    trust = shelf.trust_now()
     missing: list[int] = []
     for status_id in wanted:
         entry = shelved.get(status_id)
         if entry is None:
             missing.append(status_id)
-        elif entry.value is None or (
-            entry.stamp == current and entry.checked > since
-        ):  # gone: for good
+        elif entry.value is None or trust.covers(entry):  # gone is gone for good
             known[status_id] = entry.value
         else:
             unsure.append(status_id)
@@ -274,13 +272,13 @@ async def _authors(
     known: dict[int, Row | None] = {}
     fresh: dict[int, Row | None] = {}  # checked or loaded now, to keep
     unsure: list[int] = []
-    current, since = shelf.trust_now()
+    trust = shelf.trust_now()
     missing: list[int] = []
     for account_id in ids:
         entry = shelved.get(account_id)
         if entry is None:
             missing.append(account_id)
-        elif entry.stamp == current and entry.checked > since:  # trusted
+        elif trust.covers(entry):
             known[account_id] = entry.value
         else:
             unsure.append(account_id)

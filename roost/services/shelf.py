@@ -76,6 +76,20 @@ class Entry:
         self.checked = checked
 
 
+class Trust:
+    """Which entries may be used without a check, read once for a whole page: those kept under
+    ``stamp`` (no commit since) and checked after ``since``."""
+
+    __slots__ = ("since", "stamp")
+
+    def __init__(self, stamp: int, since: float) -> None:
+        self.stamp = stamp
+        self.since = since
+
+    def covers(self, entry: Entry) -> bool:
+        return entry.stamp == self.stamp and entry.checked > self.since
+
+
 class Shelf:
     """Per process: ``posts`` (id -> (row, mentions, tags)), ``accounts`` (id -> row), and
     ``rendered`` entities, each kept with the rows it was rendered from."""
@@ -97,13 +111,11 @@ class Shelf:
 
     def trusted(self, entry: Entry) -> bool:
         """Whether ``entry`` may be used without a check."""
-        stamp, since = self.trust_now()
-        return entry.stamp == stamp and entry.checked > since
+        return self.trust_now().covers(entry)
 
-    def trust_now(self) -> tuple[int, float]:
-        """(stamp, time): an entry kept under that stamp and checked after that time may be used
-        without a check; read once for a whole page rather than once an entry."""
-        return self.generation.value, time.monotonic() - self.ttl
+    def trust_now(self) -> Trust:
+        """Which entries may be used without a check now (for a whole page)."""
+        return Trust(self.generation.value, time.monotonic() - self.ttl)
 
     def keep(self, table: dict[int, Entry], key: int, value: Any, stamp: int) -> None:
         """``value``, read (or checked) under ``stamp``: trusted until the next commit."""

@@ -12,6 +12,14 @@ from roost.store.hot import Hot
 from roost.store.tables import statuses
 
 MAX_THREAD = 200  # ancestors/descendants shown in one context
+THREAD_DEPTH = 100  # levels of replies followed under a post
+_ROOT: BindParameter = bindparam("root")
+_THREAD_COLUMNS = (
+    statuses.c.id,
+    statuses.c.account_id,
+    statuses.c.visibility,
+    statuses.c.in_reply_to_id,
+)
 
 
 def _ancestry() -> Select:
@@ -48,14 +56,6 @@ def _replies() -> Select:
 
 # A thread in two statements (its line up, its replies down) and one visibility check for
 # all of it, where walking it level by level cost two or three statements a level.
-THREAD_DEPTH = 100  # levels of replies followed under a post
-_ROOT: BindParameter = bindparam("root")
-_THREAD_COLUMNS = (
-    statuses.c.id,
-    statuses.c.account_id,
-    statuses.c.visibility,
-    statuses.c.in_reply_to_id,
-)
 ANCESTRY = Hot(_ancestry())
 REPLIES = Hot(_replies())
 
