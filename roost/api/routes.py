@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.routing import Route, WebSocketRoute
 
-from roost.api import accounts, instance, oauth, openapi, statuses, streaming, timelines
+from roost.api import accounts, instance, oauth, openapi, statuses, streaming, tags, timelines
 
 GET, POST, PUT, DELETE = ["GET"], ["POST"], ["PUT"], ["DELETE"]
 PATCH = ["PATCH", "POST"]  # some clients send update_credentials as POST
@@ -82,6 +82,10 @@ routes = [
     # Search and trends
     Route("/api/v2/search", timelines.search),
     Route(f"{V1}/trends/tags", timelines.trends_tags),
+    Route(f"{V1}/tags/{{name}}", tags.show),
+    Route(f"{V1}/tags/{{name}}/follow", tags.follow, methods=POST),
+    Route(f"{V1}/tags/{{name}}/unfollow", tags.unfollow, methods=POST),
+    Route(f"{V1}/followed_tags", tags.followed),
     Route(f"{V1}/trends", timelines.trends_tags),
     # Streaming
     Route("/openapi.json", openapi.openapi_json),

@@ -69,7 +69,7 @@ STATUS_EDIT = obj(
     }
 )  # fmt: skip
 STATUS_SOURCE = obj({"id": ID, "text": STR, "spoiler_text": STR})
-TAG = obj({"name": STR, "url": STR}, {"history": LIST})
+TAG = obj({"name": STR, "url": STR}, {"history": LIST, "following": BOOL})
 TOKEN = obj({"access_token": STR, "token_type": STR, "scope": STR, "created_at": INT})
 APPLICATION = obj({"name": STR}, {"client_id": STR, "client_secret": STR, "website": NULL_STR})
 ERROR = obj({"error": STR}, {"error_description": STR})
@@ -146,4 +146,8 @@ RESPONSES: dict[str, dict] = {
     "timelines.notification": ref("Notification"),
     "timelines.search": ref("Search"),
     "timelines.trends_tags": many("Tag"),
+    "tags.show": ref("Tag"),
+    "tags.follow": ref("Tag"),
+    "tags.unfollow": ref("Tag"),
+    "tags.followed": many("Tag"),
 }

@@ -104,12 +104,12 @@ def relationship(rel: Relationship) -> dict:
     }
 
 
-def tag(ctx: Context, name: str, history: list | None = None) -> dict:
+def tag(ctx: Context, name: str, history: list | None = None, following: bool = False) -> dict:
     return {
         "name": name,
         "url": f"{ctx.base_url}/tags/{name}",
         "history": history or [],
-        "following": False,
+        "following": following,
     }
 
 

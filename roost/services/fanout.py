@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import Awaitable, Callable, Container
+from collections.abc import Awaitable, Callable, Container, Sequence
 from typing import Any
 
 from sqlalchemy import select, update
@@ -21,6 +21,7 @@ from sqlalchemy.engine import RowMapping
 
 from roost.domain.fanout import FanoutState, push_on_write
 from roost.services import posts, social, timelines
+from roost.services import tags as tag_service
 from roost.services.context import Context
 from roost.store.feeds import SqlFeeds
 from roost.store.tables import accounts, mentions, status_tags, statuses, tags
@@ -124,7 +125,13 @@ class Fanout:
         if found is None or found[0]["fanout_state"] == FanoutState.DONE:
             return
         row, recipients, channels = found
-        recipients = await self._reach(row, recipients, channels, _Stream(self, status_id), True)
+        stream = _Stream(self, status_id)
+        recipients = await self._reach(row, recipients, channels, stream, True)
+        async with ctx.db.read() as conn:
+            fans = await self.tag_followers(conn, row)
+        if fans:  # public posts with a tag they follow reach their home timelines too
+            await stream.send(_user_channels(fans, await self._online_except_shunning(row)))
+            recipients = [*recipients, *fans]
         sql_feeds = ctx.feeds if isinstance(ctx.feeds, SqlFeeds) else None
         small_sql = sql_feeds is not None and len(recipients) <= SQL_BATCH
         if not small_sql:
@@ -154,9 +161,7 @@ class Fanout:
         chunk); returns the recipients still to push, the author alone after chunks."""
         ctx = self.ctx
         author = row["account_id"]
-        online = ctx.bus.listening_users()  # streams go to the followers who have one open
-        if online:  # as home timelines do, streams leave out whoever mutes or blocks the author
-            online = _Except(online, await self._shunning(row))
+        online = await self._online_except_shunning(row)
         if recipients is not FOLLOWERS:
             await stream.send(channels + _user_channels(recipients, online))
             return recipients
@@ -167,6 +172,19 @@ class Fanout:
                 await ctx.feeds.push(chunk, row["id"])
             await stream.send(_user_channels(chunk, online))
         return [author]
+
+    async def _online_except_shunning(self, row: RowMapping) -> Container[int]:
+        """Who has a stream open (streams go only there), less whoever mutes or blocks the
+        author: streams leave them out as home timelines do."""
+        online = self.ctx.bus.listening_users()
+        return _Except(online, await self._shunning(row)) if online else online
+
+    async def tag_followers(self, conn, row: RowMapping) -> list[int]:
+        """Who gets a post for following one of its tags: public original posts only (as
+        Mastodon's fan-out to hashtag followers), not those who follow the author."""
+        if row["visibility"] != "public" or row["reblog_of_id"] is not None:
+            return []
+        return await tag_service.followers_of_post(conn, row["id"], row["account_id"])
 
     async def _shunning(self, row: RowMapping) -> set[int]:
         authors = [row["account_id"]]
@@ -212,11 +230,15 @@ class Fanout:
         )
         return ["public", "public:local", *(f"hashtag:{n}" for n in names)]
 
-    async def retract(self, row: RowMapping, status_ids: list[int]) -> None:
-        """A deleted post leaves every feed and every open stream."""
+    async def retract(
+        self, row: RowMapping, status_ids: list[int], also: Sequence[int] = ()
+    ) -> None:
+        """A deleted post leaves every feed and every open stream (``also``: the tag followers
+        it reached, read before the delete took its tags)."""
         ctx = self.ctx
         async with ctx.db.read() as conn:
             owners = [row["account_id"], *await social.follower_ids(conn, row["account_id"])]
+        owners += also
         await ctx.feeds.remove(owners, status_ids)
         remove_all = getattr(ctx.feeds, "remove_everywhere", None)
         if remove_all is not None:

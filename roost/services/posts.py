@@ -275,9 +275,10 @@ async def delete_status(ctx: Context, tx: Tx, status_id: int, actor_id: int) -> 
             .where(statuses.c.id == row["reblog_of_id"])
             .values(reblogs_count=statuses.c.reblogs_count - 1)
         )
+    fans = await ctx.fanout.tag_followers(tx.conn, row) if ctx.fanout is not None else []
     await tx.conn.execute(delete(statuses).where(statuses.c.id.in_([status_id, *reblog_ids])))
     await _count_post(tx.conn, actor_id, parent, now(), -1)
-    tx.after_commit(lambda: ctx.fanout.retract(row, [status_id, *reblog_ids]))
+    tx.after_commit(lambda: ctx.fanout.retract(row, [status_id, *reblog_ids], fans))
     return row
 
 

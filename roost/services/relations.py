@@ -1,7 +1,7 @@
 """Pages of relations, newest first, by name: followers, following, follow requests, blocks
-and mutes (an account's), favourites and bookmarks (one's own), and who favourited or
-reposted a post. Each page is (relation id, other id) pairs: the relation id is the cursor
-Mastodon's Link header pages by."""
+and mutes (an account's), favourites, bookmarks and followed tags (one's own), and who
+favourited or reposted a post. Each page is (relation id, other id) pairs: the relation id is
+the cursor Mastodon's Link header pages by."""
 
 from __future__ import annotations
 
@@ -12,7 +12,15 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from roost.services.posts import get_visible
 from roost.services.timelines import Page
-from roost.store.tables import blocks, bookmarks, favourites, follows, mutes, statuses
+from roost.store.tables import (
+    blocks,
+    bookmarks,
+    favourites,
+    follows,
+    mutes,
+    statuses,
+    tag_follows,
+)
 
 
 class Relation(NamedTuple):
@@ -36,6 +44,7 @@ RELATIONS = {
     "muted": Relation(mutes, mutes.c.account_id, mutes.c.target_account_id),
     "favourites": Relation(favourites, favourites.c.account_id, favourites.c.status_id),
     "bookmarks": Relation(bookmarks, bookmarks.c.account_id, bookmarks.c.status_id),
+    "followed_tags": Relation(tag_follows, tag_follows.c.account_id, tag_follows.c.tag_id),
     # who acted on a post: the owner is the post
     "favourited_by": Relation(favourites, favourites.c.status_id, favourites.c.account_id),
     "reblogged_by": Relation(statuses, statuses.c.reblog_of_id, statuses.c.account_id),

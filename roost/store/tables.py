@@ -169,6 +169,8 @@ favourites = _pair("favourites", "account_id", "status_id", "statuses")
 bookmarks = _pair("bookmarks", "account_id", "status_id", "statuses")
 blocks = _pair("blocks", "account_id", "target_account_id", "accounts")
 mutes = _pair("mutes", "account_id", "target_account_id", "accounts")
+# Hashtags an account follows: their public posts reach its home timeline (fan-out by tag).
+tag_follows = _pair("tag_follows", "account_id", "tag_id", "tags")
 
 mentions = Table(
     "mentions",

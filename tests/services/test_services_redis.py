@@ -9,7 +9,7 @@ import uuid
 import pytest
 
 from roost.app import start
-from roost.services import posts, social
+from roost.services import posts, social, tags
 from roost.services.context import build_context
 from roost.services.timelines import Page, home
 from tests.conftest import empty_postgres
@@ -50,3 +50,25 @@ async def test_fanout_through_arq_reaches_redis_feeds_and_streams(redis_ctx):
     message = json.loads(raw)
     assert message["event"] == "update" and message["payload"]["id"] == str(status_id)
     await stream.close()
+
+
+async def test_a_followed_tag_reaches_a_redis_feed_and_a_delete_takes_it_back(redis_ctx):
+    ctx = redis_ctx
+    alice, bob = await make_user(ctx, "alice"), await make_user(ctx, "bob")
+    async with ctx.db.write() as tx:
+        await tags.follow(ctx, tx, bob["id"], "birds")
+    async with ctx.db.write() as tx:
+        status_id = await posts.create(ctx, tx, alice, f"a heron #birds {uuid.uuid4().hex}")
+
+    async def in_home() -> bool:
+        async with ctx.db.read() as conn:
+            return status_id in await home(ctx, bob["id"], Page(), conn)
+
+    await wait_for(in_home, "the tagged post in the tag follower's Redis feed", interval=0.02)
+    async with ctx.db.write() as tx:
+        await posts.delete_status(ctx, tx, status_id, alice["id"])
+
+    async def gone() -> bool:
+        return not await in_home()
+
+    await wait_for(gone, "the deleted post out of the tag follower's Redis feed", interval=0.02)

@@ -1,0 +1,161 @@
+"""Hashtags as things to follow: a tag's card (its week of use), following and unfollowing it,
+the viewer's followed tags, and who follows a post's tags (fan-out delivers public posts with a
+followed tag to the follower's home timeline, as Mastodon 4 does)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, timedelta
+
+from sqlalchemy import and_, case, delete, exists, func, insert, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from roost.domain.errors import NotFound
+from roost.domain.ids import id_floor
+from roost.domain.text import normalize_tag
+from roost.services import relations
+from roost.services.context import Context, now
+from roost.services.timelines import Page
+from roost.store.db import Tx
+from roost.store.tables import follows, status_tags, statuses, tag_follows, tags
+
+HISTORY_DAYS = 7
+
+
+@dataclass(frozen=True)
+class TagCard:
+    """What Mastodon's ``Tag`` entity says: the name, a week of use, and whether the viewer
+    follows it (always False for an anonymous viewer)."""
+
+    name: str
+    history: list[dict]
+    following: bool
+
+
+def tag_name(text: str) -> str:
+    """A tag name from a path (``#`` and case do not matter); 404 for one that cannot be."""
+    name = normalize_tag(text)
+    if name is None:
+        raise NotFound()
+    return name
+
+
+async def card(conn: AsyncConnection, name: str, viewer_id: int | None) -> TagCard:
+    """A tag's card; 404 if nobody has used or followed it."""
+    tag_id = await conn.scalar(select(tags.c.id).where(tags.c.name == name))
+    if tag_id is None:
+        raise NotFound()
+    following = viewer_id is not None and await _follow_id(conn, viewer_id, tag_id) is not None
+    return TagCard(name, await history(conn, tag_id), following)
+
+
+async def history(conn: AsyncConnection, tag_id: int) -> list[dict]:
+    """Public posts and distinct authors per UTC day, today first, for the last seven days
+    (strings, as Mastodon sends them). One statement: each day is a range of post ids."""
+    today = now().astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    days = [today - timedelta(days=n) for n in range(HISTORY_DAYS)]
+    columns = []
+    for n, day in enumerate(days):
+        low = id_floor(day)
+        high = id_floor(days[n - 1]) if n else None  # up to the next day
+        within = status_tags.c.status_id >= low
+        if high is not None:
+            within = and_(within, status_tags.c.status_id < high)
+        columns.append(func.count(case((within, 1))))
+        columns.append(func.count(func.distinct(case((within, statuses.c.account_id)))))
+    found = await conn.execute(
+        select(*columns)
+        .select_from(status_tags.join(statuses, statuses.c.id == status_tags.c.status_id))
+        .where(
+            status_tags.c.tag_id == tag_id,
+            status_tags.c.status_id >= id_floor(days[-1]),
+            statuses.c.visibility == "public",
+        )
+    )
+    counts = list(found.one())
+    return [
+        {
+            "day": str(int(day.timestamp())),
+            "uses": str(counts[2 * n]),
+            "accounts": str(counts[2 * n + 1]),
+        }
+        for n, day in enumerate(days)
+    ]
+
+
+async def follow(ctx: Context, tx: Tx, viewer_id: int, name: str) -> TagCard:
+    """Follow a tag (made if nobody has used it yet, as Mastodon does); following twice is
+    following once."""
+    tag_id = await tx.conn.scalar(select(tags.c.id).where(tags.c.name == name))
+    if tag_id is None:
+        tag_id = ctx.ids.next_id()
+        await tx.conn.execute(insert(tags).values(id=tag_id, name=name, created_at=now()))
+    if await _follow_id(tx.conn, viewer_id, tag_id) is None:
+        await tx.conn.execute(
+            insert(tag_follows).values(
+                id=ctx.ids.next_id(), account_id=viewer_id, tag_id=tag_id, created_at=now()
+            )
+        )
+    return TagCard(name, await history(tx.conn, tag_id), True)
+
+
+async def unfollow(tx: Tx, viewer_id: int, name: str) -> TagCard:
+    """Stop following a tag (posts it brought stay in the home timeline, as Mastodon's do);
+    404 for a tag that does not exist."""
+    tag_id = await tx.conn.scalar(select(tags.c.id).where(tags.c.name == name))
+    if tag_id is None:
+        raise NotFound()
+    await tx.conn.execute(
+        delete(tag_follows).where(
+            tag_follows.c.account_id == viewer_id, tag_follows.c.tag_id == tag_id
+        )
+    )
+    return TagCard(name, await history(tx.conn, tag_id), False)
+
+
+async def followed(
+    conn: AsyncConnection, viewer_id: int, window: Page
+) -> tuple[list[TagCard], list[int]]:
+    """A page of the viewer's followed tags, newest follow first, and the follows' ids (the
+    cursors of the Link header)."""
+    pairs = await relations.page(conn, "followed_tags", viewer_id, window)
+    names = dict(
+        (
+            await conn.execute(
+                select(tags.c.id, tags.c.name).where(tags.c.id.in_([t for _, t in pairs]))
+            )
+        ).all()
+    )
+    cards = [TagCard(names[t], await history(conn, t), True) for _, t in pairs if t in names]
+    return cards, [follow_id for follow_id, _ in pairs]
+
+
+async def followers_of_post(conn: AsyncConnection, status_id: int, author_id: int) -> list[int]:
+    """Who follows any of a post's tags and does not follow its author (those have the post
+    already, pushed or merged at read time), each once."""
+    follows_author = exists(
+        select(follows.c.id).where(
+            follows.c.account_id == tag_follows.c.account_id,
+            follows.c.target_account_id == author_id,
+            follows.c.state == "accepted",
+        )
+    )
+    found = await conn.scalars(
+        select(tag_follows.c.account_id)
+        .join(status_tags, status_tags.c.tag_id == tag_follows.c.tag_id)
+        .where(
+            status_tags.c.status_id == status_id,
+            tag_follows.c.account_id != author_id,
+            ~follows_author,
+        )
+        .distinct()
+    )
+    return list(found)
+
+
+async def _follow_id(conn: AsyncConnection, viewer_id: int, tag_id: int) -> int | None:
+    return await conn.scalar(
+        select(tag_follows.c.id).where(
+            tag_follows.c.account_id == viewer_id, tag_follows.c.tag_id == tag_id
+        )
+    )
