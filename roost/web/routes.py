@@ -18,6 +18,8 @@ routes = [
     Route("/home", timelines.home),
     Route("/public", timelines.public),
     Route("/tags/{name}", timelines.tag),
+    Route("/tags/{name}/follow", timelines.follow_tag, methods=POST),
+    Route("/tags/{name}/unfollow", timelines.unfollow_tag, methods=POST),
     Route("/signup", auth.signup_form),
     Route("/signup", auth.signup, methods=POST),
     Route("/login", auth.login_form),

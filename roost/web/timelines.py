@@ -7,11 +7,12 @@ from starlette.responses import RedirectResponse, Response
 
 from roost.domain.errors import NotFound
 from roost.domain.text import normalize_tag
-from roost.services import search as search_service
+from roost.services import tags as tag_service
 from roost.services import timelines
 from roost.web import feed
 from roost.web.errors import page
-from roost.web.session import account_id, must_view, viewer_id
+from roost.web.forms import Submission, submitted
+from roost.web.session import account_id, done, must_view, viewer_id
 
 
 @page
@@ -95,20 +96,47 @@ def _compose_box(refused: dict | None) -> dict:
 @page
 async def tag(request: Request) -> Response:
     ctx = request.app.state.ctx
-    name = normalize_tag(request.path_params["name"])
-    if name is None:
-        raise NotFound("Tag")
+    name = _tag_name(request)
     cursor = feed.cursor(request)
     async with ctx.db.read() as conn:
-        if not await search_service.tag_exists(conn, name):
-            raise NotFound("Tag")
         me = await viewer_id(request, conn)
+        card = await tag_service.card(conn, name, me)  # 404 for a tag nobody used or followed
         ids = await timelines.tag(conn, name, cursor, me)
+        week = sum(int(day["uses"]) for day in card.history)
         context = {
             "title": f"#{name}",
-            "subtitle": f"Public posts tagged #{name}.",
+            "subtitle": f"Public posts tagged #{name}: {week} this week.",
             "stream": f"/api/v1/streaming/hashtag?tag={name}",
+            "tag": card,
         }
         return await feed.show(
             request, conn, ids, cursor, me, "timeline.html", context, public=me is None
         )
+
+
+def _tag_name(request: Request) -> str:
+    name = normalize_tag(request.path_params["name"])
+    if name is None:
+        raise NotFound("Tag")
+    return name
+
+
+async def _follow_tag(sent: Submission, on: bool) -> Response:
+    """Follow a tag (its public posts come to the home timeline) or stop; back to its page."""
+    name = _tag_name(sent.request)
+    async with sent.ctx.db.write() as tx:
+        if on:
+            await tag_service.follow(sent.ctx, tx, sent.me["id"], name)
+        else:
+            await tag_service.unfollow(tx, sent.me["id"], name)
+    return done(sent.request, sent.form, f"/tags/{name}", {"following": on})
+
+
+@submitted
+async def follow_tag(sent: Submission) -> Response:
+    return await _follow_tag(sent, on=True)
+
+
+@submitted
+async def unfollow_tag(sent: Submission) -> Response:
+    return await _follow_tag(sent, on=False)

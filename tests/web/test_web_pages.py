@@ -497,3 +497,29 @@ async def test_a_form_sent_after_the_session_expired_goes_to_login_then_back(web
         f"/posts/{status_id}/favourite", data={"csrf": token}, headers={"X-Requested-With": "fetch"}
     )
     assert script.status_code == 401 and script.json()["login"] is True  # the script goes
+
+
+async def test_a_tag_page_follows_the_tag_into_the_home_timeline(web, client) -> None:
+    await web.sign_up(client, "alice")
+    first = location(await web.post(client, "a heron #birds")).rsplit("/", 1)[1]
+    async with web.visitor() as visitor:
+        page = await visitor.get("/tags/birds")
+        assert "Log in to follow #birds" in page.text and "1 this week" in page.text
+    async with web.visitor() as bob:
+        await web.sign_up(bob, "bob")
+        token = await web.token(bob)
+        page = await bob.get("/tags/Birds")
+        assert "Follow #birds" in page.text and "Following #birds" not in page.text
+        refused = await bob.post("/tags/birds/follow", data={"csrf": "forged"})
+        assert refused.status_code == 403
+        assert location(await bob.post("/tags/birds/follow", data={"csrf": token})) == "/tags/birds"
+        assert "Following #birds · Unfollow" in (await bob.get("/tags/birds")).text
+        later = location(await web.post(client, "a wren #birds")).rsplit("/", 1)[1]
+        await web.settle()
+        home = (await bob.get("/home")).text
+        assert f'data-id="{later}"' in home and f'data-id="{first}"' not in home
+        assert (
+            location(await bob.post("/tags/birds/unfollow", data={"csrf": token})) == "/tags/birds"
+        )
+        assert "Follow #birds" in (await bob.get("/tags/birds")).text
+    assert (await client.get("/tags/neverused")).status_code == 404
