@@ -3,9 +3,13 @@ and public posts with a followed tag in the follower's home timeline."""
 
 from __future__ import annotations
 
+import json
+import queue
+
 import pytest
 
 from tests.api.conftest import bearer
+from tests.support.streams import SseReader
 
 
 def _home_ids(api, user) -> list[str]:
@@ -129,3 +133,27 @@ def test_tags_need_the_right_token(api):
     assert api.client.post("/api/v1/tags/birds/unfollow", headers=writer).status_code == 200
     legacy = bearer(api.token_for(bob, "follow"))  # Mastodon's old scope covers both
     assert api.client.post("/api/v1/tags/birds/follow", headers=legacy).status_code == 200
+
+
+def test_a_tag_follower_with_a_stream_open_is_streamed_the_post_once(live_api):
+    base = live_api.server.url + "/api/v1/streaming"
+    alice, bob, carol = live_api.user("alice"), live_api.user("bob"), live_api.user("carol")
+    for follower in (bob, carol):
+        live_api.client.post("/api/v1/tags/birds/follow", headers=follower.headers)
+    live_api.client.post(f"/api/v1/accounts/{alice.id}/follow", headers=carol.headers)
+    streams = {
+        name: SseReader(base + "/user", who.headers)
+        for name, who in [("bob", bob), ("carol", carol)]
+    }
+    try:
+        untagged = live_api.status(alice, "no tag here")
+        post = live_api.status(alice, "a heron #birds")
+        kind, data = streams["bob"].next(kinds=("update",))
+        assert kind == "update" and json.loads(data)["id"] == post["id"]  # not the untagged one
+        seen = [json.loads(streams["carol"].next(kinds=("update",))[1])["id"] for _ in range(2)]
+        assert seen == [untagged["id"], post["id"]]  # through the follow, once
+        with pytest.raises(queue.Empty):
+            streams["carol"].next(timeout=0.5, kinds=("update",))
+    finally:
+        for stream in streams.values():
+            stream.close()
