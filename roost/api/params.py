@@ -11,6 +11,7 @@ becomes a ``Page``; it is read from the query string and the body alike, as clie
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -196,6 +197,62 @@ class Paging(Param):
 
     def read(self, name: str, params: dict[str, Any]) -> Any:
         return page(params, max_limit=self.most)
+
+
+@dataclass(frozen=True)
+class Records(Param):
+    """A list of small objects, as Rails' nested attributes take them: JSON
+    ``[{"keyword": "x"}]`` or ``{"0": {...}}``, or a form's ``name[][keyword]=x`` (the n-th
+    value of each field makes the n-th object: send every field for every object) or
+    ``name[0][keyword]=x``. Each object's fields are read by their own declarations; at most
+    ``most`` objects."""
+
+    fields: Mapping[str, Param]
+    most: int = 100
+
+    @property
+    def schema(self) -> dict[str, Any]:
+        properties = {field: param.schema for field, param in self.fields.items()}
+        return {"type": "array", "items": {"type": "object", "properties": properties}}
+
+    def read(self, name: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+        raw = params.get(name)
+        items = _form_records(name, params) if raw is None else raw
+        if isinstance(items, dict):
+            items = [items[key] for key in sorted(items, key=_index)]
+        if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+            raise ApiError(422, f"Validation failed: {name} must be a list of objects")
+        if len(items) > self.most:
+            raise ApiError(422, f"Validation failed: at most {self.most} {name}")
+        return [read_all(self.fields, item) for item in items]
+
+
+_NESTED = re.compile(r"^(\w+)\[(\d*)\]\[(\w+)\]$")
+
+
+def _form_records(name: str, params: dict[str, Any]) -> dict[str, dict] | list[dict]:
+    """Objects from a form's ``name[][field]`` / ``name[n][field]`` keys."""
+    by_index: dict[str, dict] = {}
+    by_position: list[dict] = []
+    for key, value in params.items():
+        found = _NESTED.match(key)
+        if found is None or found[1] != name:
+            continue
+        index, field = found[2], found[3]
+        if index:
+            by_index.setdefault(index, {})[field] = value
+            continue
+        for n, one in enumerate(value if isinstance(value, list) else [value]):
+            if n == len(by_position):
+                by_position.append({})
+            by_position[n][field] = one
+    return by_index or by_position
+
+
+def _index(key: str) -> int:
+    if not str(key).isdigit():
+        raise ApiError(422, "Validation failed: nested attributes are indexed by numbers")
+    return int(key)
 
 
 def _either(values: tuple[str, ...]) -> str:

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from starlette.routing import Route, WebSocketRoute
 
-from roost.api import accounts, instance, oauth, openapi, statuses, streaming, tags, timelines
+from roost.api import (
+    accounts,
+    filters,
+    instance,
+    oauth,
+    openapi,
+    statuses,
+    streaming,
+    tags,
+    timelines,
+)
 
 GET, POST, PUT, DELETE = ["GET"], ["POST"], ["PUT"], ["DELETE"]
 PATCH = ["PATCH", "POST"]  # some clients send update_credentials as POST
@@ -15,7 +25,7 @@ def _both(path: str, handler, methods=GET) -> list[Route]:
     return [Route(path, handler, methods=methods), Route(path + "/", handler, methods=methods)]
 
 
-V1 = "/api/v1"
+V1, V2 = "/api/v1", "/api/v2"
 routes = [
     *_both(f"{V1}/instance", instance.instance_v1),
     *_both("/api/v2/instance", instance.instance_v2),
@@ -86,6 +96,25 @@ routes = [
     Route(f"{V1}/tags/{{name}}/follow", tags.follow, methods=POST),
     Route(f"{V1}/tags/{{name}}/unfollow", tags.unfollow, methods=POST),
     Route(f"{V1}/followed_tags", tags.followed),
+    Route(f"{V2}/filters", filters.index),
+    Route(f"{V2}/filters", filters.create, methods=POST),
+    Route(f"{V2}/filters/keywords/{{id}}", filters.keyword),
+    Route(f"{V2}/filters/keywords/{{id}}", filters.update_keyword, methods=PUT),
+    Route(f"{V2}/filters/keywords/{{id}}", filters.remove_keyword, methods=DELETE),
+    Route(f"{V2}/filters/statuses/{{id}}", filters.status),
+    Route(f"{V2}/filters/statuses/{{id}}", filters.remove_status, methods=DELETE),
+    Route(f"{V2}/filters/{{id}}", filters.show),
+    Route(f"{V2}/filters/{{id}}", filters.update, methods=PUT),
+    Route(f"{V2}/filters/{{id}}", filters.destroy, methods=DELETE),
+    Route(f"{V2}/filters/{{filter_id}}/keywords", filters.keywords),
+    Route(f"{V2}/filters/{{filter_id}}/keywords", filters.add_keyword, methods=POST),
+    Route(f"{V2}/filters/{{filter_id}}/statuses", filters.statuses),
+    Route(f"{V2}/filters/{{filter_id}}/statuses", filters.add_status, methods=POST),
+    Route(f"{V1}/filters", filters.v1_index),
+    Route(f"{V1}/filters", filters.v1_create, methods=POST),
+    Route(f"{V1}/filters/{{id}}", filters.v1_show),
+    Route(f"{V1}/filters/{{id}}", filters.v1_update, methods=PUT),
+    Route(f"{V1}/filters/{{id}}", filters.v1_destroy, methods=DELETE),
     Route(f"{V1}/trends", timelines.trends_tags),
     # Streaming
     Route("/openapi.json", openapi.openapi_json),

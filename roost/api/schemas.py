@@ -73,6 +73,20 @@ TAG = obj({"name": STR, "url": STR}, {"history": LIST, "following": BOOL})
 TOKEN = obj({"access_token": STR, "token_type": STR, "scope": STR, "created_at": INT})
 APPLICATION = obj({"name": STR}, {"client_id": STR, "client_secret": STR, "website": NULL_STR})
 ERROR = obj({"error": STR}, {"error_description": STR})
+FILTER_KEYWORD = obj({"id": ID, "keyword": STR, "whole_word": BOOL})
+FILTER_STATUS = obj({"id": ID, "status_id": ID})
+FILTER = obj(
+    {
+        "id": ID, "title": STR, "context": LIST, "expires_at": NULL_STR, "filter_action": STR,
+        "keywords": many("FilterKeyword"), "statuses": many("FilterStatus"),
+    }
+)  # fmt: skip
+FILTER_V1 = obj(
+    {
+        "id": ID, "phrase": STR, "context": LIST, "expires_at": NULL_STR, "irreversible": BOOL,
+        "whole_word": BOOL,
+    }
+)  # fmt: skip
 
 COMPONENTS = {
     "Account": ACCOUNT,
@@ -85,6 +99,10 @@ COMPONENTS = {
     "Token": TOKEN,
     "Application": APPLICATION,
     "Error": ERROR,
+    "Filter": FILTER,
+    "FilterKeyword": FILTER_KEYWORD,
+    "FilterStatus": FILTER_STATUS,
+    "V1_Filter": FILTER_V1,
     "Context": obj({"ancestors": many("Status"), "descendants": many("Status")}),
     "Search": obj(
         {"accounts": many("Account"), "statuses": many("Status"), "hashtags": many("Tag")}
@@ -150,4 +168,19 @@ RESPONSES: dict[str, dict] = {
     "tags.follow": ref("Tag"),
     "tags.unfollow": ref("Tag"),
     "tags.followed": many("Tag"),
+    "filters.index": many("Filter"),
+    "filters.show": ref("Filter"),
+    "filters.create": ref("Filter"),
+    "filters.update": ref("Filter"),
+    "filters.keywords": many("FilterKeyword"),
+    "filters.add_keyword": ref("FilterKeyword"),
+    "filters.keyword": ref("FilterKeyword"),
+    "filters.update_keyword": ref("FilterKeyword"),
+    "filters.statuses": many("FilterStatus"),
+    "filters.add_status": ref("FilterStatus"),
+    "filters.status": ref("FilterStatus"),
+    "filters.v1_index": many("V1_Filter"),
+    "filters.v1_show": ref("V1_Filter"),
+    "filters.v1_create": ref("V1_Filter"),
+    "filters.v1_update": ref("V1_Filter"),
 }

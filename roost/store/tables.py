@@ -196,6 +196,38 @@ status_tags = Table(
     UniqueConstraint("tag_id", "status_id"),
 )
 
+# Filters (Mastodon's v2): a title, the contexts it applies in, warn or hide, an optional end;
+# it matches keywords (whole words or not) and chosen posts. v1 filters are its keywords.
+filters = Table(
+    "filters",
+    metadata,
+    _id(),
+    _ref("account_id", "accounts", index=True),
+    Column("title", String(200), nullable=False),
+    Column("context", String(60), nullable=False),  # comma-separated: home,public,...
+    Column("action", String(10), nullable=False),  # warn | hide
+    _when("expires_at", nullable=True),
+    _when(),
+)
+
+filter_keywords = Table(
+    "filter_keywords",
+    metadata,
+    _id(),
+    _ref("filter_id", "filters", index=True),
+    Column("keyword", String(512), nullable=False),
+    Column("whole_word", Boolean, nullable=False),
+)
+
+filter_statuses = Table(
+    "filter_statuses",
+    metadata,
+    _id(),
+    _ref("filter_id", "filters"),
+    _ref("status_id", "statuses", index=True),
+    UniqueConstraint("filter_id", "status_id"),
+)
+
 notifications = Table(
     "notifications",
     metadata,
