@@ -62,7 +62,7 @@ async def update(call: Call) -> dict:
 
 @endpoint("write:filters", write=True)
 async def destroy(call: Call) -> dict:
-    await filters.remove(call.tx, call.me, path_id(call.request))
+    await filters.remove(call.ctx, call.tx, call.me, path_id(call.request))
     return {}
 
 
@@ -94,14 +94,14 @@ async def keyword(call: Call) -> dict:
 async def update_keyword(call: Call) -> dict:
     a = call.args
     made = await filters.change_keyword(
-        call.tx, call.me, path_id(call.request), a["keyword"], a["whole_word"]
+        call.ctx, call.tx, call.me, path_id(call.request), a["keyword"], a["whole_word"]
     )
     return shown.keyword(made)
 
 
 @endpoint("write:filters", write=True)
 async def remove_keyword(call: Call) -> dict:
-    await filters.remove_keyword(call.tx, call.me, path_id(call.request))
+    await filters.remove_keyword(call.ctx, call.tx, call.me, path_id(call.request))
     return {}
 
 
@@ -125,7 +125,7 @@ async def status(call: Call) -> dict:
 
 @endpoint("write:filters", write=True)
 async def remove_status(call: Call) -> dict:
-    await filters.remove_status(call.tx, call.me, path_id(call.request))
+    await filters.remove_status(call.ctx, call.tx, call.me, path_id(call.request))
     return {}
 
 
@@ -162,6 +162,7 @@ async def v1_create(call: Call) -> dict:
 async def v1_update(call: Call) -> dict:
     a = call.args
     made = await filters.v1_change(
+        call.ctx,
         call.tx,
         call.me,
         path_id(call.request),
@@ -174,5 +175,5 @@ async def v1_update(call: Call) -> dict:
 
 @endpoint("write:filters", write=True)
 async def v1_destroy(call: Call) -> dict:
-    await filters.v1_remove(call.tx, call.me, path_id(call.request))
+    await filters.v1_remove(call.ctx, call.tx, call.me, path_id(call.request))
     return {}

@@ -5,6 +5,7 @@ own; those calls are served from the same rows (``v1_*``)."""
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -13,6 +14,7 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from roost.domain.errors import Invalid, NotFound
+from roost.domain.filtering import Rule
 from roost.services.context import Context, now
 from roost.services.posts import get_visible
 from roost.store.db import Tx
@@ -26,6 +28,8 @@ MAX_STATUSES = 100  # per filter
 MAX_TITLE = 200
 MAX_KEYWORD = 512
 LONGEST = timedelta(days=3650)  # the furthest end a filter may have
+RULES_TTL = 5.0  # s a viewer's rules are kept; also how long another process's change can go unseen
+RULES_KEPT = 10_000  # viewers whose rules are kept at once
 
 
 @dataclass(frozen=True)
@@ -96,6 +100,7 @@ async def one(conn: AsyncConnection, owner: int, filter_id: int) -> Filter:
 
 
 async def create(ctx: Context, tx: Tx, owner: int, change: Change) -> Filter:
+    _forget_rules(ctx, tx, owner)
     count = await tx.conn.scalar(select(func.count()).where(filters.c.account_id == owner))
     if (count or 0) >= MAX_FILTERS:
         raise Invalid("filters", f"at most {MAX_FILTERS}")
@@ -112,6 +117,7 @@ async def create(ctx: Context, tx: Tx, owner: int, change: Change) -> Filter:
 
 async def change(ctx: Context, tx: Tx, owner: int, filter_id: int, asked: Change) -> Filter:
     await one(tx.conn, owner, filter_id)
+    _forget_rules(ctx, tx, owner)
     values = _checked(asked, creating=False)
     if values:
         await tx.conn.execute(update(filters).where(filters.c.id == filter_id).values(**values))
@@ -119,8 +125,9 @@ async def change(ctx: Context, tx: Tx, owner: int, filter_id: int, asked: Change
     return await one(tx.conn, owner, filter_id)
 
 
-async def remove(tx: Tx, owner: int, filter_id: int) -> None:
+async def remove(ctx: Context, tx: Tx, owner: int, filter_id: int) -> None:
     await one(tx.conn, owner, filter_id)
+    _forget_rules(ctx, tx, owner)
     await tx.conn.execute(delete(filters).where(filters.c.id == filter_id))
 
 
@@ -208,15 +215,17 @@ async def keyword_of(conn: AsyncConnection, owner: int, keyword_id: int) -> Keyw
 
 
 async def change_keyword(
-    tx: Tx, owner: int, keyword_id: int, keyword: str | None, whole_word: bool | None
+    ctx: Context, tx: Tx, owner: int, keyword_id: int, keyword: str | None, whole_word: bool | None
 ) -> Keyword:
     await keyword_of(tx.conn, owner, keyword_id)
+    _forget_rules(ctx, tx, owner)
     await _set_keyword(tx, keyword_id, keyword, whole_word)
     return await keyword_of(tx.conn, owner, keyword_id)
 
 
-async def remove_keyword(tx: Tx, owner: int, keyword_id: int) -> Keyword:
+async def remove_keyword(ctx: Context, tx: Tx, owner: int, keyword_id: int) -> Keyword:
     found = await keyword_of(tx.conn, owner, keyword_id)
+    _forget_rules(ctx, tx, owner)
     await tx.conn.execute(delete(filter_keywords).where(filter_keywords.c.id == keyword_id))
     return found
 
@@ -272,6 +281,7 @@ async def add_status(
 ) -> FilteredStatus:
     """Filter one post the owner can see (404 for one they cannot); adding it twice is a 422."""
     found = await one(tx.conn, owner, filter_id)
+    _forget_rules(ctx, tx, owner)
     if status_id is None:
         raise Invalid("status_id", "is required")
     await get_visible(tx.conn, status_id, owner)
@@ -303,8 +313,9 @@ async def status_of(conn: AsyncConnection, owner: int, filtered_id: int) -> Filt
     return FilteredStatus(row["id"], row["filter_id"], row["status_id"])
 
 
-async def remove_status(tx: Tx, owner: int, filtered_id: int) -> FilteredStatus:
+async def remove_status(ctx: Context, tx: Tx, owner: int, filtered_id: int) -> FilteredStatus:
     found = await status_of(tx.conn, owner, filtered_id)
+    _forget_rules(ctx, tx, owner)
     await tx.conn.execute(delete(filter_statuses).where(filter_statuses.c.id == filtered_id))
     return found
 
@@ -348,6 +359,7 @@ async def v1_create(
 
 
 async def v1_change(
+    ctx: Context,
     tx: Tx,
     owner: int,
     keyword_id: int,
@@ -356,6 +368,7 @@ async def v1_change(
     whole_word: bool | None,
 ) -> V1Filter:
     found = await v1_one(tx.conn, owner, keyword_id)
+    _forget_rules(ctx, tx, owner)
     await _set_keyword(tx, keyword_id, change.title, whole_word)
     action = None if irreversible is None else ("hide" if irreversible else "warn")
     values = _checked(
@@ -368,12 +381,44 @@ async def v1_change(
     return await v1_one(tx.conn, owner, keyword_id)
 
 
-async def v1_remove(tx: Tx, owner: int, keyword_id: int) -> None:
+async def v1_remove(ctx: Context, tx: Tx, owner: int, keyword_id: int) -> None:
     """Remove the keyword, and its filter once nothing is left in it."""
     found = await v1_one(tx.conn, owner, keyword_id)
-    await remove_keyword(tx, owner, keyword_id)
+    await remove_keyword(ctx, tx, owner, keyword_id)
     if len(found.parent.keywords) == 1 and not found.parent.statuses:
-        await remove(tx, owner, found.parent.id)
+        await remove(ctx, tx, owner, found.parent.id)
+
+
+# --- rules for reading: a viewer's filters, ready to match, kept a few seconds -----------------
+
+
+async def rules_for(ctx: Context, conn: AsyncConnection, viewer_id: int) -> tuple[Rule, ...]:
+    """The viewer's filters as ``Rule``s. Read on every page a signed-in person is shown, so kept
+    in process (most people have none: an empty tuple); this process's own changes drop the
+    entry once committed, other processes' are seen within ``RULES_TTL``."""
+    kept: dict[int, tuple[float, tuple[Rule, ...]]] = ctx.extras.setdefault("filter_rules", {})
+    entry = kept.get(viewer_id)
+    clock = time.monotonic()
+    if entry is not None and entry[0] > clock:
+        return entry[1]
+    rules = tuple(_rule(found) for found in await all_of(conn, viewer_id))
+    if len(kept) >= RULES_KEPT:
+        kept.clear()
+    kept[viewer_id] = (clock + RULES_TTL, rules)
+    return rules
+
+
+def _forget_rules(ctx: Context, tx: Tx, owner: int) -> None:
+    """After this write commits, the owner's next page reads their filters again."""
+    tx.after_commit(lambda: ctx.extras.get("filter_rules", {}).pop(owner, None))
+
+
+def _rule(found: Filter) -> Rule:
+    keywords = tuple((k.keyword, k.whole_word) for k in found.keywords)
+    chosen = frozenset(s.status_id for s in found.statuses)
+    return Rule(
+        found.id, found.action, frozenset(found.context), found.expires_at, keywords, chosen
+    )
 
 
 # --- loading ------------------------------------------------------------------------------------
