@@ -73,6 +73,21 @@ TAG = obj({"name": STR, "url": STR}, {"history": LIST, "following": BOOL})
 TOKEN = obj({"access_token": STR, "token_type": STR, "scope": STR, "created_at": INT})
 APPLICATION = obj({"name": STR}, {"client_id": STR, "client_secret": STR, "website": NULL_STR})
 ERROR = obj({"error": STR}, {"error_description": STR})
+NULL_TIME = {"type": ["string", "null"], "format": "date-time"}
+ANNOUNCEMENT = obj(
+    {
+        "id": STR, "content": STR, "starts_at": NULL_TIME, "ends_at": NULL_TIME,
+        "all_day": BOOL, "published_at": TIME, "updated_at": TIME, "mentions": LIST,
+        "statuses": LIST, "tags": LIST, "emojis": LIST, "reactions": LIST,
+    },
+    {"read": BOOL},
+)  # fmt: skip
+RULE = obj({"id": STR, "text": STR}, {"hint": STR})
+NUMBER_TEXT = {"type": "string", "pattern": "^[0-9]+$"}
+ACTIVITY = obj(
+    {"week": NUMBER_TEXT, "statuses": NUMBER_TEXT, "logins": NUMBER_TEXT,
+     "registrations": NUMBER_TEXT}
+)  # fmt: skip
 
 COMPONENTS = {
     "Account": ACCOUNT,
@@ -85,6 +100,10 @@ COMPONENTS = {
     "Token": TOKEN,
     "Application": APPLICATION,
     "Error": ERROR,
+    "Announcement": ANNOUNCEMENT,
+    "Rule": RULE,
+    "Activity": ACTIVITY,
+    "ExtendedDescription": obj({"updated_at": NULL_TIME, "content": STR}),
     "Context": obj({"ancestors": many("Status"), "descendants": many("Status")}),
     "Search": obj(
         {"accounts": many("Account"), "statuses": many("Status"), "hashtags": many("Tag")}
@@ -150,4 +169,15 @@ RESPONSES: dict[str, dict] = {
     "tags.follow": ref("Tag"),
     "tags.unfollow": ref("Tag"),
     "tags.followed": many("Tag"),
+    "instance.peers": {"type": "array", "items": STR},
+    "instance.rules": many("Rule"),
+    "instance.activity": many("Activity"),
+    "instance.extended_description": ref("ExtendedDescription"),
+    "instance.translation_languages": {"type": "object"},
+    "announcements.index": many("Announcement"),
+    "announcements.dismiss": {"type": "object"},
+    "announcements.reaction": {"type": "object"},  # always a 422: no reactions
+    "timelines.unread_count": obj({"count": INT}),
+    "trends.statuses": many("Status"),
+    "trends.links": LIST,
 }
