@@ -19,6 +19,7 @@ LAZY_COMMANDS = {
     "serve": "roost.commands.serve:serve",
     "db": "roost.commands.db:db",
     "user": "roost.commands.users:user",
+    "announce": "roost.commands.announce:announce",
     "demo": "roost.commands.demo:demo",
     "settings": "roost.commands.settings:show_settings",
     "shield": "roost.shield.cli:shield",

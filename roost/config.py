@@ -15,13 +15,20 @@ from typing import Any
 
 
 def setting(
-    default: Any, help: str, *, low: float = 0, high: float | None = None, choices: tuple = ()
+    default: Any,
+    help: str,
+    *,
+    low: float = 0,
+    high: float | None = None,
+    choices: tuple = (),
+    file: bool = False,
 ) -> Any:
     """A settings field with its help text kept beside it, and what values it accepts: numbers
     within ``low`` (0 unless said: no count, rate, size or time is negative) and ``high``, text
-    among ``choices`` when given. Checked when settings are made (``check``), so a typo in a
-    ``ROOST_*`` variable stops the process with a message instead of misbehaving later."""
-    rules = {"help": help, "low": low, "high": high, "choices": choices}
+    among ``choices`` when given, a readable file when ``file`` (and not empty). Checked when
+    settings are made (``check``), so a typo in a ``ROOST_*`` variable stops the process with a
+    message instead of misbehaving later."""
+    rules = {"help": help, "low": low, "high": high, "choices": choices, "file": file}
     if isinstance(default, list | dict):
         return field(default_factory=lambda: type(default)(default), metadata=rules)
     return field(default=default, metadata=rules)
@@ -49,6 +56,8 @@ def check(settings: Any, prefix: str = "ROOST_") -> None:
         choices = rules.get("choices") or ()
         if choices and value not in choices:
             raise BadSetting(f"{name}: must be one of {', '.join(choices)}, not {value!r}")
+        if rules.get("file") and value and not os.access(value, os.R_OK):
+            raise BadSetting(f"{name}: no readable file at {value!r}")
 
 
 @dataclass(frozen=True)
@@ -217,6 +226,20 @@ class Settings:
         0, "Seconds an OAuth access token is valid (0: until revoked, as on Mastodon)."
     )
     auto_migrate: bool = setting(True, "Apply migrations when `roost serve` starts.")
+    rules_file: str = setting(
+        "", "The instance's rules, one a line (`text | hint`); empty: no rules.", file=True
+    )
+    about_file: str = setting(
+        "",
+        "The instance's extended description (plain text, paragraphs apart); empty: none.",
+        file=True,
+    )
+    trends_refresh: float = setting(
+        60.0, "Seconds trending posts are kept in process before they are computed again."
+    )
+    trends_account_age: float = setting(
+        86400.0, "Seconds an account must exist before its posts, favourites and reposts trend."
+    )
     shield: ShieldSettings = field(default_factory=ShieldSettings)
     status: StatusSettings = field(default_factory=StatusSettings)
     edge: EdgeSettings = field(default_factory=EdgeSettings)

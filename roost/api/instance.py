@@ -4,16 +4,20 @@ from __future__ import annotations
 
 from roost import __version__
 from roost.api.endpoint import PUBLIC, Call, endpoint
+from roost.present.entities import iso
 from roost.services import instance as instance_service
 from roost.services.context import Context
 
 # Clients parse `version` as X.Y.Z and switch features on it; we speak Mastodon 4.2's API.
 MASTODON_VERSION = "4.2.0"
 SOURCE_URL = "https://example.invalid/roost"  # placeholder: Roost has no public home yet
-RULES = [
-    {"id": "1", "text": "Be kind. No harassment, hate or threats."},
-    {"id": "2", "text": "No spam, no automated floods, no attacks on the service."},
-]
+# Mastodon 4.3's API versions: 2 would tell clients to use grouped notifications, which Roost
+# does not have, so they stay on /api/v1/notifications.
+API_VERSIONS = {"mastodon": 1}
+
+
+def _thumbnail(ctx: Context) -> str:
+    return f"{ctx.base_url}/static/thumbnail.png"
 
 
 def _streaming_url(ctx: Context) -> str:
@@ -64,14 +68,14 @@ async def instance_v1(call: Call) -> dict:
         "version": MASTODON_VERSION,
         "urls": {"streaming_api": _streaming_url(ctx)},
         "stats": await _stats(call),
-        "thumbnail": None,
+        "thumbnail": _thumbnail(ctx),
         "languages": ["en"],
         "registrations": s.registrations_open,
         "approval_required": False,
         "invites_enabled": False,
         "configuration": _configuration(ctx),
         "contact_account": None,
-        "rules": RULES,
+        "rules": instance_service.rules(s),
     }
 
 
@@ -87,7 +91,7 @@ async def instance_v2(call: Call) -> dict:
         "source_url": SOURCE_URL,
         "description": "Roost: micro-blogging that keeps its users served during a flood.",
         "usage": {"users": {"active_month": stats["user_count"]}},
-        "thumbnail": {"url": f"{ctx.base_url}/static/thumbnail.png"},
+        "thumbnail": {"url": _thumbnail(ctx)},
         "languages": ["en"],
         "configuration": _configuration(ctx),
         "registrations": {
@@ -96,8 +100,35 @@ async def instance_v2(call: Call) -> dict:
             "message": None,
         },
         "contact": {"email": f"admin@{s.domain.split(':')[0]}", "account": None},
-        "rules": RULES,
+        "rules": instance_service.rules(s),
+        "api_versions": API_VERSIONS,
     }
+
+
+@endpoint(PUBLIC)
+async def peers(call: Call) -> list:
+    return []  # Roost does not federate: it knows no other server
+
+
+@endpoint(PUBLIC)
+async def rules(call: Call) -> list:
+    return instance_service.rules(call.ctx.settings)
+
+
+@endpoint(PUBLIC)
+async def activity(call: Call) -> list:
+    return await instance_service.activity(call.ctx, call.conn)
+
+
+@endpoint(PUBLIC)
+async def extended_description(call: Call) -> dict:
+    content, updated = instance_service.extended_description(call.ctx.settings)
+    return {"updated_at": iso(updated), "content": content}
+
+
+@endpoint(PUBLIC)
+async def translation_languages(call: Call) -> dict:
+    return {}  # Roost translates nothing
 
 
 @endpoint(PUBLIC)

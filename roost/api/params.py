@@ -186,6 +186,28 @@ class Offset(Param):
 
 
 @dataclass(frozen=True)
+class Limit(Param):
+    """How many results, ``default`` when absent, at most ``most`` (larger is cut to it, as
+    Mastodon does); a count that is not a number is a 422."""
+
+    default: int = 20
+    most: int = 40
+
+    @property
+    def schema(self) -> dict[str, Any]:
+        return {"type": "integer", "minimum": 1, "maximum": self.most}
+
+    def read(self, name: str, params: dict[str, Any]) -> int:
+        raw = params.get(name)
+        if raw in (None, ""):
+            return self.default
+        try:
+            return max(1, min(int(raw), self.most))
+        except (TypeError, ValueError):
+            raise ApiError(422, f"Validation failed: {name} must be a number") from None
+
+
+@dataclass(frozen=True)
 class Paging(Param):
     """``max_id``, ``since_id``, ``min_id`` and ``limit`` (1 to ``most``), read as a ``Page``."""
 

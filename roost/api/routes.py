@@ -6,6 +6,7 @@ from starlette.routing import Route, WebSocketRoute
 
 from roost.api import (
     accounts,
+    announcements,
     filters,
     instance,
     oauth,
@@ -14,6 +15,7 @@ from roost.api import (
     streaming,
     tags,
     timelines,
+    trends,
 )
 
 GET, POST, PUT, DELETE = ["GET"], ["POST"], ["PUT"], ["DELETE"]
@@ -33,6 +35,15 @@ routes = [
     Route("/nodeinfo/2.0", instance.nodeinfo),
     Route(f"{V1}/custom_emojis", instance.custom_emojis),
     Route(f"{V1}/preferences", instance.preferences),
+    Route(f"{V1}/instance/peers", instance.peers),
+    Route(f"{V1}/instance/rules", instance.rules),
+    Route(f"{V1}/instance/activity", instance.activity),
+    Route(f"{V1}/instance/extended_description", instance.extended_description),
+    Route(f"{V1}/instance/translation_languages", instance.translation_languages),
+    Route(f"{V1}/announcements", announcements.index),
+    Route(f"{V1}/announcements/{{id}}/dismiss", announcements.dismiss, methods=POST),
+    Route(f"{V1}/announcements/{{id}}/reactions/{{name}}", announcements.reaction, methods=PUT),
+    Route(f"{V1}/announcements/{{id}}/reactions/{{name}}", announcements.reaction, methods=DELETE),
     # OAuth
     Route(f"{V1}/apps", oauth.create_app, methods=POST),
     Route(f"{V1}/apps/verify_credentials", oauth.verify_app),
@@ -85,6 +96,7 @@ routes = [
     Route(f"{V1}/timelines/tag/{{hashtag}}", timelines.tag),
     Route(f"{V1}/notifications", timelines.notifications),
     Route(f"{V1}/notifications/clear", timelines.clear_notifications, methods=POST),
+    Route(f"{V1}/notifications/unread_count", timelines.unread_count),  # before {id}
     Route(f"{V1}/notifications/{{id}}", timelines.notification),
     Route(f"{V1}/notifications/{{id}}/dismiss", timelines.dismiss_notification, methods=POST),
     Route(f"{V1}/markers", timelines.get_markers),
@@ -92,6 +104,8 @@ routes = [
     # Search and trends
     Route("/api/v2/search", timelines.search),
     Route(f"{V1}/trends/tags", timelines.trends_tags),
+    Route(f"{V1}/trends/statuses", trends.statuses),
+    Route(f"{V1}/trends/links", trends.links),
     Route(f"{V1}/tags/{{name}}", tags.show),
     Route(f"{V1}/tags/{{name}}/follow", tags.follow, methods=POST),
     Route(f"{V1}/tags/{{name}}/unfollow", tags.unfollow, methods=POST),

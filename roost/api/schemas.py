@@ -87,6 +87,21 @@ FILTER_V1 = obj(
         "whole_word": BOOL,
     }
 )  # fmt: skip
+NULL_TIME = {"type": ["string", "null"], "format": "date-time"}
+ANNOUNCEMENT = obj(
+    {
+        "id": STR, "content": STR, "starts_at": NULL_TIME, "ends_at": NULL_TIME,
+        "all_day": BOOL, "published_at": TIME, "updated_at": TIME, "mentions": LIST,
+        "statuses": LIST, "tags": LIST, "emojis": LIST, "reactions": LIST,
+    },
+    {"read": BOOL},
+)  # fmt: skip
+RULE = obj({"id": STR, "text": STR}, {"hint": STR})
+NUMBER_TEXT = {"type": "string", "pattern": "^[0-9]+$"}
+ACTIVITY = obj(
+    {"week": NUMBER_TEXT, "statuses": NUMBER_TEXT, "logins": NUMBER_TEXT,
+     "registrations": NUMBER_TEXT}
+)  # fmt: skip
 
 COMPONENTS = {
     "Account": ACCOUNT,
@@ -103,6 +118,10 @@ COMPONENTS = {
     "FilterKeyword": FILTER_KEYWORD,
     "FilterStatus": FILTER_STATUS,
     "V1_Filter": FILTER_V1,
+    "Announcement": ANNOUNCEMENT,
+    "Rule": RULE,
+    "Activity": ACTIVITY,
+    "ExtendedDescription": obj({"updated_at": NULL_TIME, "content": STR}),
     "Context": obj({"ancestors": many("Status"), "descendants": many("Status")}),
     "Search": obj(
         {"accounts": many("Account"), "statuses": many("Status"), "hashtags": many("Tag")}
@@ -183,4 +202,15 @@ RESPONSES: dict[str, dict] = {
     "filters.v1_show": ref("V1_Filter"),
     "filters.v1_create": ref("V1_Filter"),
     "filters.v1_update": ref("V1_Filter"),
+    "instance.peers": {"type": "array", "items": STR},
+    "instance.rules": many("Rule"),
+    "instance.activity": many("Activity"),
+    "instance.extended_description": ref("ExtendedDescription"),
+    "instance.translation_languages": {"type": "object"},
+    "announcements.index": many("Announcement"),
+    "announcements.dismiss": {"type": "object"},
+    "announcements.reaction": {"type": "object"},  # always a 422: no reactions
+    "timelines.unread_count": obj({"count": INT}),
+    "trends.statuses": many("Status"),
+    "trends.links": LIST,
 }

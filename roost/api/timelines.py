@@ -14,7 +14,7 @@ from roost.api.http import (
     optional_id,
     path_id,
 )
-from roost.api.params import Choice, Flag, Offset, Paging, Text, Words
+from roost.api.params import Choice, Flag, Id, Limit, Offset, Paging, Text, Words
 from roost.domain.ids import id_floor
 from roost.domain.text import normalize_tag
 from roost.present import entities
@@ -85,6 +85,23 @@ async def notifications(call: Call) -> Response:
     )
     found = await entities.notifications(call.ctx, call.conn, rows, call.me)
     return Json(found, headers=link_header(call.request, [r["id"] for r in rows]))
+
+
+UNREAD = {
+    "limit": Limit(100, 1000),
+    "types": Words(listed=NOTIFICATION_TYPES),
+    "exclude_types": Words(listed=NOTIFICATION_TYPES),
+    "account_id": Id(),
+}
+
+
+@endpoint("read:notifications", query=UNREAD)
+async def unread_count(call: Call) -> dict:
+    a = call.args
+    count = await notification_service.unread_count(
+        call.conn, call.me, a["limit"], a["types"], a["exclude_types"], a["account_id"]
+    )
+    return {"count": count}
 
 
 @endpoint("read:notifications")

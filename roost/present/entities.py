@@ -113,6 +113,25 @@ def tag(ctx: Context, name: str, history: list | None = None, following: bool = 
     }
 
 
+def announcement(row: Row, read: bool) -> dict:
+    """Mastodon's Announcement: Roost's have no mentions, linked posts, emojis or reactions."""
+    return {
+        "id": str(row["id"]),
+        "content": row["content_html"],
+        "starts_at": iso(row["starts_at"]),
+        "ends_at": iso(row["ends_at"]),
+        "all_day": bool(row["all_day"]),
+        "published_at": iso(row["published_at"]),
+        "updated_at": iso(row["updated_at"]),
+        "read": read,
+        "mentions": [],
+        "statuses": [],
+        "tags": [],
+        "emojis": [],
+        "reactions": [],
+    }
+
+
 async def statuses_by_id(
     ctx: Context,
     conn,

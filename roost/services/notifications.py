@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import json
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from roost.domain.errors import NotFound
 from roost.services.context import Context, now
 from roost.store.db import Tx
-from roost.store.tables import blocks, mutes, notifications
+from roost.store.tables import blocks, markers, mutes, notifications
 
 # Streams (the API's and the web page's) send a heartbeat this often when nothing happens, so
 # proxies keep them open and a client notices a dead connection.
@@ -107,3 +107,31 @@ async def dismiss(tx: Tx, account_id: int, notification_id: int) -> None:
 
 async def clear(tx: Tx, account_id: int) -> None:
     await tx.conn.execute(delete(notifications).where(notifications.c.account_id == account_id))
+
+
+async def unread_count(
+    conn: AsyncConnection,
+    account_id: int,
+    limit: int,
+    types: list[str] | None = None,
+    exclude: list[str] | None = None,
+    from_id: int | None = None,
+) -> int:
+    """Notifications above the account's ``notifications`` marker (all of them without one),
+    counted up to ``limit`` as Mastodon caps it, so a count never scans a long backlog."""
+    last_read = await conn.scalar(
+        select(markers.c.last_read_id).where(
+            markers.c.account_id == account_id, markers.c.timeline == "notifications"
+        )
+    )
+    query = select(notifications.c.id).where(notifications.c.account_id == account_id)
+    if last_read is not None:
+        query = query.where(notifications.c.id > last_read)
+    if types:
+        query = query.where(notifications.c.type.in_(types))
+    if exclude:
+        query = query.where(notifications.c.type.not_in(exclude))
+    if from_id is not None:
+        query = query.where(notifications.c.from_account_id == from_id)
+    capped = query.order_by(notifications.c.id.desc()).limit(limit).subquery()
+    return await conn.scalar(select(func.count()).select_from(capped)) or 0

@@ -318,3 +318,20 @@ idempotency_keys = Table(
     _when(),
     UniqueConstraint("account_id", "key"),
 )
+
+# What the operator tells everyone (`roost announce`): shown by clients from ``starts_at`` (or
+# at once) until ``ends_at`` (or until removed).
+announcements = Table(
+    "announcements",
+    metadata,
+    _id(),
+    Column("text", Text, nullable=False),
+    Column("content_html", Text, nullable=False),
+    Column("all_day", Boolean, nullable=False, default=False),
+    _when("starts_at", nullable=True),
+    _when("ends_at", nullable=True),
+    _when("published_at"),
+    _when("updated_at"),
+)
+# Who has dismissed which announcement (Mastodon's ``read``).
+announcement_reads = _pair("announcement_reads", "account_id", "announcement_id", "announcements")

@@ -257,3 +257,20 @@ async def test_the_server_freezes_what_is_alive_at_startup() -> None:
     finally:
         gc.unfreeze()
     assert sent == ["lifespan.startup.complete"]
+
+
+def test_announce_publishes_lists_and_removes(sqlite_url):
+    made = roost("announce", "Maintenance at 22:00", "--ends", "2999-01-01T00:00", db=sqlite_url)
+    assert made.returncode == 0, made.stderr
+    announcement_id = made.stdout.split()[-1]
+    listed = roost("announce", "--list", db=sqlite_url).stdout
+    assert announcement_id in listed and "Maintenance at 22:00" in listed
+    assert "2999-01-01T00:00:00+00:00" in listed
+    bad = roost("announce", "Later", "--starts", "tomorrow", db=sqlite_url)
+    assert bad.returncode != 0 and "ISO 8601" in bad.stderr
+    neither = roost("announce", db=sqlite_url)
+    assert neither.returncode != 0 and "--list" in neither.stderr
+    assert roost("announce", "--remove", announcement_id, db=sqlite_url).returncode == 0
+    assert announcement_id not in roost("announce", "--list", db=sqlite_url).stdout
+    gone = roost("announce", "--remove", announcement_id, db=sqlite_url)
+    assert gone.returncode != 0 and "not found" in gone.stderr.lower()
