@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from starlette.routing import Route, WebSocketRoute
 
-from roost.api import accounts, instance, oauth, openapi, statuses, streaming, tags, timelines
+from roost.api import (
+    accounts,
+    conversations,
+    instance,
+    oauth,
+    openapi,
+    statuses,
+    streaming,
+    tags,
+    timelines,
+)
 
 GET, POST, PUT, DELETE = ["GET"], ["POST"], ["PUT"], ["DELETE"]
 PATCH = ["PATCH", "POST"]  # some clients send update_credentials as POST
@@ -87,6 +97,10 @@ routes = [
     Route(f"{V1}/tags/{{name}}/unfollow", tags.unfollow, methods=POST),
     Route(f"{V1}/followed_tags", tags.followed),
     Route(f"{V1}/trends", timelines.trends_tags),
+    # Direct conversations
+    Route(f"{V1}/conversations", conversations.index),
+    Route(f"{V1}/conversations/{{id}}", conversations.remove, methods=DELETE),
+    Route(f"{V1}/conversations/{{id}}/read", conversations.read, methods=POST),
     # Streaming
     Route("/openapi.json", openapi.openapi_json),
     Route(f"{V1}/streaming/health", streaming.health),
@@ -98,6 +112,7 @@ routes = [
     Route(f"{V1}/streaming/public/local", streaming.sse),
     Route(f"{V1}/streaming/hashtag", streaming.sse),
     Route(f"{V1}/streaming/hashtag/local", streaming.sse),
+    Route(f"{V1}/streaming/direct", streaming.sse),
 ]
 
 # Starlette tries routes in order, a regular expression each: the home timeline sat 53 routes

@@ -70,6 +70,15 @@ STATUS_EDIT = obj(
 )  # fmt: skip
 STATUS_SOURCE = obj({"id": ID, "text": STR, "spoiler_text": STR})
 TAG = obj({"name": STR, "url": STR}, {"history": LIST, "following": BOOL})
+CONVERSATION = obj(
+    {
+        "id": ID, "unread": BOOL, "accounts": many("Account"),
+        "last_status": {"oneOf": [{"type": "null"}, ref("Status")]},
+    }
+)  # fmt: skip
+FEATURED_TAG = obj(
+    {"id": ID, "name": STR, "url": STR, "statuses_count": INT, "last_status_at": NULL_STR}
+)
 TOKEN = obj({"access_token": STR, "token_type": STR, "scope": STR, "created_at": INT})
 APPLICATION = obj({"name": STR}, {"client_id": STR, "client_secret": STR, "website": NULL_STR})
 ERROR = obj({"error": STR}, {"error_description": STR})
@@ -83,6 +92,8 @@ COMPONENTS = {
     "StatusSource": STATUS_SOURCE,
     "Tag": TAG,
     "Token": TOKEN,
+    "Conversation": CONVERSATION,
+    "FeaturedTag": FEATURED_TAG,
     "Application": APPLICATION,
     "Error": ERROR,
     "Context": obj({"ancestors": many("Status"), "descendants": many("Status")}),
@@ -150,4 +161,7 @@ RESPONSES: dict[str, dict] = {
     "tags.follow": ref("Tag"),
     "tags.unfollow": ref("Tag"),
     "tags.followed": many("Tag"),
+    "conversations.index": many("Conversation"),
+    "conversations.read": ref("Conversation"),
+    "conversations.remove": obj({}),
 }

@@ -11,6 +11,7 @@ from typing import Any
 
 import orjson
 
+from roost.services import conversations as conversation_service
 from roost.services import hydrate
 from roost.services.context import Context, shelf
 from roost.services.shelf import Shelf
@@ -331,6 +332,26 @@ async def render_for_stream(ctx: Context, status_id: int) -> dict | None:
     """A status as streamed to everyone (no viewer-specific flags)."""
     found = statuses(ctx, await hydrate.for_stream(ctx, status_id))
     return found[0] if found else None
+
+
+async def conversations(ctx: Context, conn, rows: Sequence[Row], viewer_id: int) -> list[dict]:
+    """Conversation entities (load, render): the others in each thread and its last post as
+    the viewer sees it (null if deleted or hidden since)."""
+    loaded = await conversation_service.load(conn, list(rows), viewer_id)
+    found = {s["id"]: s for s in statuses(ctx, loaded.posts)}
+    return [
+        {
+            "id": str(row["id"]),
+            "unread": bool(row["unread"]),
+            "accounts": [
+                account(ctx, loaded.people[i])
+                for i in conversation_service.participants(row["participant_ids"])
+                if i in loaded.people
+            ],
+            "last_status": found.get(str(row["last_status_id"])),
+        }
+        for row in loaded.rows
+    ]
 
 
 async def notifications(ctx: Context, conn, rows: Sequence[Row], viewer_id: int) -> list[dict]:
