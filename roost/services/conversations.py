@@ -10,6 +10,7 @@ Conversation for them.
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
 
@@ -54,7 +55,7 @@ async def record(
         row_id = await _upsert(
             ctx, tx, account_id, thread_id, status_id, others, account_id != author_id
         )
-        tx.after_commit(lambda a=account_id, r=row_id: _publish(ctx, a, r))
+        tx.after_commit(functools.partial(_publish, ctx, account_id, row_id))
 
 
 async def _reachable(conn: AsyncConnection, author_id: int, recipients: list[int]) -> set[int]:
