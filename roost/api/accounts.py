@@ -11,7 +11,7 @@ from roost.domain.errors import Invalid
 from roost.domain.scopes import parse_scopes
 from roost.present import entities
 from roost.services import accounts as account_service
-from roost.services import oauth, relations, social, timelines
+from roost.services import featured, oauth, pins, relations, social, timelines
 
 SIGN_UP = {
     "username": Text(required=True),
@@ -82,8 +82,11 @@ async def statuses(call: Call) -> Response:
     await account_service.get(call.conn, account_id)
     a = call.args
     window = a["page"]
-    if a["pinned"] or a["only_media"]:
-        ids: list[int] = []  # Roost has neither pins nor media yet
+    if a["only_media"]:
+        ids: list[int] = []  # Roost has no media yet
+    elif a["pinned"]:  # all of them (five at most) on the first page, newest pin first
+        first = window.max_id is None and window.lower is None
+        ids = await pins.pinned(call.conn, account_id) if first else []
     else:
         ids = await timelines.account(
             call.conn,
@@ -177,6 +180,22 @@ async def blocked(call: Call) -> Response:
 @endpoint("read:mutes", query=PEOPLE)
 async def muted(call: Call) -> Response:
     return await _account_list(call, "muted", call.me)
+
+
+@endpoint("write:accounts", write=True, body={"comment": Text()})
+async def note(call: Call) -> dict:
+    """Write (or clear) one's private note about an account, shown in the Relationship."""
+    target = _target(call)
+    await account_service.get(call.tx.conn, target)
+    await featured.set_note(call.ctx, call.tx, call.me, target, call.args["comment"] or "")
+    return await _relationship(call, target)
+
+
+@endpoint(IfToken("read:accounts"))
+async def featured_tags(call: Call) -> list:
+    owner = await account_service.get(call.conn, path_id(call.request))
+    found = await featured.featured(call.conn, owner["id"])
+    return [entities.featured_tag(call.ctx, owner["username"], f) for f in found]
 
 
 @endpoint("read:follows", query={"id": Ids(most=80)})

@@ -7,6 +7,8 @@ from starlette.routing import Route, WebSocketRoute
 from roost.api import (
     accounts,
     announcements,
+    conversations,
+    featured_tags,
     filters,
     instance,
     oauth,
@@ -67,6 +69,8 @@ routes = [
     Route(f"{V1}/accounts/{{id}}/unblock", accounts.unblock, methods=POST),
     Route(f"{V1}/accounts/{{id}}/mute", accounts.mute, methods=POST),
     Route(f"{V1}/accounts/{{id}}/unmute", accounts.unmute, methods=POST),
+    Route(f"{V1}/accounts/{{id}}/note", accounts.note, methods=POST),
+    Route(f"{V1}/accounts/{{id}}/featured_tags", accounts.featured_tags),
     Route(f"{V1}/follow_requests", accounts.follow_requests),
     Route(f"{V1}/follow_requests/{{id}}/authorize", accounts.authorize_request, methods=POST),
     Route(f"{V1}/follow_requests/{{id}}/reject", accounts.reject_request, methods=POST),
@@ -86,6 +90,10 @@ routes = [
     Route(f"{V1}/statuses/{{id}}/unreblog", statuses.unreblog, methods=POST),
     Route(f"{V1}/statuses/{{id}}/bookmark", statuses.bookmark, methods=POST),
     Route(f"{V1}/statuses/{{id}}/unbookmark", statuses.unbookmark, methods=POST),
+    Route(f"{V1}/statuses/{{id}}/pin", statuses.pin, methods=POST),
+    Route(f"{V1}/statuses/{{id}}/unpin", statuses.unpin, methods=POST),
+    Route(f"{V1}/statuses/{{id}}/mute", statuses.mute, methods=POST),
+    Route(f"{V1}/statuses/{{id}}/unmute", statuses.unmute, methods=POST),
     Route(f"{V1}/statuses/{{id}}/favourited_by", statuses.favourited_by),
     Route(f"{V1}/statuses/{{id}}/reblogged_by", statuses.reblogged_by),
     Route(f"{V1}/favourites", statuses.favourites_list),
@@ -130,6 +138,14 @@ routes = [
     Route(f"{V1}/filters/{{id}}", filters.v1_update, methods=PUT),
     Route(f"{V1}/filters/{{id}}", filters.v1_destroy, methods=DELETE),
     Route(f"{V1}/trends", timelines.trends_tags),
+    Route(f"{V1}/featured_tags", featured_tags.index),
+    Route(f"{V1}/featured_tags", featured_tags.create, methods=POST),
+    Route(f"{V1}/featured_tags/suggestions", featured_tags.suggestions),
+    Route(f"{V1}/featured_tags/{{id}}", featured_tags.remove, methods=DELETE),
+    # Direct conversations
+    Route(f"{V1}/conversations", conversations.index),
+    Route(f"{V1}/conversations/{{id}}", conversations.remove, methods=DELETE),
+    Route(f"{V1}/conversations/{{id}}/read", conversations.read, methods=POST),
     # Streaming
     Route("/openapi.json", openapi.openapi_json),
     Route(f"{V1}/streaming/health", streaming.health),
@@ -141,6 +157,7 @@ routes = [
     Route(f"{V1}/streaming/public/local", streaming.sse),
     Route(f"{V1}/streaming/hashtag", streaming.sse),
     Route(f"{V1}/streaming/hashtag/local", streaming.sse),
+    Route(f"{V1}/streaming/direct", streaming.sse),
 ]
 
 # Starlette tries routes in order, a regular expression each: the home timeline sat 53 routes

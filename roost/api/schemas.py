@@ -70,6 +70,15 @@ STATUS_EDIT = obj(
 )  # fmt: skip
 STATUS_SOURCE = obj({"id": ID, "text": STR, "spoiler_text": STR})
 TAG = obj({"name": STR, "url": STR}, {"history": LIST, "following": BOOL})
+CONVERSATION = obj(
+    {
+        "id": ID, "unread": BOOL, "accounts": many("Account"),
+        "last_status": {"oneOf": [{"type": "null"}, ref("Status")]},
+    }
+)  # fmt: skip
+FEATURED_TAG = obj(
+    {"id": ID, "name": STR, "url": STR, "statuses_count": INT, "last_status_at": NULL_STR}
+)
 TOKEN = obj({"access_token": STR, "token_type": STR, "scope": STR, "created_at": INT})
 APPLICATION = obj({"name": STR}, {"client_id": STR, "client_secret": STR, "website": NULL_STR})
 ERROR = obj({"error": STR}, {"error_description": STR})
@@ -112,6 +121,8 @@ COMPONENTS = {
     "StatusSource": STATUS_SOURCE,
     "Tag": TAG,
     "Token": TOKEN,
+    "Conversation": CONVERSATION,
+    "FeaturedTag": FEATURED_TAG,
     "Application": APPLICATION,
     "Error": ERROR,
     "Filter": FILTER,
@@ -213,4 +224,17 @@ RESPONSES: dict[str, dict] = {
     "timelines.unread_count": obj({"count": INT}),
     "trends.statuses": many("Status"),
     "trends.links": LIST,
+    "conversations.index": many("Conversation"),
+    "conversations.read": ref("Conversation"),
+    "conversations.remove": obj({}),
+    "statuses.pin": STATUS_ONE,
+    "statuses.unpin": STATUS_ONE,
+    "statuses.mute": STATUS_ONE,
+    "statuses.unmute": STATUS_ONE,
+    "accounts.note": ref("Relationship"),
+    "accounts.featured_tags": many("FeaturedTag"),
+    "featured_tags.index": many("FeaturedTag"),
+    "featured_tags.create": ref("FeaturedTag"),
+    "featured_tags.remove": obj({}),
+    "featured_tags.suggestions": many("Tag"),
 }

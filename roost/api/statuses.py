@@ -9,7 +9,7 @@ from roost.api.http import ApiError, Json, link_header, path_id
 from roost.api.params import Flag, Id, Paging, Text
 from roost.present import entities
 from roost.services import accounts as account_service
-from roost.services import posts, relations, threads
+from roost.services import pins, posts, relations, threads
 
 
 async def _one(call: Call, status_id: int) -> dict:
@@ -152,6 +152,30 @@ async def bookmark(call: Call) -> dict:
 async def unbookmark(call: Call) -> dict:
     original = await posts.bookmark(call.ctx, call.tx, call.me, path_id(call.request), False)
     return await _one(call, original)
+
+
+@endpoint("write:accounts", write=True)
+async def pin(call: Call) -> dict:
+    """Pin one's own post to one's profile (at most five)."""
+    return await _one(call, await pins.pin(call.ctx, call.tx, call.me, path_id(call.request)))
+
+
+@endpoint("write:accounts", write=True)
+async def unpin(call: Call) -> dict:
+    return await _one(call, await pins.unpin(call.tx, call.me, path_id(call.request)))
+
+
+@endpoint("write:mutes", write=True)
+async def mute(call: Call) -> dict:
+    """Mute a thread one takes part in: its notifications stop."""
+    muted = await pins.mute(call.ctx, call.tx, call.me, path_id(call.request), True)
+    return await _one(call, muted)
+
+
+@endpoint("write:mutes", write=True)
+async def unmute(call: Call) -> dict:
+    unmuted = await pins.mute(call.ctx, call.tx, call.me, path_id(call.request), False)
+    return await _one(call, unmuted)
 
 
 async def _actors(call: Call, kind: str) -> Response:

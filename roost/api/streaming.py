@@ -1,9 +1,10 @@
 """Streaming: server-sent events and the WebSocket endpoint, fed by the same fan-out.
 
-Each stream subscribes to bus channels (``user:<id>``, ``public``, ``public:local``,
-``hashtag:<tag>``). Status updates arrive rendered once by the fan-out; notifications arrive
-as ids and are rendered for their one recipient. A comment line every 15 s keeps proxies and
-clients (Mastodon.py reads with a 300 s timeout) from closing an idle stream.
+Each stream subscribes to bus channels (``user:<id>``, ``direct:<id>``, ``public``,
+``public:local``, ``hashtag:<tag>``). Status updates arrive rendered once by the fan-out;
+notifications and conversations arrive as ids and are rendered for their one recipient. A
+comment line every 15 s keeps proxies and clients (Mastodon.py reads with a 300 s timeout)
+from closing an idle stream.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from roost.bodies import BadJson, client_json
 from roost.domain.errors import NotFound
 from roost.domain.text import normalize_tag
 from roost.present import entities
+from roost.services import conversations as conversation_service
 from roost.services import notifications as notification_service
 from roost.services import social
 from roost.services.context import Context
@@ -45,6 +47,10 @@ def channels_for(stream: str, caller: Caller | None, tag: str | None) -> list[st
         if name is None:
             raise ApiError(400, "Missing or invalid tag")
         return [f"hashtag:{name}"]
+    if stream == "direct":  # Conversation entities of one's direct threads (Ice Cubes, Elk)
+        if caller is None or caller.account is None:
+            raise ApiError(401, "Error: Missing access token")
+        return [f"direct:{caller.account_id}"]
     if stream in ("user", "user:notification"):
         if caller is None or caller.account is None:
             raise ApiError(401, "Error: Missing access token")
@@ -57,14 +63,14 @@ def channels_for(stream: str, caller: Caller | None, tag: str | None) -> list[st
 
 @functools.lru_cache(maxsize=64)
 def _decode(raw: str) -> tuple[str, str | None, int | None]:
-    """(event, payload text, notification id) of a bus message.
+    """(event, payload text, notification or conversation id) of a bus message.
 
     One message goes to every subscriber of its channel (1,000 open streams get the same
     string): it is parsed and re-serialised once, not once per stream.
     """
     message = json.loads(raw)
     event = message["event"]
-    if event == "notification":
+    if event in ("notification", "conversation"):  # rendered for their one recipient
         return event, None, message["id"]
     payload = message["payload"]
     return event, payload if isinstance(payload, str) else json.dumps(payload), None
@@ -114,6 +120,8 @@ async def _render(ctx: Context, caller: Caller | None, stream: str, raw: str):
     event, payload, notification_id = _decode(raw)
     if payload is not None:
         return None if stream == "user:notification" else (event, payload)
+    if event == "conversation":
+        return await _conversation(ctx, caller, notification_id)
     if caller is None or not covers(caller.scopes, "read:notifications"):
         return None  # a read:statuses token gets posts, not notifications
     account_id = caller.account_id
@@ -126,6 +134,20 @@ async def _render(ctx: Context, caller: Caller | None, stream: str, raw: str):
             return None
         found = await entities.notifications(ctx, conn, [row], account_id)
     return ("notification", json.dumps(found[0])) if found else None
+
+
+async def _conversation(ctx: Context, caller: Caller | None, conversation_id: int | None):
+    """A direct thread's Conversation as its one participant sees it now (None once hidden)."""
+    account_id = caller.account_id if caller is not None else None
+    if account_id is None or conversation_id is None:
+        return None
+    async with ctx.db.read() as conn:
+        try:
+            row = await conversation_service.get(conn, account_id, conversation_id)
+        except NotFound:  # hidden since: nothing to show
+            return None
+        found = await entities.conversations(ctx, conn, [row], account_id)
+    return ("conversation", json.dumps(found[0])) if found else None
 
 
 @functools.lru_cache(maxsize=64)

@@ -5,14 +5,17 @@ the web pages and the streams show the same thing the same way.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 import orjson
 
+from roost.services import conversations as conversation_service
 from roost.services import hydrate
 from roost.services.context import Context, shelf
+from roost.services.featured import Featured
 from roost.services.shelf import Shelf
 from roost.services.social import Relationship
 
@@ -100,7 +103,17 @@ def relationship(rel: Relationship) -> dict:
         "requested_by": False,
         "domain_blocking": False,
         "endorsed": False,
-        "note": "",
+        "note": rel.note,
+    }
+
+
+def featured_tag(ctx: Context, username: str, found: Featured) -> dict:
+    return {
+        "id": str(found.id),
+        "name": found.name,
+        "url": f"{ctx.base_url}/@{username}/tagged/{found.name}",
+        "statuses_count": found.statuses_count,
+        "last_status_at": date_only(found.last_status_at),
     }
 
 
@@ -217,14 +230,15 @@ def json_array(items: Sequence[tuple[int, bytes]]) -> bytes:
 
 
 _REBLOG = b'"reblog":'
+_FLAG_NAMES = (b"favourited", b"reblogged", b"bookmarked", b"muted", b"pinned")
 _FLAGS = {
-    (f, r, b): b'"favourited":%s,"reblogged":%s,"bookmarked":%s'
-    % tuple(b"true" if flag else b"false" for flag in (f, r, b))
-    for f in (False, True)
-    for r in (False, True)
-    for b in (False, True)
+    flags: b",".join(
+        b'"%s":%s' % (name, b"true" if on else b"false")
+        for name, on in zip(_FLAG_NAMES, flags, strict=True)
+    )
+    for flags in itertools.product((False, True), repeat=len(_FLAG_NAMES))
 }
-_NO_FLAGS = _FLAGS[False, False, False]  # as every entity is rendered before the viewer's flags
+_NO_FLAGS = _FLAGS[(False,) * len(_FLAG_NAMES)]  # as every entity is rendered before the flags
 
 
 def _flags(status_id: int, reposted_id: int, batch: hydrate.Posts) -> bytes:
@@ -232,6 +246,8 @@ def _flags(status_id: int, reposted_id: int, batch: hydrate.Posts) -> bytes:
         status_id in batch.favourited,
         reposted_id in batch.reblogged,
         status_id in batch.bookmarked,
+        status_id in batch.muted,
+        status_id in batch.pinned,
     ]
 
 
@@ -284,6 +300,8 @@ def _as_seen(shown: dict, batch: hydrate.Posts) -> dict:
     entity["favourited"] = status_id in batch.favourited
     entity["reblogged"] = status_id in batch.reblogged
     entity["bookmarked"] = status_id in batch.bookmarked
+    entity["muted"] = status_id in batch.muted
+    entity["pinned"] = status_id in batch.pinned
     return entity
 
 
@@ -320,7 +338,7 @@ def _status(row: Row, ctx: Context, people: dict[int, dict], batch: hydrate.Post
         "poll": None,
         "card": None,
         "language": row["language"],
-        "favourited": False,  # the viewer's flags: set per read by _as_seen
+        "favourited": False,  # the viewer's flags (_FLAG_NAMES, in order): set per read
         "reblogged": False,
         "bookmarked": False,
         "muted": False,
@@ -350,6 +368,26 @@ async def render_for_stream(ctx: Context, status_id: int) -> dict | None:
     """A status as streamed to everyone (no viewer-specific flags)."""
     found = statuses(ctx, await hydrate.for_stream(ctx, status_id))
     return found[0] if found else None
+
+
+async def conversations(ctx: Context, conn, rows: Sequence[Row], viewer_id: int) -> list[dict]:
+    """Conversation entities (load, render): the others in each thread and its last post as
+    the viewer sees it (null if deleted or hidden since)."""
+    loaded = await conversation_service.load(conn, list(rows), viewer_id)
+    found = {s["id"]: s for s in statuses(ctx, loaded.posts)}
+    return [
+        {
+            "id": str(row["id"]),
+            "unread": bool(row["unread"]),
+            "accounts": [
+                account(ctx, loaded.people[i])
+                for i in conversation_service.participants(row["participant_ids"])
+                if i in loaded.people
+            ],
+            "last_status": found.get(str(row["last_status_id"])),
+        }
+        for row in loaded.rows
+    ]
 
 
 async def notifications(ctx: Context, conn, rows: Sequence[Row], viewer_id: int) -> list[dict]:

@@ -31,9 +31,12 @@ from roost.store.tables import (
     favourites,
     follows,
     mentions,
+    status_pins,
     status_tags,
+    status_threads,
     statuses,
     tags,
+    thread_mutes,
 )
 
 Row = Any  # a RowMapping, read by column name
@@ -52,6 +55,8 @@ class Posts:
     favourited: set[int] = field(default_factory=set)
     reblogged: set[int] = field(default_factory=set)
     bookmarked: set[int] = field(default_factory=set)
+    muted: set[int] = field(default_factory=set)  # in a thread the viewer muted
+    pinned: set[int] = field(default_factory=set)  # the viewer's own, pinned to their profile
     shelf: Shelf | None = None  # where rendered entities may be kept, if read from it
 
 
@@ -92,13 +97,16 @@ _ABOUT_POSTS = [
 
 
 def _viewer_question(among: Callable[[Any], Any]) -> CompoundSelect:
-    """The viewer's favourites, bookmarks and reposts of the posts picked by ``among``, and
+    """The viewer's favourites, bookmarks, reposts, pins and muted threads of the posts picked
+    by ``among``, and
     their blocks either way among the authors. The blocks are asked for only if the viewer has
     any (a constant condition SQLite tests before it builds the list of authors): most have
     none, and building that list twice cost a fifth of the query."""
 
     def any_block(column) -> Any:
         return exists(select(blocks.c.id).where(column == _VIEWER))
+
+    any_mute = exists(select(thread_mutes.c.id).where(thread_mutes.c.account_id == _VIEWER))
 
     return union_all(
         select(literal("favourited"), favourites.c.status_id).where(
@@ -109,6 +117,16 @@ def _viewer_question(among: Callable[[Any], Any]) -> CompoundSelect:
         ),
         select(literal("reblogged"), statuses.c.reblog_of_id).where(
             statuses.c.account_id == _VIEWER, among(statuses.c.reblog_of_id)
+        ),
+        select(literal("pinned"), status_pins.c.status_id).where(
+            status_pins.c.account_id == _VIEWER, among(status_pins.c.status_id)
+        ),
+        # muted: a post of a thread the viewer muted, or the muted thread's first post itself
+        select(literal("muted"), status_threads.c.status_id)
+        .join(thread_mutes, thread_mutes.c.thread_id == status_threads.c.thread_id)
+        .where(any_mute, thread_mutes.c.account_id == _VIEWER, among(status_threads.c.status_id)),
+        select(literal("muted"), thread_mutes.c.thread_id).where(
+            thread_mutes.c.account_id == _VIEWER, among(thread_mutes.c.thread_id)
         ),
         select(literal("blocked"), blocks.c.target_account_id).where(
             any_block(blocks.c.account_id),

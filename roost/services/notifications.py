@@ -11,7 +11,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from roost.domain.errors import NotFound
 from roost.services.context import Context, now
 from roost.store.db import Tx
-from roost.store.tables import blocks, markers, mutes, notifications
+from roost.store.tables import (
+    blocks,
+    markers,
+    mutes,
+    notifications,
+    status_threads,
+    thread_mutes,
+)
 
 # Streams (the API's and the web page's) send a heartbeat this often when nothing happens, so
 # proxies keep them open and a client notices a dead connection.
@@ -33,7 +40,7 @@ async def notify(
             mutes.c.account_id == account_id, mutes.c.target_account_id == from_id
         )
     )
-    if ignored:
+    if ignored or (status_id is not None and await thread_muted(tx.conn, account_id, status_id)):
         return None
     notification_id = ctx.ids.next_id()
     await tx.conn.execute(
@@ -48,6 +55,23 @@ async def notify(
     )
     tx.after_commit(lambda: _publish(ctx, account_id, notification_id))
     return notification_id
+
+
+async def thread_muted(conn: AsyncConnection, account_id: int, status_id: int) -> bool:
+    """Whether ``account_id`` muted the thread of ``status_id`` (a post filed under no thread
+    is its own)."""
+    thread = func.coalesce(
+        select(status_threads.c.thread_id)
+        .where(status_threads.c.status_id == status_id)
+        .scalar_subquery(),
+        status_id,
+    )
+    found = await conn.scalar(
+        select(thread_mutes.c.id).where(
+            thread_mutes.c.account_id == account_id, thread_mutes.c.thread_id == thread
+        )
+    )
+    return found is not None
 
 
 async def _publish(ctx: Context, account_id: int, notification_id: int) -> None:

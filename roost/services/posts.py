@@ -13,7 +13,7 @@ from roost.domain import text
 from roost.domain.errors import Forbidden, Invalid, NotFound
 from roost.domain.fanout import FanoutState
 from roost.domain.ids import id_time
-from roost.services import notifications, social
+from roost.services import conversations, notifications, social
 from roost.services.context import Context, now
 from roost.store.db import Tx
 from roost.store.hot import Hot
@@ -78,6 +78,9 @@ async def create(
         )
     )
     await _attach_tags(ctx, tx.conn, status_id, written.tags)
+    parent_id, direct = parent["id"] if parent else None, chosen.value == "direct"
+    people = list(mentioned.values())
+    await conversations.record(ctx, tx, status_id, author["id"], parent_id, direct, people)
     await _attach_mentions(ctx, tx, author, status_id, mentioned, parent)
     await _count_post(tx.conn, author["id"], parent, moment, +1)
     if idempotency_key:

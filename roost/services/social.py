@@ -24,7 +24,7 @@ from roost.services import notifications
 from roost.services.context import Context, now
 from roost.store.db import Tx
 from roost.store.hot import Hot
-from roost.store.tables import accounts, blocks, mutes
+from roost.store.tables import account_notes, accounts, blocks, mutes
 from roost.store.tables import follows as follows_t
 
 
@@ -38,6 +38,7 @@ class Relationship:
     blocked_by: bool = False
     muting: bool = False
     showing_reblogs: bool = False
+    note: str = ""  # the viewer's private note about this account
 
 
 FOLLOWS = Hot(
@@ -250,6 +251,12 @@ async def relationships(
         )
     ):
         rels[target].muting = True
+    for target, comment in await conn.execute(
+        select(account_notes.c.target_account_id, account_notes.c.comment).where(
+            account_notes.c.account_id == viewer_id, account_notes.c.target_account_id.in_(ids)
+        )
+    ):
+        rels[target].note = comment
     return [rels[t] for t in target_ids]
 
 

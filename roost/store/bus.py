@@ -1,9 +1,9 @@
 """The streaming bus: timeline events to the streaming API (in-process, or Redis pub/sub).
 
-Channels are ``user:<id>`` (home updates and notifications), ``public``, ``public:local`` and
-``hashtag:<name>``. Slow-consumer policy: each subscriber has a bounded queue; when it is full,
-new events for that subscriber are dropped rather than letting one stalled client grow memory
-or slow the publisher.
+Channels are ``user:<id>`` (home updates and notifications), ``direct:<id>`` (conversations),
+``public``, ``public:local`` and ``hashtag:<name>``. Slow-consumer policy: each subscriber has a
+bounded queue; when it is full, new events for that subscriber are dropped rather than letting
+one stalled client grow memory or slow the publisher.
 """
 
 from __future__ import annotations

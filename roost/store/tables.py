@@ -335,3 +335,58 @@ announcements = Table(
 )
 # Who has dismissed which announcement (Mastodon's ``read``).
 announcement_reads = _pair("announcement_reads", "account_id", "announcement_id", "announcements")
+# Which thread a post belongs to (the id of the thread's first post): direct conversations and
+# status mutes are per thread. Posts written before migration 0012 have no row; a post without
+# one is its own thread.
+status_threads = Table(
+    "status_threads",
+    metadata,
+    Column(
+        "status_id", BigInteger, ForeignKey("statuses.id", ondelete="CASCADE"), primary_key=True
+    ),
+    Column("thread_id", BigInteger, nullable=False, index=True),
+)
+
+# A participant's view of a direct thread (Mastodon's AccountConversation): the others in it,
+# its newest post the participant may see, whether they have read it. Deleting the row hides
+# the conversation until a new post arrives.
+account_conversations = Table(
+    "account_conversations",
+    metadata,
+    _id(),
+    _ref("account_id", "accounts"),
+    Column("thread_id", BigInteger, nullable=False),
+    Column("participant_ids", Text, nullable=False, default=""),  # comma-separated, self left out
+    Column("last_status_id", BigInteger, nullable=False),
+    Column("unread", Boolean, nullable=False, default=False),
+    UniqueConstraint("account_id", "thread_id"),
+    Index("ix_account_conversations_account_id_last_status_id", "account_id", "last_status_id"),
+)
+
+# Threads an account muted (a status mute): their notifications stop for it.
+thread_mutes = Table(
+    "thread_mutes",
+    metadata,
+    _id(),
+    _ref("account_id", "accounts"),
+    Column("thread_id", BigInteger, nullable=False),
+    _when(),
+    UniqueConstraint("account_id", "thread_id"),
+)
+
+# One's own posts pinned to one's profile (at most five), newest pin first.
+status_pins = _pair("status_pins", "account_id", "status_id", "statuses")
+# Hashtags featured on one's profile (at most ten).
+featured_tags = _pair("featured_tags", "account_id", "tag_id", "tags")
+
+# A private note about another account, shown only to its writer (Relationship.note).
+account_notes = Table(
+    "account_notes",
+    metadata,
+    _id(),
+    _ref("account_id", "accounts"),
+    _ref("target_account_id", "accounts"),
+    Column("comment", Text, nullable=False, default=""),
+    _when("updated_at"),
+    UniqueConstraint("account_id", "target_account_id"),
+)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import orjson
 
 from roost.present import entities
-from roost.services import accounts, hydrate, posts, social
+from roost.services import accounts, hydrate, pins, posts, social
 from roost.services.context import shelf
 from roost.store.db import Database
 from tests.services.test_services_core import make_user, post
@@ -63,6 +63,30 @@ async def test_serialised_pieces_make_the_bytes_the_entities_make(ctx):
         (True, True, False),
     ]
     assert bobs[0]["reblog"]["favourited"] is True and bobs[0]["reblog"]["content"].count("reblog")
+
+
+async def test_pinned_and_muted_are_cut_in_like_the_other_flags(ctx):
+    """``pinned`` and ``muted`` are the viewer's too: the joined pieces say byte for byte what
+    the entities say, for the author who pinned, the reader who muted and a stranger."""
+    alice, bob = [await make_user(ctx, n) for n in ("alice", "bob")]
+    first = await post(ctx, alice, 'a thread "muted":false,"pinned":false')
+    reply = await post(ctx, bob, "@alice a reply", in_reply_to_id=first)
+    other = await post(ctx, alice, "another thread")
+    async with ctx.db.write() as tx:
+        await pins.pin(ctx, tx, alice["id"], first)
+        await pins.mute(ctx, tx, bob["id"], reply, True)
+    ids = [other, reply, first]
+    seen = {}
+    for _ in range(2):  # rendered, then from the shelf
+        for viewer in (alice["id"], bob["id"], None):
+            async with ctx.db.read() as conn:
+                joined = await entities.statuses_json_by_id(ctx, conn, ids, viewer, shared=True)
+                plain = await entities.statuses_by_id(ctx, conn, ids, viewer, shared=True)
+            assert [text for _, text in joined] == [orjson.dumps(e) for e in plain]
+            seen[viewer] = [(s["pinned"], s["muted"]) for s in plain]
+    assert seen[alice["id"]] == [(False, False), (False, False), (True, False)]
+    assert seen[bob["id"]] == [(False, False), (False, True), (False, True)]
+    assert seen[None] == [(False, False)] * 3
 
 
 async def test_every_change_is_seen_on_the_next_read(ctx):
