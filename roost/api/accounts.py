@@ -97,7 +97,7 @@ async def statuses(call: Call) -> Response:
             exclude_reblogs=a["exclude_reblogs"],
         )
     found = await entities.statuses_json_by_id(
-        call.ctx, call.conn, ids, call.viewer_id, shared=call.writing is None
+        call.ctx, call.conn, ids, call.viewer_id, shared=call.writing is None, context="account"
     )
     return Json(entities.json_array(found), headers=link_header(call.request, ids))
 

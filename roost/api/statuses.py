@@ -104,7 +104,12 @@ async def source(call: Call) -> dict:
 async def context(call: Call) -> Response:
     ancestors, descendants = await threads.context(call.conn, path_id(call.request), call.viewer_id)
     both = await entities.statuses_json_by_id(
-        call.ctx, call.conn, [*ancestors, *descendants], call.viewer_id, shared=True
+        call.ctx,
+        call.conn,
+        [*ancestors, *descendants],
+        call.viewer_id,
+        shared=True,
+        context="thread",
     )
     older = set(ancestors)
     split = len([status_id for status_id, _ in both if status_id in older])

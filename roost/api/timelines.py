@@ -25,9 +25,9 @@ from roost.services import search as search_service
 from roost.services.context import now
 
 
-async def _statuses(call: Call, ids: list[int]) -> Response:
+async def _statuses(call: Call, ids: list[int], context: str) -> Response:
     found = await entities.statuses_json_by_id(
-        call.ctx, call.conn, ids, call.viewer_id, shared=call.writing is None
+        call.ctx, call.conn, ids, call.viewer_id, shared=call.writing is None, context=context
     )
     return Json(entities.json_array(found), headers=link_header(call.request, ids))
 
@@ -39,7 +39,7 @@ ELSEWHERE = {"local": Flag(), "remote": Flag(), "only_media": Flag()}
 @endpoint("read:statuses", cache=True, query=PAGE)
 async def home(call: Call) -> Response:
     ids = await timelines.home(call.ctx, call.me, call.args["page"], call.conn)
-    return await _statuses(call, ids)
+    return await _statuses(call, ids, "home")
 
 
 @endpoint(IfToken("read:statuses"), cache=True, query={**PAGE, **ELSEWHERE})
@@ -47,7 +47,7 @@ async def public(call: Call) -> Response:
     if call.args["remote"] or call.args["only_media"]:  # every post here is local
         return Json([])  # Roost is one server without media: nothing is remote or media
     ids = await timelines.public(call.conn, call.args["page"], call.viewer_id)
-    return await _statuses(call, ids)
+    return await _statuses(call, ids, "public")
 
 
 @endpoint(IfToken("read:statuses"), cache=True, query={**PAGE, **ELSEWHERE})
@@ -58,7 +58,7 @@ async def tag(call: Call) -> Response:
     if call.args["only_media"]:
         return Json([])
     ids = await timelines.tag(call.conn, name, call.args["page"], call.viewer_id)
-    return await _statuses(call, ids)
+    return await _statuses(call, ids, "public")
 
 
 NOTIFICATION_TYPES = ("mention", "status", "reblog", "follow", "favourite", "poll", "update")

@@ -15,8 +15,9 @@ class Rule:
     """One filter, ready to match: its id (to name it in results), where and how it acts."""
 
     filter_id: int
+    title: str
     action: str  # warn | hide
-    contexts: frozenset[str]
+    contexts: tuple[str, ...]
     expires_at: datetime | None
     keywords: tuple[tuple[str, bool], ...]  # (keyword, whole_word)
     status_ids: frozenset[int]
@@ -27,8 +28,13 @@ class Rule:
         compiled = re.compile("|".join(parts), re.IGNORECASE) if parts else None
         object.__setattr__(self, "pattern", compiled)
 
-    def applies(self, context: str, moment: datetime) -> bool:
-        return context in self.contexts and (self.expires_at is None or self.expires_at > moment)
+    def active(self, moment: datetime) -> bool:
+        return self.expires_at is None or self.expires_at > moment
+
+    def hides_in(self, context: str | None) -> bool:
+        """Whether a post it matches is left out where it is shown (else the client is told
+        what matched, and judges by the filter's contexts itself, as Mastodon's clients do)."""
+        return self.action == "hide" and context in self.contexts
 
     def match(self, status_id: int, text: str) -> Match | None:
         """What of this filter the post matches, or None."""
@@ -41,13 +47,13 @@ class Rule:
         chosen = status_id in self.status_ids
         if not keywords and not chosen:
             return None
-        return Match(self.filter_id, self.action, tuple(keywords), chosen)
+        return Match(self, status_id, tuple(keywords), chosen)
 
 
 @dataclass(frozen=True)
 class Match:
-    filter_id: int
-    action: str
+    rule: Rule
+    status_id: int
     keywords: tuple[str, ...]  # the keywords found, each once, in order of appearance
     chosen: bool  # the post itself is one the filter names
 

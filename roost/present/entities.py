@@ -12,7 +12,9 @@ from typing import Any
 
 import orjson
 
+from roost.domain.filtering import Match
 from roost.services import conversations as conversation_service
+from roost.services import filters as filter_service
 from roost.services import hydrate
 from roost.services.context import Context, shelf
 from roost.services.featured import Featured
@@ -126,6 +128,33 @@ def tag(ctx: Context, name: str, history: list | None = None, following: bool = 
     }
 
 
+def filter_summary(
+    filter_id: int, title: str, context: Sequence[str], expires_at: datetime | None, action: str
+) -> dict:
+    """A Filter as a FilterResult carries it (no keywords or posts)."""
+    return {
+        "id": str(filter_id),
+        "title": title,
+        "context": list(context),
+        "expires_at": iso(expires_at),
+        "filter_action": action,
+    }
+
+
+def filter_results(matches: Sequence[Match]) -> list[dict]:
+    """Mastodon's FilterResult for each filter a post matched (the ``filtered`` key)."""
+    return [
+        {
+            "filter": filter_summary(
+                m.rule.filter_id, m.rule.title, m.rule.contexts, m.rule.expires_at, m.rule.action
+            ),
+            "keyword_matches": list(m.keywords) or None,
+            "status_matches": [str(m.status_id)] if m.chosen else None,
+        }
+        for m in matches
+    ]
+
+
 def announcement(row: Row, read: bool) -> dict:
     """Mastodon's Announcement: Roost's have no mentions, linked posts, emojis or reactions."""
     return {
@@ -152,13 +181,19 @@ async def statuses_by_id(
     viewer_id: int | None,
     screen: bool = True,
     shared: bool = False,
+    context: str | None = None,
 ) -> list[dict]:
     """Status entities for ``ids`` in order, as ``viewer_id`` may see them now (load, render).
 
     ``shared``: a read outside any write transaction, which may take what every viewer sees
     alike from this process's shelf (``roost.services.shelf``) and leave it there.
+    ``context``: where they are shown (home, public, thread, account...): posts the viewer's
+    ``hide`` filters catch there leave (``roost.services.filters.screen``); None hides none,
+    though every entity still says what the viewer's filters matched.
     """
-    return statuses(ctx, await hydrate.posts(conn, ids, viewer_id, screen, shelf_of(ctx, shared)))
+    batch = await hydrate.posts(conn, ids, viewer_id, screen, shelf_of(ctx, shared))
+    await filter_service.screen(ctx, conn, batch, viewer_id, context)
+    return statuses(ctx, batch)
 
 
 def shelf_of(ctx: Context, shared: bool) -> Shelf | None:
@@ -178,6 +213,11 @@ def statuses(ctx: Context, batch: hydrate.Posts) -> list[dict]:
             original = batch.rows[row["reblog_of_id"]]
             entity["reblog"] = _as_seen(_shown(original, ctx, people, batch, rendered), batch)
             entity["reblogged"] = entity["reblog"]["reblogged"]
+        matched = batch.filtered.get(row["reblog_of_id"] or status_id)
+        if matched:  # on the repost and on the post it shows, as clients read either
+            entity["filtered"] = filter_results(matched)
+            if entity["reblog"] is not None:
+                entity["reblog"]["filtered"] = entity["filtered"]
         out.append(entity)
     return out
 
@@ -188,11 +228,13 @@ async def statuses_json_by_id(
     ids: list[int],
     viewer_id: int | None,
     shared: bool = False,
+    context: str | None = None,
 ) -> list[tuple[int, bytes]]:
     """The entities of ``statuses_by_id`` with their ids, each already serialised as
     ``orjson`` would, joined from pieces kept on the shelf: a page is not copied and encoded
-    again for every reader (``json_array`` makes the page)."""
+    again for every reader (``json_array`` makes the page). ``context`` as there."""
     batch = await hydrate.posts(conn, ids, viewer_id, True, shelf_of(ctx, shared))
+    await filter_service.screen(ctx, conn, batch, viewer_id, context)
     return statuses_json(ctx, batch)
 
 
@@ -217,8 +259,15 @@ def _entity_json(
     whole, head, middle, tail = _pieces(row, ctx, people, batch, rendered)
     status_id = row["id"]
     flags = _flags(status_id, original_id, batch)
+    matched = batch.filtered.get(original_id)
+    if matched:  # the viewer's filter results replace the empty list that ends every entity
+        tail = tail[: -len(_NOT_FILTERED)] + b'"filtered":%s}' % orjson.dumps(
+            filter_results(matched)
+        )
     if original_id == status_id:
-        return whole if flags is _NO_FLAGS else head + b"null" + middle + flags + tail
+        return (
+            whole if flags is _NO_FLAGS and not matched else head + b"null" + middle + flags + tail
+        )
     original = batch.rows[original_id]
     reblog = _entity_json(original, original_id, ctx, people, batch, rendered)
     return head + reblog + middle + flags + tail
@@ -230,6 +279,7 @@ def json_array(items: Sequence[tuple[int, bytes]]) -> bytes:
 
 
 _REBLOG = b'"reblog":'
+_NOT_FILTERED = b'"filtered":[]}'  # how every entity ends (the last key of ``_status``)
 _FLAG_NAMES = (b"favourited", b"reblogged", b"bookmarked", b"muted", b"pinned")
 _FLAGS = {
     flags: b",".join(

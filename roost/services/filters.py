@@ -14,8 +14,9 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from roost.domain.errors import Invalid, NotFound
-from roost.domain.filtering import Rule
+from roost.domain.filtering import Rule, searchable
 from roost.services.context import Context, now
+from roost.services.hydrate import Posts
 from roost.services.posts import get_visible
 from roost.store.db import Tx
 from roost.store.tables import filter_keywords, filter_statuses, filters
@@ -28,7 +29,7 @@ MAX_STATUSES = 100  # per filter
 MAX_TITLE = 200
 MAX_KEYWORD = 512
 LONGEST = timedelta(days=3650)  # the furthest end a filter may have
-RULES_TTL = 5.0  # s a viewer's rules are kept; also how long another process's change can go unseen
+RULES_TTL = 30.0  # s a viewer's rules are kept; how long another process's change can go unseen
 RULES_KEPT = 10_000  # viewers whose rules are kept at once
 
 
@@ -410,15 +411,54 @@ async def rules_for(ctx: Context, conn: AsyncConnection, viewer_id: int) -> tupl
 
 def _forget_rules(ctx: Context, tx: Tx, owner: int) -> None:
     """After this write commits, the owner's next page reads their filters again."""
-    tx.after_commit(lambda: ctx.extras.get("filter_rules", {}).pop(owner, None))
+
+    def forget() -> None:
+        ctx.extras.get("filter_rules", {}).pop(owner, None)
+
+    tx.after_commit(forget)
 
 
 def _rule(found: Filter) -> Rule:
     keywords = tuple((k.keyword, k.whole_word) for k in found.keywords)
     chosen = frozenset(s.status_id for s in found.statuses)
     return Rule(
-        found.id, found.action, frozenset(found.context), found.expires_at, keywords, chosen
+        found.id,
+        found.title,
+        found.action,
+        tuple(found.context),
+        found.expires_at,
+        keywords,
+        chosen,
     )
+
+
+async def screen(
+    ctx: Context, conn: AsyncConnection, batch: Posts, viewer_id: int | None, context: str | None
+) -> None:
+    """Apply the viewer's active filters to a loaded page, as Mastodon does: a post matching a
+    ``hide`` filter of this ``context`` (home, public, thread, account, notifications; None:
+    hide nothing) leaves it; every other match is kept (``batch.filtered``, by the post shown
+    inside a repost) for the ``filtered`` key of its entity, where clients judge the filter's
+    contexts themselves. One's own posts are never filtered."""
+    if viewer_id is None or not batch.order:
+        return
+    moment = now()
+    rules = [rule for rule in await rules_for(ctx, conn, viewer_id) if rule.active(moment)]
+    if not rules:
+        return
+    kept = []
+    for status_id in batch.order:
+        proper_id = batch.rows[status_id]["reblog_of_id"] or status_id
+        proper = batch.rows[proper_id]
+        if proper["account_id"] != viewer_id:
+            text = searchable(proper["text"], proper["spoiler_text"])
+            found = tuple(m for rule in rules if (m := rule.match(proper_id, text)) is not None)
+            if any(m.rule.hides_in(context) for m in found):
+                continue
+            if found:
+                batch.filtered[proper_id] = found
+        kept.append(status_id)
+    batch.order = kept
 
 
 # --- loading ------------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.selectable import CompoundSelect
 
 from roost.domain import posts as rules
+from roost.domain.filtering import Match
 from roost.domain.ids import ms_between
 from roost.services import accounts as account_service
 from roost.services.context import Context
@@ -57,6 +58,8 @@ class Posts:
     bookmarked: set[int] = field(default_factory=set)
     muted: set[int] = field(default_factory=set)  # in a thread the viewer muted
     pinned: set[int] = field(default_factory=set)  # the viewer's own, pinned to their profile
+    # what the viewer's filters matched, by the post shown (services.filters.screen)
+    filtered: dict[int, tuple[Match, ...]] = field(default_factory=dict)
     shelf: Shelf | None = None  # where rendered entities may be kept, if read from it
 
 

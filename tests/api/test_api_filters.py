@@ -216,3 +216,87 @@ def test_filters_need_the_filters_scopes(api):
     assert api.client.get("/api/v1/filters", headers=other).status_code == 403
     writer = bearer(api.token_for(bob, "write:filters"))
     assert api.client.post("/api/v2/filters", json=body, headers=writer).status_code == 200
+
+
+def _home(api, user) -> dict[str, dict]:
+    api.drain()
+    return {
+        s["id"]: s for s in api.client.get("/api/v1/timelines/home", headers=user.headers).json()
+    }
+
+
+def test_a_warning_filter_marks_matching_posts_for_their_viewer_only(api):
+    alice, bob, carol = api.user("alice"), api.user("bob"), api.user("carol")
+    for reader in (bob, carol):
+        api.client.post(f"/api/v1/accounts/{alice.id}/follow", headers=reader.headers)
+    made = _create(
+        api, bob, title="Spoilers", context=["home"], keywords_attributes=[{"keyword": "finale"}]
+    )
+    post = api.status(alice, "That FINALE though")
+    plain = api.status(alice, "nothing to see")
+    own = api.status(bob, "my own finale thoughts")
+    seen = _home(api, bob)
+    assert seen[plain["id"]]["filtered"] == [] and seen[own["id"]]["filtered"] == []
+    assert seen[post["id"]]["filtered"] == [
+        {
+            "filter": {
+                "id": made["id"],
+                "title": "Spoilers",
+                "context": ["home"],
+                "expires_at": None,
+                "filter_action": "warn",
+            },
+            "keyword_matches": ["finale"],
+            "status_matches": None,
+        }
+    ]
+    assert _home(api, carol)[post["id"]]["filtered"] == []  # the shelf's entity stays clean
+    shown = api.client.get(f"/api/v1/statuses/{post['id']}", headers=bob.headers).json()
+    assert shown["filtered"] == seen[post["id"]]["filtered"]  # the same on every read
+    api.client.delete(f"/api/v2/filters/{made['id']}", headers=bob.headers)
+    assert _home(api, bob)[post["id"]]["filtered"] == []  # gone at once
+
+
+def test_a_hiding_filter_leaves_posts_out_only_where_it_applies(api):
+    alice, bob, carol = api.user("alice"), api.user("bob"), api.user("carol")
+    api.client.post(f"/api/v1/accounts/{alice.id}/follow", headers=bob.headers)
+    _create(
+        api,
+        bob,
+        title="Crypto",
+        context=["home", "thread"],
+        filter_action="hide",
+        keywords_attributes=[{"keyword": "token"}],
+    )
+    post = api.status(alice, "buy my token")
+    reply = api.status(carol, "a token reply", in_reply_to_id=post["id"])
+    kept = api.status(alice, "a quiet day")
+    repost = api.client.post(f"/api/v1/statuses/{post['id']}/reblog", headers=carol.headers).json()
+    api.client.post(f"/api/v1/accounts/{carol.id}/follow", headers=bob.headers)
+    home = _home(api, bob)
+    assert kept["id"] in home and post["id"] not in home and repost["id"] not in home
+    public = api.client.get("/api/v1/timelines/public", headers=bob.headers).json()
+    found = {s["id"]: s for s in public}
+    assert post["id"] in found  # not filtered in public: told, and the client judges
+    assert found[post["id"]]["filtered"][0]["filter"]["filter_action"] == "hide"
+    thread = api.client.get(f"/api/v1/statuses/{post['id']}/context", headers=bob.headers).json()
+    assert thread["descendants"] == []
+    others = api.client.get(f"/api/v1/statuses/{post['id']}/context", headers=carol.headers).json()
+    assert [s["id"] for s in others["descendants"]] == [reply["id"]]
+
+
+def test_a_chosen_post_and_its_reposts_carry_the_match(api):
+    alice, bob, carol = api.user("alice"), api.user("bob"), api.user("carol")
+    api.client.post(f"/api/v1/accounts/{carol.id}/follow", headers=bob.headers)
+    post = api.status(alice, "an ordinary post")
+    made = _create(api, bob, title="This one", context=["home"])
+    api.client.post(
+        f"/api/v2/filters/{made['id']}/statuses",
+        json={"status_id": post["id"]},
+        headers=bob.headers,
+    )
+    repost = api.client.post(f"/api/v1/statuses/{post['id']}/reblog", headers=carol.headers).json()
+    seen = _home(api, bob)[repost["id"]]
+    for entity in (seen, seen["reblog"]):
+        assert entity["filtered"][0]["status_matches"] == [post["id"]]
+        assert entity["filtered"][0]["keyword_matches"] is None

@@ -10,7 +10,7 @@ NOW = datetime(2026, 12, 3, 12, tzinfo=UTC)
 
 
 def rule(*keywords: tuple[str, bool], chosen=(), contexts=("home",), ends=None) -> Rule:
-    return Rule(1, "warn", frozenset(contexts), ends, tuple(keywords), frozenset(chosen))
+    return Rule(1, "Birds", "warn", tuple(contexts), ends, tuple(keywords), frozenset(chosen))
 
 
 def test_whole_words_match_only_between_word_boundaries() -> None:
@@ -36,11 +36,14 @@ def test_each_keyword_found_is_named_once_and_chosen_posts_match_by_id() -> None
     assert rule(("special.*", False)).match(1, "special chars") is None  # escaped, not a regex
 
 
-def test_a_rule_applies_in_its_contexts_until_it_ends() -> None:
+def test_a_rule_is_active_until_it_ends_and_hides_only_in_its_contexts() -> None:
     later = rule(("x", True), contexts=("home", "thread"), ends=NOW + timedelta(hours=1))
-    assert later.applies("home", NOW) and later.applies("thread", NOW)
-    assert not later.applies("public", NOW)
-    assert not later.applies("home", NOW + timedelta(hours=2))
+    assert later.active(NOW) and not later.active(NOW + timedelta(hours=2))
+    assert rule(("x", True)).active(NOW + timedelta(days=9999))
+    assert not later.hides_in("home")  # a warning filter hides nowhere
+    hiding = Rule(2, "Gone", "hide", ("home", "thread"), None, (("x", True),), frozenset())
+    assert hiding.hides_in("home") and hiding.hides_in("thread")
+    assert not hiding.hides_in("public") and not hiding.hides_in(None)
 
 
 def test_the_content_warning_is_searched_too() -> None:
