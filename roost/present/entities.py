@@ -13,6 +13,7 @@ import orjson
 
 from roost.services import hydrate
 from roost.services.context import Context, shelf
+from roost.services.lists import AccountList
 from roost.services.shelf import Shelf
 from roost.services.social import Relationship
 
@@ -101,6 +102,16 @@ def relationship(rel: Relationship) -> dict:
         "domain_blocking": False,
         "endorsed": False,
         "note": "",
+    }
+
+
+def account_list(found: AccountList) -> dict:
+    """Mastodon's ``List`` entity."""
+    return {
+        "id": str(found.id),
+        "title": found.title,
+        "replies_policy": found.replies_policy,
+        "exclusive": found.exclusive,
     }
 
 
