@@ -12,7 +12,7 @@ becomes a ``Page``; it is read from the query string and the body alike, as clie
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from roost.api.http import ApiError, boolean, offset_of, optional_id, page, text
@@ -195,6 +195,28 @@ class Paging(Param):
         return {"max_id": ID_SCHEMA, "since_id": ID_SCHEMA, "min_id": ID_SCHEMA, "limit": limit}
 
     def read(self, name: str, params: dict[str, Any]) -> Any:
+        return page(params, max_limit=self.most)
+
+
+@dataclass(frozen=True)
+class PagingOrAll(Paging):
+    """``Paging`` where ``limit=0`` asks for everything, up to ``whole`` (Mastodon's list
+    members); ``default`` when no limit is given."""
+
+    default: int = 40
+    whole: int = 1000
+
+    def names(self, name: str) -> dict[str, dict]:
+        found = super().names(name)
+        found["limit"] = {**found["limit"], "minimum": 0}
+        return found
+
+    def read(self, name: str, params: dict[str, Any]) -> Any:
+        limit = params.get("limit")
+        if limit in (None, ""):
+            return page({**params, "limit": self.default}, max_limit=self.most)
+        if isinstance(limit, str | int) and str(limit).strip() == "0":
+            return replace(page({**params, "limit": 1}), limit=self.whole)
         return page(params, max_limit=self.most)
 
 

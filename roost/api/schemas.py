@@ -70,6 +70,15 @@ STATUS_EDIT = obj(
 )  # fmt: skip
 STATUS_SOURCE = obj({"id": ID, "text": STR, "spoiler_text": STR})
 TAG = obj({"name": STR, "url": STR}, {"history": LIST, "following": BOOL})
+LIST_ENTITY = obj(
+    {
+        "id": ID,
+        "title": STR,
+        "replies_policy": {"enum": ["followed", "list", "none"]},
+        "exclusive": BOOL,
+    }
+)
+EMPTY = obj({})
 TOKEN = obj({"access_token": STR, "token_type": STR, "scope": STR, "created_at": INT})
 APPLICATION = obj({"name": STR}, {"client_id": STR, "client_secret": STR, "website": NULL_STR})
 ERROR = obj({"error": STR}, {"error_description": STR})
@@ -82,6 +91,7 @@ COMPONENTS = {
     "StatusEdit": STATUS_EDIT,
     "StatusSource": STATUS_SOURCE,
     "Tag": TAG,
+    "List": LIST_ENTITY,
     "Token": TOKEN,
     "Application": APPLICATION,
     "Error": ERROR,
@@ -150,4 +160,14 @@ RESPONSES: dict[str, dict] = {
     "tags.follow": ref("Tag"),
     "tags.unfollow": ref("Tag"),
     "tags.followed": many("Tag"),
+    "lists.index": many("List"),
+    "lists.show": ref("List"),
+    "lists.create": ref("List"),
+    "lists.update": ref("List"),
+    "lists.delete": EMPTY,
+    "lists.accounts": many("Account"),
+    "lists.add_accounts": EMPTY,
+    "lists.remove_accounts": EMPTY,
+    "lists.account_lists": many("List"),
+    "lists.timeline": many("Status"),
 }
