@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from roost.api.http import ApiError, boolean, offset_of, optional_id, page, text
@@ -275,6 +275,28 @@ def _index(key: str) -> int:
     if not str(key).isdigit():
         raise ApiError(422, "Validation failed: nested attributes are indexed by numbers")
     return int(key)
+
+
+@dataclass(frozen=True)
+class PagingOrAll(Paging):
+    """``Paging`` where ``limit=0`` asks for everything, up to ``whole`` (Mastodon's list
+    members); ``default`` when no limit is given."""
+
+    default: int = 40
+    whole: int = 1000
+
+    def names(self, name: str) -> dict[str, dict]:
+        found = super().names(name)
+        found["limit"] = {**found["limit"], "minimum": 0}
+        return found
+
+    def read(self, name: str, params: dict[str, Any]) -> Any:
+        limit = params.get("limit")
+        if limit in (None, ""):
+            return page({**params, "limit": self.default}, max_limit=self.most)
+        if isinstance(limit, str | int) and str(limit).strip() == "0":
+            return replace(page({**params, "limit": 1}), limit=self.whole)
+        return page(params, max_limit=self.most)
 
 
 def _either(values: tuple[str, ...]) -> str:

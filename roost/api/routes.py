@@ -11,6 +11,7 @@ from roost.api import (
     featured_tags,
     filters,
     instance,
+    lists,
     oauth,
     openapi,
     statuses,
@@ -71,6 +72,7 @@ routes = [
     Route(f"{V1}/accounts/{{id}}/unmute", accounts.unmute, methods=POST),
     Route(f"{V1}/accounts/{{id}}/note", accounts.note, methods=POST),
     Route(f"{V1}/accounts/{{id}}/featured_tags", accounts.featured_tags),
+    Route(f"{V1}/accounts/{{id}}/lists", lists.account_lists),
     Route(f"{V1}/follow_requests", accounts.follow_requests),
     Route(f"{V1}/follow_requests/{{id}}/authorize", accounts.authorize_request, methods=POST),
     Route(f"{V1}/follow_requests/{{id}}/reject", accounts.reject_request, methods=POST),
@@ -109,6 +111,16 @@ routes = [
     Route(f"{V1}/notifications/{{id}}/dismiss", timelines.dismiss_notification, methods=POST),
     Route(f"{V1}/markers", timelines.get_markers),
     Route(f"{V1}/markers", timelines.save_markers, methods=POST),
+    # Lists
+    Route(f"{V1}/lists", lists.index),
+    Route(f"{V1}/lists", lists.create, methods=POST),
+    Route(f"{V1}/lists/{{id}}", lists.show),
+    Route(f"{V1}/lists/{{id}}", lists.update, methods=PUT),
+    Route(f"{V1}/lists/{{id}}", lists.delete, methods=DELETE),
+    Route(f"{V1}/lists/{{id}}/accounts", lists.accounts),
+    Route(f"{V1}/lists/{{id}}/accounts", lists.add_accounts, methods=POST),
+    Route(f"{V1}/lists/{{id}}/accounts", lists.remove_accounts, methods=DELETE),
+    Route(f"{V1}/timelines/list/{{list_id}}", lists.timeline),
     # Search and trends
     Route("/api/v2/search", timelines.search),
     Route(f"{V1}/trends/tags", timelines.trends_tags),
@@ -158,6 +170,7 @@ routes = [
     Route(f"{V1}/streaming/hashtag", streaming.sse),
     Route(f"{V1}/streaming/hashtag/local", streaming.sse),
     Route(f"{V1}/streaming/direct", streaming.sse),
+    Route(f"{V1}/streaming/list", streaming.sse),
 ]
 
 # Starlette tries routes in order, a regular expression each: the home timeline sat 53 routes

@@ -79,6 +79,15 @@ CONVERSATION = obj(
 FEATURED_TAG = obj(
     {"id": ID, "name": STR, "url": STR, "statuses_count": INT, "last_status_at": NULL_STR}
 )
+LIST_ENTITY = obj(
+    {
+        "id": ID,
+        "title": STR,
+        "replies_policy": {"enum": ["followed", "list", "none"]},
+        "exclusive": BOOL,
+    }
+)
+EMPTY = obj({})
 TOKEN = obj({"access_token": STR, "token_type": STR, "scope": STR, "created_at": INT})
 APPLICATION = obj({"name": STR}, {"client_id": STR, "client_secret": STR, "website": NULL_STR})
 ERROR = obj({"error": STR}, {"error_description": STR})
@@ -120,6 +129,7 @@ COMPONENTS = {
     "StatusEdit": STATUS_EDIT,
     "StatusSource": STATUS_SOURCE,
     "Tag": TAG,
+    "List": LIST_ENTITY,
     "Token": TOKEN,
     "Conversation": CONVERSATION,
     "FeaturedTag": FEATURED_TAG,
@@ -237,4 +247,14 @@ RESPONSES: dict[str, dict] = {
     "featured_tags.create": ref("FeaturedTag"),
     "featured_tags.remove": obj({}),
     "featured_tags.suggestions": many("Tag"),
+    "lists.index": many("List"),
+    "lists.show": ref("List"),
+    "lists.create": ref("List"),
+    "lists.update": ref("List"),
+    "lists.delete": EMPTY,
+    "lists.accounts": many("Account"),
+    "lists.add_accounts": EMPTY,
+    "lists.remove_accounts": EMPTY,
+    "lists.account_lists": many("List"),
+    "lists.timeline": many("Status"),
 }

@@ -1,10 +1,10 @@
 """Streaming: server-sent events and the WebSocket endpoint, fed by the same fan-out.
 
 Each stream subscribes to bus channels (``user:<id>``, ``direct:<id>``, ``public``,
-``public:local``, ``hashtag:<tag>``). Status updates arrive rendered once by the fan-out;
-notifications and conversations arrive as ids and are rendered for their one recipient. A
-comment line every 15 s keeps proxies and clients (Mastodon.py reads with a 300 s timeout)
-from closing an idle stream.
+``public:local``, ``hashtag:<tag>``, ``list:<id>``). Status updates arrive rendered once by the
+fan-out; notifications and conversations arrive as ids and are rendered for their one
+recipient. A comment line every 15 s keeps proxies and clients (Mastodon.py reads with a 300 s
+timeout) from closing an idle stream.
 """
 
 from __future__ import annotations
@@ -25,9 +25,11 @@ from roost.api.endpoint import PUBLIC, IfToken
 from roost.api.http import ApiError, error_response
 from roost.bodies import BadJson, client_json
 from roost.domain.errors import NotFound
+from roost.domain.ids import parse_id
 from roost.domain.text import normalize_tag
 from roost.present import entities
 from roost.services import conversations as conversation_service
+from roost.services import lists as list_service
 from roost.services import notifications as notification_service
 from roost.services import social
 from roost.services.context import Context
@@ -59,6 +61,22 @@ def channels_for(stream: str, caller: Caller | None, tag: str | None) -> list[st
             raise ApiError(403, "This stream is outside the authorized scopes")
         return [f"user:{caller.account_id}"]
     raise ApiError(400, "Unknown stream type")
+
+
+async def _channels(ctx: Context, stream: str, caller: Caller | None, key: str | None):
+    """``channels_for``, and the ``list`` stream, whose list must be the caller's (``key``:
+    the tag of a hashtag stream, the list id of a list stream)."""
+    if stream != "list":
+        return channels_for(stream, caller, key)
+    channels_for("user", caller, None)  # signed in with read:statuses, as for user
+    owner = caller.account_id if caller is not None else None
+    list_id = parse_id(key) if isinstance(key, str | int) else None
+    if list_id is None:
+        raise ApiError(400, "Missing or invalid list")
+    async with ctx.db.read() as conn:
+        if owner is None or not await list_service.owns(conn, owner, list_id):
+            raise ApiError(401, "Not authorized to stream this list")  # Mastodon's answer
+    return [f"list:{list_id}"]
 
 
 @functools.lru_cache(maxsize=64)
@@ -166,7 +184,8 @@ async def sse(request: Request) -> Response:
     stream = path.replace("/", ":")
     try:
         caller = await _caller(request)
-        channels = channels_for(stream, caller, request.query_params.get("tag"))
+        key = request.query_params.get("list" if stream == "list" else "tag")
+        channels = await _channels(ctx, stream, caller, key)
     except ApiError as exc:
         return error_response(exc.status, exc.error)
     subscription = await ctx.bus.subscribe(channels)
@@ -220,7 +239,8 @@ async def websocket(ws: WebSocket) -> None:
     first = ws.query_params.get("stream")
     try:
         if first:
-            await _ws_subscribe(ws, ctx, caller, first, ws.query_params.get("tag"), subscriptions)
+            key = ws.query_params.get("list" if first == "list" else "tag")
+            await _ws_subscribe(ws, ctx, caller, first, key, subscriptions)
         while True:
             try:
                 message = client_json(await ws.receive_text())
@@ -229,7 +249,8 @@ async def websocket(ws: WebSocket) -> None:
                 continue
             if not isinstance(message, dict):
                 continue
-            stream, tag = str(message.get("stream", "")), message.get("tag")
+            stream = str(message.get("stream", ""))
+            tag = message.get("list" if stream == "list" else "tag")
             if message.get("type") == "subscribe":
                 await _ws_subscribe(ws, ctx, caller, stream, tag, subscriptions)
             elif message.get("type") == "unsubscribe":
@@ -245,14 +266,14 @@ async def websocket(ws: WebSocket) -> None:
 
 async def _ws_subscribe(ws, ctx, caller, stream, tag, subscriptions) -> None:
     try:
-        channels = channels_for(stream, caller, tag)
+        channels = await _channels(ctx, stream, caller, tag)
     except ApiError as exc:
         await ws.send_json({"error": exc.error, "status": exc.status})
         return
     if (stream, tag) in subscriptions:
         return
     subscription = await ctx.bus.subscribe(channels)
-    names = [stream, tag] if tag else [stream]
+    names = [stream, str(tag)] if tag else [stream]
     subscriptions[(stream, tag)] = asyncio.create_task(
         _ws_pump(ws, ctx, caller, stream, names, subscription)
     )

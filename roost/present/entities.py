@@ -18,6 +18,7 @@ from roost.services import filters as filter_service
 from roost.services import hydrate
 from roost.services.context import Context, shelf
 from roost.services.featured import Featured
+from roost.services.lists import AccountList
 from roost.services.shelf import Shelf
 from roost.services.social import Relationship
 
@@ -116,6 +117,16 @@ def featured_tag(ctx: Context, username: str, found: Featured) -> dict:
         "url": f"{ctx.base_url}/@{username}/tagged/{found.name}",
         "statuses_count": found.statuses_count,
         "last_status_at": date_only(found.last_status_at),
+    }
+
+
+def account_list(found: AccountList) -> dict:
+    """Mastodon's ``List`` entity."""
+    return {
+        "id": str(found.id),
+        "title": found.title,
+        "replies_policy": found.replies_policy,
+        "exclusive": found.exclusive,
     }
 
 

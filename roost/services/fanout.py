@@ -20,6 +20,7 @@ from sqlalchemy import select, update
 from sqlalchemy.engine import RowMapping
 
 from roost.domain.fanout import FanoutState, push_on_write
+from roost.services import lists as list_service
 from roost.services import posts, social, timelines
 from roost.services import tags as tag_service
 from roost.services.context import Context
@@ -146,13 +147,16 @@ class Fanout:
             )
 
     async def _audience(self, status_id: int) -> tuple[RowMapping, list[int], list[str]] | None:
-        """The post, who gets it in their feed (or ``FOLLOWERS``), and its public channels."""
+        """The post, who gets it in their feed (or ``FOLLOWERS``), and its public and list
+        channels."""
         async with self.ctx.db.read() as conn:
             found = await conn.execute(select(statuses).where(statuses.c.id == status_id))
             row = found.mappings().first()
             if row is None:
                 return None
-            return row, await self._recipients(conn, row), await self._public_channels(conn, row)
+            channels = await self._public_channels(conn, row)
+            channels += await list_service.channels_of_post(conn, row)
+            return row, await self._recipients(conn, row), channels
 
     async def _reach(
         self, row: RowMapping, recipients: list[int], channels: list[str], stream, push: bool
@@ -238,13 +242,14 @@ class Fanout:
         ctx = self.ctx
         async with ctx.db.read() as conn:
             owners = [row["account_id"], *await social.follower_ids(conn, row["account_id"])]
+            lists = await list_service.channels_of_author(conn, row["account_id"])
         owners += also
         await ctx.feeds.remove(owners, status_ids)
         remove_all = getattr(ctx.feeds, "remove_everywhere", None)
         if remove_all is not None:
             await remove_all(status_ids)
         online = ctx.bus.listening_users()
-        channels = [*_user_channels(owners, online), "public", "public:local"]
+        channels = [*_user_channels(owners, online), "public", "public:local", *lists]
         for status_id in status_ids:
             message = json.dumps({"event": "delete", "payload": str(status_id)})
             await ctx.bus.publish_many(channels, message)

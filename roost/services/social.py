@@ -24,7 +24,7 @@ from roost.services import notifications
 from roost.services.context import Context, now
 from roost.store.db import Tx
 from roost.store.hot import Hot
-from roost.store.tables import account_notes, accounts, blocks, mutes
+from roost.store.tables import account_notes, accounts, blocks, list_accounts, lists, mutes
 from roost.store.tables import follows as follows_t
 
 
@@ -159,9 +159,21 @@ async def unfollow(ctx: Context, tx: Tx, follower_id: int, target_id: int) -> No
             follows_t.c.account_id == follower_id, follows_t.c.target_account_id == target_id
         )
     )
+    await _leave_lists(tx, follower_id, target_id)
     if state == "accepted":
         await _count_follow(tx.conn, follower_id, target_id, -1)
         tx.after_commit(lambda: ctx.fanout.unfill(follower_id, target_id))
+
+
+async def _leave_lists(tx: Tx, owner_id: int, target_id: int) -> None:
+    """An unfollowed account leaves the owner's lists (lists hold followed accounts only, as
+    Mastodon's do); a block unfollows, so it empties them too."""
+    owned = select(lists.c.id).where(lists.c.account_id == owner_id)
+    await tx.conn.execute(
+        delete(list_accounts).where(
+            list_accounts.c.account_id == target_id, list_accounts.c.list_id.in_(owned)
+        )
+    )
 
 
 async def _count_follow(conn: AsyncConnection, follower_id: int, target_id: int, step: int):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import BindParameter, Select, bindparam, exists, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -12,7 +12,7 @@ from roost.domain.ids import MAX_ID
 from roost.services import social
 from roost.services.context import Context
 from roost.store.hot import Hot
-from roost.store.tables import accounts, follows, status_tags, statuses, tags
+from roost.store.tables import accounts, follows, list_accounts, lists, status_tags, statuses, tags
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 40
@@ -109,12 +109,21 @@ _FOLLOWED_BIG = select(follows.c.target_account_id).where(
         select(accounts.c.id).where(accounts.c.followers_count > bindparam("threshold"))
     ),
 )
+# Members of the reader's exclusive lists leave the home timeline (Mastodon 4.2): found by the
+# index on lists' owner, so a reader without lists pays one empty index probe.
+_EXCLUSIVE = (
+    select(list_accounts.c.account_id)
+    .join(lists, lists.c.id == list_accounts.c.list_id)
+    .where(lists.c.account_id == _READER, lists.c.exclusive)
+)
 HOME_READER = Hot(
     union_all(
-        _FOLLOWED_BIG.add_columns(literal(True)),
-        *(part.add_columns(literal(False)) for part in social.hiding(_READER)),
+        _FOLLOWED_BIG.add_columns(literal("big")),
+        *(part.add_columns(literal("hidden")) for part in social.hiding(_READER)),
+        _EXCLUSIVE.add_columns(literal("exclusive")),
     )
 )
+EXCLUSIVE_ROUNDS = 5  # windows read to fill a home page that exclusive lists thinned
 # A post's author, for leaving hidden authors' posts out of a merged home page.
 AUTHORS_OF = Hot(
     select(statuses.c.id, statuses.c.account_id).where(
@@ -126,7 +135,8 @@ AUTHORS_OF = Hot(
 async def home(
     ctx: Context, viewer_id: int, page: Page, conn: AsyncConnection | None = None
 ) -> list[int]:
-    """The viewer's feed, with posts of followed big accounts merged in at read time.
+    """The viewer's feed, with posts of followed big accounts merged in at read time, without
+    hidden accounts and members of exclusive lists.
 
     Pass the caller's connection: a request should hold one pooled connection, never two, so
     a burst of requests cannot deadlock the pool waiting for second connections.
@@ -134,6 +144,25 @@ async def home(
     if conn is None:
         async with ctx.db.read() as own:
             return await home(ctx, viewer_id, page, own)
+    params = {"viewer": viewer_id, "threshold": ctx.settings.fanout_threshold}
+    big, left_out, exclusive = [], set(), False
+    for account_id, kind in await HOME_READER.rows(conn, params):
+        if kind == "big":
+            big.append(account_id)
+        else:
+            left_out.add(account_id)
+            exclusive = exclusive or kind == "exclusive"
+    if exclusive:
+        return await _filled_home(ctx, conn, viewer_id, page, big, left_out)
+    ids = await _home_window(ctx, conn, viewer_id, page, big)
+    return _trimmed(page, await _without(conn, ids, left_out))
+
+
+async def _home_window(
+    ctx: Context, conn: AsyncConnection, viewer_id: int, page: Page, big: list[int]
+) -> list[int]:
+    """The feed's window merged with the big accounts' posts, newest first (up to twice the
+    page: the caller trims)."""
     feed = await ctx.feeds.page(
         viewer_id,
         max_id=page.max_id,
@@ -142,19 +171,42 @@ async def home(
         newest_first=not page.forward,
         conn=conn,
     )
-    params = {"viewer": viewer_id, "threshold": ctx.settings.fanout_threshold}
-    big, hidden = [], set()
-    for account_id, is_big in await HOME_READER.rows(conn, params):
-        if is_big:
-            big.append(account_id)
-        else:
-            hidden.add(account_id)
     pulled = await BY_AUTHORS.ids(conn, page, authors=big) if big else []
-    ids = merge_sorted_ids(page.limit * 2, sorted(feed, reverse=True), pulled)
-    if hidden and ids:
-        authors = dict(await AUTHORS_OF.rows(conn, {"ids": ids}))
-        ids = [i for i in ids if authors.get(i) not in hidden]
+    return merge_sorted_ids(page.limit * 2, sorted(feed, reverse=True), pulled)
+
+
+def _trimmed(page: Page, ids: list[int]) -> list[int]:
     return ids[-page.limit :] if page.forward else ids[: page.limit]
+
+
+async def _without(conn: AsyncConnection, ids: list[int], left_out: set[int]) -> list[int]:
+    """The posts whose author (a repost's reposter) is not left out."""
+    if not left_out or not ids:
+        return ids
+    authors = dict(await AUTHORS_OF.rows(conn, {"ids": ids}))
+    return [i for i in ids if authors.get(i) not in left_out]
+
+
+async def _filled_home(
+    ctx: Context,
+    conn: AsyncConnection,
+    viewer_id: int,
+    page: Page,
+    big: list[int],
+    left_out: set[int],
+) -> list[int]:
+    """A home page thinned by exclusive lists, read on window after window (a few at most), so
+    a client does not take an empty page for the end of its timeline."""
+    shown: list[int] = []
+    window = page
+    for _ in range(EXCLUSIVE_ROUNDS):
+        ids = _trimmed(page, await _home_window(ctx, conn, viewer_id, window, big))
+        kept = await _without(conn, ids, left_out)
+        shown = kept + shown if page.forward else shown + kept
+        if len(shown) >= page.limit or len(ids) < page.limit:
+            break
+        window = replace(window, min_id=ids[0]) if page.forward else replace(window, max_id=ids[-1])
+    return _trimmed(page, shown)
 
 
 async def public(conn: AsyncConnection, page: Page, viewer_id: int | None = None) -> list[int]:

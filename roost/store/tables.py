@@ -172,6 +172,29 @@ mutes = _pair("mutes", "account_id", "target_account_id", "accounts")
 # Hashtags an account follows: their public posts reach its home timeline (fan-out by tag).
 tag_follows = _pair("tag_follows", "account_id", "tag_id", "tags")
 
+# An account's lists of accounts it follows (Mastodon's lists): a timeline of their posts, read at
+# read time from ``statuses``; members leave when they are unfollowed.
+lists = Table(
+    "lists",
+    metadata,
+    _id(),
+    _ref("account_id", "accounts", index=True),
+    Column("title", String(100), nullable=False),
+    Column("replies_policy", String(10), nullable=False, default="list"),  # followed|list|none
+    Column("exclusive", Boolean, nullable=False, default=False),  # members leave the home feed
+    _when(),
+)
+list_accounts = Table(
+    "list_accounts",
+    metadata,
+    _id(),
+    _ref("list_id", "lists"),
+    # whose lists hold an account: fan-out streams by author, unfollowing removes by account
+    _ref("account_id", "accounts", index=True),
+    _when(),
+    UniqueConstraint("list_id", "account_id"),
+)
+
 mentions = Table(
     "mentions",
     metadata,
