@@ -9,7 +9,7 @@ import json
 import pytest
 
 from tests.api.conftest import bearer
-from tests.api.test_api_streaming import _Reader
+from tests.support.streams import SseReader
 
 
 def _conversations(api, user, query: str = "") -> list[dict]:
@@ -105,7 +105,7 @@ def test_conversation_scopes(api):
 def test_the_direct_stream_over_sse_and_websocket(live_api):
     alice, bob = live_api.user("alice"), live_api.user("bob")
     base = live_api.server.url + "/api/v1/streaming"
-    stream = _Reader(f"{base}/direct", bob.headers)
+    stream = SseReader(f"{base}/direct", bob.headers)
     try:
         live_api.status(alice, "a public post, not for this stream")
         post = live_api.status(alice, "@bob psst", visibility="direct")

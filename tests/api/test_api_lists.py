@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from tests.api.conftest import bearer
-from tests.api.test_api_streaming import _Reader
+from tests.support.streams import SseReader
 
 
 def _make(api, user, title="Friends", **extra) -> dict:
@@ -349,7 +349,7 @@ def test_the_list_stream_carries_members_posts_to_its_owner(live_api):
     refused = httpx.get(f"{base}/list?list={carols}", headers=alice.headers, timeout=5)
     assert refused.status_code == 401 and "error" in refused.json()
     assert httpx.get(f"{base}/list", headers=alice.headers, timeout=5).status_code == 400
-    reader = _Reader(f"{base}/list?list={list_id}", alice.headers)
+    reader = SseReader(f"{base}/list?list={list_id}", alice.headers)
     try:
         live_api.status(carol, "not a member")
         post = live_api.status(bob, "to the list")

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import queue
-import threading
 import time
 
 import httpx
@@ -14,43 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from roost.api import streaming
-
-
-class _Reader:
-    """Reads an SSE stream on a thread, handing over (event, data) pairs and comments."""
-
-    def __init__(self, url: str, headers: dict | None = None) -> None:
-        self.events: queue.Queue = queue.Queue()
-        self.status: queue.Queue = queue.Queue()
-        self.client = httpx.Client(timeout=httpx.Timeout(10, read=None))
-        self.thread = threading.Thread(target=self._run, args=(url, headers or {}), daemon=True)
-        self.thread.start()
-        assert self.status.get(timeout=10) == 200
-
-    def _run(self, url: str, headers: dict) -> None:
-        try:
-            with self.client.stream("GET", url, headers=headers) as response:
-                self.status.put(response.status_code)
-                event = None
-                for line in response.iter_lines():
-                    if line.startswith(":"):
-                        self.events.put(("comment", line))
-                    elif line.startswith("event: "):
-                        event = line[7:]
-                    elif line.startswith("data: "):
-                        self.events.put((event, line[6:]))
-        except httpx.HTTPError:
-            pass
-
-    def next(self, timeout: float = 5.0, kinds=("update", "delete", "notification")) -> tuple:
-        deadline = time.monotonic() + timeout
-        while True:
-            kind, data = self.events.get(timeout=max(0.01, deadline - time.monotonic()))
-            if kind in kinds:
-                return kind, data
-
-    def close(self) -> None:
-        self.client.close()
+from tests.support.streams import SseReader
 
 
 def test_sse_streams(live_api, helpers):
@@ -62,11 +24,11 @@ def test_sse_streams(live_api, helpers):
     assert httpx.get(base + "/nope", timeout=5).status_code == 404
     assert httpx.get(base + "/hashtag", timeout=5).status_code == 400
     assert httpx.get(base + "/health", timeout=5).text == "OK"
-    user = _Reader(base + "/user", bob.headers)
-    note = _Reader(base + "/user/notification", alice.headers)
-    public = _Reader(base + "/public")
-    local = _Reader(base + f"/public/local?access_token={bob.token}")
-    tag = _Reader(base + "/hashtag?tag=Birds")
+    user = SseReader(base + "/user", bob.headers)
+    note = SseReader(base + "/user/notification", alice.headers)
+    public = SseReader(base + "/public")
+    local = SseReader(base + f"/public/local?access_token={bob.token}")
+    tag = SseReader(base + "/hashtag?tag=Birds")
     try:
         assert user.events.get(timeout=5)[0] == "comment"  # the stream opens with a comment
         started = time.monotonic()
@@ -192,7 +154,7 @@ def test_sse_over_the_redis_bus(live_server_factory, redis_url, helpers):
             },
             headers=helpers.bearer(app_token),
         ).json()["access_token"]
-        reader = _Reader(server.url + "/api/v1/streaming/user", helpers.bearer(token))
+        reader = SseReader(server.url + "/api/v1/streaming/user", helpers.bearer(token))
         try:
             post = client.post(
                 "/api/v1/statuses", json={"status": "via redis"}, headers=helpers.bearer(token)
@@ -214,7 +176,7 @@ def test_the_user_stream_keeps_mutes_and_scopes(live_api):
     statuses_only = {"Authorization": "Bearer " + live_api.token_for(bob, "read:statuses")}
     refused = httpx.get(base + "/user/notification", headers=statuses_only, timeout=5)
     assert refused.status_code == 403
-    user = _Reader(base + "/user", statuses_only)
+    user = SseReader(base + "/user", statuses_only)
     try:
         user.events.get(timeout=5)  # the opening comment
         live_api.status(carol, "muted: never streamed to bob")
@@ -292,8 +254,8 @@ def test_public_streams_leave_out_whom_the_reader_mutes_or_blocks(live_api):
     alice, carol, dave, bob = (live_api.user(n) for n in ("alice", "carol", "dave", "bob"))
     live_api.client.post(f"/api/v1/accounts/{carol.id}/mute", headers=bob.headers)
     live_api.client.post(f"/api/v1/accounts/{bob.id}/block", headers=dave.headers)
-    public = _Reader(base + "/public", bob.headers)
-    anyone = _Reader(base + "/public")
+    public = SseReader(base + "/public", bob.headers)
+    anyone = SseReader(base + "/public")
     try:
         public.events.get(timeout=5)
         for author in (carol, dave):
