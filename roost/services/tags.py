@@ -51,7 +51,13 @@ async def card(conn: AsyncConnection, name: str, viewer_id: int | None) -> TagCa
 
 async def history(conn: AsyncConnection, tag_id: int) -> list[dict]:
     """Public posts and distinct authors per UTC day, today first, for the last seven days
-    (strings, as Mastodon sends them). One statement: each day is a range of post ids."""
+    (strings, as Mastodon sends them)."""
+    return (await histories(conn, [tag_id]))[tag_id]
+
+
+async def histories(conn: AsyncConnection, tag_ids: list[int]) -> dict[int, list[dict]]:
+    """``history`` for several tags in one statement (each day is a range of post ids), so a
+    page of 200 followed tags is one query, not 200."""
     today = now().astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     days = [today - timedelta(days=n) for n in range(HISTORY_DAYS)]
     columns = []
@@ -64,23 +70,28 @@ async def history(conn: AsyncConnection, tag_id: int) -> list[dict]:
         columns.append(func.count(case((within, 1))))
         columns.append(func.count(func.distinct(case((within, statuses.c.account_id)))))
     found = await conn.execute(
-        select(*columns)
+        select(status_tags.c.tag_id, *columns)
         .select_from(status_tags.join(statuses, statuses.c.id == status_tags.c.status_id))
         .where(
-            status_tags.c.tag_id == tag_id,
+            status_tags.c.tag_id.in_(tag_ids),
             status_tags.c.status_id >= id_floor(days[-1]),
             statuses.c.visibility == "public",
         )
+        .group_by(status_tags.c.tag_id)
     )
-    counts = list(found.one())
-    return [
-        {
-            "day": str(int(day.timestamp())),
-            "uses": str(counts[2 * n]),
-            "accounts": str(counts[2 * n + 1]),
-        }
-        for n, day in enumerate(days)
-    ]
+    counts = {row[0]: row[1:] for row in found}
+    quiet = (0,) * (2 * HISTORY_DAYS)
+    return {
+        tag_id: [
+            {
+                "day": str(int(day.timestamp())),
+                "uses": str(counts.get(tag_id, quiet)[2 * n]),
+                "accounts": str(counts.get(tag_id, quiet)[2 * n + 1]),
+            }
+            for n, day in enumerate(days)
+        ]
+        for tag_id in tag_ids
+    }
 
 
 async def follow(ctx: Context, tx: Tx, viewer_id: int, name: str) -> TagCard:
@@ -126,7 +137,8 @@ async def followed(
             )
         ).all()
     )
-    cards = [TagCard(names[t], await history(conn, t), True) for _, t in pairs if t in names]
+    weeks = await histories(conn, list(names))
+    cards = [TagCard(names[t], weeks[t], True) for _, t in pairs if t in names]
     return cards, [follow_id for follow_id, _ in pairs]
 
 

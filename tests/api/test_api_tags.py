@@ -113,8 +113,10 @@ def test_followed_tags_are_paged_newest_first_with_links(api):
     assert [t["name"] for t in first.json()] == ["tage", "tagd"]
     assert all(t["following"] for t in first.json())
     following = first.links["next"]["url"]
+    api.status(bob, "about #tagc")
     second = api.client.get(following, headers=bob.headers)
     assert [t["name"] for t in second.json()] == ["tagc", "tagb"]
+    assert [t["history"][0]["uses"] for t in second.json()] == ["1", "0"]  # one query, each own
     third = api.client.get(second.links["next"]["url"], headers=bob.headers)
     assert [t["name"] for t in third.json()] == ["taga"]
 
