@@ -179,7 +179,8 @@ class Fanout:
 
     async def _online_except_shunning(self, row: RowMapping) -> Container[int]:
         """Who has a stream open (streams go only there), less whoever mutes or blocks the
-        author: streams leave them out as home timelines do."""
+        author or keeps them in an exclusive list: streams leave them out as home timelines
+        do."""
         online = self.ctx.bus.listening_users()
         return _Except(online, await self._shunning(row)) if online else online
 
@@ -198,7 +199,8 @@ class Fanout:
                     select(statuses.c.account_id).where(statuses.c.id == row["reblog_of_id"])
                 )
                 authors += [original] if original is not None else []
-            return await social.shunning(conn, authors)
+            shunning = await social.shunning(conn, authors)
+            return shunning | await list_service.exclusive_owners(conn, row["account_id"])
 
     async def _follower_chunks(self, author: int):
         after = 0

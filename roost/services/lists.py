@@ -283,6 +283,17 @@ async def _keeps_reply(
     return False
 
 
+async def exclusive_owners(conn: AsyncConnection, author_id: int) -> set[int]:
+    """Who keeps this author in an exclusive list: their posts leave those owners' home
+    timelines, and so their user streams."""
+    found = await conn.scalars(
+        select(lists.c.account_id)
+        .join(list_accounts, list_accounts.c.list_id == lists.c.id)
+        .where(list_accounts.c.account_id == author_id, lists.c.exclusive)
+    )
+    return set(found)
+
+
 async def channels_of_author(conn: AsyncConnection, author_id: int) -> list[str]:
     """Every list stream an author's posts may have reached (a deletion goes to them all)."""
     found = await conn.scalars(

@@ -381,3 +381,23 @@ def test_the_list_stream_over_a_websocket(live_api):
         message = json.loads(ws.recv(timeout=5))
         assert message["stream"] == ["list", list_id] and message["event"] == "update"
         assert json.loads(message["payload"])["id"] == post["id"]
+
+
+def test_an_exclusive_lists_members_reach_its_stream_not_the_owners_user_stream(live_api):
+    base = live_api.server.url + "/api/v1/streaming"
+    alice, bob, carol = live_api.user("alice"), live_api.user("bob"), live_api.user("carol")
+    _follow(live_api, alice, bob, carol)
+    list_id = _make(live_api, alice, exclusive=True)["id"]
+    _add(live_api, alice, list_id, bob)
+    in_list = SseReader(f"{base}/list?list={list_id}", alice.headers)
+    user = SseReader(f"{base}/user", alice.headers)
+    try:
+        from_bob = live_api.status(bob, "only in the list")
+        from_carol = live_api.status(carol, "at home")
+        _kind, data = in_list.next(kinds=("update",))
+        assert json.loads(data)["id"] == from_bob["id"]
+        _kind, data = user.next(kinds=("update",))
+        assert json.loads(data)["id"] == from_carol["id"]  # bob's came first, and was left out
+    finally:
+        in_list.close()
+        user.close()
