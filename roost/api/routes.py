@@ -13,6 +13,7 @@ from roost.api import (
     instance,
     oauth,
     openapi,
+    polls,
     statuses,
     streaming,
     tags,
@@ -79,6 +80,8 @@ routes = [
     # Statuses
     Route(f"{V1}/statuses", statuses.create, methods=POST),
     Route(f"{V1}/statuses/{{id}}", statuses.show),
+    Route(f"{V1}/polls/{{id}}", polls.show),
+    Route(f"{V1}/polls/{{id}}/votes", polls.vote, methods=POST),
     Route(f"{V1}/statuses/{{id}}", statuses.delete, methods=DELETE),
     Route(f"{V1}/statuses/{{id}}", statuses.edit, methods=PUT),
     Route(f"{V1}/statuses/{{id}}/history", statuses.history),
