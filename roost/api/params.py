@@ -273,8 +273,9 @@ class Wholes(Param):
 
     most: int = 40
 
-    def names(self, name: str) -> dict[str, dict]:
-        return {f"{name}[]": {"type": "array", "items": {"type": "integer", "minimum": 0}}}
+    @property
+    def schema(self) -> dict[str, Any]:
+        return {"type": "array", "items": {"type": "integer", "minimum": 0}}
 
     def read(self, name: str, params: dict[str, Any]) -> list[int]:
         raw = params.get(name)
