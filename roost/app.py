@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
@@ -23,6 +24,7 @@ from roost.api.routes import routes as api_routes
 from roost.config import Settings
 from roost.foreground import CountForeground
 from roost.present.entities import render_for_stream
+from roost.services import polls
 from roost.services.context import Context, build_context, instance_secret
 from roost.services.fanout import Fanout
 from roost.store.migrate import upgrade_engine
@@ -124,12 +126,15 @@ def create_site(settings: Settings) -> Starlette:
 
 
 async def start(ctx: Context) -> None:
-    """Bring the site's resources up: migrations (embedded), bus, fan-out (resuming)."""
+    """Bring the site's resources up: migrations (embedded), bus, fan-out (resuming), the
+    look for ended polls."""
     if ctx.settings.auto_migrate:
         await upgrade_engine(ctx.db.engine, ctx.settings.database_url)
     await ctx.bus.start()
     ctx.fanout = Fanout(ctx, render_for_stream)
     await ctx.fanout.start()
+    # ended polls are told about from here; stopped with the fan-out's tasks
+    ctx.fanout.tasks.append(asyncio.create_task(polls.tell_ended_forever(ctx)))
 
 
 def create_app(settings: Settings):

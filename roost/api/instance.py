@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from roost import __version__
 from roost.api.endpoint import PUBLIC, Call, endpoint
+from roost.domain import polls
 from roost.present.entities import iso
 from roost.services import instance as instance_service
 from roost.services.context import Context
@@ -42,10 +43,10 @@ def _configuration(ctx: Context) -> dict:
             "video_matrix_limit": 0,
         },
         "polls": {
-            "max_options": 0,
-            "max_characters_per_option": 0,
-            "min_expiration": 0,
-            "max_expiration": 0,
+            "max_options": polls.MAX_OPTIONS,
+            "max_characters_per_option": polls.MAX_OPTION_CHARS,
+            "min_expiration": polls.MIN_EXPIRATION,
+            "max_expiration": polls.MAX_EXPIRATION,
         },
         "translation": {"enabled": False},
     }

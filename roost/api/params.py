@@ -249,6 +249,79 @@ class Records(Param):
         return [read_all(self.fields, item) for item in items]
 
 
+@dataclass(frozen=True)
+class Whole(Param):
+    """A whole number (JSON's ``300`` or a form's ``"300"``); None when absent."""
+
+    @property
+    def schema(self) -> dict[str, Any]:
+        return {"type": "integer"}
+
+    def read(self, name: str, params: dict[str, Any]) -> int | None:
+        raw = params.get(name)
+        if raw in (None, ""):
+            return None
+        if isinstance(raw, bool) or not isinstance(raw, int | str) or not str(raw).isdigit():
+            raise ApiError(422, f"Validation failed: {name} must be a whole number")
+        return int(str(raw)[:12])  # beyond any limit, and no 4,300-digit conversion
+
+
+@dataclass(frozen=True)
+class Wholes(Param):
+    """A list of whole numbers (``choices[]=0&choices[]=2``, or JSON's ``[0, 2]``), at most
+    ``most``; anything else is a 422."""
+
+    most: int = 40
+
+    @property
+    def schema(self) -> dict[str, Any]:
+        return {"type": "array", "items": {"type": "integer", "minimum": 0}}
+
+    def read(self, name: str, params: dict[str, Any]) -> list[int]:
+        raw = params.get(name)
+        raw = [] if raw in (None, "") else raw if isinstance(raw, list) else [raw]
+        if len(raw) > self.most:
+            raise ApiError(422, f"Validation failed: at most {self.most} {name}")
+        return [Whole().read(name, {name: item}) or 0 for item in raw]
+
+
+@dataclass(frozen=True)
+class Nested(Param):
+    """One small object, as Rails takes it: JSON ``{"poll": {"expires_in": 300}}`` or a form's
+    ``poll[expires_in]=300`` and ``poll[options][]=a``; each field read by its own declaration;
+    None when absent."""
+
+    fields: Mapping[str, Param]
+
+    @property
+    def schema(self) -> dict[str, Any]:
+        properties: dict[str, Any] = {}
+        for field, param in self.fields.items():
+            properties.update({key.removesuffix("[]"): s for key, s in param.names(field).items()})
+        return {"type": "object", "properties": properties}
+
+    def read(self, name: str, params: dict[str, Any]) -> dict[str, Any] | None:
+        raw = params.get(name)
+        if raw is None:
+            raw = _form_object(name, params)
+        if raw in (None, ""):
+            return None
+        if not isinstance(raw, dict):
+            raise ApiError(422, f"Validation failed: {name} must be an object")
+        return read_all(self.fields, raw)
+
+
+def _form_object(name: str, params: dict[str, Any]) -> dict[str, Any] | None:
+    """An object from a form's ``name[field]`` keys (``[]`` already taken off by the reader)."""
+    prefix = name + "["
+    found = {
+        key[len(prefix) : -1]: value
+        for key, value in params.items()
+        if key.startswith(prefix) and key.endswith("]") and "[" not in key[len(prefix) : -1]
+    }
+    return found or None
+
+
 _NESTED = re.compile(r"^(\w+)\[(\d*)\]\[(\w+)\]$")
 
 

@@ -14,6 +14,7 @@ from roost.api import (
     lists,
     oauth,
     openapi,
+    polls,
     statuses,
     streaming,
     tags,
@@ -81,6 +82,8 @@ routes = [
     # Statuses
     Route(f"{V1}/statuses", statuses.create, methods=POST),
     Route(f"{V1}/statuses/{{id}}", statuses.show),
+    Route(f"{V1}/polls/{{id}}", polls.show),
+    Route(f"{V1}/polls/{{id}}/votes", polls.vote, methods=POST),
     Route(f"{V1}/statuses/{{id}}", statuses.delete, methods=DELETE),
     Route(f"{V1}/statuses/{{id}}", statuses.edit, methods=PUT),
     Route(f"{V1}/statuses/{{id}}/history", statuses.history),

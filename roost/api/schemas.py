@@ -47,7 +47,10 @@ STATUS = obj(
         "in_reply_to_account_id": NULL_STR,
         "reblog": {"oneOf": [{"type": "null"}, ref("Status")]},
     },
-    {"favourited": BOOL, "reblogged": BOOL, "bookmarked": BOOL, "muted": BOOL, "pinned": BOOL},
+    {
+        "poll": {"oneOf": [{"type": "null"}, ref("Poll")]}, "favourited": BOOL,
+        "reblogged": BOOL, "bookmarked": BOOL, "muted": BOOL, "pinned": BOOL,
+    },
 )  # fmt: skip
 STATUS["not"] = {"required": ["scheduled_at"]}  # toot crashes on the key, even when null
 NOTIFICATION = obj(
@@ -106,6 +109,15 @@ FILTER_V1 = obj(
     }
 )  # fmt: skip
 NULL_TIME = {"type": ["string", "null"], "format": "date-time"}
+NULL_INT = {"type": ["integer", "null"]}
+POLL = obj(
+    {
+        "id": ID, "expires_at": NULL_TIME, "expired": BOOL, "multiple": BOOL,
+        "votes_count": INT, "voters_count": NULL_INT, "emojis": LIST,
+        "options": {"type": "array", "items": obj({"title": STR, "votes_count": NULL_INT})},
+    },
+    {"voted": BOOL, "own_votes": {"type": "array", "items": INT}},
+)  # fmt: skip
 ANNOUNCEMENT = obj(
     {
         "id": STR, "content": STR, "starts_at": NULL_TIME, "ends_at": NULL_TIME,
@@ -124,6 +136,7 @@ ACTIVITY = obj(
 COMPONENTS = {
     "Account": ACCOUNT,
     "Status": STATUS,
+    "Poll": POLL,
     "Notification": NOTIFICATION,
     "Relationship": RELATIONSHIP,
     "StatusEdit": STATUS_EDIT,
@@ -208,6 +221,8 @@ RESPONSES: dict[str, dict] = {
     "tags.follow": ref("Tag"),
     "tags.unfollow": ref("Tag"),
     "tags.followed": many("Tag"),
+    "polls.show": ref("Poll"),
+    "polls.vote": ref("Poll"),
     "filters.index": many("Filter"),
     "filters.show": ref("Filter"),
     "filters.create": ref("Filter"),

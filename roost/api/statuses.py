@@ -6,7 +6,8 @@ from starlette.responses import Response
 
 from roost.api.endpoint import Call, IfToken, endpoint
 from roost.api.http import ApiError, Json, link_header, path_id
-from roost.api.params import Flag, Id, Paging, Text
+from roost.api.params import Flag, Id, Nested, Paging, Text, Whole, Words
+from roost.domain.polls import Draft, check_draft
 from roost.present import entities
 from roost.services import accounts as account_service
 from roost.services import pins, posts, relations, threads
@@ -28,11 +29,22 @@ WORDING = {"status": Text(required=True), "spoiler_text": Text(), "sensitive": F
            "language": Text()}  # fmt: skip
 
 
-def _content(call: Call) -> tuple[str, dict]:
+POLL = {
+    "options": Words(),
+    "expires_in": Whole(),
+    "multiple": Flag(),
+    "hide_totals": Flag(),
+}
+
+
+def _content(call: Call, poll: bool = False) -> tuple[str, dict]:
     """What a new post and an edit both send: the text, and its warning, sensitivity and
-    language (media and polls are refused: Roost has neither yet)."""
-    if call.params.get("media_ids") or call.params.get("poll"):
-        raise ApiError(422, "Validation failed: Roost does not support media or polls yet")
+    language. Media are refused (Roost has none yet), and so is a poll on an edit: Mastodon
+    resets the votes when an edit changes the options, which Roost does not do yet."""
+    if call.params.get("media_ids"):
+        raise ApiError(422, "Validation failed: Roost does not support media yet")
+    if not poll and any(key == "poll" or key.startswith("poll[") for key in call.params):
+        raise ApiError(422, "Validation failed: a poll cannot be added or changed by an edit")
     a = call.args
     wording = {k: a[k] for k in ("spoiler_text", "sensitive", "language")}
     return a["status"] or "", wording
@@ -41,10 +53,15 @@ def _content(call: Call) -> tuple[str, dict]:
 @endpoint(
     "write:statuses",
     write=True,
-    body={**WORDING, "in_reply_to_id": Id(), "visibility": Text(listed=VISIBILITIES)},
+    body={
+        **WORDING,
+        "in_reply_to_id": Id(),
+        "visibility": Text(listed=VISIBILITIES),
+        "poll": Nested(fields=POLL),
+    },
 )
 async def create(call: Call) -> dict:
-    body, wording = _content(call)
+    body, wording = _content(call, poll=True)
     status_id = await posts.create(
         call.ctx,
         call.tx,
@@ -54,9 +71,20 @@ async def create(call: Call) -> dict:
         visibility=call.args["visibility"],
         idempotency_key=call.request.headers.get("idempotency-key"),
         application_id=call.app_id,
+        poll=_poll(call.args["poll"]),
         **wording,
     )
     return await _one(call, status_id)
+
+
+def _poll(asked: dict | None) -> Draft | None:
+    """A new post's poll, checked by the domain's rules (each refusal a 422)."""
+    if asked is None:
+        return None
+    options = asked["options"] or []
+    return check_draft(
+        options, asked["expires_in"], bool(asked["multiple"]), bool(asked["hide_totals"])
+    )
 
 
 @endpoint(IfToken("read:statuses"))

@@ -13,6 +13,7 @@ from typing import Any
 import orjson
 
 from roost.domain.filtering import Match
+from roost.present.polls import poll as poll_entity
 from roost.services import conversations as conversation_service
 from roost.services import filters as filter_service
 from roost.services import hydrate
@@ -216,21 +217,22 @@ def statuses(ctx: Context, batch: hydrate.Posts) -> list[dict]:
     # loaded again (it changed) is a new object, and its entity is rendered again.
     rendered = batch.shelf.rendered if batch.shelf is not None else {}
     people = _people(ctx, batch, rendered)
-    out: list[dict] = []
-    for status_id in batch.order:
-        row = batch.rows[status_id]
-        entity = _as_seen(_shown(row, ctx, people, batch, rendered), batch)
-        if row["reblog_of_id"]:
-            original = batch.rows[row["reblog_of_id"]]
-            entity["reblog"] = _as_seen(_shown(original, ctx, people, batch, rendered), batch)
-            entity["reblogged"] = entity["reblog"]["reblogged"]
-        matched = batch.filtered.get(row["reblog_of_id"] or status_id)
-        if matched:  # on the repost and on the post it shows, as clients read either
-            entity["filtered"] = filter_results(matched)
-            if entity["reblog"] is not None:
-                entity["reblog"]["filtered"] = entity["filtered"]
-        out.append(entity)
-    return out
+    return [_entity(batch.rows[i], ctx, people, batch, rendered) for i in batch.order]
+
+
+def _entity(row: Row, ctx: Context, people: dict, batch: hydrate.Posts, rendered: dict) -> dict:
+    """One status as the viewer sees it, as a dictionary."""
+    entity = _as_seen(_shown(row, ctx, people, batch, rendered), batch)
+    if row["reblog_of_id"]:
+        original = batch.rows[row["reblog_of_id"]]
+        entity["reblog"] = _as_seen(_shown(original, ctx, people, batch, rendered), batch)
+        entity["reblogged"] = entity["reblog"]["reblogged"]
+    matched = batch.filtered.get(row["reblog_of_id"] or row["id"])
+    if matched:  # on the repost and on the post it shows, as clients read either
+        entity["filtered"] = filter_results(matched)
+        if entity["reblog"] is not None:
+            entity["reblog"]["filtered"] = entity["filtered"]
+    return entity
 
 
 async def statuses_json_by_id(
@@ -266,7 +268,11 @@ def _entity_json(
     row: Row, original_id: int, ctx: Context, people: dict, batch: hydrate.Posts, rendered: dict
 ) -> bytes:
     """One status's JSON as the viewer sees it: as kept when they set no flag on a post that
-    reposts nothing (most of a page), else its pieces joined around the flags."""
+    reposts nothing (most of a page), else its pieces joined around the flags. A post with a
+    poll is shown per viewer and per moment (its counts, ``expired``, ``own_votes``), so it is
+    encoded whole from its dictionary: polls are rare, and such a post is never kept."""
+    if original_id in batch.polls:
+        return orjson.dumps(_entity(row, ctx, people, batch, rendered))
     whole, head, middle, tail = _pieces(row, ctx, people, batch, rendered)
     status_id = row["id"]
     flags = _flags(status_id, original_id, batch)
@@ -363,6 +369,9 @@ def _as_seen(shown: dict, batch: hydrate.Posts) -> dict:
     entity["bookmarked"] = status_id in batch.bookmarked
     entity["muted"] = status_id in batch.muted
     entity["pinned"] = status_id in batch.pinned
+    found = batch.polls.get(status_id)
+    if found is not None:
+        entity["poll"] = poll_entity(found, batch.viewer_id)
     return entity
 
 

@@ -23,6 +23,8 @@ from roost.domain.ids import ms_between
 from roost.services import accounts as account_service
 from roost.services.context import Context
 from roost.services.shelf import ACCOUNT_SEEN, STATUS_SEEN, Shelf
+from roost.services.tallies import Poll
+from roost.services.tallies import load as load_polls
 from roost.store.commits import Generation
 from roost.store.hot import Hot
 from roost.store.tables import (
@@ -60,6 +62,8 @@ class Posts:
     pinned: set[int] = field(default_factory=set)  # the viewer's own, pinned to their profile
     # what the viewer's filters matched, by the post shown (services.filters.screen)
     filtered: dict[int, tuple[Match, ...]] = field(default_factory=dict)
+    polls: dict[int, Poll] = field(default_factory=dict)  # by post, read per viewer, never kept
+    viewer_id: int | None = None  # whom the polls were read for
     shelf: Shelf | None = None  # where rendered entities may be kept, if read from it
 
 
@@ -188,7 +192,7 @@ async def posts(
     rendering skips it (``screen=False``): it chose the audience itself. With a ``shelf``
     (reads outside a write transaction), what every viewer sees alike comes from it.
     """
-    batch = Posts(shelf=shelf)
+    batch = Posts(shelf=shelf, viewer_id=viewer_id)
     if not ids:
         return batch
     if shelf is None:
@@ -215,6 +219,10 @@ async def posts(
         }
     batch.rows, batch.authors = shown, authors
     batch.order = [i for i in ids if _showable(i, shown)]
+    # a page without a poll asks nothing more: its rows say so (``poll_votes_count`` NULL)
+    polled = {i: r["account_id"] for i, r in shown.items() if r["poll_votes_count"] is not None}
+    if polled:
+        batch.polls = await load_polls(conn, polled, viewer_id)
     return batch
 
 

@@ -24,7 +24,7 @@ from roost.store.tables import (
 # proxies keep them open and a client notices a dead connection.
 HEARTBEAT_SECONDS = 15.0
 
-TYPES = ("mention", "status", "reblog", "follow", "follow_request", "favourite", "update")
+TYPES = ("mention", "status", "reblog", "follow", "follow_request", "favourite", "poll", "update")
 
 
 async def notify(

@@ -13,7 +13,8 @@ from roost.domain import text
 from roost.domain.errors import Forbidden, Invalid, NotFound
 from roost.domain.fanout import FanoutState
 from roost.domain.ids import id_time
-from roost.services import conversations, notifications, social
+from roost.domain.polls import Draft, ends_at
+from roost.services import conversations, notifications, social, tallies
 from roost.services.context import Context, now
 from roost.store.db import Tx
 from roost.store.hot import Hot
@@ -43,8 +44,10 @@ async def create(
     language: str | None = None,
     idempotency_key: str | None = None,
     application_id: int | None = None,
+    poll: Draft | None = None,
 ) -> int:
-    """Store a post durably and queue its fan-out; returns the new (or idempotent) status id."""
+    """Store a post durably (with its ``poll``, if any) and queue its fan-out; returns the new
+    (or idempotent) status id."""
     if idempotency_key:
         existing = await _idempotent(tx.conn, author["id"], idempotency_key)
         if existing is not None:
@@ -72,11 +75,14 @@ async def create(
             replies_count=0,
             reblogs_count=0,
             favourites_count=0,
+            poll_votes_count=None if poll is None else 0,
             fanout_state=FanoutState.PENDING.value,
             application_id=application_id,
             created_at=moment,
         )
     )
+    if poll is not None:
+        await tallies.attach(tx, status_id, poll, ends_at(moment, poll))
     await _attach_tags(ctx, tx.conn, status_id, written.tags)
     parent_id, direct = parent["id"] if parent else None, chosen.value == "direct"
     people = list(mentioned.values())

@@ -36,7 +36,14 @@ MOST_POSTS = 20_000  # then the shelf starts again: about 30 MB at most with wha
 # table are fixed once written, follow one of these (an edit sets ``edited_at``; a profile
 # change sets ``updated_at``), or are not shown; tests/services/test_services_shelf.py holds
 # every column of both tables to one of these reasons, so a new column needs a decision.
-STATUS_SEEN = ("visibility", "replies_count", "reblogs_count", "favourites_count", "edited_at")
+STATUS_SEEN = (
+    "visibility",
+    "replies_count",
+    "reblogs_count",
+    "favourites_count",
+    "edited_at",
+    "poll_votes_count",  # a vote bumps it: a post with a poll is rendered again, never kept
+)
 STATUS_FOLLOWS_EDIT = ("text", "content_html", "spoiler_text", "sensitive", "language")
 STATUS_FIXED = (
     "id",

@@ -111,6 +111,9 @@ statuses = Table(
     Column("application_id", BigInteger),
     _when(),
     _when("edited_at", nullable=True),
+    # votes cast on the post's poll (NULL: it has none): a page knows from its rows alone
+    # whether it needs the polls, and a vote changes a column the shelf checks
+    Column("poll_votes_count", Integer),
     Index("ix_statuses_account_id_id", "account_id", "id"),
     # an account's reposts by original: "did the viewer repost these?" on every page read
     Index(
@@ -412,4 +415,38 @@ account_notes = Table(
     Column("comment", Text, nullable=False, default=""),
     _when("updated_at"),
     UniqueConstraint("account_id", "target_account_id"),
+)
+
+# A post's poll (at most one; its id is the post's): options in order, as JSON text.
+polls = Table(
+    "polls",
+    metadata,
+    Column(
+        "status_id", BigInteger, ForeignKey("statuses.id", ondelete="CASCADE"), primary_key=True
+    ),
+    Column("options", Text, nullable=False),
+    Column("multiple", Boolean, nullable=False, default=False),
+    Column("hide_totals", Boolean, nullable=False, default=False),
+    _when("expires_at"),
+    _when("notified_at", nullable=True),  # when its voters and author were told it ended
+    Index(
+        "ix_polls_expires_at",
+        "expires_at",
+        sqlite_where=text("notified_at IS NULL"),
+        postgresql_where=text("notified_at IS NULL"),
+    ),
+)
+
+# One row per option a person chose (several on a multiple-choice poll).
+poll_votes = Table(
+    "poll_votes",
+    metadata,
+    _id(),
+    Column(
+        "status_id", BigInteger, ForeignKey("polls.status_id", ondelete="CASCADE"), nullable=False
+    ),
+    _ref("account_id", "accounts"),
+    Column("choice", Integer, nullable=False),
+    _when(),
+    UniqueConstraint("status_id", "account_id", "choice"),
 )

@@ -13,6 +13,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from roost.domain.errors import Invalid, NotFound, RoostError
 from roost.present.entities import statuses_by_id
+from roost.services import polls as poll_service
 from roost.services import posts as post_service
 from roost.web import feed, thread, timelines
 from roost.web.errors import page
@@ -185,6 +186,23 @@ async def act(sent: Submission) -> Response:
         found = await statuses_by_id(ctx, conn, [original], me["id"])
     payload = {"html": _actions_html(request, found[0], field(form, "next"))} if found else None
     return done(request, form, "/home", payload)
+
+
+@submitted
+async def vote(sent: Submission) -> Response:
+    """Vote on a post's poll with a plain form (``choices``: the options' indexes)."""
+    request, ctx, form, me = sent.request, sent.ctx, sent.form, sent.me
+    poll_id = feed.snowflake(request.path_params["id"])
+    sent_choices = [str(c) for c in form.getlist("choices")][:40]
+    # junk is no choice: an empty vote is refused by the rule, with its own words
+    choices = [int(c) for c in sent_choices if c.isascii() and c.isdigit() and len(c) < 6]
+    try:
+        async with ctx.db.write() as tx:
+            await poll_service.vote(ctx, tx, poll_id, me["id"], choices)
+    except RoostError as exc:
+        raise Refused(exc.status if exc.status in (403, 404) else 400, exc.message) from exc
+    flash(request, "Your vote was counted.")
+    return done(request, form, "/home")
 
 
 def _deleted(request: Request, form: FormData, me, status_id: int) -> Response:

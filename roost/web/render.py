@@ -66,6 +66,18 @@ def relative_time(value: str | datetime | None, now: datetime | None = None) -> 
 RELATIVE_STEPS = ((3600, 60, "m"), (86400, 3600, "h"), (7 * 86400, 86400, "d"))  # as roost.js
 
 
+def remaining_time(value: str | datetime | None, now: datetime | None = None) -> str:
+    """How long until a moment ('4m', '2h', '3d'): when a poll ends."""
+    moment = _moment(value)
+    if moment is None:
+        return ""
+    seconds = max(60, int((moment - (now or datetime.now(UTC))).total_seconds()))
+    for below, size, unit in RELATIVE_STEPS:
+        if seconds < below:
+            return f"{seconds // size}{unit}"
+    return f"{seconds // 86400}d"
+
+
 def exact_time(value: str | datetime | None) -> str:
     moment = _moment(value)
     return moment.strftime("%-d %B %Y, %H:%M UTC") if moment else ""
@@ -124,6 +136,7 @@ def environment() -> Environment:
     env.globals["asset"] = asset
     env.filters["reltime"] = relative_time
     env.filters["exact"] = exact_time
+    env.filters["remaining"] = remaining_time
     env.filters["lean"] = lean
     return env
 

@@ -32,6 +32,7 @@ routes = [
     Route("/compose", posts.compose_form),
     Route("/compose", posts.compose, methods=POST),
     Route("/posts/{id}/edit", posts.edit, methods=POST),
+    Route("/posts/{id}/vote", posts.vote, methods=POST),
     Route("/posts/{id}/{action}", posts.act, methods=POST),
     Route("/settings", settings.settings_form),
     Route("/settings", settings.save_profile, methods=POST),

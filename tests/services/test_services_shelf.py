@@ -234,3 +234,56 @@ async def test_another_process_writes_are_seen_within_the_ttl(ctx, monkeypatch):
     assert (await _shown(ctx, [status_id], None))[0]["favourites_count"] == 0  # stale, within
     clock[0] += 0.2
     assert (await _shown(ctx, [status_id], None))[0]["favourites_count"] == 7
+
+
+async def test_a_post_with_a_poll_is_shown_per_viewer_and_never_stale(ctx, monkeypatch):
+    """A poll's counts, ``expired`` and the viewer's votes change without an edit: such a post
+    is encoded from its dictionary on every read (byte for byte what the entities say), for
+    the post and a repost of it, and a vote is seen on the next read off the shelf."""
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from roost.domain.polls import Draft
+    from roost.services import polls
+    from roost.services.context import now
+    from roost.store.tables import polls as poll_table
+
+    alice, bob = [await make_user(ctx, n) for n in ("alice", "bob")]
+    draft = Draft(("yes", "no"), 300, False, False)
+    asked = await post(ctx, alice, 'a poll "reblog":null', poll=draft)
+    plain = await post(ctx, alice, "no poll")
+    async with ctx.db.write() as tx:
+        repost = await posts.reblog(ctx, tx, bob, asked)
+    ids = [repost, plain, asked]
+
+    async def both(viewer):
+        async with ctx.db.read() as conn:
+            joined = await entities.statuses_json_by_id(ctx, conn, ids, viewer, shared=True)
+            shown = await entities.statuses_by_id(ctx, conn, ids, viewer, shared=True)
+        assert [text for _, text in joined] == [orjson.dumps(e) for e in shown]
+        return shown
+
+    for viewer in (alice["id"], bob["id"], None):
+        shown = await both(viewer)
+        assert shown[1]["poll"] is None and shown[2]["poll"]["votes_count"] == 0
+    async with ctx.db.write() as tx:
+        await polls.vote(ctx, tx, asked, bob["id"], [1])
+    as_bob = await both(bob["id"])
+    assert as_bob[0]["reblog"]["poll"]["own_votes"] == [1]
+    assert as_bob[2]["poll"]["options"][1]["votes_count"] == 1
+    assert (await both(alice["id"]))[2]["poll"]["voted"] is False
+    async with ctx.db.write() as tx:  # the poll ends: no write to the post, yet it shows
+        await tx.conn.execute(
+            update(poll_table)
+            .where(poll_table.c.status_id == asked)
+            .values(expires_at=now() - timedelta(seconds=1))
+        )
+    assert (await both(None))[2]["poll"]["expired"] is True
+
+    def no_polls_here(*_args):
+        raise AssertionError("a page without a poll asked for polls")
+
+    monkeypatch.setattr(hydrate, "load_polls", no_polls_here)
+    async with ctx.db.read() as conn:
+        await entities.statuses_json_by_id(ctx, conn, [plain], bob["id"], shared=True)

@@ -129,3 +129,26 @@ async def test_a_read_of_hot_statements_takes_nothing_from_the_pool_and_sees_eac
         assert await conn.scalar(select(statuses.c.id).where(statuses.c.id == newer)) == newer
         assert pool.checkedout() == 1
     assert pool.checkedout() == 0
+
+
+async def test_the_poll_reads_answer_as_sqlalchemy_does(ctx):
+    """The two statements a page with polls adds (roost.services.tallies)."""
+    from roost.domain.polls import Draft
+    from roost.services import polls, tallies
+
+    alice, bob = await _user(ctx, "alice"), await _user(ctx, "bob")
+    async with ctx.db.write() as tx:
+        poll_id = await posts.create(
+            ctx, tx, alice, "which?", poll=Draft(("a", "b", "c"), 300, True, False)
+        )
+    async with ctx.db.write() as tx:
+        await polls.vote(ctx, tx, poll_id, bob["id"], [0, 2])
+    asked = {"ids": [poll_id, 12345], "viewer": bob["id"]}
+    async with ctx.db.read() as conn:
+        for hot in (tallies.POLL_ROWS, tallies.POLL_COUNTS):
+            expected = sorted(tuple(row) for row in await conn.execute(hot.statement, asked))
+            got = sorted(await hot.rows(conn, asked))
+            assert got == expected and got, hot.statement
+            assert [[type(v) for v in row] for row in got] == [
+                [type(v) for v in row] for row in expected
+            ]
