@@ -1,7 +1,7 @@
 """masto.js, the library Elk uses, driven for real by Node against a real `roost serve`
-(tests/clients/masto/client.mjs): it logs in, follows a tag, makes a list, filters, and holds
-the user, hashtag, list and direct streams on one WebSocket while another account posts. masto
-throws on any error answer and on any WebSocket frame that carries `error`."""
+(tests/clients/masto/client.mjs): it logs in, follows a tag, makes a list, filters, votes in
+a poll, and holds the user, hashtag, list and direct streams on one WebSocket while another
+account posts. masto throws on any error answer and on any WebSocket frame carrying `error`."""
 
 from __future__ import annotations
 
@@ -49,5 +49,6 @@ def test_masto_js_uses_the_new_endpoints_and_four_streams_on_one_socket(live_api
     assert seen["trends"] == 0 and seen["apiVersions"] == {"mastodon": 1}
     assert seen["listMembers"] == ["alice"]
     assert seen["filterKeywords"] == ["heron"]
+    assert seen["poll"] == {"voted": True, "ownVotes": [1], "counts": [0, 1]}
     assert seen["streamed"] == {"user": True, "hashtag": True, "list": True, "direct": True}
     assert seen["homeFiltered"] == ["Herons"]

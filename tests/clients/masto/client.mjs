@@ -1,5 +1,5 @@
 // masto.js against a real `roost serve`: log in with the password grant, follow a tag, make a
-// list, filter, and hold four streams on one WebSocket while another account posts.
+// list, filter, vote in a poll, and hold four streams on one WebSocket while another account posts.
 // Usage: node client.mjs BASE_URL USERNAME PASSWORD OTHER_TOKEN OTHER_USERNAME
 // Prints one JSON object of what it saw; exits non-zero on any error (masto throws on every
 // error answer and on any WebSocket frame carrying `error`).
@@ -51,6 +51,13 @@ const filter = await me.v2.filters.create({
   keywordsAttributes: [{ keyword: "heron", wholeWord: true }],
 });
 seen.filterKeywords = filter.keywords.map((k) => k.keyword);
+
+const poll = await other.v1.statuses.create({
+  status: "Which heron?",
+  poll: { options: ["grey", "purple"], expiresIn: 3600 },
+});
+const voted = await me.v1.polls.$select(poll.poll.id).votes.create({ choices: [1] });
+seen.poll = { voted: voted.voted, ownVotes: voted.ownVotes, counts: voted.options.map((o) => o.votesCount) };
 
 const streaming = createStreamingAPIClient({
   streamingApiUrl: instance.configuration.urls.streaming,
