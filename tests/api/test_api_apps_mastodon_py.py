@@ -1,6 +1,7 @@
 """Issue 14's endpoints through Mastodon.py, against a real `roost serve`: every method the
 library has for followed tags, lists, filters (v2 and v1), conversations, pins, status mutes,
-notes, featured tags, announcements, trends, the instance's extras and the unread count."""
+notes, featured tags, polls, announcements, trends, the instance's extras and the unread
+count."""
 
 from __future__ import annotations
 
@@ -86,6 +87,12 @@ def test_the_new_endpoints_through_mastodon_py(live_api, helpers):
     featured = alice.featured_tag_create("birds")
     assert [t["name"] for t in bob.account_featured_tags(alice_id)] == ["birds"]
     alice.featured_tag_delete(featured)
+
+    # polls
+    asked = alice.status_post("Which heron?", poll=alice.make_poll(["grey", "purple"], 3600))
+    voted = bob.poll_vote(asked["poll"]["id"], [0])
+    assert voted["voted"] is True and voted["own_votes"] == [0]
+    assert [o["votes_count"] for o in bob.poll(asked["poll"]["id"])["options"]] == [1, 0]
 
     # announcements, trends, the instance, the unread count
     assert bob.announcements() == []
