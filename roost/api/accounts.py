@@ -6,12 +6,12 @@ from starlette.responses import Response
 
 from roost.api.endpoint import Call, IfToken, endpoint
 from roost.api.http import ApiError, Json, link_header, path_id
-from roost.api.params import Flag, Ids, Paging, Text
+from roost.api.params import Flag, Ids, Nested, Paging, Text
 from roost.domain.errors import Invalid
 from roost.domain.scopes import parse_scopes
 from roost.present import entities
 from roost.services import accounts as account_service
-from roost.services import featured, oauth, pins, relations, social, timelines
+from roost.services import featured, oauth, pins, preferences, relations, social, timelines
 
 SIGN_UP = {
     "username": Text(required=True),
@@ -42,16 +42,20 @@ async def register(call: Call) -> dict:
 async def verify_credentials(call: Call) -> dict:
     # Read afresh: the caller's cached row may predate its latest counts or profile.
     account = await account_service.get(call.conn, call.me)
-    return entities.credential_account(call.ctx, account)
+    defaults = await preferences.of(call.conn, call.me)
+    return entities.credential_account(call.ctx, account, defaults)
 
 
 PROFILE = {"display_name": Text(), "note": Text(), "locked": Flag(None), "bot": Flag(None)}
+SOURCE = {"privacy": Text(), "sensitive": Flag(None), "language": Text()}
 
 
-@endpoint("write:accounts", write=True, body=PROFILE)
+@endpoint("write:accounts", write=True, body={**PROFILE, "source": Nested(fields=SOURCE)})
 async def update_credentials(call: Call) -> dict:
-    row = await account_service.update_profile(call.ctx, call.tx, call.me, **call.args)
-    return entities.credential_account(call.ctx, row)
+    profile = {name: call.args[name] for name in PROFILE}
+    row = await account_service.update_profile(call.ctx, call.tx, call.me, **profile)
+    defaults = await preferences.change(call.tx, call.me, **(call.args["source"] or {}))
+    return entities.credential_account(call.ctx, row, defaults)
 
 
 @endpoint(IfToken("read:accounts"))

@@ -7,6 +7,7 @@ from roost.api.endpoint import PUBLIC, Call, endpoint
 from roost.domain import polls
 from roost.present.entities import iso
 from roost.services import instance as instance_service
+from roost.services import preferences as preference_service
 from roost.services.context import Context
 
 # Clients parse `version` as X.Y.Z and switch features on it; we speak Mastodon 4.2's API.
@@ -165,10 +166,11 @@ async def custom_emojis(call: Call) -> list:
 
 @endpoint("read:accounts")
 async def preferences(call: Call) -> dict:
+    defaults = await preference_service.of(call.conn, call.me)
     return {
-        "posting:default:visibility": "public",
-        "posting:default:sensitive": False,
-        "posting:default:language": None,
+        "posting:default:visibility": defaults.privacy,
+        "posting:default:sensitive": defaults.sensitive,
+        "posting:default:language": defaults.language,
         "reading:expand:media": "default",
         "reading:expand:spoilers": False,
     }

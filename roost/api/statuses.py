@@ -55,6 +55,7 @@ def _content(call: Call, poll: bool = False) -> tuple[str, dict]:
     write=True,
     body={
         **WORDING,
+        "sensitive": Flag(None),  # absent: the author's default
         "in_reply_to_id": Id(),
         "visibility": Text(listed=VISIBILITIES),
         "poll": Nested(fields=POLL),

@@ -20,6 +20,7 @@ from roost.services import hydrate
 from roost.services.context import Context, shelf
 from roost.services.featured import Featured
 from roost.services.lists import AccountList
+from roost.services.preferences import Preferences
 from roost.services.shelf import Shelf
 from roost.services.social import Relationship
 
@@ -71,12 +72,12 @@ def _midnight(moment: datetime) -> datetime:
     return moment.replace(hour=0, minute=0, second=0, microsecond=0)
 
 
-def credential_account(ctx: Context, row: Row) -> dict:
+def credential_account(ctx: Context, row: Row, defaults: Preferences) -> dict:
     entity = account(ctx, row)
     entity["source"] = {
-        "privacy": "public",
-        "sensitive": False,
-        "language": "",
+        "privacy": defaults.privacy,
+        "sensitive": defaults.sensitive,
+        "language": defaults.language or "",
         "note": row["note"] or "",
         "fields": [],
         "follow_requests_count": 0,

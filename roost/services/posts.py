@@ -14,7 +14,7 @@ from roost.domain.errors import Forbidden, Invalid, NotFound
 from roost.domain.fanout import FanoutState
 from roost.domain.ids import id_time
 from roost.domain.polls import Draft, ends_at
-from roost.services import conversations, notifications, social, tallies
+from roost.services import conversations, notifications, preferences, social, tallies
 from roost.services.context import Context, now
 from roost.store.db import Tx
 from roost.store.hot import Hot
@@ -40,19 +40,25 @@ async def create(
     in_reply_to_id: int | None = None,
     visibility: str | None = None,
     spoiler_text: str | None = None,
-    sensitive: bool = False,
+    sensitive: bool | None = None,
     language: str | None = None,
     idempotency_key: str | None = None,
     application_id: int | None = None,
     poll: Draft | None = None,
 ) -> int:
     """Store a post durably (with its ``poll``, if any) and queue its fan-out; returns the new
-    (or idempotent) status id."""
+    (or idempotent) status id. Visibility, sensitivity and language not given are the author's
+    defaults (``roost.services.preferences``)."""
     if idempotency_key:
         existing = await _idempotent(tx.conn, author["id"], idempotency_key)
         if existing is not None:
             return existing
     written = await _written(ctx, tx.conn, body)
+    if not visibility or sensitive is None or language is None:  # the author's defaults
+        defaults = await preferences.of(tx.conn, author["id"])
+        visibility = visibility or defaults.privacy
+        sensitive = defaults.sensitive if sensitive is None else sensitive
+        language = defaults.language if language is None else language
     chosen = rules.check_visibility(visibility)
     spoiler = rules.check_spoiler(spoiler_text)
     lang = rules.check_language(language)

@@ -90,6 +90,19 @@ accounts = Table(
     Index("ix_accounts_followers_count", "followers_count"),
 )
 
+# What a person's new posts default to (Mastodon's posting preferences, ``source[privacy]``...):
+# a row only once they change one; until then public, not sensitive, no language.
+account_preferences = Table(
+    "account_preferences",
+    metadata,
+    Column(
+        "account_id", BigInteger, ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True
+    ),
+    Column("privacy", String(10), nullable=False, default="public"),
+    Column("sensitive", Boolean, nullable=False, default=False),
+    Column("language", String(16), nullable=True),
+)
+
 statuses = Table(
     "statuses",
     metadata,

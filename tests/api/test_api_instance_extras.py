@@ -98,6 +98,44 @@ def test_preferences_say_what_posting_does_without_choices(api):
     assert api.client.get("/api/v1/preferences", headers=wrong).status_code == 403
 
 
+def test_each_person_sets_their_posting_defaults_and_new_posts_follow_them(api):
+    alice, bob = api.user("alice"), api.user("bob")
+    changed = api.client.patch(
+        "/api/v1/accounts/update_credentials",
+        json={"source": {"privacy": "unlisted", "sensitive": True, "language": "FR"}},
+        headers=alice.headers,
+    )
+    assert changed.status_code == 200, changed.text
+    source = changed.json()["source"]
+    assert (source["privacy"], source["sensitive"], source["language"]) == ("unlisted", True, "fr")
+    form = api.client.patch(  # a form, as Mastodon.py and the web clients send it
+        "/api/v1/accounts/update_credentials",
+        data={"source[privacy]": "private"},
+        headers=alice.headers,
+    )
+    assert form.json()["source"]["privacy"] == "private" and form.json()["source"]["sensitive"]
+    prefs = api.client.get("/api/v1/preferences", headers=alice.headers).json()
+    assert prefs["posting:default:visibility"] == "private"
+    assert prefs["posting:default:sensitive"] is True
+    assert prefs["posting:default:language"] == "fr"
+    me = api.client.get("/api/v1/accounts/verify_credentials", headers=alice.headers).json()
+    assert me["source"]["privacy"] == "private"
+    plain = api.status(alice, "no choices made")
+    assert (plain["visibility"], plain["sensitive"], plain["language"]) == ("private", True, "fr")
+    chosen = api.status(alice, "chosen", visibility="public", sensitive=False, language="en")
+    assert (chosen["visibility"], chosen["sensitive"], chosen["language"]) == (
+        "public",
+        False,
+        "en",
+    )
+    assert api.status(bob, "bob's own")["visibility"] == "public"  # one person's defaults only
+    for wrong in ({"privacy": "direct"}, {"privacy": "everyone"}, {"language": "not a code!"}):
+        refused = api.client.patch(
+            "/api/v1/accounts/update_credentials", json={"source": wrong}, headers=alice.headers
+        )
+        assert refused.status_code == 422 and refused.json()["error"], wrong
+
+
 # --- Notifications: the unread count and the type filters -------------------------------------
 
 
