@@ -183,6 +183,21 @@ def test_wrong_filters_are_refused_with_a_message(sqlite_api, body):
     assert sqlite_api.client.get("/api/v2/filters", headers=bob.headers).json() == []
 
 
+def test_a_ten_thousand_keyword_filter_is_refused_whole(sqlite_api):
+    bob = sqlite_api.user("bob")
+    flood = [{"keyword": f"word{n}"} for n in range(10_000)]
+    for many, status in ((flood, 413), (flood[:101], 422)):  # over 64 KiB; over 100 keywords
+        body = {"title": "x", "context": ["home"], "keywords_attributes": many}
+        refused = sqlite_api.client.post("/api/v2/filters", json=body, headers=bob.headers)
+        assert refused.status_code == status and refused.json()["error"], refused.text
+    assert sqlite_api.client.get("/api/v2/filters", headers=bob.headers).json() == []
+    made = _create(sqlite_api, bob, title="y", context=["home"], keywords_attributes=flood[:100])
+    one_more = sqlite_api.client.post(
+        f"/api/v2/filters/{made['id']}/keywords", json={"keyword": "more"}, headers=bob.headers
+    )
+    assert one_more.status_code == 422  # the hundred-and-first, one at a time
+
+
 def test_nobody_reads_or_changes_someone_elses_filters(api):
     alice, bob = api.user("alice"), api.user("bob")
     made = _create(api, bob, title="Mine", context=["home"], keywords_attributes=[{"keyword": "a"}])
