@@ -22,6 +22,7 @@ from roost.services import accounts as account_service
 from roost.services import markers, timelines
 from roost.services import notifications as notification_service
 from roost.services import search as search_service
+from roost.services import tags as tag_service
 from roost.services.context import now
 
 
@@ -191,10 +192,9 @@ async def search(call: Call) -> dict:
 @endpoint(PUBLIC, query=PAGE)
 async def trends_tags(call: Call) -> list:
     limit = call.args["page"].limit
-    since = id_floor(now() - timedelta(days=7))
-    rows = await search_service.trending_tags(call.conn, since, limit)
-    day = str(int(now().replace(hour=0, minute=0, second=0, microsecond=0).timestamp()))
-    return [
-        entities.tag(call.ctx, name, [{"day": day, "uses": str(uses), "accounts": str(uses)}])
-        for name, uses in rows
-    ]
+    moment = now()
+    since = id_floor(moment - timedelta(days=7))
+    born_before = moment - timedelta(seconds=call.ctx.settings.trends_account_age)
+    rows = await search_service.trending_tags(call.conn, since, limit, born_before)
+    weeks = await tag_service.histories(call.conn, [tag_id for tag_id, _ in rows])
+    return [entities.tag(call.ctx, name, weeks[tag_id]) for tag_id, name in rows]

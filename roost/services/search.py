@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
 from sqlalchemy import bindparam, func, select, text
 from sqlalchemy.engine import RowMapping
@@ -10,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from roost.domain.text import clean
 from roost.services import social
-from roost.store.tables import status_tags, statuses, tags
+from roost.store.tables import accounts, status_tags, statuses, tags
 
 WORD = re.compile(r"\w+", re.UNICODE)
 MAX_TERMS = 8  # bounds the cost of one query
@@ -60,17 +61,30 @@ async def statuses_matching(
     return list((await conn.execute(stmt)).scalars())
 
 
-async def trending_tags(conn: AsyncConnection, since_id: int, limit: int) -> list[tuple[str, int]]:
-    """Tags used most in posts newer than ``since_id`` (a snowflake floor of a time)."""
+async def trending_tags(
+    conn: AsyncConnection, since_id: int, limit: int, born_before: datetime
+) -> list[tuple[int, str]]:
+    """(id, name) of the tags the most people used in public posts newer than ``since_id``
+    (a snowflake floor of a time): people, not posts, so one account repeating a tag cannot
+    lift it; only accounts in good standing count (not suspended, created before
+    ``born_before``), so a wave of new accounts cannot either."""
+    people = func.count(func.distinct(statuses.c.account_id))
     result = await conn.execute(
-        select(tags.c.name, func.count().label("uses"))
+        select(tags.c.id, tags.c.name)
         .join(status_tags, status_tags.c.tag_id == tags.c.id)
-        .where(status_tags.c.status_id >= since_id)
-        .group_by(tags.c.name)
-        .order_by(func.count().desc(), tags.c.name)
+        .join(statuses, statuses.c.id == status_tags.c.status_id)
+        .join(accounts, accounts.c.id == statuses.c.account_id)
+        .where(
+            status_tags.c.status_id >= since_id,
+            statuses.c.visibility == "public",
+            accounts.c.suspended_at.is_(None),
+            accounts.c.created_at < born_before,
+        )
+        .group_by(tags.c.id, tags.c.name)
+        .order_by(people.desc(), func.count().desc(), tags.c.name)
         .limit(limit)
     )
-    return [(row.name, row.uses) for row in result]
+    return [(row.id, row.name) for row in result]
 
 
 async def statuses_for(

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import pytest
+
+from tests.api.conftest import make_api
+
 ACCOUNT = {
     "id": str,
     "username": str,
@@ -115,6 +119,12 @@ def test_statuses_accounts_and_threads(api):
     me = api.client.get("/api/v1/accounts/verify_credentials", headers=alice.headers).json()
     check(me, ACCOUNT)
     assert isinstance(me["source"], dict) and "privacy" in me["source"]
+
+
+@pytest.fixture
+def api(database_url: str):
+    """The site with trends counting brand-new accounts (the tests' people are seconds old)."""
+    yield from make_api(database_url, trends_account_age=0)
 
 
 def test_notifications_relationships_search(api):

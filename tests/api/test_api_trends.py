@@ -114,3 +114,31 @@ def test_links_do_not_trend_without_preview_cards(api):
     assert api.client.get("/api/v1/trends/links").json() == []
     assert api.client.get("/api/v1/trends/links?limit=5&offset=3").json() == []
     assert api.client.get("/api/v1/trends/links?limit=x").status_code == 422
+
+
+def _tags(api) -> list[str]:
+    response = api.client.get("/api/v1/trends/tags")
+    assert response.status_code == 200, response.text
+    return [t["name"] for t in response.json()]
+
+
+def test_tags_trend_by_people_in_public_posts_from_accounts_in_good_standing(trends_api):
+    alice, bob, carol = (trends_api.user(n) for n in ("alice", "bob", "carol"))
+    for n in range(5):  # one person shouting a tag
+        trends_api.status(alice, f"#shouted {n}")
+    for who in (bob, carol):  # two people using one
+        trends_api.status(who, "#shared")
+    trends_api.status(bob, "#secret", visibility="private")
+    trends_api.status(bob, "#quiet", visibility="unlisted")
+    assert _tags(trends_api) == ["shared", "shouted"]  # people first; private and unlisted: none
+    week = trends_api.client.get("/api/v1/trends/tags").json()[0]["history"]
+    assert len(week) == 7 and (week[0]["uses"], week[0]["accounts"]) == ("2", "2")
+    _suspend(trends_api, "carol")
+    _suspend(trends_api, "bob")
+    assert _tags(trends_api) == ["shouted"]
+
+
+def test_brand_new_accounts_do_not_make_tags_trend(api):
+    """The default: accounts younger than a day do not count."""
+    api.status(api.user("alice"), "#fresh")
+    assert _tags(api) == []
