@@ -462,11 +462,16 @@ async def conversations(ctx: Context, conn, rows: Sequence[Row], viewer_id: int)
 
 
 async def notifications(ctx: Context, conn, rows: Sequence[Row], viewer_id: int) -> list[dict]:
-    """Notification entities (load, render); those whose sender or post is gone are left out."""
+    """Notification entities (load, render); those whose sender or post is gone are left out,
+    and those whose post the viewer's ``hide`` filters catch in the notifications context."""
     batch = await hydrate.notifications(conn, rows, viewer_id)
+    await filter_service.screen(ctx, conn, batch.posts, viewer_id, "notifications")
+    shown = set(batch.posts.order)
     found = {s["id"]: s for s in statuses(ctx, batch.posts)}
     out = []
     for row in batch.rows:
+        if row["status_id"] and row["status_id"] not in shown:
+            continue
         entity = {
             "id": str(row["id"]),
             "type": row["type"],

@@ -315,3 +315,24 @@ def test_a_chosen_post_and_its_reposts_carry_the_match(api):
     for entity in (seen, seen["reblog"]):
         assert entity["filtered"][0]["status_matches"] == [post["id"]]
         assert entity["filtered"][0]["keyword_matches"] is None
+
+
+def test_filters_act_on_notifications_in_their_context(api):
+    alice, bob = api.user("alice"), api.user("bob")
+    _create(
+        api,
+        bob,
+        title="No spam",
+        context=["notifications"],
+        filter_action="hide",
+        keywords_attributes=[{"keyword": "prize"}],
+    )
+    _create(api, bob, title="Careful", context=["home"], keywords_attributes=[{"keyword": "hello"}])
+    api.status(alice, "@bob you won a prize")
+    greeting = api.status(alice, "@bob hello there")
+    api.client.post(f"/api/v1/accounts/{bob.id}/follow", headers=alice.headers)
+    seen = api.client.get("/api/v1/notifications", headers=bob.headers).json()
+    assert [n["type"] for n in seen] == ["follow", "mention"]  # the prize mention is hidden
+    mention = seen[1]["status"]
+    assert mention["id"] == greeting["id"]
+    assert [f["filter"]["title"] for f in mention["filtered"]] == ["Careful"]
