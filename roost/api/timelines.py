@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from starlette.responses import Response
 
 from roost.api.endpoint import PUBLIC, Call, IfToken, endpoint
@@ -15,15 +13,12 @@ from roost.api.http import (
     path_id,
 )
 from roost.api.params import Choice, Flag, Id, Limit, Offset, Paging, Text, Words
-from roost.domain.ids import id_floor
 from roost.domain.text import normalize_tag
 from roost.present import entities
 from roost.services import accounts as account_service
-from roost.services import markers, timelines
+from roost.services import markers, timelines, trends
 from roost.services import notifications as notification_service
 from roost.services import search as search_service
-from roost.services import tags as tag_service
-from roost.services.context import now
 
 
 async def _statuses(call: Call, ids: list[int], context: str) -> Response:
@@ -191,10 +186,5 @@ async def search(call: Call) -> dict:
 
 @endpoint(PUBLIC, query=PAGE)
 async def trends_tags(call: Call) -> list:
-    limit = call.args["page"].limit
-    moment = now()
-    since = id_floor(moment - timedelta(days=7))
-    born_before = moment - timedelta(seconds=call.ctx.settings.trends_account_age)
-    rows = await search_service.trending_tags(call.conn, since, limit, born_before)
-    weeks = await tag_service.histories(call.conn, [tag_id for tag_id, _ in rows])
-    return [entities.tag(call.ctx, name, weeks[tag_id]) for tag_id, name in rows]
+    found = await trends.tags_trending(call.ctx, call.conn)
+    return [entities.tag(call.ctx, name, week) for name, week in found[: call.args["page"].limit]]

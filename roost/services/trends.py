@@ -17,7 +17,7 @@ from sqlalchemy import and_, case, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from roost.domain.ids import id_floor
-from roost.services import social
+from roost.services import search, social, tags
 from roost.services.context import Context, now
 from roost.store.tables import accounts, favourites, statuses
 
@@ -143,3 +143,22 @@ async def statuses_for(
 async def _authors(conn: AsyncConnection, ids: list[int]) -> dict[int, int]:
     query = select(statuses.c.id, statuses.c.account_id).where(statuses.c.id.in_(ids))
     return {status_id: account_id for status_id, account_id in (await conn.execute(query)).all()}
+
+
+TAGS_KEPT = 40  # trending tags kept (clients ask for at most 20)
+
+
+async def tags_trending(ctx: Context, conn: AsyncConnection) -> list[tuple[str, list[dict]]]:
+    """(name, seven days of history) of the trending tags (``search.trending_tags``), from this
+    process's copy while it is younger than the refresh period: a public read, cheap to serve."""
+    kept = ctx.extras.get("trending_tags")
+    if kept is not None and time.monotonic() - kept[0] < ctx.settings.trends_refresh:
+        return kept[1]
+    moment = now()
+    born_before = moment - timedelta(seconds=ctx.settings.trends_account_age)
+    since = id_floor(moment - POST_MAX_AGE)
+    rows = await search.trending_tags(conn, since, TAGS_KEPT, born_before)
+    weeks = await tags.histories(conn, [tag_id for tag_id, _ in rows])
+    found = [(name, weeks[tag_id]) for tag_id, name in rows]
+    ctx.extras["trending_tags"] = (time.monotonic(), found)
+    return found
