@@ -22,7 +22,7 @@ def _name(call: Call) -> str:
 
 @endpoint(IfToken("read:follows"))
 async def show(call: Call) -> dict:
-    return _entity(call, await tags.card(call.conn, _name(call), call.viewer_id))
+    return _entity(call, await tags.card(call.ctx, call.conn, _name(call), call.viewer_id))
 
 
 @endpoint("write:follows", write=True)
@@ -32,11 +32,11 @@ async def follow(call: Call) -> dict:
 
 @endpoint("write:follows", write=True)
 async def unfollow(call: Call) -> dict:
-    return _entity(call, await tags.unfollow(call.tx, call.me, _name(call)))
+    return _entity(call, await tags.unfollow(call.ctx, call.tx, call.me, _name(call)))
 
 
 @endpoint("read:follows", query={"page": Paging(most=200)})
 async def followed(call: Call) -> Response:
-    cards, cursors = await tags.followed(call.conn, call.me, call.args["page"])
+    cards, cursors = await tags.followed(call.ctx, call.conn, call.me, call.args["page"])
     found = [_entity(call, one) for one in cards]
     return Json(found, headers=link_header(call.request, cursors))

@@ -14,7 +14,14 @@ from roost.domain.errors import Forbidden, Invalid, NotFound
 from roost.domain.fanout import FanoutState
 from roost.domain.ids import id_time
 from roost.domain.polls import Draft, ends_at
-from roost.services import conversations, notifications, preferences, social, tallies
+from roost.services import (
+    conversations,
+    notifications,
+    preferences,
+    social,
+    tag_weeks,
+    tallies,
+)
 from roost.services.context import Context, now
 from roost.store.db import Tx
 from roost.store.hot import Hot
@@ -89,7 +96,7 @@ async def create(
     )
     if poll is not None:
         await tallies.attach(tx, status_id, poll, ends_at(moment, poll))
-    await _attach_tags(ctx, tx.conn, status_id, written.tags)
+    await _attach_tags(ctx, tx, status_id, written.tags)
     parent_id, direct = parent["id"] if parent else None, chosen.value == "direct"
     people = list(mentioned.values())
     await conversations.record(ctx, tx, status_id, author["id"], parent_id, direct, people)
@@ -154,13 +161,16 @@ async def _local_accounts(conn: AsyncConnection, usernames: list[str]) -> dict[s
     return {row.username: row.id for row in result}
 
 
-async def _attach_tags(ctx: Context, conn: AsyncConnection, status_id: int, names: list[str]):
+async def _attach_tags(ctx: Context, tx: Tx, status_id: int, names: list[str]):
+    used = []
     for name in names[:20]:
-        tag_id = await conn.scalar(select(tags.c.id).where(tags.c.name == name))
+        tag_id = await tx.conn.scalar(select(tags.c.id).where(tags.c.name == name))
         if tag_id is None:
             tag_id = ctx.ids.next_id()
-            await conn.execute(insert(tags).values(id=tag_id, name=name, created_at=now()))
-        await conn.execute(insert(status_tags).values(status_id=status_id, tag_id=tag_id))
+            await tx.conn.execute(insert(tags).values(id=tag_id, name=name, created_at=now()))
+        await tx.conn.execute(insert(status_tags).values(status_id=status_id, tag_id=tag_id))
+        used.append(tag_id)
+    tx.after_commit(lambda: tag_weeks.forget(ctx, used))  # their weeks count this post now
 
 
 async def _attach_mentions(ctx, tx: Tx, author, status_id: int, mentioned: dict, parent) -> None:
@@ -338,7 +348,7 @@ async def edit(
     )
     await _keep_revision(ctx, tx.conn, {"id": status_id, **revised}, moment)
     await tx.conn.execute(delete(status_tags).where(status_tags.c.status_id == status_id))
-    await _attach_tags(ctx, tx.conn, status_id, written.tags)
+    await _attach_tags(ctx, tx, status_id, written.tags)
     await _mention_again(ctx, tx, row, written.mentioned)
     await _notify_rebloggers(ctx, tx, row)
     tx.after_commit(lambda: ctx.fanout.announce_edit(status_id))

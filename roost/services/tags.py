@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from roost.domain.errors import NotFound
 from roost.domain.ids import id_floor
 from roost.domain.text import normalize_tag
-from roost.services import relations
+from roost.services import relations, tag_weeks
 from roost.services.context import Context, now
 from roost.services.timelines import Page
 from roost.store.db import Tx
@@ -40,24 +40,38 @@ def tag_name(text: str) -> str:
     return name
 
 
-async def card(conn: AsyncConnection, name: str, viewer_id: int | None) -> TagCard:
+async def card(ctx: Context, conn: AsyncConnection, name: str, viewer_id: int | None) -> TagCard:
     """A tag's card; 404 if nobody has used or followed it."""
     tag_id = await conn.scalar(select(tags.c.id).where(tags.c.name == name))
     if tag_id is None:
         raise NotFound()
     following = viewer_id is not None and await _follow_id(conn, viewer_id, tag_id) is not None
-    return TagCard(name, await history(conn, tag_id), following)
+    return TagCard(name, await history(ctx, conn, tag_id), following)
 
 
-async def history(conn: AsyncConnection, tag_id: int) -> list[dict]:
+async def history(ctx: Context, conn: AsyncConnection, tag_id: int) -> list[dict]:
     """Public posts and distinct authors per UTC day, today first, for the last seven days
     (strings, as Mastodon sends them)."""
-    return (await histories(conn, [tag_id]))[tag_id]
+    return (await histories(ctx, conn, [tag_id]))[tag_id]
 
 
-async def histories(conn: AsyncConnection, tag_ids: list[int]) -> dict[int, list[dict]]:
-    """``history`` for several tags in one statement (each day is a range of post ids), so a
-    page of 200 followed tags is one query, not 200."""
+async def histories(
+    ctx: Context, conn: AsyncConnection, tag_ids: list[int]
+) -> dict[int, list[dict]]:
+    """``history`` for several tags, each kept a few seconds in process (``tag_weeks``):
+    counting a busy tag's week costs milliseconds, and the card is on every hashtag page."""
+    found = tag_weeks.kept(ctx, tag_ids)
+    missing = [t for t in tag_ids if t not in found]
+    if missing:
+        counted = await _count_histories(conn, missing)
+        tag_weeks.keep(ctx, counted)
+        found.update(counted)
+    return found
+
+
+async def _count_histories(conn: AsyncConnection, tag_ids: list[int]) -> dict[int, list[dict]]:
+    """The weeks of several tags in one statement (each day is a range of post ids), so a page
+    of 200 followed tags is one query, not 200."""
     today = now().astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     days = [today - timedelta(days=n) for n in range(HISTORY_DAYS)]
     columns = []
@@ -107,10 +121,10 @@ async def follow(ctx: Context, tx: Tx, viewer_id: int, name: str) -> TagCard:
                 id=ctx.ids.next_id(), account_id=viewer_id, tag_id=tag_id, created_at=now()
             )
         )
-    return TagCard(name, await history(tx.conn, tag_id), True)
+    return TagCard(name, await history(ctx, tx.conn, tag_id), True)
 
 
-async def unfollow(tx: Tx, viewer_id: int, name: str) -> TagCard:
+async def unfollow(ctx: Context, tx: Tx, viewer_id: int, name: str) -> TagCard:
     """Stop following a tag (posts it brought stay in the home timeline, as Mastodon's do);
     404 for a tag that does not exist."""
     tag_id = await tx.conn.scalar(select(tags.c.id).where(tags.c.name == name))
@@ -121,11 +135,11 @@ async def unfollow(tx: Tx, viewer_id: int, name: str) -> TagCard:
             tag_follows.c.account_id == viewer_id, tag_follows.c.tag_id == tag_id
         )
     )
-    return TagCard(name, await history(tx.conn, tag_id), False)
+    return TagCard(name, await history(ctx, tx.conn, tag_id), False)
 
 
 async def followed(
-    conn: AsyncConnection, viewer_id: int, window: Page
+    ctx: Context, conn: AsyncConnection, viewer_id: int, window: Page
 ) -> tuple[list[TagCard], list[int]]:
     """A page of the viewer's followed tags, newest follow first, and the follows' ids (the
     cursors of the Link header)."""
@@ -137,7 +151,7 @@ async def followed(
             )
         ).all()
     )
-    weeks = await histories(conn, list(names))
+    weeks = await histories(ctx, conn, list(names))
     cards = [TagCard(names[t], weeks[t], True) for _, t in pairs if t in names]
     return cards, [follow_id for follow_id, _ in pairs]
 

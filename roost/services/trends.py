@@ -158,7 +158,7 @@ async def tags_trending(ctx: Context, conn: AsyncConnection) -> list[tuple[str, 
     born_before = moment - timedelta(seconds=ctx.settings.trends_account_age)
     since = id_floor(moment - POST_MAX_AGE)
     rows = await search.trending_tags(conn, since, TAGS_KEPT, born_before)
-    weeks = await tags.histories(conn, [tag_id for tag_id, _ in rows])
+    weeks = await tags.histories(ctx, conn, [tag_id for tag_id, _ in rows])
     found = [(name, weeks[tag_id]) for tag_id, name in rows]
     ctx.extras["trending_tags"] = (time.monotonic(), found)
     return found

@@ -100,7 +100,7 @@ async def tag(request: Request) -> Response:
     cursor = feed.cursor(request)
     async with ctx.db.read() as conn:
         me = await viewer_id(request, conn)
-        card = await tag_service.card(conn, name, me)  # 404 for a tag nobody used or followed
+        card = await tag_service.card(ctx, conn, name, me)  # 404 for a tag nobody used or followed
         ids = await timelines.tag(conn, name, cursor, me)
         week = sum(int(day["uses"]) for day in card.history)
         context = {
@@ -128,7 +128,7 @@ async def _follow_tag(sent: Submission, on: bool) -> Response:
         if on:
             await tag_service.follow(sent.ctx, tx, sent.me["id"], name)
         else:
-            await tag_service.unfollow(tx, sent.me["id"], name)
+            await tag_service.unfollow(sent.ctx, tx, sent.me["id"], name)
     return done(sent.request, sent.form, f"/tags/{name}", {"following": on})
 
 
