@@ -38,8 +38,8 @@ def client_json(raw: str | bytes) -> Any:
     """Every JSON a client sends (bodies, streaming messages) is read here, depth bounded."""
     try:
         data = json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
-        raise BadJson("not valid JSON, or nested too deeply") from None
+    except (ValueError, RecursionError):  # ValueError: malformed, or an integer of 4,300+ digits
+        raise BadJson("not valid JSON, nested too deeply, or a number too long") from None
     stack = [(data, 1)]
     while stack:
         value, depth = stack.pop()

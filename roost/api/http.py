@@ -137,7 +137,7 @@ def page(params: dict[str, Any], max_limit: int = MAX_LIMIT) -> Page:
     limit_raw = params.get("limit")
     try:
         limit = DEFAULT_LIMIT if limit_raw in (None, "") else int(limit_raw)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # 1e400 arrives as inf
         raise ApiError(422, "Validation failed: limit must be a number") from None
     return Page(
         max_id=optional_id(params.get("max_id"), "max_id"),
@@ -150,7 +150,7 @@ def page(params: dict[str, Any], max_limit: int = MAX_LIMIT) -> Page:
 def offset_of(params: dict[str, Any]) -> int:
     try:
         return max(0, min(int(params.get("offset") or 0), 10_000))
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise ApiError(422, "Validation failed: offset must be a number") from None
 
 

@@ -120,7 +120,10 @@ class Words(Param):
         value = params.get(name)
         if value in (None, ""):
             return None
-        return [str(v) for v in (value if isinstance(value, list) else [value])]
+        items = value if isinstance(value, list) else [value]
+        if any(isinstance(v, list | dict) for v in items):
+            raise ApiError(422, f"Validation failed: {name} must be a list of words")
+        return [str(v) for v in items]
 
 
 @dataclass(frozen=True)
@@ -203,7 +206,7 @@ class Limit(Param):
             return self.default
         try:
             return max(1, min(int(raw), self.most))
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):  # 1e400 arrives as inf
             raise ApiError(422, f"Validation failed: {name} must be a number") from None
 
 
@@ -261,9 +264,10 @@ class Whole(Param):
         raw = params.get(name)
         if raw in (None, ""):
             return None
-        if isinstance(raw, bool) or not isinstance(raw, int | str) or not str(raw).isdigit():
+        digits = str(raw)
+        if isinstance(raw, bool) or not isinstance(raw, int | str) or not _ascii_digits(digits):
             raise ApiError(422, f"Validation failed: {name} must be a whole number")
-        return int(str(raw)[:12])  # beyond any limit, and no 4,300-digit conversion
+        return int(digits[:12])  # beyond any limit, and no 4,300-digit conversion
 
 
 @dataclass(frozen=True)
@@ -345,9 +349,14 @@ def _form_records(name: str, params: dict[str, Any]) -> dict[str, dict] | list[d
 
 
 def _index(key: str) -> int:
-    if not str(key).isdigit():
+    if not _ascii_digits(str(key)) or len(str(key)) > 6:
         raise ApiError(422, "Validation failed: nested attributes are indexed by numbers")
     return int(key)
+
+
+def _ascii_digits(text: str) -> bool:
+    """0-9 only: ``str.isdigit`` also takes "²", which ``int`` refuses."""
+    return text.isascii() and text.isdigit()
 
 
 @dataclass(frozen=True)

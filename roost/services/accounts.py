@@ -227,3 +227,12 @@ async def list_accounts(conn: AsyncConnection, limit: int = 100) -> list[RowMapp
 
 async def count_local(conn: AsyncConnection) -> int:
     return await conn.scalar(select(func.count()).select_from(accounts)) or 0
+
+
+async def hold(tx: Tx, account_id: int) -> None:
+    """Take the account's row for the rest of this transaction (PostgreSQL's ``FOR UPDATE``;
+    SQLite has one writer already), so that two requests of one person counting what they
+    have (pins, featured tags, lists) before adding one cannot both pass the limit."""
+    await tx.conn.execute(
+        select(accounts.c.id).where(accounts.c.id == account_id).with_for_update()
+    )

@@ -15,6 +15,7 @@ import json
 from dataclasses import dataclass
 
 from sqlalchemy import delete, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -84,23 +85,17 @@ async def _upsert(
     others: set[int],
     unread: bool,
 ) -> int:
-    """One participant's conversation brought up to this post; returns its id."""
+    """One participant's conversation brought up to this post; returns its id. Two posts in
+    one thread at once may both find none: the second's insert yields (ON CONFLICT DO NOTHING,
+    which on PostgreSQL waits for the first to commit) and it updates the first's row."""
     t = account_conversations
-    found = (
-        (
-            await tx.conn.execute(
-                select(t.c.id, t.c.participant_ids).where(
-                    t.c.account_id == account_id, t.c.thread_id == thread_id
-                )
-            )
-        )
-        .mappings()
-        .first()
-    )
+    found = await _conversation_row(tx, account_id, thread_id)
     if found is None:
         row_id = ctx.ids.next_id()
-        await tx.conn.execute(
-            insert(t).values(
+        dialect = postgresql if tx.conn.dialect.name == "postgresql" else sqlite
+        made = await tx.conn.execute(
+            dialect.insert(t)
+            .values(
                 id=row_id,
                 account_id=account_id,
                 thread_id=thread_id,
@@ -108,8 +103,12 @@ async def _upsert(
                 last_status_id=status_id,
                 unread=unread,
             )
+            .on_conflict_do_nothing(index_elements=["account_id", "thread_id"])
         )
-        return row_id
+        if made.rowcount == 1:
+            return row_id
+        found = await _conversation_row(tx, account_id, thread_id)
+        assert found is not None  # the row that won the race
     everyone = others | set(participants(found["participant_ids"]))
     await tx.conn.execute(
         update(t)
@@ -117,6 +116,16 @@ async def _upsert(
         .values(participant_ids=_joined(everyone), last_status_id=status_id, unread=unread)
     )
     return found["id"]
+
+
+async def _conversation_row(tx: Tx, account_id: int, thread_id: int):
+    t = account_conversations
+    found = await tx.conn.execute(
+        select(t.c.id, t.c.participant_ids).where(
+            t.c.account_id == account_id, t.c.thread_id == thread_id
+        )
+    )
+    return found.mappings().first()
 
 
 def _joined(ids: set[int]) -> str:
@@ -144,6 +153,9 @@ async def page(conn: AsyncConnection, account_id: int, window: Page) -> list[Row
         query = query.where(key < window.max_id)
     if window.lower is not None:
         query = query.where(key > window.lower)
+    if window.forward:  # min_id: the ones just above it, then shown newest first
+        result = await conn.execute(query.order_by(key.asc()).limit(window.limit))
+        return list(reversed(list(result.mappings())))
     result = await conn.execute(query.order_by(key.desc()).limit(window.limit))
     return list(result.mappings())
 

@@ -10,7 +10,8 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from roost.domain.errors import Invalid, NotFound, ValidationFailed
-from roost.domain.text import normalize_tag
+from roost.domain.text import clean, normalize_tag
+from roost.services import accounts
 from roost.services.context import Context, now
 from roost.store.db import Tx
 from roost.store.tables import account_notes, featured_tags, status_tags, statuses, tags
@@ -70,6 +71,7 @@ async def feature(ctx: Context, tx: Tx, account_id: int, raw_name: str) -> Featu
     if tag_id is None:
         tag_id = ctx.ids.next_id()
         await tx.conn.execute(insert(tags).values(id=tag_id, name=name, created_at=now()))
+    await accounts.hold(tx, account_id)
     mine = list(
         await tx.conn.scalars(
             select(featured_tags.c.tag_id).where(featured_tags.c.account_id == account_id)
@@ -122,6 +124,7 @@ async def suggestions(conn: AsyncConnection, account_id: int) -> list[str]:
 
 async def set_note(ctx: Context, tx: Tx, account_id: int, target_id: int, comment: str) -> None:
     """Write (or, with an empty comment, clear) one's private note about another account."""
+    comment = clean(comment)
     if len(comment) > NOTE_CHARS:
         raise Invalid("comment", f"is too long (maximum is {NOTE_CHARS} characters)")
     where = (account_notes.c.account_id == account_id) & (

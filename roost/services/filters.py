@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from roost.domain import text
 from roost.domain.errors import Invalid, NotFound
 from roost.domain.filtering import Rule, searchable
 from roost.services.context import Context, now
@@ -136,7 +137,7 @@ def _checked(change: Change, creating: bool) -> dict[str, Any]:
     """The columns a change sets, each checked (a 422 naming the field)."""
     values: dict[str, Any] = {}
     if change.title is not None:
-        title = change.title.strip()
+        title = text.clean(change.title).strip()
         if not title or len(title) > MAX_TITLE:
             raise Invalid("title", f"must be 1 to {MAX_TITLE} characters")
         values["title"] = title
@@ -264,10 +265,10 @@ async def _set_keyword(tx: Tx, keyword_id: int, keyword: str | None, whole_word:
 
 
 def _keyword_text(keyword: str | None) -> str:
-    text = (keyword or "").strip()
-    if not text or len(text) > MAX_KEYWORD:
+    cleaned = text.clean(keyword).strip()
+    if not cleaned or len(cleaned) > MAX_KEYWORD:
         raise Invalid("keyword", f"must be 1 to {MAX_KEYWORD} characters")
-    return text
+    return cleaned
 
 
 # --- chosen posts -------------------------------------------------------------------------------

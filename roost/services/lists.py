@@ -23,7 +23,9 @@ from sqlalchemy import (
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from roost.domain import text
 from roost.domain.errors import NotFound, ValidationFailed
+from roost.services import accounts as account_service
 from roost.services import social
 from roost.services.context import Context, now
 from roost.services.timelines import Page, Windowed
@@ -52,7 +54,7 @@ def _of(row: RowMapping) -> AccountList:
 
 def clean_title(title: str | None) -> str:
     """A title as kept: trimmed, present and at most ``TITLE_MOST`` characters."""
-    cleaned = (title or "").strip()
+    cleaned = text.clean(title).strip()
     if not cleaned:
         raise ValidationFailed("Title can't be blank")
     if len(cleaned) > TITLE_MOST:
@@ -82,6 +84,7 @@ async def get(conn: AsyncConnection, owner_id: int, list_id: int) -> AccountList
 async def create(
     ctx: Context, tx: Tx, owner_id: int, title: str | None, policy: str | None, exclusive: bool
 ) -> AccountList:
+    await account_service.hold(tx, owner_id)
     count = await tx.conn.scalar(
         select(func.count()).select_from(lists).where(lists.c.account_id == owner_id)
     )

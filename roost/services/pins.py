@@ -12,7 +12,7 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from roost.domain.errors import ValidationFailed
-from roost.services import posts
+from roost.services import accounts, posts
 from roost.services.context import Context, now
 from roost.services.conversations import thread_of
 from roost.store.db import Tx
@@ -27,6 +27,7 @@ async def pin(ctx: Context, tx: Tx, viewer_id: int, status_id: int) -> int:
     pinning once. 404 for a post the viewer may not see, 422 for one they may not pin."""
     row = await posts.get_visible(tx.conn, status_id, viewer_id)
     _pinnable(row, viewer_id)
+    await accounts.hold(tx, viewer_id)
     pinned = list(
         await tx.conn.scalars(
             select(status_pins.c.status_id).where(status_pins.c.account_id == viewer_id)

@@ -96,7 +96,7 @@ async def create(
     )
     if poll is not None:
         await tallies.attach(tx, status_id, poll, ends_at(moment, poll))
-    await _attach_tags(ctx, tx, status_id, written.tags)
+    await _attach_tags(ctx, tx, status_id, written.tags, new_public=chosen.value == "public")
     parent_id, direct = parent["id"] if parent else None, chosen.value == "direct"
     people = list(mentioned.values())
     await conversations.record(ctx, tx, status_id, author["id"], parent_id, direct, people)
@@ -161,7 +161,10 @@ async def _local_accounts(conn: AsyncConnection, usernames: list[str]) -> dict[s
     return {row.username: row.id for row in result}
 
 
-async def _attach_tags(ctx: Context, tx: Tx, status_id: int, names: list[str]):
+async def _attach_tags(
+    ctx: Context, tx: Tx, status_id: int, names: list[str], new_public: bool = False
+):
+    """The post's tags (made if new); a new public post is one more use of each today."""
     used = []
     for name in names[:20]:
         tag_id = await tx.conn.scalar(select(tags.c.id).where(tags.c.name == name))
@@ -170,7 +173,8 @@ async def _attach_tags(ctx: Context, tx: Tx, status_id: int, names: list[str]):
             await tx.conn.execute(insert(tags).values(id=tag_id, name=name, created_at=now()))
         await tx.conn.execute(insert(status_tags).values(status_id=status_id, tag_id=tag_id))
         used.append(tag_id)
-    tx.after_commit(lambda: tag_weeks.forget(ctx, used))  # their weeks count this post now
+    if new_public:
+        tx.after_commit(lambda: tag_weeks.used(ctx, used))  # their weeks count it at once
 
 
 async def _attach_mentions(ctx, tx: Tx, author, status_id: int, mentioned: dict, parent) -> None:

@@ -1,6 +1,7 @@
-"""Each tag's week of use (``tags.histories``), kept a few seconds in process, and forgotten as
-soon as a post of this process uses the tag: a busy hashtag's card costs one count per ten
-seconds, and its author sees their post counted at once."""
+"""Each tag's week of use (``tags.histories``), kept a few seconds in process, and counted on
+in place when a post of this process uses the tag: a busy hashtag's card costs one count per
+ten seconds however often it is posted to, and its author sees their post counted at once
+(today's people lag up to ``TTL``)."""
 
 from __future__ import annotations
 
@@ -28,7 +29,11 @@ def keep(ctx: Context, counted: dict[int, list[dict]]) -> None:
     weeks.update({tag_id: (deadline, week) for tag_id, week in counted.items()})
 
 
-def forget(ctx: Context, tag_ids: Iterable[int]) -> None:
+def used(ctx: Context, tag_ids: Iterable[int]) -> None:
+    """A post just used these tags: one more use today in each week kept."""
     weeks = ctx.extras.get("tag_weeks", {})
     for tag_id in tag_ids:
-        weeks.pop(tag_id, None)
+        kept_week = weeks.get(tag_id)
+        if kept_week is not None:
+            today = kept_week[1][0]
+            kept_week[1][0] = {**today, "uses": str(int(today["uses"]) + 1)}

@@ -136,3 +136,15 @@ def test_the_direct_stream_over_sse_and_websocket(live_api):
         anonymous.send(json.dumps({"type": "subscribe", "stream": "direct"}))
         assert json.loads(anonymous.recv(timeout=5))["status"] == 401
     assert live_api.client.get(f"{base}/direct").status_code == 401
+
+
+def test_min_id_pages_the_conversations_just_above_it(api):
+    alice = api.user("alice")
+    others = [api.user(f"friend{n}") for n in range(4)]
+    posts = [api.status(other, "@alice psst", visibility="direct") for other in others]
+    newest_first = api.client.get("/api/v1/conversations", headers=alice.headers).json()
+    assert [c["last_status"]["id"] for c in newest_first] == [p["id"] for p in reversed(posts)]
+    above = api.client.get(
+        f"/api/v1/conversations?min_id={posts[0]['id']}&limit=2", headers=alice.headers
+    ).json()
+    assert [c["last_status"]["id"] for c in above] == [posts[2]["id"], posts[1]["id"]]
