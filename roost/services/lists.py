@@ -126,8 +126,10 @@ async def remove(tx: Tx, owner_id: int, list_id: int) -> None:
 async def add_members(
     ctx: Context, tx: Tx, owner_id: int, list_id: int, account_ids: list[int]
 ) -> None:
-    """Add accounts the owner follows (all or none); one already there stays once."""
+    """Add accounts the owner follows (all or none); one already there stays once. Counted
+    under the owner's row lock, so two additions at once cannot pass the limit together."""
     await get(tx.conn, owner_id, list_id)
+    await account_service.hold(tx, owner_id)
     wanted = set(account_ids)
     known = set(await tx.conn.scalars(select(accounts.c.id).where(accounts.c.id.in_(wanted))))
     if wanted - known:
