@@ -1,5 +1,5 @@
 """Each popular app's start-up, replayed call by call as its own source makes it (the replays
-and the files they come from: tests/api/client_startups.py): Elk, Phanpy, Ice Cubes, Tusky
+and the files they come from: tests/api/startups/): Elk, Phanpy, Ice Cubes, Tusky
 and toot's TUI with its `g` menu. One test per call, on a site where alice follows bob and
 carol, posts carry #birds, bob replied to alice, favourited her post and wrote her a direct
 post, alice favourited and bookmarked bob's heron, has a list, a followed tag, a v2 filter, a
@@ -20,8 +20,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from roost.services import announcements
-from tests.api.client_startups import REPLAYS, Call, problems
 from tests.api.conftest import User
+from tests.api.startups import REPLAYS, Call, problems
 
 CASES = [
     pytest.param(
