@@ -7,6 +7,7 @@ from starlette.responses import Response
 from roost.api.endpoint import Call, IfToken, endpoint
 from roost.api.http import ApiError, Json, link_header, path_id
 from roost.api.params import Flag, Ids, Nested, Paging, Text
+from roost.api.timelines import statuses_page
 from roost.domain.errors import Invalid
 from roost.domain.scopes import parse_scopes
 from roost.present import entities
@@ -100,10 +101,7 @@ async def statuses(call: Call) -> Response:
             exclude_replies=a["exclude_replies"],
             exclude_reblogs=a["exclude_reblogs"],
         )
-    found = await entities.statuses_json_by_id(
-        call.ctx, call.conn, ids, call.viewer_id, shared=call.writing is None, context="account"
-    )
-    return Json(entities.json_array(found), headers=link_header(call.request, ids))
+    return await statuses_page(call, ids, "account")
 
 
 PEOPLE = {"page": Paging(most=80)}

@@ -8,6 +8,7 @@ from starlette.responses import Response
 from roost.api.endpoint import Call, endpoint
 from roost.api.http import Json, link_header, path_id
 from roost.api.params import Choice, Flag, Ids, Paging, PagingOrAll, Text
+from roost.api.timelines import statuses_page
 from roost.domain.errors import ValidationFailed
 from roost.present import entities
 from roost.services import accounts as account_service
@@ -101,7 +102,4 @@ async def account_lists(call: Call) -> list:
 async def timeline(call: Call) -> Response:
     list_id = path_id(call.request, "list_id")
     ids = await lists.timeline(call.conn, call.me, list_id, call.args["page"])
-    found = await entities.statuses_json_by_id(  # lists are read in the home context
-        call.ctx, call.conn, ids, call.viewer_id, shared=call.writing is None, context="home"
-    )
-    return Json(entities.json_array(found), headers=link_header(call.request, ids))
+    return await statuses_page(call, ids, "home")  # lists are read in the home context

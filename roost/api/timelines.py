@@ -21,7 +21,9 @@ from roost.services import notifications as notification_service
 from roost.services import search as search_service
 
 
-async def _statuses(call: Call, ids: list[int], context: str) -> Response:
+async def statuses_page(call: Call, ids: list[int], context: str) -> Response:
+    """A page of statuses as JSON joined from the shelf, with its ``Link`` header; ``context``
+    names where it is shown, for the viewer's filters (home, public, account...)."""
     found = await entities.statuses_json_by_id(
         call.ctx, call.conn, ids, call.viewer_id, shared=call.writing is None, context=context
     )
@@ -35,7 +37,7 @@ ELSEWHERE = {"local": Flag(), "remote": Flag(), "only_media": Flag()}
 @endpoint("read:statuses", cache=True, query=PAGE)
 async def home(call: Call) -> Response:
     ids = await timelines.home(call.ctx, call.me, call.args["page"], call.conn)
-    return await _statuses(call, ids, "home")
+    return await statuses_page(call, ids, "home")
 
 
 @endpoint(IfToken("read:statuses"), cache=True, query={**PAGE, **ELSEWHERE})
@@ -43,7 +45,7 @@ async def public(call: Call) -> Response:
     if call.args["remote"] or call.args["only_media"]:  # every post here is local
         return Json([])  # Roost is one server without media: nothing is remote or media
     ids = await timelines.public(call.conn, call.args["page"], call.viewer_id)
-    return await _statuses(call, ids, "public")
+    return await statuses_page(call, ids, "public")
 
 
 @endpoint(IfToken("read:statuses"), cache=True, query={**PAGE, **ELSEWHERE})
@@ -54,7 +56,7 @@ async def tag(call: Call) -> Response:
     if call.args["only_media"]:
         return Json([])
     ids = await timelines.tag(call.conn, name, call.args["page"], call.viewer_id)
-    return await _statuses(call, ids, "public")
+    return await statuses_page(call, ids, "public")
 
 
 NOTIFICATION_TYPES = ("mention", "status", "reblog", "follow", "favourite", "poll", "update")
