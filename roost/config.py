@@ -196,6 +196,46 @@ class StatusSettings:
 
 
 @dataclass(frozen=True)
+class MediaSettings:
+    """Pictures: uploads, avatars and headers, where their files live, and link preview cards."""
+
+    backend: str = setting(
+        "local", "Where media files live: local (a directory) or s3.", choices=("local", "s3")
+    )
+    dir: str = setting("roost-media", "Directory of media files (backend local).")
+    url: str = setting("", "Public base URL of media files; empty: the instance's /media.")
+    s3_bucket: str = setting("", "Bucket of media files (backend s3).")
+    s3_endpoint: str = setting("", "S3-compatible endpoint URL (empty: AWS's own).")
+    s3_region: str = setting("us-east-1", "Region of the bucket (backend s3).")
+    s3_access_key: str = setting("", "Access key id (backend s3; empty: the usual AWS chain).")
+    s3_secret_key: str = setting("", "Secret access key (backend s3).")
+    max_image_bytes: int = setting(16 * 1024 * 1024, "Largest image upload, in bytes (413 above).")
+    max_pixels: int = setting(
+        33_177_600, "Most pixels an uploaded image may decode to (8K); larger is refused as a bomb."
+    )
+    max_frames: int = setting(300, "Most frames an animated GIF may have.")
+    unattached_ttl: float = setting(
+        86400.0, "Seconds an upload not attached to a post is kept before it is removed."
+    )
+    max_unattached: int = setting(
+        40, "Uploads one account may hold unattached at once (more are refused with 422)."
+    )
+    workers: int = setting(0, "Images processed at once per process (0: one per CPU core).")
+    wait: float = setting(
+        5.0, "Seconds an upload waits for its processing before answering 202 (still processing)."
+    )
+    preview_cards: bool = setting(True, "Fetch a preview card for the first link of each post.")
+    preview_allow_hosts: list = setting(
+        [], "Hosts a preview may be fetched from even at private or loopback addresses (tests)."
+    )
+    preview_timeout: float = setting(5.0, "Seconds a preview fetch may take in all.")
+    preview_max_bytes: int = setting(1_000_000, "Most bytes of a page read for its preview.")
+    preview_host_rate: float = setting(
+        1.0, "Preview fetches per second to one host at most (no stampede on others' sites)."
+    )
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything Roost can be told; defaults run with no services at all."""
 
@@ -243,6 +283,7 @@ class Settings:
     shield: ShieldSettings = field(default_factory=ShieldSettings)
     status: StatusSettings = field(default_factory=StatusSettings)
     edge: EdgeSettings = field(default_factory=EdgeSettings)
+    media: MediaSettings = field(default_factory=MediaSettings)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -316,4 +357,5 @@ _SECTIONS: dict[str, type] = {
     "shield": ShieldSettings,
     "status": StatusSettings,
     "edge": EdgeSettings,
+    "media": MediaSettings,
 }
