@@ -10,14 +10,46 @@ fields and no files (400). The faces turn ``BadBody`` into their own answers (Ma
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
-from starlette.datastructures import FormData
+from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 
 MAX_BODY = 64 * 1024  # a post is 500 characters; nothing Roost takes needs more
 MAX_JSON_DEPTH = 32  # Mastodon's entities nest a few levels; a client never needs more
 MAX_FORM_FIELDS = 200
+
+
+@dataclass(frozen=True)
+class Upload:
+    """What a face that takes files allows: how many, and how large the whole body may be
+    (0: the shield's upload limit, ``ROOST_SHIELD_MAX_UPLOAD_BYTES``)."""
+
+    files: int
+    most: int = 0
+
+    def limit(self, request: Request) -> int:
+        return self.most or request.app.state.ctx.settings.shield.max_upload_bytes
+
+
+@dataclass(frozen=True)
+class SentFile:
+    """A file part of a form, read whole (its body was bounded before it was parsed)."""
+
+    data: bytes
+    filename: str
+    content_type: str
+
+
+async def sent_files(form: FormData) -> dict[str, SentFile]:
+    """The form's file parts by field name (the first of each name)."""
+    found: dict[str, SentFile] = {}
+    for name, value in form.multi_items():
+        if isinstance(value, UploadFile) and name not in found:
+            data = await value.read()
+            found[name] = SentFile(data, value.filename or "", value.content_type or "")
+    return found
 
 
 class BadBody(ValueError):
@@ -52,15 +84,15 @@ def client_json(raw: str | bytes) -> Any:
     return data
 
 
-async def read_limited(request: Request) -> bytes:
-    """The whole body, refused (413) as soon as it passes ``MAX_BODY``, declared or not."""
+async def read_limited(request: Request, most: int = MAX_BODY) -> bytes:
+    """The whole body, refused (413) as soon as it passes ``most`` bytes, declared or not."""
     declared = request.headers.get("content-length")
-    if declared and (not declared.isdigit() or int(declared) > MAX_BODY):
+    if declared and (not declared.isdigit() or int(declared) > most):
         raise BadBody(413, "The request body is too large")
     chunks, size = [], 0
     async for chunk in request.stream():
         size += len(chunk)
-        if size > MAX_BODY:
+        if size > most:
             raise BadBody(413, "The request body is too large")
         chunks.append(chunk)
     raw = b"".join(chunks)
@@ -68,10 +100,13 @@ async def read_limited(request: Request) -> bytes:
     return raw
 
 
-async def read_form(request: Request, max_fields: int = MAX_FORM_FIELDS) -> FormData:
-    """A form body (urlencoded or multipart without files), bounded like every body."""
-    await read_limited(request)
+async def read_form(
+    request: Request, max_fields: int = MAX_FORM_FIELDS, upload: Upload | None = None
+) -> FormData:
+    """A form body (urlencoded, or multipart without files unless ``upload`` says which and
+    how large), bounded like every body."""
+    await read_limited(request, upload.limit(request) if upload else MAX_BODY)
     try:
-        return await request.form(max_files=0, max_fields=max_fields)
+        return await request.form(max_files=upload.files if upload else 0, max_fields=max_fields)
     except Exception:  # a malformed multipart body is the client's fault: 400, never 500
         raise BadBody(400, "The form body could not be read") from None

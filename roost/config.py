@@ -85,6 +85,9 @@ class ShieldSettings:
     keepalive_timeout: float = setting(5.0, "Seconds an idle keep-alive connection is kept.")
     max_header_bytes: int = setting(16384, "Largest request line plus headers (431 above).")
     max_body_bytes: int = setting(1_000_000, "Largest request body (413 above).")
+    max_upload_bytes: int = setting(
+        17_000_000, "Largest body of an upload (pictures: ROOST_MEDIA_MAX_IMAGE_BYTES and a form)."
+    )
     max_connections_per_ip: int = setting(32, "Concurrent connections one address may hold.")
     concurrency_initial: int = setting(32, "Starting adaptive concurrency limit.")
     concurrency_min: int = setting(4, "Floor of the adaptive concurrency limit.", low=1)

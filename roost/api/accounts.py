@@ -6,13 +6,23 @@ from starlette.responses import Response
 
 from roost.api.endpoint import Call, IfToken, endpoint
 from roost.api.http import ApiError, Json, link_header, path_id
-from roost.api.params import Flag, Ids, Nested, Paging, Text
+from roost.api.params import File, Flag, Ids, Nested, Paging, Text
 from roost.api.timelines import statuses_page
+from roost.bodies import Upload
 from roost.domain.errors import Invalid
 from roost.domain.scopes import parse_scopes
 from roost.present import entities
 from roost.services import accounts as account_service
-from roost.services import featured, oauth, pins, preferences, relations, social, timelines
+from roost.services import (
+    featured,
+    oauth,
+    pictures,
+    pins,
+    preferences,
+    relations,
+    social,
+    timelines,
+)
 
 SIGN_UP = {
     "username": Text(required=True),
@@ -51,12 +61,41 @@ PROFILE = {"display_name": Text(), "note": Text(), "locked": Flag(None), "bot": 
 SOURCE = {"privacy": Text(), "sensitive": Flag(None), "language": Text()}
 
 
-@endpoint("write:accounts", write=True, body={**PROFILE, "source": Nested(fields=SOURCE)})
+PICTURES = {"avatar": File(), "header": File()}
+
+
+@endpoint(
+    "write:accounts",
+    own_transactions=True,
+    body={**PROFILE, "source": Nested(fields=SOURCE), **PICTURES},
+    upload=Upload(files=2),
+)
 async def update_credentials(call: Call) -> dict:
+    """The profile, posting defaults and pictures; the pictures are made before the write."""
+    ctx = call.ctx
+    made = {}
+    for which in PICTURES:
+        if call.args[which] is not None:
+            made[which] = await pictures.make(ctx, which, call.args[which].data)
     profile = {name: call.args[name] for name in PROFILE}
-    row = await account_service.update_profile(call.ctx, call.tx, call.me, **profile)
-    defaults = await preferences.change(call.tx, call.me, **(call.args["source"] or {}))
-    return entities.credential_account(call.ctx, row, defaults)
+    async with ctx.db.write() as tx:
+        await pictures.change(ctx, tx, call.me, made)
+        row = await account_service.update_profile(ctx, tx, call.me, **profile)
+        defaults = await preferences.change(tx, call.me, **(call.args["source"] or {}))
+    return entities.credential_account(ctx, row, defaults)
+
+
+@endpoint("write:accounts", write=True)
+async def delete_avatar(call: Call) -> dict:
+    """Back to the default avatar (Mastodon 4.2's DELETE /api/v1/profile/avatar)."""
+    await pictures.change(call.ctx, call.tx, call.me, {"avatar": None})
+    return entities.account(call.ctx, await account_service.get(call.tx.conn, call.me))
+
+
+@endpoint("write:accounts", write=True)
+async def delete_header(call: Call) -> dict:
+    await pictures.change(call.ctx, call.tx, call.me, {"header": None})
+    return entities.account(call.ctx, await account_service.get(call.tx.conn, call.me))
 
 
 @endpoint(IfToken("read:accounts"))
@@ -88,7 +127,9 @@ async def statuses(call: Call) -> Response:
     a = call.args
     window = a["page"]
     if a["only_media"]:
-        ids: list[int] = []  # Roost has no media yet
+        ids: list[int] = await timelines.account_media(
+            call.conn, account_id, call.viewer_id, window
+        )
     elif a["pinned"]:  # all of them (five at most) on the first page, newest pin first
         first = window.max_id is None and window.lower is None
         ids = await pins.pinned(call.conn, account_id) if first else []

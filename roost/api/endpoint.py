@@ -25,6 +25,7 @@ from roost.api.fastpath import fast_key
 from roost.api.http import ApiError, Json, error_response
 from roost.api.http import body as read_body
 from roost.api.params import Declared, read_all
+from roost.bodies import Upload
 from roost.domain.errors import RoostError
 from roost.services.context import Conn, Context, Tx
 
@@ -99,6 +100,7 @@ def endpoint(
     own_transactions: bool = False,
     query: Declared | None = None,
     body: Declared | None = None,
+    upload: Upload | None = None,
 ):
     """Declare a handler's access (a scope it requires, ``IfToken(scope)`` or ``PUBLIC``:
     there is no default, so no route can forget), whether it writes, and whether its GET
@@ -106,7 +108,9 @@ def endpoint(
 
     ``own_transactions``: the handler holds no connection while it runs and opens its own,
     short ones (OAuth's token endpoint, which waits for a password hash: a held connection
-    there would pin the pool, and a held write SQLite's one writer)."""
+    there would pin the pool, and a held write SQLite's one writer).
+
+    ``upload``: the handler takes files (a multipart form), so many and a body so large."""
     if not (isinstance(scope, IfToken) or scope == PUBLIC or scope in KNOWN_SCOPES):
         raise ValueError(f"endpoint access must be a known scope, IfToken or PUBLIC: {scope!r}")
 
@@ -122,8 +126,8 @@ def endpoint(
                 if cache and request.method == "GET":
                     return await _run_cached(handler, request, scope, user)
                 if own_transactions:
-                    return await _run_unheld(handler, request, scope, user)
-                return await _run(handler, request, scope, write, user)
+                    return await _run_unheld(handler, request, scope, user, upload)
+                return await _run(handler, request, scope, write, user, upload)
             except ApiError as exc:
                 return error_response(exc.status, exc.error, exc.description)
             except RoostError as exc:  # an OAuthError's code is the `error` a client reads
@@ -149,9 +153,11 @@ def _reading(declared: Declared, handler: Handler) -> Handler:
     return reading
 
 
-async def _run(handler: Handler, request: Request, scope, write: bool, user: bool) -> Response:
+async def _run(
+    handler: Handler, request: Request, scope, write: bool, user: bool, upload: Upload | None
+) -> Response:
     ctx: Context = request.app.state.ctx
-    params = await read_body(request)
+    params = await read_body(request, upload)
     if write:
         async with ctx.db.write() as tx:
             call = await _call(request, ctx, params, tx.conn, scope, user)
@@ -165,9 +171,11 @@ async def _run(handler: Handler, request: Request, scope, write: bool, user: boo
     return result if isinstance(result, Response) else Json(result)
 
 
-async def _run_unheld(handler: Handler, request: Request, scope, user: bool) -> Response:
+async def _run_unheld(
+    handler: Handler, request: Request, scope, user: bool, upload: Upload | None
+) -> Response:
     ctx: Context = request.app.state.ctx
-    params = await read_body(request)
+    params = await read_body(request, upload)
     caller = await caller_from(None, request)
     _check(caller, scope, user)
     result = await handler(Call(request, ctx, params, caller, None))

@@ -10,7 +10,17 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from roost.bodies import BadBody, BadJson, client_json, read_form, read_limited
+from roost.bodies import (
+    MAX_BODY,
+    BadBody,
+    BadJson,
+    SentFile,
+    Upload,
+    client_json,
+    read_form,
+    read_limited,
+    sent_files,
+)
 from roost.domain.ids import parse_id
 from roost.services.timelines import DEFAULT_LIMIT, MAX_LIMIT, Page
 
@@ -43,13 +53,14 @@ class Json(Response):
         return orjson.dumps(content)  # compact UTF-8 as before, at a tenth of json's cost
 
 
-async def body(request: Request) -> dict[str, Any]:
-    """The request's parameters from JSON, form or query string, merged (JSON/form win)."""
+async def body(request: Request, upload: Upload | None = None) -> dict[str, Any]:
+    """The request's parameters from JSON, form or query string, merged (JSON/form win); with
+    ``upload``, a multipart form's files too (as ``SentFile``), within its limits."""
     params = _query(request.scope["query_string"])
     if request.method in ("GET", "HEAD", "DELETE") and not _declares_body(request.scope):
         return params
     try:
-        raw = await read_limited(request)
+        raw = await read_limited(request, upload.limit(request) if upload else MAX_BODY)
         if not raw.strip():
             return params
         content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
@@ -61,13 +72,16 @@ async def body(request: Request) -> dict[str, Any]:
             return params
         if content_type not in ("application/x-www-form-urlencoded", "multipart/form-data"):
             raise ApiError(415, "Send JSON or a form (application/json or form-encoded)")
-        form = await read_form(request)
+        form = await read_form(request, upload=upload)
+        files = await sent_files(form) if upload else {}
     except BadJson as exc:
         raise ApiError(400, f"The request body is {exc.message}") from None
     except BadBody as exc:
         raise ApiError(exc.status, exc.message) from None
     for key in form:
-        params[_key(key)] = _values(form.getlist(key), key)
+        if key not in files:
+            params[_key(key)] = _values(form.getlist(key), key)
+    params.update(files)
     return params
 
 
@@ -112,7 +126,7 @@ def boolean(value: Any, default: bool = False) -> bool:
 def text(value: Any, name: str, default: str | None = None) -> str | None:
     if value is None:
         return default
-    if isinstance(value, list | dict):
+    if isinstance(value, list | dict | SentFile):
         raise ApiError(422, f"Validation failed: {name} must be a string")
     return str(value)
 

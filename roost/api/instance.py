@@ -7,6 +7,7 @@ from roost.api.endpoint import PUBLIC, Call, endpoint
 from roost.domain import polls
 from roost.present.entities import iso
 from roost.services import instance as instance_service
+from roost.services import media
 from roost.services import preferences as preference_service
 from roost.services.context import Context
 
@@ -32,13 +33,15 @@ def _configuration(ctx: Context) -> dict:
         "accounts": {"max_featured_tags": 0},
         "statuses": {
             "max_characters": ctx.settings.max_post_chars,
-            "max_media_attachments": 0,
+            "max_media_attachments": media.MOST_ATTACHED,
             "characters_reserved_per_url": 23,
         },
+        # pictures only: video and audio are refused (their limits 0) until Roost takes them
         "media_attachments": {
-            "supported_mime_types": [],
-            "image_size_limit": 0,
-            "image_matrix_limit": 0,
+            "supported_mime_types": list(media.ACCEPTED),
+            "description_limit": media.MOST_DESCRIPTION,
+            "image_size_limit": ctx.settings.media.max_image_bytes,
+            "image_matrix_limit": ctx.settings.media.max_pixels,
             "video_size_limit": 0,
             "video_frame_rate_limit": 0,
             "video_matrix_limit": 0,

@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from roost.api.http import ApiError, boolean, offset_of, optional_id, page, text
+from roost.bodies import SentFile
 from roost.domain.scopes import parse_scopes
 from roost.services.timelines import MAX_LIMIT
 
@@ -38,6 +39,24 @@ class Param:
     def names(self, name: str) -> dict[str, dict]:
         """The parameters this declares, as the OpenAPI text lists them."""
         return {name: self.schema}
+
+
+@dataclass(frozen=True)
+class File(Param):
+    """A file part of a multipart form (``endpoint(upload=...)``): its bytes, name and type;
+    None when absent. Text where a file belongs is a 422."""
+
+    @property
+    def schema(self) -> dict[str, Any]:
+        return {"type": "string", "format": "binary"}
+
+    def read(self, name: str, params: dict[str, Any]) -> SentFile | None:
+        value = params.get(name)
+        if value in (None, ""):
+            return None
+        if not isinstance(value, SentFile):
+            raise ApiError(422, f"Validation failed: {name} must be a file (multipart/form-data)")
+        return value
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from starlette.responses import Response
 
 from roost.api.endpoint import Call, IfToken, endpoint
 from roost.api.http import ApiError, Json, link_header, path_id
-from roost.api.params import Flag, Id, Nested, Paging, Text, Whole, Words
+from roost.api.params import Flag, Id, Ids, Nested, Paging, Records, Text, Whole, Words
 from roost.domain.polls import Draft, check_draft
 from roost.present import entities
 from roost.services import accounts as account_service
@@ -37,12 +37,13 @@ POLL = {
 }
 
 
+MEDIA_ATTRIBUTES = Records(fields={"id": Id(), "description": Text(), "focus": Text()}, most=4)
+
+
 def _content(call: Call, poll: bool = False) -> tuple[str, dict]:
     """What a new post and an edit both send: the text, and its warning, sensitivity and
-    language. Media are refused (Roost has none yet), and so is a poll on an edit: Mastodon
-    resets the votes when an edit changes the options, which Roost does not do yet."""
-    if call.params.get("media_ids"):
-        raise ApiError(422, "Validation failed: Roost does not support media yet")
+    language. A poll on an edit is refused: Mastodon resets the votes when an edit changes
+    the options, which Roost does not do yet."""
     if not poll and any(key == "poll" or key.startswith("poll[") for key in call.params):
         raise ApiError(422, "Validation failed: a poll cannot be added or changed by an edit")
     a = call.args
@@ -59,6 +60,8 @@ def _content(call: Call, poll: bool = False) -> tuple[str, dict]:
         "in_reply_to_id": Id(),
         "visibility": Text(listed=VISIBILITIES),
         "poll": Nested(fields=POLL),
+        "media_ids": Ids(most=5),
+        "status": Text(),  # none at all for a post of pictures alone
     },
 )
 async def create(call: Call) -> dict:
@@ -73,6 +76,7 @@ async def create(call: Call) -> dict:
         idempotency_key=call.request.headers.get("idempotency-key"),
         application_id=call.app_id,
         poll=_poll(call.args["poll"]),
+        media_ids=call.args["media_ids"] or None,
         **wording,
     )
     return await _one(call, status_id)
@@ -103,11 +107,27 @@ async def delete(call: Call) -> dict:
     return entity
 
 
-@endpoint("write:statuses", write=True, body=WORDING)
+@endpoint(
+    "write:statuses",
+    write=True,
+    body={**WORDING, "media_ids": Ids(most=5), "media_attributes": MEDIA_ATTRIBUTES},
+)
 async def edit(call: Call) -> dict:
-    """Edit a status (its author only); the whole post is sent again, as Mastodon's clients do."""
+    """Edit a status (its author only); the whole post is sent again, as Mastodon's clients do
+    (``media_ids`` absent keeps its pictures)."""
     body, wording = _content(call)
-    status_id = await posts.edit(call.ctx, call.tx, path_id(call.request), call.me, body, **wording)
+    sent_ids = "media_ids" in call.params
+    described = {a["id"]: a for a in call.args["media_attributes"] if a["id"] is not None}
+    status_id = await posts.edit(
+        call.ctx,
+        call.tx,
+        path_id(call.request),
+        call.me,
+        body,
+        media_ids=call.args["media_ids"] if sent_ids else None,
+        media_attributes=described,
+        **wording,
+    )
     return await _one(call, status_id)
 
 

@@ -25,9 +25,10 @@ def check_visibility(raw: str | None) -> Visibility:
         raise Invalid("visibility", "must be public, unlisted, private or direct") from None
 
 
-def check_text(body: str, limit: int) -> str:
+def check_text(body: str, limit: int, blank: bool = False) -> str:
+    """A post's text, cleaned; ``blank`` allows none (a post of pictures alone)."""
     body = text.clean(body).replace("\r\n", "\n").strip()
-    if not body:
+    if not body and not blank:
         raise Invalid("text", "can't be blank")
     if text.count(body) > limit:
         raise Invalid("text", f"is too long (maximum is {limit} characters)")

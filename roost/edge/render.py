@@ -24,6 +24,7 @@ from sqlalchemy.engine import make_url
 from roost.config import Settings
 from roost.shield.brownout import EXPENSIVE_MESSAGE
 from roost.shield.challenge import CHALLENGE_TTL, WAIT_SECONDS
+from roost.shield.endpoints import UPLOAD_PATHS
 from roost.shield.pages import CSP as CHALLENGE_CSP
 from roost.shield.pages import challenge_page
 from roost.shield.responses import MESSAGES, PAGE_CSP, RefusalPages
@@ -161,6 +162,8 @@ def render(settings: Settings, plan: EdgePlan, secret: bytes) -> str:
         login_per_5min=40,
         signup_per_5min=8,
         max_body_bytes=s.max_body_bytes,
+        max_upload_bytes=s.max_upload_bytes,
+        upload_paths=" ".join(sorted(UPLOAD_PATHS)),
         pow_bits=s.pow_bits,
         challenge_ttl=CHALLENGE_TTL,
         wait_seconds=WAIT_SECONDS,

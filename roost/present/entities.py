@@ -13,6 +13,7 @@ from typing import Any
 import orjson
 
 from roost.domain.filtering import Match
+from roost.present.media import attached
 from roost.present.polls import poll as poll_entity
 from roost.services import conversations as conversation_service
 from roost.services import filters as filter_service
@@ -41,6 +42,7 @@ def date_only(moment: datetime | None) -> str | None:
 def account(ctx: Context, row: Row) -> dict:
     base = ctx.base_url
     url = f"{base}/@{row['username']}"
+    avatar, header = pictures(ctx, row)
     return {
         "id": str(row["id"]),
         "username": row["username"],
@@ -54,10 +56,10 @@ def account(ctx: Context, row: Row) -> dict:
         "note": row["note_html"] or "",
         "url": url,
         "uri": url,
-        "avatar": f"{base}/static/avatar.png",
-        "avatar_static": f"{base}/static/avatar.png",
-        "header": f"{base}/static/header.png",
-        "header_static": f"{base}/static/header.png",
+        "avatar": avatar,
+        "avatar_static": avatar,
+        "header": header,
+        "header_static": header,
         "followers_count": row["followers_count"],
         "following_count": row["following_count"],
         "statuses_count": row["statuses_count"],
@@ -65,6 +67,16 @@ def account(ctx: Context, row: Row) -> dict:
         "emojis": [],
         "fields": [],
     }
+
+
+def pictures(ctx: Context, row: Row) -> tuple[str, str]:
+    """The account's avatar and header URLs: its own, or the defaults for those who set none."""
+    base, files = ctx.base_url, ctx.media_files
+    avatar, header = row["avatar_key"], row["header_key"]
+    return (
+        files.url(avatar) if avatar else f"{base}/static/avatar.png",
+        files.url(header) if header else f"{base}/static/header.png",
+    )
 
 
 def _midnight(moment: datetime) -> datetime:
@@ -392,7 +404,7 @@ def _status(row: Row, ctx: Context, people: dict[int, dict], batch: hydrate.Post
         "visibility": row["visibility"],
         "sensitive": bool(row["sensitive"]),
         "spoiler_text": row["spoiler_text"] or "",
-        "media_attachments": [],
+        "media_attachments": attached(ctx, row["media_attachments"]),
         "application": None,
         "mentions": [
             {"id": str(i), "username": name, "acct": name, "url": f"{base}/@{name}"}

@@ -19,6 +19,7 @@ from roost.store.bus import LocalBus, RedisBus
 from roost.store.commits import CommitWatch, Generation
 from roost.store.db import Database, Tx
 from roost.store.feeds import FeedStore, RedisFeeds, SqlFeeds
+from roost.store.media_files import open_media_files
 from roost.store.private import write_private
 
 
@@ -42,6 +43,8 @@ class Context:
     secret: bytes
     redis: Any = None
     fanout: Any = None  # roost.services.fanout.Fanout, set once built
+    media_files: Any = None  # roost.store.media_files.MediaFiles: where pictures live
+    media_jobs: Any = None  # roost.services.media_jobs.MediaJobs, set once built
     foreground: Foreground = field(default_factory=Foreground)
     extras: dict[str, Any] = field(default_factory=dict)
 
@@ -52,6 +55,10 @@ class Context:
     async def close(self) -> None:
         if self.fanout is not None:
             await self.fanout.stop()
+        if self.media_jobs is not None:
+            await self.media_jobs.stop()
+        if self.media_files is not None:
+            await self.media_files.close()
         await self.bus.close()
         await self.db.close()
         if self.redis is not None:
@@ -92,6 +99,7 @@ def build_context(settings: Settings) -> Context:
         ids=IdGenerator(settings.worker_id),
         secret=instance_secret(settings),
         redis=redis,
+        media_files=open_media_files(settings),
     )
 
 

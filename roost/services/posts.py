@@ -4,18 +4,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import orjson
 from sqlalchemy import ColumnElement, and_, bindparam, delete, insert, or_, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from roost.domain import posts as rules
 from roost.domain import text
-from roost.domain.errors import Forbidden, Invalid, NotFound
+from roost.domain.errors import Forbidden, Invalid, NotFound, ValidationFailed
 from roost.domain.fanout import FanoutState
 from roost.domain.ids import id_time
 from roost.domain.polls import Draft, ends_at
 from roost.services import (
     conversations,
+    media,
     notifications,
     preferences,
     social,
@@ -52,15 +54,18 @@ async def create(
     idempotency_key: str | None = None,
     application_id: int | None = None,
     poll: Draft | None = None,
+    media_ids: list[int] | None = None,
 ) -> int:
-    """Store a post durably (with its ``poll``, if any) and queue its fan-out; returns the new
-    (or idempotent) status id. Visibility, sensitivity and language not given are the author's
-    defaults (``roost.services.preferences``)."""
+    """Store a post durably (with its ``poll`` or its pictures, ``media_ids``, if any) and
+    queue its fan-out; returns the new (or idempotent) status id. Visibility, sensitivity and
+    language not given are the author's defaults (``roost.services.preferences``)."""
     if idempotency_key:
         existing = await _idempotent(tx.conn, author["id"], idempotency_key)
         if existing is not None:
             return existing
-    written = await _written(ctx, tx.conn, body)
+    if media_ids and poll is not None:
+        raise ValidationFailed("a post cannot have both pictures and a poll")
+    written = await _written(ctx, tx.conn, body, blank=bool(media_ids))
     if not visibility or sensitive is None or language is None:  # the author's defaults
         defaults = await preferences.of(tx.conn, author["id"])
         visibility = visibility or defaults.privacy
@@ -96,6 +101,11 @@ async def create(
     )
     if poll is not None:
         await tallies.attach(tx, status_id, poll, ends_at(moment, poll))
+    if media_ids:
+        shown = await media.attach(tx, author["id"], media_ids, status_id)
+        await tx.conn.execute(
+            update(statuses).where(statuses.c.id == status_id).values(media_attachments=shown)
+        )
     await _attach_tags(ctx, tx, status_id, written.tags, new_public=chosen.value == "public")
     parent_id, direct = parent["id"] if parent else None, chosen.value == "direct"
     people = list(mentioned.values())
@@ -125,8 +135,8 @@ class _Written:
     html: str
 
 
-async def _written(ctx: Context, conn: AsyncConnection, raw: str) -> _Written:
-    body = rules.check_text(raw, ctx.settings.max_post_chars)
+async def _written(ctx: Context, conn: AsyncConnection, raw: str, blank: bool = False) -> _Written:
+    body = rules.check_text(raw, ctx.settings.max_post_chars, blank)
     parsed = text.parse(body)
     mentioned = await _local_accounts(conn, parsed.mentions)
     html = text.render(body, ctx.base_url, set(mentioned))
@@ -305,6 +315,7 @@ async def delete_status(ctx: Context, tx: Tx, status_id: int, actor_id: int) -> 
             .values(reblogs_count=statuses.c.reblogs_count - 1)
         )
     fans = await ctx.fanout.tag_followers(tx.conn, row) if ctx.fanout is not None else []
+    await media.let_go(tx, status_id)  # kept a while: "delete and redraft" attaches them again
     await tx.conn.execute(delete(statuses).where(statuses.c.id.in_([status_id, *reblog_ids])))
     await _count_post(tx.conn, actor_id, parent, now(), -1)
     tx.after_commit(lambda: ctx.fanout.retract(row, [status_id, *reblog_ids], fans))
@@ -321,20 +332,24 @@ async def edit(
     spoiler_text: str | None = None,
     sensitive: bool = False,
     language: str | None = None,
+    media_ids: list[int] | None = None,
+    media_attributes: dict[int, dict] | None = None,
 ) -> int:
     """Edit a post as Mastodon 4 does: the same checks and rendering as a new post, its tags and
     mentions made again, ``edited_at`` set, and each revision kept (the original on first edit).
 
     As in Mastodon, an edit sends the whole post: a missing spoiler clears it, a missing
     language keeps the old one. Feeds hold ids, so they need nothing; live streams get
-    ``status.update`` once committed.
+    ``status.update`` once committed. ``media_ids`` None keeps the pictures; a list makes
+    them those (new uploads, or ones it has), with ``media_attributes`` changing alt text.
     """
     row = await get_visible(tx.conn, status_id, actor_id)
     if row["account_id"] != actor_id:
         raise Forbidden("This action is not allowed")
     if row["reblog_of_id"] is not None:
         raise Invalid("status", "is a reblog, which cannot be edited")
-    written = await _written(ctx, tx.conn, body)
+    keeps = media_ids is None and bool(row["media_attachments"])
+    written = await _written(ctx, tx.conn, body, blank=keeps or bool(media_ids))
     spoiler = rules.check_spoiler(spoiler_text)
     lang = rules.check_language(language) or row["language"]
     revised = {
@@ -343,6 +358,14 @@ async def edit(
         "sensitive": sensitive or bool(spoiler),
         "content_html": written.html,
     }
+    if media_ids is not None or media_attributes:
+        kept = media_ids if media_ids is not None else _attached_ids(row)
+        if kept and row["poll_votes_count"] is not None:
+            raise ValidationFailed("a post cannot have both pictures and a poll")
+        shown = await media.attach(tx, actor_id, kept, status_id, media_attributes)
+        await tx.conn.execute(
+            update(statuses).where(statuses.c.id == status_id).values(media_attachments=shown)
+        )
     moment = now()
     await _keep_original(ctx, tx.conn, row)
     await tx.conn.execute(
@@ -357,6 +380,11 @@ async def edit(
     await _notify_rebloggers(ctx, tx, row)
     tx.after_commit(lambda: ctx.fanout.announce_edit(status_id))
     return status_id
+
+
+def _attached_ids(row: RowMapping) -> list[int]:
+    raw = row["media_attachments"]
+    return [int(item["id"]) for item in orjson.loads(raw)] if raw else []
 
 
 async def _keep_original(ctx: Context, conn: AsyncConnection, row: RowMapping) -> None:

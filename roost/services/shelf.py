@@ -44,7 +44,14 @@ STATUS_SEEN = (
     "edited_at",
     "poll_votes_count",  # a vote bumps it: a post with a poll is rendered again, never kept
 )
-STATUS_FOLLOWS_EDIT = ("text", "content_html", "spoiler_text", "sensitive", "language")
+STATUS_FOLLOWS_EDIT = (
+    "text",
+    "content_html",
+    "spoiler_text",
+    "sensitive",
+    "language",
+    "media_attachments",
+)
 STATUS_FIXED = (
     "id",
     "account_id",
@@ -66,7 +73,7 @@ ACCOUNT_SEEN = (
     "last_status_at",
     "suspended_at",
 )
-ACCOUNT_FOLLOWS_UPDATE = ("note", "note_html")
+ACCOUNT_FOLLOWS_UPDATE = ("note", "note_html", "avatar_key", "header_key")
 ACCOUNT_FIXED = ("id", "username", "created_at")
 ACCOUNT_NOT_SHOWN = ("email", "password_hash", "role")
 

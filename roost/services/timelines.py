@@ -232,7 +232,7 @@ async def _hidden(conn: AsyncConnection, viewer_id: int | None) -> set[int]:
     return set(await social.hidden_ids(conn, viewer_id)) if viewer_id is not None else set()
 
 
-def _by_account(exclude_replies: bool, exclude_reblogs: bool) -> Windowed:
+def _by_account(exclude_replies: bool, exclude_reblogs: bool, media: bool = False) -> Windowed:
     author: BindParameter = bindparam("account")
     follower = exists(
         select(follows.c.id).where(
@@ -250,6 +250,8 @@ def _by_account(exclude_replies: bool, exclude_reblogs: bool) -> Windowed:
         query = query.where(statuses.c.in_reply_to_id.is_(None))
     if exclude_reblogs:
         query = query.where(statuses.c.reblog_of_id.is_(None))
+    if media:
+        query = query.where(statuses.c.media_attachments.is_not(None))
     return Windowed(query, statuses.c.id)
 
 
@@ -272,6 +274,22 @@ async def account(
     windowed = BY_ACCOUNT[exclude_replies, exclude_reblogs]
     viewer = viewer_id if viewer_id is not None else 0
     return await windowed.ids(conn, page, account=account_id, allowed=allowed, viewer=viewer)
+
+
+BY_ACCOUNT_MEDIA = _by_account(False, True, media=True)
+
+
+async def account_media(
+    conn: AsyncConnection, account_id: int, viewer_id: int | None, page: Page
+) -> list[int]:
+    """A profile's own posts with pictures (``only_media``: reposts have none of their own)."""
+    allowed = ["public", "unlisted"]
+    if viewer_id == account_id:
+        allowed += ["private", "direct"]
+    viewer = viewer_id if viewer_id is not None else 0
+    return await BY_ACCOUNT_MEDIA.ids(
+        conn, page, account=account_id, allowed=allowed, viewer=viewer
+    )
 
 
 async def recent_by(conn: AsyncConnection, account_id: int, limit: int) -> list[int]:

@@ -18,6 +18,7 @@ class Endpoint(Enum):
     LOGIN = "login"
     SIGNUP = "signup"
     POST = "post"
+    UPLOAD = "upload"  # pictures: large bodies, decoded and resized by a job
     SEARCH = "search"
     STREAMING = "streaming"
     READ = "read"
@@ -42,6 +43,8 @@ POLICIES: dict[Endpoint, EndpointPolicy] = {
     Endpoint.SIGNUP: EndpointPolicy(10.0, Limit(0.01, 5), False),
     # Mastodon: 300 statuses per 3 hours per account (~0.03/s), with bursts.
     Endpoint.POST: EndpointPolicy(3.0, Limit(0.5, 30), False),
+    # Mastodon: 30 uploads per 30 minutes; a picture costs a decode, a resize and a write.
+    Endpoint.UPLOAD: EndpointPolicy(10.0, Limit(1 / 60, 30), True),
     Endpoint.SEARCH: EndpointPolicy(4.0, Limit(1.0, 10), True),
     Endpoint.STREAMING: EndpointPolicy(2.0, Limit(0.5, 10), False),
     Endpoint.READ: EndpointPolicy(1.0, None, False),
@@ -54,6 +57,16 @@ STREAM_PREFIXES = ("/api/v1/streaming", "/web/stream")
 _LOGIN = {"/oauth/token", "/oauth/authorize", "/oauth/authorize/", "/login", "/auth/sign_in"}
 _SIGNUP = {"/api/v1/accounts", "/signup"}
 _POST = {"/api/v1/statuses", "/statuses"}
+# Where pictures are sent (the API's uploads and profile pictures, the web composer and settings).
+UPLOAD_PATHS = frozenset(
+    {
+        "/api/v1/media",
+        "/api/v2/media",
+        "/api/v1/accounts/update_credentials",
+        "/compose/media",
+        "/settings/pictures",
+    }
+)
 _SEARCH_PREFIXES = ("/api/v2/search", "/api/v1/accounts/search", "/search", "/api/v1/trends")
 _EXEMPT_EXACT = {"/health", "/robots.txt", "/favicon.ico"}
 _EXEMPT_PREFIXES = (
@@ -74,6 +87,8 @@ def classify(method: str, path: str) -> Endpoint:
         return Endpoint.STREAMING
     if path.startswith(_SEARCH_PREFIXES):
         return Endpoint.SEARCH
+    if path in UPLOAD_PATHS and method in ("POST", "PATCH", "PUT"):
+        return Endpoint.UPLOAD
     if method == "POST":
         if path in _LOGIN:
             return Endpoint.LOGIN

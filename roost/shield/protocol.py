@@ -274,6 +274,8 @@ class ShieldProtocol(HttpToolsProtocol):
         path = httptools.parse_url(self.url).path.decode("ascii", "replace")
         endpoint = classify(method, path)
         limit = self.shield_settings.max_body_bytes
+        if endpoint is Endpoint.UPLOAD:
+            limit = self.shield_settings.max_upload_bytes
         # Exempt endpoints (cost < 1) take no bodies worth speaking of either.
         if endpoint in _SMALL_BODY_CLASSES or POLICIES[endpoint].cost < 1:
             limit = min(limit, SMALL_BODY)

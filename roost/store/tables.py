@@ -14,6 +14,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -86,6 +87,9 @@ accounts = Table(
     _when("updated_at"),
     _when("last_status_at", nullable=True),
     _when("suspended_at", nullable=True),
+    # keys of the processed avatar and header in the media files (NULL: the default pictures)
+    Column("avatar_key", String(200)),
+    Column("header_key", String(200)),
     # the few "big" accounts a home read merges in (roost.services.timelines.HOME_READER)
     Index("ix_accounts_followers_count", "followers_count"),
 )
@@ -127,6 +131,9 @@ statuses = Table(
     # votes cast on the post's poll (NULL: it has none): a page knows from its rows alone
     # whether it needs the polls, and a vote changes a column the shelf checks
     Column("poll_votes_count", Integer),
+    # the attachments as shown (JSON, in order; NULL: none), written when they are attached or
+    # edited: a page of posts shows its pictures from its own rows, with no further query
+    Column("media_attachments", Text),
     Index("ix_statuses_account_id_id", "account_id", "id"),
     # an account's reposts by original: "did the viewer repost these?" on every page read
     Index(
@@ -462,4 +469,34 @@ poll_votes = Table(
     Column("choice", Integer, nullable=False),
     _when(),
     UniqueConstraint("status_id", "account_id", "choice"),
+)
+
+
+# Uploaded pictures: processed off the request path (``state`` processing -> ready, or failed
+# with the reason), attached to at most one post, in order. Unattached ones expire; a deleted
+# post's pictures are let go (status_id NULL), so "delete and redraft" can attach them again.
+media_attachments = Table(
+    "media_attachments",
+    metadata,
+    _id(),
+    _ref("account_id", "accounts"),
+    Column("status_id", BigInteger, ForeignKey("statuses.id", ondelete="SET NULL")),
+    Column("position", Integer),
+    Column("state", String(12), nullable=False, default="processing"),
+    Column("kind", String(10), nullable=False, default="image"),
+    Column("incoming_key", String(200)),  # the upload as sent, until processed
+    Column("file_key", String(200)),
+    Column("small_key", String(200)),
+    Column("meta", Text),  # JSON: original and small sizes
+    Column("blurhash", String(100)),
+    Column("description", Text, nullable=False, default=""),
+    Column("focus_x", Float),
+    Column("focus_y", Float),
+    Column("size", Integer, nullable=False, default=0),
+    Column("error", String(300)),
+    _when(),
+    _when("processed_at", nullable=True),
+    Index("ix_media_attachments_status_id", "status_id"),
+    Index("ix_media_attachments_account_id_status_id", "account_id", "status_id"),
+    Index("ix_media_attachments_state_created_at", "state", "created_at"),
 )

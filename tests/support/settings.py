@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from roost.config import Settings
+import secrets
+import tempfile
+from pathlib import Path
+
+from roost.config import MediaSettings, Settings
 
 SECRET_KEY = "test-secret-" + "x" * 32
 
@@ -11,4 +15,11 @@ def make_settings(database_url: str, **overrides: object) -> Settings:
     """The site's settings on ``database_url``, with ``overrides`` (field=value) applied."""
     base: dict[str, object] = {"secret_key": SECRET_KEY, "domain": "roost.test"}
     base.update(overrides)
+    if "media" not in base:  # a test's pictures in a folder of its own, never the checkout's
+        base["media"] = MediaSettings(dir=media_dir())
     return Settings.from_env({}, database_url=database_url, **base)
+
+
+def media_dir() -> str:
+    """A fresh folder name for a test's media files (made by the store when first used)."""
+    return str(Path(tempfile.gettempdir()) / f"roost-media-{secrets.token_hex(8)}")
