@@ -33,6 +33,9 @@ _SIGNATURES = (b"PK\x03\x04", b"PK\x05\x06", b"%PDF-", b"<?php", b"Rar!\x1a\x07"
 MARKUP = re.compile(rb"<script|<html|<!doctype|<\?php|<svg|<iframe|javascript:", re.IGNORECASE)
 # Some phones append a few KB of their own after the image; more than this is another file.
 LONGEST_TRAILER = 64 * 1024
+# Chunks, segments and blocks a walk may take: a 16 MB GIF of 255-byte sub-blocks takes 66,000.
+# Files of millions of empty chunks cost seconds here and many more in Pillow's parsers.
+MOST_PARTS = 150_000
 
 
 def sniff(data: bytes) -> str:
@@ -73,9 +76,17 @@ class Layout:
     frames: int = 1
     notes: list[bytes] = field(default_factory=list)  # metadata and unparsed bytes (not pixels)
 
+    parts: int = 0
+    lost: bool = False  # a walk met bytes its format does not allow there
+
     @property
     def frame_pixels(self) -> int:
         return max((w * h for w, h in self.sizes), default=0)
+
+    def step(self) -> None:
+        self.parts += 1
+        if self.parts > MOST_PARTS:
+            raise Invalid("file", f"is made of too many parts (more than {MOST_PARTS:,})")
 
 
 def layout(data: bytes, content_type: str) -> Layout:
@@ -126,6 +137,8 @@ def _jpeg(data: bytes) -> Layout:
     """One JPEG, then any appended to it (a camera's second picture or gain map, as MPF)."""
     found = Layout(len(data))
     pos = _one_jpeg(data, 2, found)
+    if found.lost:
+        raise Invalid("file", UNREADABLE)  # Pillow would creep through the rest byte by byte
     while pos is not None:  # a cut or lost appended JPEG leaves what follows as a trailer
         found.end = pos
         pos = _one_jpeg(data, pos + 2, found) if data.startswith(b"\xff\xd8\xff", pos) else None
@@ -134,7 +147,8 @@ def _jpeg(data: bytes) -> Layout:
 
 def _one_jpeg(data: bytes, pos: int, found: Layout) -> int | None:
     """Segments and entropy-coded scans up to EOI: where it ends, or None if lost or cut."""
-    while match := _MARKER.match(data, pos):
+    while (match := _MARKER.match(data, pos)) and match.end() - pos < 1024:
+        found.step()
         marker, pos = match[1][0], match.end()
         if marker == 0xD9:
             return pos
@@ -152,6 +166,7 @@ def _one_jpeg(data: bytes, pos: int, found: Layout) -> int | None:
                 return None
             pos = scan_end.start()
     found.notes.append(data[pos:])
+    found.lost = True
     return None
 
 
@@ -159,6 +174,7 @@ def _png(data: bytes) -> Layout:
     found = Layout(len(data))
     pos = 8
     while pos + 12 <= len(data):
+        found.step()
         length, kind = int.from_bytes(data[pos : pos + 4]), data[pos + 4 : pos + 8]
         body = data[pos + 8 : pos + 8 + length]
         pos += 12 + length
@@ -179,12 +195,13 @@ def _gif(data: bytes) -> Layout:
     found = Layout(len(data), sizes=[(_u16(data, 6), _u16(data, 8))], frames=0)
     pos = 13 + (3 << ((data[10] & 7) + 1) if len(data) > 10 and data[10] & 0x80 else 0)
     while pos < len(data):
+        found.step()
         block = data[pos]
         if block == 0x3B:
             found.end = pos + 1
             return found
         if block == 0x21:
-            pos, body = _sub_blocks(data, pos + 2)
+            pos, body = _sub_blocks(data, pos + 2, found)
             found.notes.append(body)
         elif block == 0x2C and pos + 10 <= len(data):
             left, top, width, height = (_u16(data, pos + n) for n in (1, 3, 5, 7))
@@ -192,7 +209,7 @@ def _gif(data: bytes) -> Layout:
             found.sizes.append((max(left + width, screen_width), max(top + height, screen_height)))
             flags = data[pos + 9]
             pos += 11 + (3 << ((flags & 7) + 1) if flags & 0x80 else 0)  # and LZW code size
-            pos, _ = _sub_blocks(data, pos, keep=False)
+            pos, _ = _sub_blocks(data, pos, found, keep=False)
             found.frames += 1
         else:
             found.notes.append(data[pos:])
@@ -201,10 +218,11 @@ def _gif(data: bytes) -> Layout:
     return found
 
 
-def _sub_blocks(data: bytes, pos: int, keep: bool = True) -> tuple[int, bytes]:
+def _sub_blocks(data: bytes, pos: int, found: Layout, keep: bool = True) -> tuple[int, bytes]:
     """GIF data sub-blocks: a length byte, that many bytes, until a zero length."""
     parts = []
     while pos < len(data) and (size := data[pos]):
+        found.step()
         if keep:
             parts.append(data[pos + 1 : pos + 1 + size])
         pos += 1 + size
@@ -217,6 +235,7 @@ def _webp(data: bytes) -> Layout:
     found = Layout(min(riff_end + (riff_end & 1), len(data)), frames=0)
     pos = 12
     while pos + 8 <= found.end:
+        found.step()
         kind, length = data[pos : pos + 4], int.from_bytes(data[pos + 4 : pos + 8], "little")
         body = data[pos + 8 : pos + 8 + length]
         pos += 8 + length + (length & 1)

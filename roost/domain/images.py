@@ -53,6 +53,11 @@ class Limits:
     original_pixels: int = 8_294_400  # 3840x2160: larger originals are scaled down
     small_pixels: int = 230_400  # 640x360: the preview's area
 
+    def __post_init__(self) -> None:
+        # Pillow warns of a bomb above its own ceiling: images that pass here must not reach it.
+        if self.max_pixels > (Image.MAX_IMAGE_PIXELS or self.max_pixels):
+            raise ValueError(f"max_pixels may be at most Pillow's {Image.MAX_IMAGE_PIXELS:,}")
+
 
 @dataclass(frozen=True)
 class Picture:
@@ -93,7 +98,7 @@ def profile_picture_drafted(data: bytes, size: Size, limits: Limits, draft: bool
             _draft(image, _covering(_upright_size(image), size))
         pixels = _normalised(_upright(image))
         box, scaled = _cover(pixels.size, size)
-        picture = _bare(pixels.resize(scaled, Image.Resampling.LANCZOS, box=box))
+        picture = _bare(pixels.resize(scaled, Image.Resampling.LANCZOS, box=box, reducing_gap=3.0))
         return _encode(picture, PNG if _has_alpha(picture) else JPEG)
 
 
@@ -234,7 +239,9 @@ def _has_alpha(image: Image.Image) -> bool:
 def _scaled(image: Image.Image, size: Size) -> Image.Image:
     if size == image.size:
         return _bare(image.copy())
-    return _bare(image.resize(size, Image.Resampling.LANCZOS))
+    # reducing_gap: a box reduction first when shrinking 3x or more (a preview), 2x as fast and
+    # "indistinguishable from fair resampling in most cases" (Pillow docs)
+    return _bare(image.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0))
 
 
 def _bare(image: Image.Image) -> Image.Image:

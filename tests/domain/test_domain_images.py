@@ -165,6 +165,17 @@ def test_a_webp_claiming_16384_square_is_refused() -> None:
     refused(b"RIFF" + struct.pack("<I", 4 + len(vp8x)) + b"WEBP" + vp8x, "too many pixels")
 
 
+def test_a_file_of_countless_tiny_chunks_is_refused_before_pillow_crawls_it() -> None:
+    empty_chunk = struct.pack(">I", 0) + b"tEXt" + struct.pack(">I", zlib.crc32(b"tEXt"))
+    refused(png_by_hand(8, 8, extra=empty_chunk * 160_000), "too many parts")
+    refused(b"GIF89a\x08\x00\x08\x00\x00\x00\x00!\xfe" + b"\x01a" * 160_000, "too many parts")
+
+
+def test_a_jpeg_whose_segments_lose_their_way_is_refused_without_crawling_the_rest() -> None:
+    refused(b"\xff\xd8\xff\xe0\x00\x04ab" + b"junk" * 100_000, "is not an image")
+    refused(b"\xff\xd8" + b"\xff" * 100_000, "is not an image")
+
+
 def test_limits_from_settings_are_obeyed() -> None:
     data = photo((100, 100))
     refused(data, "larger than", limits=Limits(max_bytes=100))
@@ -362,6 +373,14 @@ def test_an_animated_gif_stays_animated_with_its_frames_timing_and_loop() -> Non
     assert b"made by me" not in done.original.data
     small = opened(done.small)
     assert done.small.content_type == "image/jpeg" and getattr(small, "n_frames", 1) == 1
+
+
+@pytest.mark.parametrize("format", ["PNG", "WEBP"])
+def test_an_animated_png_or_webp_keeps_its_first_frame_as_a_still(format: str) -> None:
+    frames = [Image.new("RGB", (40, 30), colour) for colour in (RED, GREEN, BLUE)]
+    done = process(encode(frames[0], format, save_all=True, append_images=frames[1:]))
+    assert not done.animated and getattr(opened(done.original), "n_frames", 1) == 1
+    assert opened(done.original).convert("RGB").getpixel((20, 15))[0] > 200
 
 
 @pytest.mark.parametrize(
