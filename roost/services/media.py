@@ -79,7 +79,7 @@ async def upload(
             media_attachments.c.state != FAILED,
         )
     )
-    if held >= ctx.settings.media.max_unattached:
+    if (held or 0) >= ctx.settings.media.max_unattached:
         raise ValidationFailed(
             f"you hold {held} uploads not attached to a post; attach or delete some first"
         )
