@@ -21,6 +21,7 @@ from sqlalchemy.engine import RowMapping
 
 from roost.domain import images
 from roost.domain.errors import Invalid, NotFound, RoostError, ValidationFailed
+from roost.services import accounts
 from roost.services.context import Conn, Context, Tx, now
 from roost.store.media_files import new_key
 from roost.store.tables import media_attachments
@@ -70,6 +71,7 @@ async def upload(
     focus: str | None = None,
 ) -> int:
     """The row of an upload ``receive`` kept, its processing queued once committed."""
+    await accounts.hold(tx, account_id)  # counted under the account's lock: no race past it
     held = await tx.conn.scalar(
         select(func.count())
         .select_from(media_attachments)
