@@ -25,6 +25,7 @@ from roost.config import Settings
 from roost.foreground import CountForeground
 from roost.present.entities import render_for_stream
 from roost.services import polls
+from roost.services.cards import Cards
 from roost.services.context import Context, build_context, instance_secret
 from roost.services.fanout import Fanout
 from roost.store.migrate import upgrade_engine
@@ -127,7 +128,7 @@ def create_site(settings: Settings) -> Starlette:
 
 async def start(ctx: Context) -> None:
     """Bring the site's resources up: migrations (embedded), bus, fan-out (resuming), the
-    look for ended polls."""
+    look for ended polls, preview cards' jobs."""
     if ctx.settings.auto_migrate:
         await upgrade_engine(ctx.db.engine, ctx.settings.database_url)
     await ctx.bus.start()
@@ -135,6 +136,8 @@ async def start(ctx: Context) -> None:
     await ctx.fanout.start()
     # ended polls are told about from here; stopped with the fan-out's tasks
     ctx.fanout.tasks.append(asyncio.create_task(polls.tell_ended_forever(ctx)))
+    if ctx.settings.media.preview_cards:
+        ctx.extras["cards"] = Cards(ctx)
 
 
 def create_app(settings: Settings):
