@@ -24,4 +24,5 @@ async def statuses(call: Call) -> Response:
 async def links(call: Call) -> list:
     a = call.args
     found = await trends.links_trending(call.ctx, call.conn)
-    return [trend_link(row, week) for row, week in found[a["offset"] : a["offset"] + a["limit"]]]
+    page = found[a["offset"] : a["offset"] + a["limit"]]
+    return [trend_link(row, week, call.ctx.media_files) for row, week in page]

@@ -1,8 +1,7 @@
 """Mastodon's PreviewCard (a post's ``card``) and its trending form (``/api/v1/trends/links``).
 
-The page's picture is not shown yet: ``image_url`` is where the page said it is, somewhere on
-the web, and a client must never be sent to fetch it from there (it would tell that site who
-reads the post); a later step stores it through the media storage and fills ``image``.
+The page's picture is shown from Roost's own media files (``image_key``), never from where the
+page said it is (``image_url``): a client sent there would tell that site who reads the post.
 """
 
 from __future__ import annotations
@@ -12,7 +11,9 @@ from typing import Any
 Row = Any  # a preview_cards row, read by column name
 
 
-def preview_card(row: Row) -> dict:
+def preview_card(row: Row, files: Any) -> dict:
+    """``files``: the media files (``roost.store.media_files``), for the picture's URL."""
+    image = row["image_key"]
     return {
         "url": row["url"],
         "title": row["title"],
@@ -24,17 +25,17 @@ def preview_card(row: Row) -> dict:
         "provider_name": row["provider_name"],
         "provider_url": row["provider_url"],
         "html": "",
-        "width": 0,
-        "height": 0,
-        "image": None,
+        "width": row["width"] if image else 0,
+        "height": row["height"] if image else 0,
+        "image": files.url(image) if image else None,
         "image_description": "",
         "embed_url": "",
-        "blurhash": None,
+        "blurhash": row["blurhash"] if image else None,
         "published_at": None,
         "authors": [],
     }
 
 
-def trend_link(row: Row, history: list[dict]) -> dict:
+def trend_link(row: Row, history: list[dict], files: Any) -> dict:
     """A trending link: its card with seven days of ``history``, as a tag's."""
-    return {**preview_card(row), "history": history}
+    return {**preview_card(row, files), "history": history}

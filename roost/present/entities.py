@@ -420,7 +420,7 @@ def _status(row: Row, ctx: Context, people: dict[int, dict], batch: hydrate.Post
         "in_reply_to_account_id": _str(row["in_reply_to_account_id"]),
         "reblog": None,
         "poll": None,
-        "card": _card(batch.cards.get(row["id"])),
+        "card": _card(ctx, batch.cards.get(row["id"])),
         "language": row["language"],
         "favourited": False,  # the viewer's flags (_FLAG_NAMES, in order): set per read
         "reblogged": False,
@@ -444,8 +444,8 @@ def status_edit(ctx: Context, revision, author: Row) -> dict:
     }
 
 
-def _card(row: Row | None) -> dict | None:
-    return None if row is None else preview_card(row)
+def _card(ctx: Context, row: Row | None) -> dict | None:
+    return None if row is None else preview_card(row, ctx.media_files)
 
 
 def _str(value: int | None) -> str | None:

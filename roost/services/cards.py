@@ -31,10 +31,13 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from roost.domain import cards
+from roost.domain import cards, images
+from roost.domain.errors import Invalid
+from roost.services import media
 from roost.services.context import Context, now
 from roost.services.fetch import Fetcher, Refused
 from roost.store.db import Tx
+from roost.store.media_files import new_key
 from roost.store.tables import preview_cards, statuses
 
 log = logging.getLogger(__name__)
@@ -176,13 +179,45 @@ class Cards:
         values: dict = {"fetched_at": now()}
         if page is not None:
             values.update(state=READY, **_columns(page))
+            values.update(await self._picture(page.image_url))
         elif not keep:
             values["state"] = FAILED
         async with self.ctx.db.write(background=True) as tx:
+            before = await tx.conn.scalar(
+                select(preview_cards.c.image_key).where(preview_cards.c.id == card_id)
+            )
             await tx.conn.execute(
                 update(preview_cards).where(preview_cards.c.id == card_id).values(values)
             )
+        if before and "image_key" in values:  # a refreshed card's old picture
+            await self.ctx.media_files.delete(before)
         return card_id if page is not None or keep else None
+
+    async def _picture(self, url: str | None) -> dict:
+        """The page's picture fetched under the same rules, checked and cleaned as an upload
+        is, kept as its small version: the card's columns, or none if there is no picture."""
+        if not url:
+            return {"image_key": None, "blurhash": None}
+        try:
+            fetched = await self.fetcher.image(url)
+            done = await self.ctx.media_jobs.crunch(
+                images.process, fetched.body, media.limits(self.ctx)
+            )
+        except (Refused, Invalid) as why:
+            log.info("no picture for the card of %s: %s", url, why)
+            return {"image_key": None, "blurhash": None}
+        except Exception as exc:
+            log.info("no picture for the card of %s: %r", url, exc)
+            return {"image_key": None, "blurhash": None}
+        small = done.small
+        key = new_key("card", small.extension)
+        await self.ctx.media_files.put(key, small.data, small.content_type)
+        return {
+            "image_key": key,
+            "blurhash": done.blurhash,
+            "width": small.width,
+            "height": small.height,
+        }
 
     async def _page(self, url: str) -> cards.Page | None:
         try:

@@ -30,6 +30,7 @@ import time
 import zlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import NamedTuple
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import httpx
@@ -89,6 +90,21 @@ class HostRate:
             await asyncio.sleep(slot - clock)
 
 
+IMAGE_BYTES = 5_000_000  # a card's picture: the page's own, at most this large
+
+
+class _Want(NamedTuple):
+    """What a fetch takes: its Accept header, the content types it keeps, how many bytes."""
+
+    accept: str
+    takes: Callable[[str], bool]
+    most: int
+
+
+def _is_image(content_type: str) -> bool:
+    return content_type.split(";")[0].strip().lower().startswith("image/")
+
+
 class Fetcher:
     """Fetches pages under the rules above; one per process (the rate is per process)."""
 
@@ -101,8 +117,11 @@ class Fetcher:
         self.resolve = resolver
         self.headers = {
             "User-Agent": f"Roost/0.1 (+{settings.base_url}) link preview",
-            "Accept": "text/html,application/xhtml+xml;q=0.9",
             "Accept-Encoding": "gzip, deflate",
+        }
+        self.wants = {
+            "page": _Want("text/html,application/xhtml+xml;q=0.9", cards.is_html, self.most_bytes),
+            "image": _Want("image/*", _is_image, min(IMAGE_BYTES, media.max_image_bytes)),
         }
         self.tls = ssl.create_default_context()
         self.requests = 0  # requests sent, since the start (metrics, tests)
@@ -110,6 +129,13 @@ class Fetcher:
     async def page(self, url: str) -> Fetched:
         """The HTML page at ``url``, or ``Refused``. Only network time counts against the
         timeout: a turn waited for under the host's rate does not."""
+        return await self._get(url, self.wants["page"])
+
+    async def image(self, url: str) -> Fetched:
+        """The picture a page names (its card's), under the same rules, or ``Refused``."""
+        return await self._get(url, self.wants["image"])
+
+    async def _get(self, url: str, want: _Want) -> Fetched:
         budget = self.timeout
         for _ in range(MOST_REDIRECTS + 1):
             host = self._check_url(url)
@@ -117,7 +143,7 @@ class Fetcher:
             started = time.monotonic()
             try:
                 async with asyncio.timeout(budget):
-                    found = await self._hop(url, host)
+                    found = await self._hop(url, host, want)
             except TimeoutError:
                 raise Refused(f"{url} took longer than {self.timeout} s") from None
             budget -= time.monotonic() - started
@@ -142,7 +168,7 @@ class Fetcher:
             raise Refused(f"port {port} is not 80 or 443")
         return host
 
-    async def _hop(self, url: str, host: str) -> Fetched | str:
+    async def _hop(self, url: str, host: str, want: _Want) -> Fetched | str:
         """One request: the page, or the URL it redirects to."""
         parts = urlsplit(url)
         port = parts.port or _PORTS[parts.scheme]
@@ -152,12 +178,15 @@ class Fetcher:
         last: Exception | None = None
         for address in found:  # each checked above; the first that answers is used
             try:
-                return await self._ask(url, parts.netloc.rsplit("@", 1)[-1], host, address)
+                netloc = parts.netloc.rsplit("@", 1)[-1]
+                return await self._ask(url, netloc, host, address, want)
             except httpx.ConnectError as exc:
                 last = exc
         raise Refused(f"cannot connect to {host}: {last}")
 
-    async def _ask(self, url: str, netloc: str, host: str, address: str) -> Fetched | str:
+    async def _ask(
+        self, url: str, netloc: str, host: str, address: str, want: _Want
+    ) -> Fetched | str:
         """``url`` asked of ``address`` (pinned), the name in Host and SNI; a new client per
         request, so no cookie or connection carries over to the next one."""
         parts = urlsplit(url)
@@ -169,17 +198,17 @@ class Fetcher:
             request = client.build_request(
                 "GET",
                 pinned,
-                headers={**self.headers, "Host": netloc},
+                headers={**self.headers, "Accept": want.accept, "Host": netloc},
                 extensions={"sni_hostname": host},
             )
             self.requests += 1
             response = await client.send(request, stream=True)
             try:
-                return await self._answer(url, response)
+                return await self._answer(url, response, want)
             finally:
                 await response.aclose()
 
-    async def _answer(self, url: str, response: httpx.Response) -> Fetched | str:
+    async def _answer(self, url: str, response: httpx.Response, want: _Want) -> Fetched | str:
         if response.status_code in _REDIRECTS and "location" in response.headers:
             target = cards.normalize(urljoin(url, response.headers["location"]))
             if target is None:
@@ -188,13 +217,13 @@ class Fetcher:
         if response.status_code != 200:
             raise Refused(f"answered {response.status_code}")
         content_type = response.headers.get("content-type", "")
-        if not cards.is_html(content_type):
-            raise Refused(f"not HTML: {content_type[:80]}")
-        body = await self._body(response)
+        if not want.takes(content_type):
+            raise Refused(f"not what was asked for: {content_type[:80]}")
+        body = await self._body(response, want.most)
         return Fetched(url, content_type, body)
 
-    async def _body(self, response: httpx.Response) -> bytes:
-        """At most ``most_bytes`` of the body, decompressed here with the same bound (httpx
+    async def _body(self, response: httpx.Response, most: int) -> bytes:
+        """At most ``most`` bytes of the body, decompressed here with the same bound (httpx
         would inflate a whole network chunk at once: 64 KiB of zeros make 64 MiB)."""
         coding = response.headers.get("content-encoding", "identity").strip().lower()
         if coding not in ("identity", "gzip", "deflate", ""):
@@ -204,11 +233,11 @@ class Fetcher:
         size = 0
         async for raw in response.aiter_raw():
             try:
-                data = raw if inflate is None else inflate.decompress(raw, self.most_bytes - size)
+                data = raw if inflate is None else inflate.decompress(raw, most - size)
             except zlib.error:
                 raise Refused("broken compressed body") from None
-            chunks.append(data[: self.most_bytes - size])
+            chunks.append(data[: most - size])
             size += len(chunks[-1])
-            if size >= self.most_bytes or (inflate is not None and inflate.unconsumed_tail):
+            if size >= most or (inflate is not None and inflate.unconsumed_tail):
                 break  # the rest is never read: closing the response drops the connection
         return b"".join(chunks)

@@ -462,6 +462,10 @@ preview_cards = Table(
     Column("provider_name", String(200), nullable=False, default=""),
     Column("provider_url", String(2048), nullable=False, default=""),
     Column("image_url", String(2048)),
+    # the page's picture, fetched under the same rules and processed like an upload: its small
+    # version in the media files (clients never fetch it from the page's site)
+    Column("image_key", String(200)),
+    Column("blurhash", String(100)),
     Column("width", Integer, nullable=False, default=0),
     Column("height", Integer, nullable=False, default=0),
     Column("language", String(8)),

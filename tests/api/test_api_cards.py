@@ -11,6 +11,7 @@ import pytest
 
 from roost.config import MediaSettings
 from tests.api.conftest import Api, make_api
+from tests.support import pictures
 from tests.support.pages import PageServer
 
 CARD_KEYS = {
@@ -92,9 +93,15 @@ def test_a_post_gets_the_card_of_its_first_link(card_api, pages):
     assert card["title"] == "Page one" and card["description"] == "About one & more"
     assert card["provider_name"] == "Pages Test" and card["author_name"] == "Ada"
     assert card["language"] == "fr" and card["type"] == "link"
-    assert card["image"] is None and card["html"] == "" and card["width"] == 0
-    assert card["blurhash"] is None and card["authors"] == []
-    assert pages.paths() == ["/page/one"]
+    assert card["html"] == "" and card["authors"] == []
+    # the page's picture, fetched once, cleaned and kept as a small version in Roost's files
+    assert card["image"].startswith("http://roost.test/media/card/")
+    assert abs(card["width"] / card["height"] - 2.0) < 0.02 and card["width"] <= 800
+    assert card["blurhash"]
+    picture = api.client.get(card["image"])
+    assert picture.status_code == 200
+    assert not pictures.read(picture.content).getexif().get_ifd(pictures.GPS_IFD)
+    assert pages.paths() == ["/page/one", "/pictures/one.png"]
     api.drain()
     home = api.client.get("/api/v1/timelines/home", headers=alice.headers).json()
     assert home[0]["card"] == card
@@ -108,7 +115,7 @@ def test_twenty_posts_of_one_link_make_one_fetch(card_api, pages):
     for who, status_id in ids:
         card = _card(api, who, status_id)
         assert card is not None and card["title"] == "Page popular"
-    assert pages.paths() == ["/page/popular"]
+    assert pages.paths() == ["/page/popular", "/pictures/popular.png"]
 
 
 def test_a_page_without_og_tags_gives_its_title_and_description(card_api, pages):

@@ -135,8 +135,17 @@ async def test_a_slow_body_times_out(pages):
 
 
 async def test_only_html_is_taken(pages):
-    with pytest.raises(Refused, match="not HTML"):
+    with pytest.raises(Refused, match="not what was asked for: image/png"):
         await fetcher().page(f"{pages.base}/image")
+
+
+async def test_a_cards_picture_is_only_a_picture_and_bounded(pages):
+    found = await fetcher().image(f"{pages.base}/pictures/one.png")
+    assert found.content_type == "image/jpeg" and found.body[:2] == b"\xff\xd8"
+    with pytest.raises(Refused, match="not what was asked for: text/html"):
+        await fetcher().image(f"{pages.base}/page/one")
+    with pytest.raises(Refused, match="is not 80 or 443"):  # the same rules as pages
+        await fetcher(allow=()).image(f"{pages.base}/pictures/one.png")
 
 
 async def test_each_host_is_asked_no_faster_than_its_rate(pages):

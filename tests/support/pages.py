@@ -9,6 +9,7 @@ Routes (``{n}`` any word):
   /endless           HTML whose body never ends (until the client hangs up)
   /slow              HTML whose head arrives, then a byte a second
   /image             a PNG (not HTML)
+  /pictures/{n}      a photo (JPEG, 800x400, with GPS in its EXIF): each page's og:image
   /bomb              gzip of a head and 20 MB of spaces (Content-Encoding: gzip)
 """
 
@@ -86,6 +87,11 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _away(self, name: str, query) -> None:
         self._send(302, "text/plain", b"", Location=query["to"][0])
+
+    def _pictures(self, name: str, query) -> None:
+        from tests.support.pictures import jpeg
+
+        self._send(200, "image/jpeg", jpeg(800, 400, gps=True))
 
     def _image(self, name: str, query) -> None:
         self._send(200, "image/png", b"\x89PNG\r\n\x1a\n" + b"\0" * 100)

@@ -28,6 +28,8 @@ def upgrade() -> None:
         sa.Column("provider_name", sa.String(length=200), nullable=False),
         sa.Column("provider_url", sa.String(length=2048), nullable=False),
         sa.Column("image_url", sa.String(length=2048), nullable=True),
+        sa.Column("image_key", sa.String(length=200), nullable=True),
+        sa.Column("blurhash", sa.String(length=100), nullable=True),
         sa.Column("width", sa.Integer(), nullable=False),
         sa.Column("height", sa.Integer(), nullable=False),
         sa.Column("language", sa.String(length=8), nullable=True),
