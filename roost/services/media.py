@@ -285,6 +285,12 @@ async def attach(
     return orjson.dumps([shown(row) for row in found.mappings()]).decode()
 
 
+def attached_ids(status: RowMapping) -> list[int]:
+    """The ids of a post's pictures, in order, from its row."""
+    raw = status["media_attachments"]
+    return [int(item["id"]) for item in orjson.loads(raw)] if raw else []
+
+
 async def let_go(tx: Tx, status_id: int, keep: list[int] | None = None) -> None:
     """Detach a post's pictures (but ``keep``): unattached again, their expiry starting now,
     so that "delete and redraft" may attach them to the new post."""

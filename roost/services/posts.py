@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import orjson
 from sqlalchemy import ColumnElement, and_, bindparam, delete, insert, or_, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -361,7 +360,7 @@ async def edit(
         "content_html": written.html,
     }
     if media_ids is not None or media_attributes:
-        kept = media_ids if media_ids is not None else _attached_ids(row)
+        kept = media_ids if media_ids is not None else media.attached_ids(row)
         if kept and row["poll_votes_count"] is not None:
             raise ValidationFailed("a post cannot have both pictures and a poll")
         shown = await media.attach(tx, actor_id, kept, status_id, media_attributes)
@@ -382,11 +381,6 @@ async def edit(
     await _notify_rebloggers(ctx, tx, row)
     tx.after_commit(lambda: ctx.fanout.announce_edit(status_id))
     return status_id
-
-
-def _attached_ids(row: RowMapping) -> list[int]:
-    raw = row["media_attachments"]
-    return [int(item["id"]) for item in orjson.loads(raw)] if raw else []
 
 
 async def _keep_original(ctx: Context, conn: AsyncConnection, row: RowMapping) -> None:
