@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import warnings
 from dataclasses import dataclass
 
 import blurhash
@@ -57,7 +58,9 @@ def process(data: bytes, limits: Limits = Limits(), declared_type: str | None = 
         image = ImageOps.exif_transpose(Image.open(io.BytesIO(data)))
         small = image.copy()
         small.thumbnail((640, 360))
-        hashed = blurhash.encode(small.convert("RGB"), 4, 3)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            hashed = blurhash.encode(small.convert("RGB"), 4, 3)
         return Processed(_encode(image), _encode(small), hashed, False)
     except Exception:
         raise Invalid("file", "is not an image Roost can read") from None
