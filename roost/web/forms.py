@@ -16,6 +16,7 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
 
+from roost.bodies import Upload
 from roost.services.context import Context, Row
 from roost.web.errors import Handler, page
 from roost.web.session import check_csrf, must_view, read_form
@@ -31,12 +32,20 @@ class Submission:
 
 def submitted(handler: Callable[[Submission], Awaitable[Response]]) -> Handler:
     """A page handler for a form only a signed-in person may send."""
+    return _wrap(handler, None)
 
+
+def with_files(upload: Upload) -> Callable[[Callable[[Submission], Awaitable[Response]]], Handler]:
+    """As ``submitted``, for a form that sends pictures (``upload``: how many, how large)."""
+    return lambda handler: _wrap(handler, upload)
+
+
+def _wrap(handler: Callable[[Submission], Awaitable[Response]], upload: Upload | None) -> Handler:
     @page
     @functools.wraps(handler)
     async def run(request: Request) -> Response:
         ctx = request.app.state.ctx
-        form = await read_form(request)
+        form = await read_form(request, upload)
         async with ctx.db.read() as conn:
             me = await must_view(request, conn)
         check_csrf(request, form)

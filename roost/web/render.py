@@ -26,11 +26,13 @@ STATIC_DIR = HERE / "static"
 PUBLIC_MAX_AGE = 15  # seconds: long enough to absorb a flood, short enough to feel live
 
 # connect-src 'self': the script only fetches pages and listens on same-origin SSE streams;
-# WebSockets (the API's streaming for apps) are never opened from a page.
-CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+# WebSockets (the API's streaming for apps) are never opened from a page. img-src also names
+# where pictures are served from when that is another host (ROOST_MEDIA_URL: a bucket, a CDN).
+CSP_FOR_MEDIA = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:{media}; "
     "connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
 )
+CSP = CSP_FOR_MEDIA.format(media="")
 SECURITY_HEADERS = {
     "Content-Security-Policy": CSP,
     "X-Content-Type-Options": "nosniff",
@@ -190,12 +192,27 @@ def respond(
 ) -> HTMLResponse:
     """A page already drawn (see ``html``): shared caches may keep it only if ``public``."""
     response = HTMLResponse(body, status_code=status)
-    headers(response, public=public and status < 400 and cacheable(request))
+    media_url = request.app.state.ctx.settings.media.url
+    headers(response, public=public and status < 400 and cacheable(request), media_url=media_url)
     return response
 
 
-def headers(response: HTMLResponse, *, public: bool) -> None:
+@cache
+def media_origin(media_url: str) -> str:
+    """The scheme and host of ``ROOST_MEDIA_URL`` ("" when pictures are the site's own)."""
+    found = re.match(r"(https?://[^/?#\s;,']+)", media_url)
+    return found.group(1) if found else ""
+
+
+def content_policy(media_url: str = "") -> str:
+    origin = media_origin(media_url)
+    return CSP_FOR_MEDIA.format(media=f" {origin}" if origin else "")
+
+
+def headers(response: HTMLResponse, *, public: bool, media_url: str = "") -> None:
     response.headers.update(SECURITY_HEADERS)
+    if media_url:
+        response.headers["Content-Security-Policy"] = content_policy(media_url)
     # Vary: Cookie comes from SessionMiddleware, which adds it whenever the session was read;
     # every page reads it (base_context), so it is never missing and never doubled.
     if public:
