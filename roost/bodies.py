@@ -46,9 +46,11 @@ async def sent_files(form: FormData) -> dict[str, SentFile]:
     """The form's file parts by field name (the first of each name)."""
     found: dict[str, SentFile] = {}
     for name, value in form.multi_items():
-        if isinstance(value, UploadFile) and name not in found:
-            data = await value.read()
-            found[name] = SentFile(data, value.filename or "", value.content_type or "")
+        if isinstance(value, UploadFile):
+            if name not in found:
+                data = await value.read()
+                found[name] = SentFile(data, value.filename or "", value.content_type or "")
+            await value.close()
     return found
 
 

@@ -312,7 +312,6 @@ def test_the_instance_says_what_it_takes(api: Api) -> None:
 
 def _media(**changes):
     from roost.config import MediaSettings
-
     from tests.support.settings import media_dir
 
     return MediaSettings(dir=media_dir(), **changes)
