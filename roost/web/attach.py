@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from starlette.responses import RedirectResponse, Response
 
-from roost.bodies import Upload, sent_files
+from roost.bodies import Upload
 from roost.domain.errors import Invalid, NotFound, RoostError, ValidationFailed
 from roost.domain.ids import parse_id
 from roost.services import media
@@ -52,7 +52,7 @@ async def _add(sent: Submission, held: int) -> int:
     ctx, me = sent.ctx, sent.me
     if held >= media.MOST_ATTACHED:
         raise ValidationFailed(TOO_MANY)
-    picture = (await sent_files(sent.form)).get("file")
+    picture = sent.files.get("file")
     if picture is None or not picture.data:
         raise Invalid("file", "was not chosen: choose a picture, then press Attach")
     incoming, _kind = await media.receive(ctx, picture.data)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from roost.bodies import Upload, sent_files
+from roost.bodies import Upload
 from roost.domain.errors import Invalid, RoostError
 from roost.present.entities import pictures
 from roost.services import accounts as account_service
@@ -59,7 +59,7 @@ async def save_profile(sent: Submission) -> Response:
 async def save_pictures(sent: Submission) -> Response:
     """A new avatar or header (or both), or back to the default for those ticked "remove"."""
     request, ctx, form, me = sent.request, sent.ctx, sent.form, sent.me
-    files = await sent_files(form)
+    files = sent.files
     keys: dict[str, str | None] = {w: None for w in PICTURES if field(form, f"remove_{w}")}
     for which in PICTURES:
         picture = files.get(which)
