@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import html
 import re
+from types import SimpleNamespace
 
 import httpx
 
 from roost.services import accounts as account_service
 from roost.services import media as media_service
+from roost.web import opengraph
+from roost.web.render import CSP, content_policy
 from tests.support import pictures
 from tests.web.test_web_weight import WEIGHT_LIMIT, weight
 
@@ -253,3 +256,39 @@ async def test_a_timeline_of_pictures_stays_light_and_shows_thumbnails_only(web,
         shown = images_in(page.text)
         assert len(shown) == 80
         assert all("/small/" in i["src"] and i["loading"] == "lazy" for i in shown)
+
+
+def test_the_csp_allows_pictures_from_the_media_host_only() -> None:
+    assert content_policy("") == CSP
+    policy = content_policy("https://cdn.example.com/roost-media/")
+    assert "img-src 'self' data: https://cdn.example.com; connect-src 'self';" in policy
+    assert content_policy("javascript:alert(1)") == CSP
+    assert content_policy("https://cdn.example.com; script-src *") == content_policy(
+        "https://cdn.example.com"
+    )
+
+
+def test_a_preview_never_shows_what_a_warning_hides() -> None:
+    ctx = SimpleNamespace(settings=SimpleNamespace(instance_name="Roost"))
+    author = {"username": "al", "display_name": "", "avatar": "https://r.test/static/avatar.png"}
+    picture = {"preview_url": "https://r.test/media/small/a.jpg", "description": "x", "meta": {}}
+    status = {
+        "reblog": None,
+        "visibility": "public",
+        "account": author,
+        "spoiler_text": "the ending",
+        "sensitive": True,
+        "content": "<p>Bruce Willis was dead all along</p>",
+        "media_attachments": [picture],
+        "url": "https://r.test/@al/1",
+        "created_at": "2026-12-03T12:00:00.000Z",
+    }
+    og = opengraph.of_status(ctx, status)
+    assert og["description"] == "Content warning: the ending"
+    assert og["image"] == author["avatar"] and og["card"] == "summary"
+    shown = opengraph.of_status(ctx, {**status, "spoiler_text": "", "sensitive": False})
+    assert shown["description"] == "Bruce Willis was dead all along"
+    assert shown["image"] == picture["preview_url"] and shown["card"] == "summary_large_image"
+    for hidden in ("private", "direct"):
+        assert opengraph.of_status(ctx, {**status, "visibility": hidden}) is None
+    assert opengraph.plain("<p>" + "a" * 300 + "</p>").endswith("…")
