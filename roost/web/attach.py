@@ -9,6 +9,8 @@ compose page with its reason beside the file field and the draft as it was, neve
 
 from __future__ import annotations
 
+from typing import Any
+
 from starlette.responses import RedirectResponse, Response
 
 from roost.bodies import Upload
@@ -26,7 +28,7 @@ TOO_MANY = f"A post has at most {media.MOST_ATTACHED} pictures."
 @with_files(UPLOAD)
 async def attach(sent: Submission) -> Response:
     request, ctx, form, me = sent.request, sent.ctx, sent.form, sent.me
-    values = {name: field(form, name, 20_000) for name in composer.DRAFT_FIELDS}
+    values: dict[str, Any] = {n: field(form, n, 20_000) for n in composer.DRAFT_FIELDS}
     ids: list[int] = []
     try:
         ids = composer.media_ids(form)

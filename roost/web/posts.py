@@ -7,6 +7,8 @@ field; a refused edit comes back on the post's page, in the edit form.
 
 from __future__ import annotations
 
+from typing import Any
+
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
@@ -54,7 +56,9 @@ async def compose_form(request: Request) -> Response:
 @submitted
 async def compose(sent: Submission) -> Response:
     request, ctx, form, me = sent.request, sent.ctx, sent.form, sent.me
-    values = {name: field(form, name, 20_000) for name in (*COMPOSE_FIELDS, "next", "origin")}
+    values: dict[str, Any] = {
+        n: field(form, n, 20_000) for n in (*COMPOSE_FIELDS, "next", "origin")
+    }
     reply_id = feed.parse_id(values["in_reply_to_id"].strip())
     if values["in_reply_to_id"].strip() and reply_id is None:  # junk is no top-level post
         return await _invalid(request, values, {"form": GONE}, None)

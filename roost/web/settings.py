@@ -3,6 +3,8 @@ beside their field."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
@@ -34,7 +36,7 @@ async def settings_form(request: Request) -> Response:
 def _page(request: Request, me: Row, values: dict, errors: dict, status: int = 200) -> Response:
     ctx = request.app.state.ctx
     avatar, header = pictures(ctx, me)
-    context = {"title": "Settings", "values": values, "errors": errors}
+    context: dict[str, Any] = {"title": "Settings", "values": values, "errors": errors}
     context["avatar"] = avatar if me["avatar_key"] else None  # None: the default
     context["header"] = header if me["header_key"] else None
     return html(request, "settings.html", context, status=status)
