@@ -28,6 +28,7 @@ from roost.services import polls
 from roost.services.context import Context, build_context, instance_secret
 from roost.services.fanout import Fanout
 from roost.services.media_jobs import MediaJobs
+from roost.store.media_files import serve_local_media
 from roost.store.migrate import upgrade_engine
 from roost.web.routes import render_error
 from roost.web.routes import routes as web_routes
@@ -84,6 +85,7 @@ def create_site(settings: Settings) -> Starlette:
 
     middleware = [
         Middleware(CountForeground, foreground=ctx.foreground),
+        *serve_local_media(settings),  # outside sessions: no cookie on what is cached as public
         Middleware(
             CachedReads,
             index=caches(ctx).raw_responses,

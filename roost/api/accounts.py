@@ -23,6 +23,7 @@ from roost.services import (
     social,
     timelines,
 )
+from roost.slots import give_back
 
 SIGN_UP = {
     "username": Text(required=True),
@@ -74,6 +75,8 @@ async def update_credentials(call: Call) -> dict:
     """The profile, posting defaults and pictures; the pictures are made before the write."""
     ctx = call.ctx
     made = {}
+    if any(call.args[which] is not None for which in PICTURES):
+        give_back(call.request.scope)  # a worker process makes them: no slot is used
     for which in PICTURES:
         if call.args[which] is not None:
             made[which] = await pictures.make(ctx, which, call.args[which].data)

@@ -17,6 +17,7 @@ from roost.api.params import File, Text
 from roost.bodies import Upload
 from roost.present import media as present
 from roost.services import media
+from roost.slots import give_back
 
 UPLOAD = Upload(files=2)  # the body as large as ROOST_SHIELD_MAX_UPLOAD_BYTES
 FIELDS = {"file": File(), "thumbnail": File(), "description": Text(), "focus": Text()}
@@ -39,6 +40,7 @@ async def _upload(call: Call, wait: float) -> Response:
             call.args["description"],
             call.args["focus"],
         )
+    give_back(call.request.scope)  # the wait below uses no slot's worth of the site
     await ctx.media_jobs.wait(media_id, wait)
     return await _answer(call, media_id, accepted=202)
 

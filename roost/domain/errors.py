@@ -21,6 +21,10 @@ class Invalid(RoostError):
     def __init__(self, field: str, problem: str) -> None:
         super().__init__(f"{field.replace('_', ' ').capitalize()} {problem}")
         self.field = field
+        self.problem = problem
+
+    def __reduce__(self) -> tuple:  # sent back from the picture workers' processes
+        return (type(self), (self.field, self.problem))
 
 
 class ValidationFailed(RoostError):

@@ -2,10 +2,13 @@
 
 On the embedded default the jobs are an in-process queue; with Redis they go through arq, so
 any process may take them (the files are in the shared store). Either way the work itself
-(decoding, resizing, encoding: CPU) runs in threads, at most ``ROOST_MEDIA_WORKERS`` at once
-(one per core by default): Pillow lets go of the GIL while it works, so the request loop keeps
-answering while pictures are made. An upload acknowledged but not processed when the process
-stopped is processed when one starts again (its row is still ``processing``).
+(decoding, resizing, encoding: CPU) runs in worker *processes*, at most ``ROOST_MEDIA_WORKERS``
+at once (one per core by default), at the lowest priority (nice 19): on a busy machine the
+operating system gives the site's reads the CPU first and pictures wait, where threads in the
+site's own process took 90% of a one-core server's reads away (bench/media_path.py). A worker
+that a crafted file crashes takes only that upload with it. An upload acknowledged but not
+processed when the process stopped is processed when one starts again (its row is still
+``processing``).
 """
 
 from __future__ import annotations
@@ -13,16 +16,45 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import multiprocessing
 import os
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
+from roost.domain.errors import Invalid
 from roost.services import media
 from roost.services.context import Context
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 SWEEP_EVERY = 300.0  # seconds between looks for expired uploads
+WORKER_NICENESS = 19  # the lowest priority that still gets a share of a busy CPU
+
+# One pool per process, made when first needed and shared by every site in it (tests make many).
+_POOLS: dict[int, ProcessPoolExecutor] = {}
+
+
+def _pool(workers: int) -> ProcessPoolExecutor:
+    pool = _POOLS.get(workers)
+    if pool is None:
+        spawn = multiprocessing.get_context("spawn")  # never fork a process running a loop
+        pool = ProcessPoolExecutor(workers, mp_context=spawn, initializer=_lower_priority)
+        _POOLS[workers] = pool
+    return pool
+
+
+def _forget(pool: ProcessPoolExecutor) -> None:
+    for workers, kept in list(_POOLS.items()):
+        if kept is pool:
+            del _POOLS[workers]
+    pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _lower_priority() -> None:
+    with contextlib.suppress(OSError):
+        os.nice(WORKER_NICENESS)
 
 
 class MediaJobs:
@@ -96,9 +128,15 @@ class MediaJobs:
                 event.set()
 
     async def crunch(self, work: Callable[..., T], *args: Any) -> T:
-        """Run CPU-bound ``work`` in a thread, at most ``workers`` at once."""
+        """Run CPU-bound ``work`` (a module-level function) in a worker process, at most
+        ``workers`` at once; a worker that dies is an upload refused, and a new pool."""
         async with self.crunching:
-            return await asyncio.to_thread(work, *args)
+            pool = _pool(self.workers)
+            try:
+                return await asyncio.get_running_loop().run_in_executor(pool, work, *args)
+            except BrokenProcessPool:
+                _forget(pool)
+                raise Invalid("file", "could not be processed") from None
 
     async def wait(self, media_id: int, seconds: float) -> str | None:
         """Wait up to ``seconds`` for an upload's processing; its state then."""

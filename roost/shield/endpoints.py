@@ -14,7 +14,7 @@ from roost.shield.gcra import Limit
 
 
 class Endpoint(Enum):
-    EXEMPT = "exempt"  # health, instance info, static: never challenged
+    EXEMPT = "exempt"  # health, instance info, static, media: never challenged
     LOGIN = "login"
     SIGNUP = "signup"
     POST = "post"
@@ -75,6 +75,7 @@ _EXEMPT_PREFIXES = (
     "/api/v2/instance",
     "/nodeinfo/",
     "/static/",
+    "/media/",  # pictures: immutable files, fetched by the dozen with every page
     "/-/shield/",
 )
 

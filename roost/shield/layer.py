@@ -51,6 +51,7 @@ from roost.shield.responses import RefusalPages, rate_headers, refuse, retry_sec
 from roost.shield.shared import SharedState
 from roost.shield.standing import BLOCK_SUSPICION, Standing
 from roost.shield.ticks import Bookkeeper
+from roost.slots import offer
 
 _NEVER_CHALLENGED = ("/api/", "/oauth/", "/login", "/auth/", "/signup", "/logout")
 # Feeds are read by programs, which cannot solve a challenge (the edge keeps the same list).
@@ -364,6 +365,14 @@ class Shield:
                 capture(message)
             await send(message)
 
+        def let_go() -> None:
+            nonlocal held
+            if held:
+                held = False
+                admission.release(klass, started)
+
+        if endpoint is Endpoint.UPLOAD:  # it may wait on a picture's processing
+            offer(scope, let_go)
         self.metrics.count("admitted", klass, endpoint._value_)  # .value is a slower property
         try:
             await self.app(scope, receive, send_wrapper)

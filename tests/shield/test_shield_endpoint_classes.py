@@ -36,6 +36,7 @@ def test_every_api_route_has_a_class_with_a_cost() -> None:
         ("GET", "/api/v1/instance/peers", Endpoint.EXEMPT),
         ("GET", "/api/v1/instance/rules", Endpoint.EXEMPT),
         ("GET", "/api/v1/instance/activity", Endpoint.EXEMPT),
+        ("GET", "/media/original/3f/3fa9c1.jpg", Endpoint.EXEMPT),  # like /static/ (issue: media)
         ("GET", "/api/v1/followed_tags", Endpoint.READ),
         ("GET", "/api/v1/tags/birds", Endpoint.READ),
         ("GET", "/api/v1/timelines/list/123", Endpoint.READ),
