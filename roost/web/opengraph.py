@@ -46,6 +46,9 @@ def of_status(ctx: Context, status: dict) -> dict | None:
     else:
         text = plain(shown["content"])
     pictures = [m for m in shown["media_attachments"] if m.get("preview_url")]
+    if not text and pictures and not hidden:  # a post of pictures alone
+        many = len(pictures)
+        text = plain(pictures[0]["description"]) or f"{many} picture{'s' if many > 1 else ''}"
     og = {
         "type": "article",
         "site_name": ctx.settings.instance_name,

@@ -192,14 +192,21 @@ def respond(
 ) -> HTMLResponse:
     """A page already drawn (see ``html``): shared caches may keep it only if ``public``."""
     response = HTMLResponse(body, status_code=status)
-    media_url = request.app.state.ctx.settings.media.url
-    headers(response, public=public and status < 400 and cacheable(request), media_url=media_url)
+    shared = public and status < 400 and cacheable(request)
+    headers(response, public=shared, media_url=pictures_from(request.app.state.ctx))
     return response
+
+
+def pictures_from(ctx: Any) -> str:
+    """Where the pictures' files are served, when that is not this site: ROOST_MEDIA_URL (a
+    CDN), or the S3 endpoint or bucket itself when that is unset."""
+    where = ctx.media_files.url("small/where.jpg")
+    return "" if media_origin(where) == media_origin(ctx.base_url) else where
 
 
 @cache
 def media_origin(media_url: str) -> str:
-    """The scheme and host of ``ROOST_MEDIA_URL`` ("" when pictures are the site's own)."""
+    """The scheme, host and port of a URL ("" for anything else)."""
     found = re.match(r"(https?://[^/?#\s;,']+)", media_url)
     return found.group(1) if found else ""
 

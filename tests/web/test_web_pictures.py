@@ -10,11 +10,14 @@ from types import SimpleNamespace
 
 import httpx
 
+from roost.app import create_site, start
+from roost.config import MediaSettings
 from roost.services import accounts as account_service
 from roost.services import media as media_service
 from roost.web import opengraph
 from roost.web.render import CSP, content_policy
 from tests.support import pictures
+from tests.support.settings import make_settings, media_dir
 from tests.web.test_web_weight import WEIGHT_LIMIT, weight
 
 IMG = re.compile(r"<img [^>]*>")
@@ -292,3 +295,18 @@ def test_a_preview_never_shows_what_a_warning_hides() -> None:
     for hidden in ("private", "direct"):
         assert opengraph.of_status(ctx, {**status, "visibility": hidden}) is None
     assert opengraph.plain("<p>" + "a" * 300 + "</p>").endswith("…")
+
+
+async def test_pages_allow_pictures_from_where_they_are_served(database_url) -> None:
+    settings = make_settings(
+        database_url, media=MediaSettings(url="https://cdn.example.com/m/", dir=media_dir())
+    )
+    site = create_site(settings)
+    await start(site.state.ctx)
+    try:
+        transport = httpx.ASGITransport(app=site)
+        async with httpx.AsyncClient(transport=transport, base_url="http://roost.test") as visitor:
+            page = await visitor.get("/public")
+    finally:
+        await site.state.ctx.close()
+    assert page.headers["content-security-policy"] == content_policy("https://cdn.example.com")
