@@ -3,6 +3,7 @@ alt text in the composer, post it, and see it loaded on the timeline, under the 
 
 from __future__ import annotations
 
+import os
 import re
 import time
 from pathlib import Path
@@ -11,7 +12,14 @@ import pytest
 from playwright.sync_api import Browser, Locator, expect
 
 from tests.support import pictures
-from tests.web.test_web_browser import Watch, axe_check, person, sign_up, wait_for_post
+from tests.web.test_web_browser import (
+    DOCS_SHOTS,
+    Watch,
+    axe_check,
+    person,
+    sign_up,
+    wait_for_post,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -30,6 +38,12 @@ def server(live_server_factory, tmp_path: Path):
 
 
 @pytest.fixture
+def shots(tmp_path: Path) -> Path:
+    """As the other browser tests: docs/screenshots with ROOST_SCREENSHOTS=1."""
+    return DOCS_SHOTS if os.environ.get("ROOST_SCREENSHOTS") == "1" else tmp_path
+
+
+@pytest.fixture
 def watch(server):
     watcher = Watch()
     yield watcher
@@ -39,7 +53,7 @@ def watch(server):
 
 @pytest.mark.parametrize("script", [True, False], ids=["script", "no-script"])
 def test_attach_a_described_picture_post_it_and_see_it(
-    browser: Browser, server, watch: Watch, script: bool
+    browser: Browser, server, watch: Watch, script: bool, shots: Path
 ) -> None:
     _, alice = person(browser, server.url, watch, java_script_enabled=script)
     sign_up(alice, "alice", "Alice")
@@ -56,6 +70,9 @@ def test_attach_a_described_picture_post_it_and_see_it(
     thumbnail = alice.locator(".pending img")
     expect(thumbnail).to_have_attribute("alt", "A green square of lawn")
     loaded(thumbnail)
+    alice.screenshot(
+        path=shots / f"compose-pictures-{'js' if script else 'nojs'}.png", full_page=True
+    )
     if script:  # axe-core runs in the page
         axe_check(alice)
 
@@ -70,6 +87,28 @@ def test_attach_a_described_picture_post_it_and_see_it(
     box = shown.bounding_box()
     assert box and box["width"] > 0 and box["height"] > 0
     assert "/small/" in (shown.get_attribute("src") or ""), "a thumbnail on the timeline"
+    alice.screenshot(path=shots / f"timeline-pictures-{'js' if script else 'nojs'}.png")
     if script:
         axe_check(alice)
+    assert not watch.problems, watch.problems
+
+
+def test_set_an_avatar_and_header_and_see_them_on_the_profile(
+    browser: Browser, server, watch: Watch, shots: Path
+) -> None:
+    _, alice = person(browser, server.url, watch)
+    sign_up(alice, "alice", "Alice")
+    alice.goto("/settings")
+    face = {"name": "me.png", "mimeType": "image/png", "buffer": pictures.png(300, 300)}
+    wide = {"name": "wide.jpg", "mimeType": "image/jpeg", "buffer": pictures.jpeg(900, 300)}
+    alice.locator("input#avatar").set_input_files(face)
+    alice.locator("input#header").set_input_files(wide)
+    alice.get_by_role("button", name="Save pictures").click()
+    expect(alice.locator(".flash")).to_have_text("Your pictures are saved.")
+    loaded(alice.get_by_alt_text("Your avatar"))
+    alice.goto("/@alice")
+    loaded(alice.locator(".profile img.header"))
+    loaded(alice.locator(".profile img.avatar"))
+    alice.screenshot(path=shots / "profile-pictures.png")
+    axe_check(alice)
     assert not watch.problems, watch.problems
