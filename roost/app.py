@@ -25,6 +25,7 @@ from roost.config import Settings
 from roost.foreground import CountForeground
 from roost.present.entities import render_for_stream
 from roost.services import polls
+from roost.services.cards import Cards
 from roost.services.context import Context, build_context, instance_secret
 from roost.services.fanout import Fanout
 from roost.services.media_jobs import MediaJobs
@@ -130,7 +131,7 @@ def create_site(settings: Settings) -> Starlette:
 
 async def start(ctx: Context) -> None:
     """Bring the site's resources up: migrations (embedded), bus, fan-out (resuming), the
-    look for ended polls, the picture workers (resuming)."""
+    look for ended polls, the picture workers (resuming), preview cards' jobs."""
     if ctx.settings.auto_migrate:
         await upgrade_engine(ctx.db.engine, ctx.settings.database_url)
     await ctx.bus.start()
@@ -140,6 +141,8 @@ async def start(ctx: Context) -> None:
     ctx.fanout.tasks.append(asyncio.create_task(polls.tell_ended_forever(ctx)))
     ctx.media_jobs = MediaJobs(ctx)
     await ctx.media_jobs.start()
+    if ctx.settings.media.preview_cards:
+        ctx.extras["cards"] = Cards(ctx)
 
 
 def create_app(settings: Settings):

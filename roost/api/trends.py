@@ -8,6 +8,7 @@ from roost.api.endpoint import PUBLIC, Call, IfToken, endpoint
 from roost.api.http import Json
 from roost.api.params import Limit, Offset
 from roost.present import entities
+from roost.present.cards import trend_link
 from roost.services import trends
 
 
@@ -21,4 +22,6 @@ async def statuses(call: Call) -> Response:
 
 @endpoint(PUBLIC, query={"limit": Limit(10, 20), "offset": Offset()})
 async def links(call: Call) -> list:
-    return []  # Roost makes no link preview cards yet, so no link can trend
+    a = call.args
+    found = await trends.links_trending(call.ctx, call.conn)
+    return [trend_link(row, week) for row, week in found[a["offset"] : a["offset"] + a["limit"]]]

@@ -13,6 +13,7 @@ from typing import Any
 import orjson
 
 from roost.domain.filtering import Match
+from roost.present.cards import preview_card
 from roost.present.media import attached
 from roost.present.polls import poll as poll_entity
 from roost.services import conversations as conversation_service
@@ -419,7 +420,7 @@ def _status(row: Row, ctx: Context, people: dict[int, dict], batch: hydrate.Post
         "in_reply_to_account_id": _str(row["in_reply_to_account_id"]),
         "reblog": None,
         "poll": None,
-        "card": None,
+        "card": _card(batch.cards.get(row["id"])),
         "language": row["language"],
         "favourited": False,  # the viewer's flags (_FLAG_NAMES, in order): set per read
         "reblogged": False,
@@ -441,6 +442,10 @@ def status_edit(ctx: Context, revision, author: Row) -> dict:
         "media_attachments": [],
         "emojis": [],
     }
+
+
+def _card(row: Row | None) -> dict | None:
+    return None if row is None else preview_card(row)
 
 
 def _str(value: int | None) -> str | None:

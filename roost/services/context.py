@@ -53,6 +53,9 @@ class Context:
         return self.settings.base_url
 
     async def close(self) -> None:
+        cards = self.extras.pop("cards", None)  # roost.services.cards.Cards
+        if cards is not None:
+            await cards.stop()
         if self.fanout is not None:
             await self.fanout.stop()
         if self.media_jobs is not None:

@@ -34,6 +34,7 @@ from roost.store.tables import (
     favourites,
     follows,
     mentions,
+    preview_cards,
     status_pins,
     status_tags,
     status_threads,
@@ -43,7 +44,8 @@ from roost.store.tables import (
 )
 
 Row = Any  # a RowMapping, read by column name
-Facts = tuple[Row, list[tuple[int, str]], list[str]]  # a post's row, its mentions and tags
+# a post's row, its mentions and tags, and its preview card's row (None: it has none)
+Facts = tuple[Row, list[tuple[int, str]], list[str], Row | None]
 
 
 @dataclass
@@ -55,6 +57,7 @@ class Posts:
     authors: dict[int, Row] = field(default_factory=dict)
     mentions: dict[int, list[tuple[int, str]]] = field(default_factory=dict)
     tags: dict[int, list[str]] = field(default_factory=dict)
+    cards: dict[int, Row] = field(default_factory=dict)  # by post, for those that have one
     favourited: set[int] = field(default_factory=set)
     reblogged: set[int] = field(default_factory=set)
     bookmarked: set[int] = field(default_factory=set)
@@ -149,6 +152,8 @@ def _viewer_question(among: Callable[[Any], Any]) -> CompoundSelect:
 
 
 ABOUT_POSTS = Hot(union_all(*_ABOUT_POSTS))
+# The preview cards of a page's posts: asked only when one of its rows has a card.
+CARD_ROWS = Hot(select(preview_cards).where(preview_cards.c.id.in_(_IDS)))
 # Two forms of the same question: by the page's list of ids, or, when the page was written
 # within a day (a timeline's usual page), by the range its ids span, which spares SQLite a
 # list per table; the viewer's few extra rows in that range are dropped here.
@@ -206,7 +211,9 @@ async def posts(
     for status_id, row in rows.items():
         if row["account_id"] in authors:  # else suspended: gone
             shown[status_id] = row
-            _row, mentions[status_id], tags[status_id] = known[status_id]  # type: ignore[misc]
+            _row, mentions[status_id], tags[status_id], card = known[status_id]  # type: ignore[misc]
+            if card is not None:
+                batch.cards[status_id] = card
     blocked = await _about_viewer(conn, list(shown), set(authors), viewer_id, batch)
     # with no block, a public or unlisted post is decided: the rule runs for the others only
     if screen and (blocked or any(r["visibility"] not in _OPEN for r in shown.values())):
@@ -279,7 +286,8 @@ _SUSPENDED = ACCOUNT_SEEN.index("suspended_at")
 
 
 async def _load(conn: AsyncConnection, ids: list[int]) -> dict[int, Facts | None]:
-    """The posts ``ids`` (and the originals of reposts among them) with mentions and tags."""
+    """The posts ``ids`` (and the originals of reposts among them) with mentions, tags and
+    preview cards."""
     loaded = {r["id"]: r for r in await STATUS_ROWS.mappings(conn, {"ids": ids})}
     about: dict[int, tuple[list, list]] = {i: ([], []) for i in loaded}
     for kind, key, other_id, name in await ABOUT_POSTS.rows(conn, {"ids": list(loaded)}):
@@ -287,9 +295,19 @@ async def _load(conn: AsyncConnection, ids: list[int]) -> dict[int, Facts | None
             about[key][0].append((other_id, name))
         else:
             about[key][1].append(name)
+    cards = await _cards(conn, loaded.values())
     found: dict[int, Facts | None] = dict.fromkeys(ids)
-    found.update({i: (row, *about[i]) for i, row in loaded.items()})
+    found.update({i: (row, *about[i], cards.get(row["card_id"])) for i, row in loaded.items()})
     return found
+
+
+async def _cards(conn: AsyncConnection, rows) -> dict[int, Row]:
+    """The ready cards of ``rows`` by id; no query when none has a card (most pages)."""
+    wanted = {r["card_id"] for r in rows if r["card_id"] is not None}
+    if not wanted:
+        return {}
+    found = await CARD_ROWS.mappings(conn, {"ids": list(wanted)})
+    return {r["id"]: r for r in found if r["state"] == "ready"}
 
 
 async def _authors(

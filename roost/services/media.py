@@ -21,6 +21,7 @@ from sqlalchemy.engine import RowMapping
 
 from roost.domain import images
 from roost.domain.errors import Invalid, NotFound, RoostError, ValidationFailed
+from roost.services import accounts
 from roost.services.context import Conn, Context, Tx, now
 from roost.store.media_files import new_key
 from roost.store.tables import media_attachments
@@ -70,6 +71,7 @@ async def upload(
     focus: str | None = None,
 ) -> int:
     """The row of an upload ``receive`` kept, its processing queued once committed."""
+    await accounts.hold(tx, account_id)  # counted under the account's lock: no race past it
     held = await tx.conn.scalar(
         select(func.count())
         .select_from(media_attachments)
@@ -79,7 +81,7 @@ async def upload(
             media_attachments.c.state != FAILED,
         )
     )
-    if held >= ctx.settings.media.max_unattached:
+    if (held or 0) >= ctx.settings.media.max_unattached:
         raise ValidationFailed(
             f"you hold {held} uploads not attached to a post; attach or delete some first"
         )

@@ -4,6 +4,8 @@ the old ones removed once the new ones are committed."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from sqlalchemy import select, update
 
 from roost.domain import images
@@ -28,7 +30,7 @@ async def make(ctx: Context, which: str, data: bytes) -> str:
     return key
 
 
-async def change(ctx: Context, tx: Tx, account_id: int, keys: dict[str, str | None]) -> None:
+async def change(ctx: Context, tx: Tx, account_id: int, keys: Mapping[str, str | None]) -> None:
     """Set the account's ``avatar``/``header`` to new keys (None: back to the default), and
     remove the files they replace once committed."""
     if not keys:

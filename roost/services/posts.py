@@ -16,6 +16,7 @@ from roost.domain.fanout import FanoutState
 from roost.domain.ids import id_time
 from roost.domain.polls import Draft, ends_at
 from roost.services import (
+    cards,
     conversations,
     media,
     notifications,
@@ -122,6 +123,7 @@ async def create(
             )
         )
     tx.after_commit(lambda: ctx.fanout.enqueue(status_id))
+    cards.follow_link(ctx, tx, status_id, written.body)
     return status_id
 
 
@@ -368,11 +370,11 @@ async def edit(
         )
     moment = now()
     await _keep_original(ctx, tx.conn, row)
-    await tx.conn.execute(
-        update(statuses)
-        .where(statuses.c.id == status_id)
-        .values({**revised, "language": lang, "edited_at": moment})
-    )
+    changes = {**revised, "language": lang, "edited_at": moment}
+    if cards.relinked(ctx, row["text"], written.body):  # the old card goes; the new one comes
+        changes["card_id"] = None
+        cards.follow_link(ctx, tx, status_id, written.body)
+    await tx.conn.execute(update(statuses).where(statuses.c.id == status_id).values(changes))
     await _keep_revision(ctx, tx.conn, {"id": status_id, **revised}, moment)
     await tx.conn.execute(delete(status_tags).where(status_tags.c.status_id == status_id))
     await _attach_tags(ctx, tx, status_id, written.tags)

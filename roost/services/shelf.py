@@ -43,6 +43,7 @@ STATUS_SEEN = (
     "favourites_count",
     "edited_at",
     "poll_votes_count",  # a vote bumps it: a post with a poll is rendered again, never kept
+    "card_id",  # set when its preview card is ready, after the post was first read
 )
 STATUS_FOLLOWS_EDIT = (
     "text",

@@ -1,6 +1,6 @@
-"""Trending posts: public original posts ranked by recent favourites and reposts, decayed by
-age, computed at most once per ``ROOST_TRENDS_REFRESH`` and kept in process (a public read,
-cheap to serve under load).
+"""Trending posts (public original posts ranked by recent favourites and reposts, decayed by
+age), tags and links (by the people who shared them), each computed at most once per
+``ROOST_TRENDS_REFRESH`` and kept in process (a public read, cheap to serve under load).
 
 Only accounts in good standing count, as authors and as the people who favourite or repost:
 not suspended, and older than ``ROOST_TRENDS_ACCOUNT_AGE`` (a day), so a batch of fresh
@@ -11,15 +11,15 @@ not count.
 from __future__ import annotations
 
 import time
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from roost.domain.ids import id_floor
 from roost.services import search, social, tags
-from roost.services.context import Context, now
-from roost.store.tables import accounts, favourites, statuses
+from roost.services.context import Context, Row, now
+from roost.store.tables import accounts, favourites, preview_cards, statuses
 
 BUCKET_HOURS = 6  # interactions are counted in six-hour buckets ...
 BUCKETS = 8  # ... over the last two days
@@ -162,3 +162,77 @@ async def tags_trending(ctx: Context, conn: AsyncConnection) -> list[tuple[str, 
     found = [(name, weeks[tag_id]) for tag_id, name in rows]
     ctx.extras["trending_tags"] = (time.monotonic(), found)
     return found
+
+
+LINKS_KEPT = 40  # trending links kept (clients ask for at most 20)
+
+
+async def links_trending(ctx: Context, conn: AsyncConnection) -> list[tuple[Row, list[dict]]]:
+    """(card, seven days of history) of the links the most people shared in public posts of
+    the last seven days, counted as tags are: people, not posts, and only accounts in good
+    standing; kept in process for the refresh period like the other trends."""
+    kept = ctx.extras.get("trending_links")
+    if kept is not None and time.monotonic() - kept[0] < ctx.settings.trends_refresh:
+        return kept[1]
+    moment = now()
+    born_before = moment - timedelta(seconds=ctx.settings.trends_account_age)
+    people = func.count(func.distinct(statuses.c.account_id))
+    ranked = await conn.execute(
+        select(preview_cards)
+        .join(statuses, statuses.c.card_id == preview_cards.c.id)
+        .join(accounts, accounts.c.id == statuses.c.account_id)
+        .where(
+            statuses.c.id >= id_floor(moment - POST_MAX_AGE),
+            statuses.c.visibility == "public",
+            statuses.c.reblog_of_id.is_(None),
+            accounts.c.suspended_at.is_(None),
+            accounts.c.created_at < born_before,
+            preview_cards.c.state == "ready",
+        )
+        .group_by(*preview_cards.c)
+        .order_by(people.desc(), func.count().desc(), preview_cards.c.id.desc())
+        .limit(LINKS_KEPT)
+    )
+    rows = list(ranked.mappings())
+    weeks = await _link_histories(conn, [r["id"] for r in rows], moment)
+    found = [(row, weeks[row["id"]]) for row in rows]
+    ctx.extras["trending_links"] = (time.monotonic(), found)
+    return found
+
+
+async def _link_histories(
+    conn: AsyncConnection, card_ids: list[int], moment: datetime
+) -> dict[int, list[dict]]:
+    """Each card's last seven days (today first) of public posts sharing it and of people
+    who did, in one statement: each day is a range of post ids, as a tag's week is."""
+    today = moment.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    days = [today - timedelta(days=n) for n in range(tags.HISTORY_DAYS)]
+    columns = []
+    for n, day in enumerate(days):
+        within = statuses.c.id >= id_floor(day)
+        if n:
+            within = and_(within, statuses.c.id < id_floor(days[n - 1]))
+        columns.append(func.count(case((within, 1))))
+        columns.append(func.count(func.distinct(case((within, statuses.c.account_id)))))
+    found = await conn.execute(
+        select(statuses.c.card_id, *columns)
+        .where(
+            statuses.c.card_id.in_(card_ids or [0]),
+            statuses.c.id >= id_floor(days[-1]),
+            statuses.c.visibility == "public",
+        )
+        .group_by(statuses.c.card_id)
+    )
+    counts = {row[0]: row[1:] for row in found}
+    quiet = (0,) * (2 * len(days))
+    return {
+        card_id: [
+            {
+                "day": str(int(day.timestamp())),
+                "uses": str(counts.get(card_id, quiet)[2 * n]),
+                "accounts": str(counts.get(card_id, quiet)[2 * n + 1]),
+            }
+            for n, day in enumerate(days)
+        ]
+        for card_id in card_ids
+    }

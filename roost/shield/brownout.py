@@ -19,7 +19,8 @@ MAX_BODY = 256 * 1024
 # report the feature degraded rather than down.
 BROWNOUT_HEADER = (b"x-roost-brownout", b"1")
 EXPENSIVE_MESSAGE = (
-    "Roost is under heavy load, so search, trends and old pages are paused for a few minutes. "
+    "Roost is under heavy load, so search, trends, old pages and picture uploads are paused for "
+    "a few minutes. "
     "Your home timeline, posting and notifications still work."
 )
 

@@ -134,6 +134,13 @@ statuses = Table(
     # the attachments as shown (JSON, in order; NULL: none), written when they are attached or
     # edited: a page of posts shows its pictures from its own rows, with no further query
     Column("media_attachments", Text),
+    # the preview card of its first link, once fetched (roost.services.cards)
+    Column(
+        "card_id",
+        BigInteger,
+        ForeignKey("preview_cards.id"),
+        index=True,
+    ),
     Index("ix_statuses_account_id_id", "account_id", "id"),
     # an account's reposts by original: "did the viewer repost these?" on every page read
     Index(
@@ -435,6 +442,32 @@ account_notes = Table(
     Column("comment", Text, nullable=False, default=""),
     _when("updated_at"),
     UniqueConstraint("account_id", "target_account_id"),
+)
+
+# A link's preview card, fetched once and shared by every post that links it (by its
+# normalized URL). ``state``: pending (being fetched since ``fetched_at``), ready, failed (not
+# tried again for a while). ``image_url`` is where the page's picture was found, never shown
+# as it is: a later step stores it through the media storage.
+preview_cards = Table(
+    "preview_cards",
+    metadata,
+    _id(),
+    Column("url", String(2048), nullable=False, unique=True),
+    Column("state", String(10), nullable=False, default="pending"),
+    Column("title", String(200), nullable=False, default=""),
+    Column("description", Text, nullable=False, default=""),
+    Column("type", String(10), nullable=False, default="link"),
+    Column("author_name", String(200), nullable=False, default=""),
+    Column("author_url", String(2048), nullable=False, default=""),
+    Column("provider_name", String(200), nullable=False, default=""),
+    Column("provider_url", String(2048), nullable=False, default=""),
+    Column("image_url", String(2048)),
+    Column("width", Integer, nullable=False, default=0),
+    Column("height", Integer, nullable=False, default=0),
+    Column("language", String(8)),
+    Column("html", Text, nullable=False, default=""),
+    _when("fetched_at"),
+    _when(),
 )
 
 # A post's poll (at most one; its id is the post's): options in order, as JSON text.

@@ -110,7 +110,8 @@ def test_trends_check_parameters_and_scopes(trends_api):
     assert api.client.get("/api/v1/trends/statuses", headers=bogus).status_code == 401
 
 
-def test_links_do_not_trend_without_preview_cards(api):
+def test_no_link_trends_without_posts_with_cards(api):
+    """(Links with cards trend: tests/api/test_api_cards.py.)"""
     assert api.client.get("/api/v1/trends/links").json() == []
     assert api.client.get("/api/v1/trends/links?limit=5&offset=3").json() == []
     assert api.client.get("/api/v1/trends/links?limit=x").status_code == 422

@@ -50,3 +50,34 @@ def test_media_come_from_the_edge_cache_and_are_never_challenged(
     assert httpx.get(f"{edge.url}/media/{other}", headers=browser).status_code == 200
     image = {"Accept": "image/avif,image/webp,*/*", "User-Agent": "M/5"}
     assert httpx.get(f"{edge.url}/media/{other}", headers=image).status_code == 200
+
+
+def test_an_upload_passes_the_edge_and_other_large_bodies_do_not(
+    tmp_path, live_server_factory, edge_factory
+) -> None:
+    """The edge's body limit is ROOST_SHIELD_MAX_BODY_BYTES (1 MB) but for the upload paths,
+    which take ROOST_SHIELD_MAX_UPLOAD_BYTES: a 3 MB photo reaches the site through it."""
+    from tests.api.conftest import Api
+    from tests.support import pictures
+
+    plan = plan_edge(tmp_path, ["127.0.0.1:1"])
+    server = live_server_factory(
+        ROOST_SHIELD_TRUSTED_PROXIES="127.0.0.1/32", ROOST_EDGE_RUNTIME=str(plan.socket)
+    )
+    plan = dataclasses.replace(plan, servers=servers_from([f"127.0.0.1:{server.port}"]))
+    edge = edge_factory([], edge_settings(), plan)
+    with httpx.Client(base_url=server.url, timeout=30) as direct:
+        alice = Api(direct).user("alice")
+    photo = pictures.noisy_jpeg(1800, 1400)
+    assert len(photo) > 1_000_000
+    with httpx.Client(base_url=edge.url, timeout=60) as client:
+        sent = client.post(
+            "/api/v2/media", files={"file": ("big.jpg", photo, "image/jpeg")}, headers=alice.headers
+        )
+        assert sent.status_code == 200, sent.text
+        too_big = client.post(
+            "/api/v1/statuses",
+            content=b"x" * 1_500_000,
+            headers={**alice.headers, "Content-Type": "application/json"},
+        )
+        assert too_big.status_code == 413

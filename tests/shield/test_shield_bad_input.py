@@ -92,6 +92,33 @@ async def test_bad_input_is_refused_with_its_status(
 
 
 @pytest.mark.usefixtures("clean_log")
+@pytest.mark.parametrize(
+    ("path", "size", "expected"),
+    [
+        # an upload's body may be large: read, then refused for who sends it (no token: 401;
+        # an upload costs 10, past this site's burst of 5 for an address: 429), never for size
+        ("/api/v2/media", 3_000_000, 401),
+        ("/api/v1/accounts/update_credentials", 3_000_000, 401),
+        ("/api/v2/media", 30_000_000, 413),  # past ROOST_SHIELD_MAX_UPLOAD_BYTES
+        ("/api/v1/statuses", 3_000_000, 413),  # past ROOST_SHIELD_MAX_BODY_BYTES
+    ],
+    ids=["media", "profile", "media-too-large", "status"],
+)
+async def test_only_uploads_take_large_bodies(
+    site: LiveServer, path: str, size: int, expected: int, request: pytest.FixtureRequest
+) -> None:
+    method = "PATCH" if "credentials" in path else "POST"
+    head = f"{method} {path} HTTP/1.1\r\nHost: x\r\nContent-Length: {size}\r\n".encode()
+    raw = head + b"Content-Type: multipart/form-data; boundary=b\r\n\r\n"
+    if expected != 413:
+        raw += b"x" * size
+    source = f"127.0.24.{1 + request.node.callspec.indices['path']}"
+    response, _ = await exchange(site.port, raw, source, wait=3)
+    answer = statuses(response)[:1]
+    assert answer == [413] if expected == 413 else answer in ([401], [429]), response[:300]
+
+
+@pytest.mark.usefixtures("clean_log")
 async def test_a_body_shorter_than_its_length_meets_the_deadline(site: LiveServer) -> None:
     raw = b"POST /api/v1/apps HTTP/1.1\r\nHost: x\r\n" + JSON + b"Content-Length: 100\r\n\r\n{}"
     response, closed = await exchange(site.port, raw, "127.0.21.1")

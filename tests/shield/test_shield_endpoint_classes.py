@@ -52,8 +52,22 @@ def test_every_api_route_has_a_class_with_a_cost() -> None:
         ("POST", "/api/v1/statuses/123/pin", Endpoint.WRITE),
         ("POST", "/api/v1/announcements/123/dismiss", Endpoint.WRITE),
         ("POST", "/api/v1/statuses", Endpoint.POST),  # with a poll too: a post's cost and limit
+        ("POST", "/api/v2/media", Endpoint.UPLOAD),
+        ("POST", "/api/v1/media", Endpoint.UPLOAD),
+        ("PATCH", "/api/v1/accounts/update_credentials", Endpoint.UPLOAD),
+        ("POST", "/compose/media", Endpoint.UPLOAD),
+        ("POST", "/settings/pictures", Endpoint.UPLOAD),
+        ("GET", "/api/v1/media/123", Endpoint.READ),  # polling an upload is a cheap read
+        ("PUT", "/api/v1/media/123", Endpoint.WRITE),  # alt text
     ],
 )
 def test_the_new_client_endpoints_are_classed_by_their_cost(method, path, expected) -> None:
     assert classify(method, path) is expected
-    assert not POLICIES[expected].expensive or expected is Endpoint.SEARCH  # only search browns out
+    # only search and uploads brown out: both cost far more CPU than what they answer
+    assert not POLICIES[expected].expensive or expected in (Endpoint.SEARCH, Endpoint.UPLOAD)
+
+
+def test_uploads_cost_what_a_picture_costs_and_are_limited_per_account() -> None:
+    upload = POLICIES[Endpoint.UPLOAD]
+    assert upload.cost >= POLICIES[Endpoint.POST].cost
+    assert upload.limit is not None and upload.limit.burst == 30  # Mastodon: 30 in 30 minutes

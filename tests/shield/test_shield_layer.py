@@ -524,3 +524,33 @@ async def test_a_blocked_client_behind_a_trusted_proxy_is_refused(tmp_path: Path
         other = await c.get("/", headers={"x-forwarded-for": "198.51.100.9"})
         assert other.status_code == 200  # the proxy itself, and everyone else, still served
     await shield.aclose()
+
+
+async def test_an_upload_waiting_on_its_picture_gives_its_slot_back(tmp_path: Path) -> None:
+    """What a handler does after ``give_back`` holds no admission slot (roost.slots)."""
+    import asyncio
+
+    from roost.slots import give_back
+
+    seen: dict[str, int] = {}
+    proceed = asyncio.Event()
+
+    async def upload_app(scope, receive, send) -> None:
+        seen["before"] = shield.admission.inflight
+        give_back(scope)
+        give_back(scope)  # twice is once
+        seen["after"] = shield.admission.inflight
+        await proceed.wait()
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"{}"})
+
+    shield = make(tmp_path, app=upload_app)
+    async with client(shield) as c:
+        auth = {"authorization": "Bearer " + token()}
+        sent = asyncio.create_task(c.post("/api/v2/media", headers=auth, content=b"x"))
+        await wait_for(lambda: "after" in seen, "the upload to give its slot back")
+        assert (seen["before"], seen["after"]) == (1, 0)
+        proceed.set()
+        assert (await sent).status_code == 200
+        assert shield.admission.inflight == 0  # not released a second time at the end
+    await shield.aclose()

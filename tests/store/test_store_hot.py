@@ -50,6 +50,7 @@ def _cases(world: dict) -> list[tuple[Hot, dict]]:
         (hydrate.STATUS_ROWS, {"ids": asked}),
         (hydrate.STATUS_ROWS, {"ids": []}),
         (hydrate.ABOUT_POSTS, {"ids": asked}),
+        (hydrate.CARD_ROWS, {"ids": asked}),
         (hydrate.ABOUT_VIEWER, {"ids": asked, "authors": authors, "viewer": bob["id"]}),
         (hydrate.ABOUT_VIEWER, {"ids": asked, "authors": everyone, "viewer": bob["id"]}),
         (hydrate.ABOUT_VIEWER_SPAN, {"low": min(ids), "high": max(ids), **about_bob}),

@@ -54,3 +54,10 @@ def read(data: bytes) -> Image.Image:
     image = Image.open(io.BytesIO(data))
     image.load()
     return image
+
+
+def noisy_jpeg(width: int, height: int) -> bytes:
+    """A photo-like JPEG that compresses like a photo (noise): large bytes for its size."""
+    out = io.BytesIO()
+    Image.effect_noise((width, height), 64).convert("RGB").save(out, "JPEG", quality=95)
+    return out.getvalue()
