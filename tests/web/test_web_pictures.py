@@ -96,6 +96,15 @@ async def test_attach_describe_and_post_pictures_without_a_script(web, client) -
     assert re.search(r'<a href="[^"]*/original/[^"]*"><img ', page), "linked to the original"
 
 
+async def test_a_draft_too_long_for_the_cookie_comes_back_with_the_upload(web, client) -> None:
+    await web.sign_up(client, "alice")
+    long_text = "é" * 400  # six bytes each in the session's JSON: more than the cookie takes
+    answer = await attach(web, client, pictures.png(), "alt", text=long_text)
+    assert answer.status_code == 200 and f">{long_text}</textarea>" in answer.text
+    assert len(MEDIA_IDS.findall(answer.text)) == 1
+    assert answer.headers["cache-control"] == "private, no-store"
+
+
 async def test_remove_a_picture_and_keep_the_rest(web, client) -> None:
     await web.sign_up(client, "alice")
     ids = await held(web, client, 2)
