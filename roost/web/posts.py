@@ -7,18 +7,20 @@ field; a refused edit comes back on the post's page, in the edit form.
 
 from __future__ import annotations
 
+from typing import Any
+
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
-from roost.domain.errors import Invalid, NotFound, RoostError
+from roost.domain.errors import Invalid, NotFound, RoostError, ValidationFailed
 from roost.present.entities import statuses_by_id
 from roost.services import polls as poll_service
 from roost.services import posts as post_service
-from roost.web import feed, thread, timelines
+from roost.web import composer, feed, thread, timelines
 from roost.web.errors import page
 from roost.web.forms import Submission, submitted
-from roost.web.render import base_context, html, render_text
+from roost.web.render import base_context, render_text
 from roost.web.session import (
     Refused,
     done,
@@ -33,57 +35,51 @@ from roost.web.session import (
 COMPOSE_FIELDS = ("text", "spoiler_text", "visibility", "in_reply_to_id")
 SHOWN_FIELDS = ("text", "spoiler_text", "visibility")  # the rest has its message at the top
 GONE = "The post you are replying to is gone."
+UNSENT = "Press Attach to add the picture you chose (or clear it), then post."
 TIMELINES = {"/home": timelines.show_home, "/public": timelines.show_public}
 
 
 @page
 async def compose_form(request: Request) -> Response:
+    """The compose page: empty, replying, or a draft holding pictures (``?media=1,2``)."""
     ctx = request.app.state.ctx
     reply_id = feed.int_param(request, "in_reply_to")
     async with ctx.db.read() as conn:
         me = await must_view(request, conn)
-        reply_to = await _reply_target(ctx, conn, reply_id, me["id"])
+        reply_to = await composer.reply_target(ctx, conn, reply_id, me["id"])
+        pictures = await composer.pending(ctx, conn, me["id"], composer.wanted(request))
     values = {"text": thread.reply_prefix(reply_to, me["username"]) if reply_to else ""}
-    return _compose_page(request, values, {}, reply_to)
-
-
-async def _reply_target(ctx, conn, reply_id: int | None, me_id: int) -> dict | None:
-    if reply_id is None:
-        return None
-    await post_service.get_visible(conn, reply_id, me_id)
-    found = await statuses_by_id(ctx, conn, [reply_id], me_id)
-    return found[0] if found else None
-
-
-def _compose_page(request, values, errors, reply_to, status=200) -> Response:
-    context = {
-        "title": "Reply" if reply_to else "New post",
-        "values": values,
-        "errors": errors,
-        "reply_to": reply_to,
-        "next": values.get("next") or "/home",
-        "here": "/compose",
-    }
-    return html(request, "compose.html", context, status=status)
+    values.update(composer.take_draft(request))
+    return composer.page(request, values, {}, reply_to, pictures)
 
 
 @submitted
 async def compose(sent: Submission) -> Response:
     request, ctx, form, me = sent.request, sent.ctx, sent.form, sent.me
-    values = {name: field(form, name, 20_000) for name in (*COMPOSE_FIELDS, "next", "origin")}
+    values: dict[str, Any] = {
+        n: field(form, n, 20_000) for n in (*COMPOSE_FIELDS, "next", "origin")
+    }
     reply_id = feed.parse_id(values["in_reply_to_id"].strip())
     if values["in_reply_to_id"].strip() and reply_id is None:  # junk is no top-level post
         return await _invalid(request, values, {"form": GONE}, None)
+    if field(form, "file") and not wants_json(request):  # chosen, but the form never sent it
+        return await _invalid(request, values, {"file": UNSENT}, reply_id)
     try:
+        ids = values["media_ids"] = composer.media_ids(form)
+        described = values["descriptions"] = composer.descriptions(form, ids)
         async with ctx.db.write() as tx:
+            await composer.describe(tx, me["id"], described)
             status_id = await post_service.create(
-                ctx, tx, me, values["text"], in_reply_to_id=reply_id,
+                ctx, tx, me, values["text"], in_reply_to_id=reply_id, media_ids=ids,
                 visibility=values["visibility"] or "public", spoiler_text=values["spoiler_text"],
             )  # fmt: skip
     except Invalid as exc:
         return await _invalid(request, values, {_field(exc.field): f"{exc.message}."}, reply_id)
     except NotFound:
         return await _invalid(request, values, {"form": GONE}, None)
+    except ValidationFailed as exc:  # the pictures: too many, not one's own, not processed
+        errors = {"form": composer.refusal(exc)[1]}
+        return await _invalid(request, values, errors, reply_id)
     return await _posted(request, form, me, status_id, reply_id)
 
 
@@ -98,6 +94,8 @@ async def _invalid(request: Request, values: dict, errors: dict, reply_id: int |
         return JSONResponse({"errors": errors}, status_code=422)
     refused = {"values": values, "errors": errors}
     origin = safe_next(values["origin"], "/compose").split("?")[0]
+    if values.get("media_ids") or "file" in errors:  # the compose page shows a draft's pictures
+        origin = "/compose"
     if origin in TIMELINES:
         return await TIMELINES[origin](seen_at(request, origin), refused)
     post = thread.PATH.fullmatch(origin)
@@ -110,10 +108,11 @@ async def _invalid(request: Request, values: dict, errors: dict, reply_id: int |
     async with ctx.db.read() as conn:
         me = await must_view(request, conn)
         try:
-            reply_to = await _reply_target(ctx, conn, reply_id, me["id"])
+            reply_to = await composer.reply_target(ctx, conn, reply_id, me["id"])
         except NotFound:
             reply_to = None
-    return _compose_page(request, values, errors, reply_to, status=422)
+        pictures = await composer.pending(ctx, conn, me["id"], values.get("media_ids") or [])
+    return composer.page(request, values, errors, reply_to, pictures, status=422)
 
 
 async def _posted(request: Request, form: FormData, me, status_id: int, reply_id) -> Response:

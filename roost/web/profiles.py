@@ -13,7 +13,7 @@ from roost.services import relations, social, timelines
 from roost.services.context import Conn, Row
 from roost.services.social import Relationship
 from roost.services.timelines import Page
-from roost.web import feed
+from roost.web import feed, opengraph
 from roost.web.errors import Handler, page
 from roost.web.forms import Submission, submitted
 from roost.web.render import base_context, html, render_text
@@ -54,6 +54,7 @@ async def profile(request: Request) -> Response:
         ids = await timelines.account(conn, row["id"], me_id, cursor)
         context = await _head(request, conn, row, me)
         context["empty"] = "No posts yet."
+        context["og"] = opengraph.of_account(ctx, context["account"])
         return await feed.show(
             request, conn, ids, cursor, me_id, "profile.html", context, public=me is None
         )

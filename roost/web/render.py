@@ -26,11 +26,13 @@ STATIC_DIR = HERE / "static"
 PUBLIC_MAX_AGE = 15  # seconds: long enough to absorb a flood, short enough to feel live
 
 # connect-src 'self': the script only fetches pages and listens on same-origin SSE streams;
-# WebSockets (the API's streaming for apps) are never opened from a page.
-CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+# WebSockets (the API's streaming for apps) are never opened from a page. img-src also names
+# where pictures are served from when that is another host (ROOST_MEDIA_URL: a bucket, a CDN).
+CSP_FOR_MEDIA = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:{media}; "
     "connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
 )
+CSP = CSP_FOR_MEDIA.format(media="")
 SECURITY_HEADERS = {
     "Content-Security-Policy": CSP,
     "X-Content-Type-Options": "nosniff",
@@ -190,12 +192,34 @@ def respond(
 ) -> HTMLResponse:
     """A page already drawn (see ``html``): shared caches may keep it only if ``public``."""
     response = HTMLResponse(body, status_code=status)
-    headers(response, public=public and status < 400 and cacheable(request))
+    shared = public and status < 400 and cacheable(request)
+    headers(response, public=shared, media_url=pictures_from(request.app.state.ctx))
     return response
 
 
-def headers(response: HTMLResponse, *, public: bool) -> None:
+def pictures_from(ctx: Any) -> str:
+    """Where the pictures' files are served, when that is not this site: ROOST_MEDIA_URL (a
+    CDN), or the S3 endpoint or bucket itself when that is unset."""
+    where = ctx.media_files.url("small/where.jpg")
+    return "" if media_origin(where) == media_origin(ctx.base_url) else where
+
+
+@cache
+def media_origin(media_url: str) -> str:
+    """The scheme, host and port of a URL ("" for anything else)."""
+    found = re.match(r"(https?://[^/?#\s;,']+)", media_url)
+    return found.group(1) if found else ""
+
+
+def content_policy(media_url: str = "") -> str:
+    origin = media_origin(media_url)
+    return CSP_FOR_MEDIA.format(media=f" {origin}" if origin else "")
+
+
+def headers(response: HTMLResponse, *, public: bool, media_url: str = "") -> None:
     response.headers.update(SECURITY_HEADERS)
+    if media_url:
+        response.headers["Content-Security-Policy"] = content_policy(media_url)
     # Vary: Cookie comes from SessionMiddleware, which adds it whenever the session was read;
     # every page reads it (base_context), so it is never missing and never doubled.
     if public:

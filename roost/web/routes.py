@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from starlette.routing import Mount, Route
 
-from roost.web import auth, consent, inbox, posts, profiles, search, settings, thread, timelines
+from roost.web import (
+    attach,
+    auth,
+    consent,
+    inbox,
+    posts,
+    profiles,
+    search,
+    settings,
+    thread,
+    timelines,
+)
 from roost.web.errors import render_error
 from roost.web.static_files import Static
 
@@ -31,11 +42,13 @@ routes = [
     Route("/web/stream", inbox.stream),
     Route("/compose", posts.compose_form),
     Route("/compose", posts.compose, methods=POST),
+    Route("/compose/media", attach.attach, methods=POST),
     Route("/posts/{id}/edit", posts.edit, methods=POST),
     Route("/posts/{id}/vote", posts.vote, methods=POST),
     Route("/posts/{id}/{action}", posts.act, methods=POST),
     Route("/settings", settings.settings_form),
     Route("/settings", settings.save_profile, methods=POST),
+    Route("/settings/pictures", settings.save_pictures, methods=POST),
     Route("/settings/password", settings.change_password, methods=POST),
     Route("/settings/sessions", settings.log_out_everywhere, methods=POST),
     Route("/@{username}", profiles.profile),

@@ -133,12 +133,15 @@ def safe_next(value: str | None, default: str = "/home") -> str:
     return local_path(value, default)
 
 
-async def read_form(request: Request) -> FormData:
-    """A page's form, read and bounded as every body is (``roost.bodies``)."""
+async def read_form(request: Request, upload: bodies.Upload | None = None) -> FormData:
+    """A page's form, read and bounded as every body is (``roost.bodies``); only the forms that
+    send pictures say ``upload`` (and get the shield's upload limit)."""
     try:
-        return await bodies.read_form(request, max_fields=MAX_FIELDS)
+        return await bodies.read_form(request, max_fields=MAX_FIELDS, upload=upload)
     except bodies.BadBody as exc:
         message = "The form is too large." if exc.status == 413 else "The form could not be read."
+        if upload and exc.status == 413:
+            message = "That picture is too large."
         raise Refused(exc.status, message) from None
 
 

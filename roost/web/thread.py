@@ -19,7 +19,7 @@ from roost.domain.errors import NotFound
 from roost.present.entities import statuses_by_id
 from roost.services import posts as post_service
 from roost.services import threads
-from roost.web import feed
+from roost.web import feed, opengraph
 from roost.web.errors import page
 from roost.web.profiles import find
 from roost.web.render import base_context, pieces, render_text, respond
@@ -79,6 +79,7 @@ async def show(
     )
     refused = reply is not None or edit is not None
     context = _context(request, focus, me["username"] if me else None, reply, edit)
+    context["og"] = opengraph.of_status(ctx, focus)
     body = _draw(request, context, talk)
     return respond(request, body, status=422 if refused else 200, public=me is None and not refused)
 

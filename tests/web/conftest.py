@@ -10,7 +10,8 @@ import httpx
 import pytest
 
 from roost.app import create_site, start
-from roost.config import Settings
+from roost.config import MediaSettings, Settings
+from tests.support.settings import media_dir
 
 CSRF = re.compile(r'name="csrf" value="([^"]*)"')
 PASSWORD = "correct horse battery"
@@ -63,7 +64,11 @@ class Web:
 @pytest.fixture
 async def site(database_url: str) -> AsyncIterator:
     settings = Settings.from_env(
-        {}, database_url=database_url, secret_key="web-test-" + "z" * 32, domain="roost.test"
+        {},
+        database_url=database_url,
+        secret_key="web-test-" + "z" * 32,
+        domain="roost.test",
+        media=MediaSettings(dir=media_dir()),  # the pictures in a folder of their own
     )
     app = create_site(settings)
     await start(app.state.ctx)

@@ -183,6 +183,15 @@
     });
   }
 
+  /* True for a post of text only. Pictures go as they go without this script: "Attach" and
+     "Remove" send the whole form (a file too) to /compose/media, and a post holding pictures
+     goes to its own page. */
+  function textOnly(form, submitter) {
+    var file = form.querySelector("input[type=file]");
+    if (submitter && submitter.hasAttribute("formaction")) return false;
+    return !form.querySelector("[name=media_ids]") && !(file && file.files.length);
+  }
+
   function say(message) {
     var live = document.getElementById("roost-live");
     if (!live) {
@@ -314,6 +323,7 @@
     var form = event.target;
     var kind = form.getAttribute("data-enhance");
     if (!kind || !window.fetch) return;
+    if (kind === "compose" && !textOnly(form, event.submitter)) return;  /* the browser sends it */
     event.preventDefault();
     if (kind === "compose") compose(form);
     else act(form, event.submitter);
