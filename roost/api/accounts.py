@@ -74,12 +74,10 @@ PICTURES = {"avatar": File(), "header": File()}
 async def update_credentials(call: Call) -> dict:
     """The profile, posting defaults and pictures; the pictures are made before the write."""
     ctx = call.ctx
-    made = {}
-    if any(call.args[which] is not None for which in PICTURES):
+    sent = {which: call.args[which].data for which in PICTURES if call.args[which] is not None}
+    if sent:
         give_back(call.request.scope)  # a worker process makes them: no slot is used
-    for which in PICTURES:
-        if call.args[which] is not None:
-            made[which] = await pictures.make(ctx, which, call.args[which].data)
+    made = await pictures.make_many(ctx, sent)
     profile = {name: call.args[name] for name in PROFILE}
     async with ctx.db.write() as tx:
         await pictures.change(ctx, tx, call.me, made)

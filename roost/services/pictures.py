@@ -30,6 +30,19 @@ async def make(ctx: Context, which: str, data: bytes) -> str:
     return key
 
 
+async def make_many(ctx: Context, sent: Mapping[str, bytes]) -> dict[str, str]:
+    """``make`` for each of ``sent`` (which -> the upload), all or none: if one is refused,
+    the files of those already made are removed before the refusal goes on."""
+    made: dict[str, str] = {}
+    try:
+        for which, data in sent.items():
+            made[which] = await make(ctx, which, data)
+    except BaseException:
+        await ctx.media_files.delete(*made.values())
+        raise
+    return made
+
+
 async def change(ctx: Context, tx: Tx, account_id: int, keys: Mapping[str, str | None]) -> None:
     """Set the account's ``avatar``/``header`` to new keys (None: back to the default), and
     remove the files they replace once committed."""

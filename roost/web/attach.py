@@ -17,6 +17,7 @@ from roost.bodies import Upload
 from roost.domain.errors import Invalid, NotFound, RoostError, ValidationFailed
 from roost.domain.ids import parse_id
 from roost.services import media
+from roost.slots import give_back
 from roost.web import composer
 from roost.web.forms import Submission, with_files
 from roost.web.session import field
@@ -61,6 +62,7 @@ async def _add(sent: Submission, held: int) -> int:
     alt = field(sent.form, "description", 5000)
     async with ctx.db.write() as tx:
         media_id = await media.upload(ctx, tx, me["id"], incoming, len(picture.data), alt)
+    give_back(sent.request.scope)  # the wait uses a worker process, not a request slot
     if await ctx.media_jobs.wait(media_id, ctx.settings.media.wait) == media.FAILED:
         async with ctx.db.read() as conn:
             why = (await media.own(conn, me["id"], media_id))["error"]

@@ -15,6 +15,7 @@ from roost.services import accounts as account_service
 from roost.services import pictures as pictures_service
 from roost.services import sessions
 from roost.services.context import Row
+from roost.slots import give_back
 from roost.web.auth import weak_password
 from roost.web.composer import refusal
 from roost.web.errors import page
@@ -63,16 +64,19 @@ async def save_pictures(sent: Submission) -> Response:
     request, ctx, form, me = sent.request, sent.ctx, sent.form, sent.me
     files = sent.files
     keys: dict[str, str | None] = {w: None for w in PICTURES if field(form, f"remove_{w}")}
-    for which in PICTURES:
-        picture = files.get(which)
-        if picture is None or not picture.data:
-            continue
+    sent = {w: files[w].data for w in PICTURES if w in files and files[w].data}
+    if sent:
+        give_back(request.scope)  # a worker process makes them: no slot is used
+    made: dict[str, str] = {}
+    for which, data in sent.items():
         try:
-            keys[which] = await pictures_service.make(ctx, which, picture.data)
+            made[which] = await pictures_service.make(ctx, which, data)
         except RoostError as exc:
+            await ctx.media_files.delete(*made.values())  # all or none
             values = {"display_name": me["display_name"], "note": me["note"]}
             status, message = refusal(exc)
             return _page(request, me, values, {which: message}, status=status)
+    keys.update(made)
     async with ctx.db.write() as tx:
         await pictures_service.change(ctx, tx, me["id"], keys)
     flash(request, "Your pictures are saved." if keys else "No picture was chosen.")

@@ -4,6 +4,7 @@ attached to posts in order, refused clearly when they are not what they claim, a
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import pytest
 
@@ -315,3 +316,20 @@ def _media(**changes):
     from tests.support.settings import media_dir
 
     return MediaSettings(dir=media_dir(), **changes)
+
+
+def test_a_refused_header_takes_the_new_avatar_back_with_it(api: Api) -> None:
+    alice = api.user("alice")
+    response = api.patch(
+        "/api/v1/accounts/update_credentials",
+        files={
+            "avatar": ("me.jpg", pictures.jpeg(500, 500), "image/jpeg"),
+            "header": ("wide.png", pictures.bomb_png(), "image/png"),
+        },
+        headers=alice.headers,
+    )
+    assert response.status_code == 422, response.text
+    folder = Path(api.client.app.state.ctx.media_files.directory)
+    assert not list(folder.glob("avatar/*/*")), "no avatar file left behind"
+    me = api.get("/api/v1/accounts/verify_credentials", headers=alice.headers).json()
+    assert me["avatar"].endswith("/static/avatar.png")
