@@ -25,6 +25,7 @@ from roost.config import Settings
 from roost.shield.brownout import EXPENSIVE_MESSAGE
 from roost.shield.challenge import CHALLENGE_TTL, WAIT_SECONDS
 from roost.shield.endpoints import UPLOAD_PATHS
+from roost.shield.fetchers import FETCHER_AGENTS, PREVIEW_PAGES
 from roost.shield.pages import CSP as CHALLENGE_CSP
 from roost.shield.pages import challenge_page
 from roost.shield.responses import MESSAGES, PAGE_CSP, RefusalPages
@@ -164,6 +165,8 @@ def render(settings: Settings, plan: EdgePlan, secret: bytes) -> str:
         max_body_bytes=s.max_body_bytes,
         max_upload_bytes=s.max_upload_bytes,
         upload_paths=" ".join(sorted(UPLOAD_PATHS)),
+        preview_pages=PREVIEW_PAGES,
+        fetcher_agents=FETCHER_AGENTS,
         pow_bits=s.pow_bits,
         challenge_ttl=CHALLENGE_TTL,
         wait_seconds=WAIT_SECONDS,

@@ -35,6 +35,7 @@ from roost.shield.brownout import (
 from roost.shield.challenge import PassClaims, ReplayGuard, check_pass
 from roost.shield.detector import Detector
 from roost.shield.endpoints import Endpoint, classify, deep_pagination
+from roost.shield.fetchers import is_preview_fetch
 from roost.shield.fingerprint import fingerprint
 from roost.shield.gate import Gate
 from roost.shield.identity import Credentials, Identifier
@@ -260,6 +261,9 @@ class Shield:
             return False
         path = scope["path"]
         if path.startswith(_NEVER_CHALLENGED) or path.endswith(_FEEDS):
+            return False
+        agent = next((value for name, value in scope["headers"] if name == b"user-agent"), b"")
+        if is_preview_fetch(path, agent):  # a link's preview (roost.shield.fetchers)
             return False
         # Only a browser asking for a page can run the proof of work; anything else (an app, a
         # feed reader) is limited by rate instead and told when to come back.

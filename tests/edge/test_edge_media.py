@@ -44,6 +44,10 @@ def test_media_come_from_the_edge_cache_and_are_never_challenged(
     wait_until(lambda: "attack 1" in edge.call(f"show map {mode_map}"), "attack mode", 10, 0.1)
     page = httpx.get(f"{edge.url}/public", headers={"Accept": "text/html", "User-Agent": "M/5"})
     assert page.status_code == 403  # a page is challenged now; a picture opened alone is not
+    # a link-preview fetcher reading a profile's OpenGraph meta is not (roost.shield.fetchers)
+    fetcher = {"Accept": "text/html", "User-Agent": "facebookexternalhit/1.1"}
+    assert httpx.get(f"{edge.url}/@nobody", headers=fetcher).status_code == 404  # the site's
+    assert httpx.get(f"{edge.url}/public", headers=fetcher).status_code == 403
     other = new_key("small", "png")
     (tmp_path / "roost-media" / other).parent.mkdir(parents=True, exist_ok=True)
     (tmp_path / "roost-media" / other).write_bytes(b"small")

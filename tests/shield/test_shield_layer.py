@@ -177,6 +177,36 @@ async def test_never_challenged(tmp_path: Path, method: str, path: str) -> None:
     await shield.aclose()
 
 
+@pytest.mark.parametrize(
+    ("agent", "path", "challenged"),
+    [
+        (
+            "facebookexternalhit/1.1 (+http://www.facebook.com/externalhit_uatext.php)",
+            "/@alice",
+            False,
+        ),
+        (
+            "Mozilla/5.0 (compatible; Discordbot/2.0; +https://discordapp.com)",
+            "/@alice/1234",
+            False,
+        ),
+        ("Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)", "/@alice/1234", False),
+        ("Mastodon/4.3.0 (http.rb/5.2.0; +https://mastodon.social/)", "/@alice", False),
+        ("facebookexternalhit/1.1", "/public", True),  # only the pages with OpenGraph meta
+        ("facebookexternalhit/1.1", "/@alice/1234/reblogs", True),
+        (BROWSER["user-agent"], "/@alice", True),  # a browser solves the challenge instead
+    ],
+)
+async def test_link_preview_fetchers_are_not_challenged_on_the_pages_they_preview(
+    tmp_path: Path, agent: str, path: str, challenged: bool
+) -> None:
+    shield = make(tmp_path, mode="on")
+    async with client(shield) as c:
+        response = await c.get(path, headers={**BROWSER, "user-agent": agent})
+        assert response.status_code == (403 if challenged else 200)
+    await shield.aclose()
+
+
 async def test_signed_in_users_are_never_challenged(tmp_path: Path) -> None:
     shield = make(tmp_path, mode="on")
     async with client(shield) as c:
