@@ -102,12 +102,28 @@ async def read_limited(request: Request, most: int = MAX_BODY) -> bytes:
     return raw
 
 
+def _closed_multipart(content_type: str, raw: bytes) -> bool:
+    """A multipart body ends with its closing delimiter (RFC 2046), else it was cut short:
+    refused before parsing, because Starlette's parser leaves the cut part's file open."""
+    kind, _, rest = content_type.partition(";")
+    if kind.strip().lower() != "multipart/form-data":
+        return True
+    boundary = ""
+    for param in rest.split(";"):
+        name, _, value = param.strip().partition("=")
+        if name.lower() == "boundary":
+            boundary = value.strip().strip('"')
+    return bool(boundary) and raw.rstrip().endswith(f"--{boundary}--".encode("latin-1"))
+
+
 async def read_form(
     request: Request, max_fields: int = MAX_FORM_FIELDS, upload: Upload | None = None
 ) -> FormData:
     """A form body (urlencoded, or multipart without files unless ``upload`` says which and
     how large), bounded like every body."""
-    await read_limited(request, upload.limit(request) if upload else MAX_BODY)
+    raw = await read_limited(request, upload.limit(request) if upload else MAX_BODY)
+    if not _closed_multipart(request.headers.get("content-type", ""), raw):
+        raise BadBody(400, "The form body could not be read")
     try:
         return await request.form(max_files=upload.files if upload else 0, max_fields=max_fields)
     except Exception:  # a malformed multipart body is the client's fault: 400, never 500

@@ -333,3 +333,46 @@ def test_a_refused_header_takes_the_new_avatar_back_with_it(api: Api) -> None:
     assert not list(folder.glob("avatar/*/*")), "no avatar file left behind"
     me = api.get("/api/v1/accounts/verify_credentials", headers=alice.headers).json()
     assert me["avatar"].endswith("/static/avatar.png")
+
+
+HOSTILE_MULTIPART = {
+    "no-closing-boundary": b'--b\r\nContent-Disposition: form-data; name="file"; filename="a.png"'
+    b"\r\nContent-Type: image/png\r\n\r\n" + pictures.png(),
+    "no-boundary-at-all": pictures.png(),
+    "three-files": b"".join(
+        b'--b\r\nContent-Disposition: form-data; name="f%d"; filename="a.png"\r\n\r\nx\r\n' % n
+        for n in range(3)
+    )
+    + b"--b--\r\n",
+    "huge-filename": b'--b\r\nContent-Disposition: form-data; name="file"; filename="'
+    + b"a" * 20_000
+    + b'.png"\r\n\r\n'
+    + pictures.png()
+    + b"\r\n--b--\r\n",
+    "text-where-the-file-goes": b'--b\r\nContent-Disposition: form-data; name="file"\r\n\r\n'
+    b"not a file\r\n--b--\r\n",
+    "file-where-text-goes": b'--b\r\nContent-Disposition: form-data; name="description"; '
+    b'filename="d.txt"\r\n\r\nhello\r\n--b\r\nContent-Disposition: form-data; name="file"; '
+    b'filename="a.png"\r\n\r\n' + pictures.png() + b"\r\n--b--\r\n",
+    "nul-in-description": b'--b\r\nContent-Disposition: form-data; name="description"\r\n\r\n'
+    b"a\x00b\r\n--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.png\"\r\n\r\n"
+    + pictures.png()
+    + b"\r\n--b--\r\n",
+}
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE_MULTIPART))
+@pytest.mark.parametrize("path", ["/api/v2/media", "/api/v1/accounts/update_credentials"])
+def test_hostile_multipart_bodies_get_an_answer_never_a_server_error(
+    sqlite_api: Api, name: str, path: str
+) -> None:
+    alice = sqlite_api.user("alice")
+    response = sqlite_api.client.request(
+        "PATCH" if "credentials" in path else "POST",
+        path,
+        content=HOSTILE_MULTIPART[name],
+        headers={**alice.headers, "Content-Type": "multipart/form-data; boundary=b"},
+    )
+    assert response.status_code < 500, response.text
+    if response.status_code >= 400:
+        assert response.json()["error"]
