@@ -355,7 +355,7 @@ HOSTILE_MULTIPART = {
     b'filename="d.txt"\r\n\r\nhello\r\n--b\r\nContent-Disposition: form-data; name="file"; '
     b'filename="a.png"\r\n\r\n' + pictures.png() + b"\r\n--b--\r\n",
     "nul-in-description": b'--b\r\nContent-Disposition: form-data; name="description"\r\n\r\n'
-    b"a\x00b\r\n--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.png\"\r\n\r\n"
+    b'a\x00b\r\n--b\r\nContent-Disposition: form-data; name="file"; filename="a.png"\r\n\r\n'
     + pictures.png()
     + b"\r\n--b--\r\n",
 }
