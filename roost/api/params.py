@@ -180,14 +180,18 @@ class Scopes(Param):
 
 @dataclass(frozen=True)
 class Ids(Param):
-    """A list of ids (``id[]=1&id[]=2``), at most ``most``; an invalid one is a 422."""
+    """A list of ids (``id[]=1&id[]=2``), at most ``most``; an invalid one is a 422.
+    ``optional``: None when absent (an edit that keeps what it does not name), else []."""
 
     most: int = 80
+    optional: bool = False
 
     def names(self, name: str) -> dict[str, dict]:
         return {f"{name}[]": {"type": "array", "items": dict(ID_SCHEMA)}}
 
-    def read(self, name: str, params: dict[str, Any]) -> list[int]:
+    def read(self, name: str, params: dict[str, Any]) -> list[int] | None:
+        if self.optional and name not in params:
+            return None
         raw = params.get(name) or []
         raw = raw if isinstance(raw, list) else [raw]
         return [i for i in (optional_id(r, name) for r in raw[: self.most]) if i is not None]

@@ -110,13 +110,16 @@ async def delete(call: Call) -> dict:
 @endpoint(
     "write:statuses",
     write=True,
-    body={**WORDING, "media_ids": Ids(most=5), "media_attributes": MEDIA_ATTRIBUTES},
+    body={
+        **WORDING,
+        "media_ids": Ids(most=5, optional=True),
+        "media_attributes": MEDIA_ATTRIBUTES,
+    },
 )
 async def edit(call: Call) -> dict:
     """Edit a status (its author only); the whole post is sent again, as Mastodon's clients do
     (``media_ids`` absent keeps its pictures)."""
     body, wording = _content(call)
-    sent_ids = "media_ids" in call.params
     described = {a["id"]: a for a in call.args["media_attributes"] if a["id"] is not None}
     status_id = await posts.edit(
         call.ctx,
@@ -124,7 +127,7 @@ async def edit(call: Call) -> dict:
         path_id(call.request),
         call.me,
         body,
-        media_ids=call.args["media_ids"] if sent_ids else None,
+        media_ids=call.args["media_ids"],
         media_attributes=described,
         **wording,
     )

@@ -64,11 +64,11 @@ async def save_pictures(sent: Submission) -> Response:
     request, ctx, form, me = sent.request, sent.ctx, sent.form, sent.me
     files = sent.files
     keys: dict[str, str | None] = {w: None for w in PICTURES if field(form, f"remove_{w}")}
-    sent = {w: files[w].data for w in PICTURES if w in files and files[w].data}
-    if sent:
+    chosen = {w: files[w].data for w in PICTURES if w in files and files[w].data}
+    if chosen:
         give_back(request.scope)  # a worker process makes them: no slot is used
     made: dict[str, str] = {}
-    for which, data in sent.items():
+    for which, data in chosen.items():
         try:
             made[which] = await pictures_service.make(ctx, which, data)
         except RoostError as exc:
