@@ -6,8 +6,8 @@ from roost import __version__
 from roost.api.endpoint import PUBLIC, Call, endpoint
 from roost.domain import polls
 from roost.present.entities import iso
+from roost.services import featured, media
 from roost.services import instance as instance_service
-from roost.services import media
 from roost.services import preferences as preference_service
 from roost.services.context import Context
 
@@ -30,7 +30,7 @@ def _streaming_url(ctx: Context) -> str:
 def _configuration(ctx: Context) -> dict:
     return {
         "urls": {"streaming": _streaming_url(ctx), "status": ctx.settings.status.page_url},
-        "accounts": {"max_featured_tags": 0},
+        "accounts": {"max_featured_tags": featured.MOST_FEATURED},
         "statuses": {
             "max_characters": ctx.settings.max_post_chars,
             "max_media_attachments": media.MOST_ATTACHED,
