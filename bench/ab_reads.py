@@ -52,11 +52,25 @@ def start(checkout: Path, name: str, work: Path, size: tuple[int, int]) -> tuple
     """``roost serve`` from ``checkout``'s own code, on a fresh copy of the demo set."""
     db = work / f"{name}.db"
     demo_database(RESULTS, *size, False, db)
+    if checkout != ROOT:  # the demo set is built by this checkout: take it down to the base's
+        fit_schema(db, checkout)
     port = free_port()
     env = {**roost_env(db, port, work), "PYTHONPATH": str(checkout)}
     command = [sys.executable, "-m", "roost.cli", "serve"]
     server = Server(command, env, port, work / f"{name}.log", cwd=checkout).start()
     return server, token_for(server.url, pick_reader(db)), db
+
+
+def fit_schema(db: Path, checkout: Path) -> None:
+    """``db`` migrated down to ``checkout``'s newest migration (its server would refuse a
+    schema newer than it knows)."""
+    from alembic import command
+
+    from roost.store.migrate import alembic_config
+
+    versions = checkout / "roost" / "store" / "migrations" / "versions"
+    head = max(path.name.split("_")[0] for path in versions.glob("[0-9]*_*.py"))
+    command.downgrade(alembic_config(f"sqlite:///{db}"), head)
 
 
 def burst(server: Server, token: str, url: str, seconds: int, script: Path) -> float:

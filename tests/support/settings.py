@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import atexit
 import secrets
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -20,6 +22,19 @@ def make_settings(database_url: str, **overrides: object) -> Settings:
     return Settings.from_env({}, database_url=database_url, **base)
 
 
+_MEDIA_DIRS: list[Path] = []
+
+
 def media_dir() -> str:
-    """A fresh folder name for a test's media files (made by the store when first used)."""
-    return str(Path(tempfile.gettempdir()) / f"roost-media-{secrets.token_hex(8)}")
+    """A fresh folder name for a test's media files (made by the store when first used, and
+    removed when the test run ends)."""
+    folder = Path(tempfile.gettempdir()) / f"roost-media-{secrets.token_hex(8)}"
+    if not _MEDIA_DIRS:
+        atexit.register(_remove_media_dirs)
+    _MEDIA_DIRS.append(folder)
+    return str(folder)
+
+
+def _remove_media_dirs() -> None:
+    for folder in _MEDIA_DIRS:
+        shutil.rmtree(folder, ignore_errors=True)
