@@ -5,7 +5,8 @@ followed tag to the follower's home timeline, as Mastodon 4 does)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import and_, case, delete, exists, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -72,19 +73,9 @@ async def histories(
 async def _count_histories(conn: AsyncConnection, tag_ids: list[int]) -> dict[int, list[dict]]:
     """The weeks of several tags in one statement (each day is a range of post ids), so a page
     of 200 followed tags is one query, not 200."""
-    today = now().astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-    days = [today - timedelta(days=n) for n in range(HISTORY_DAYS)]
-    columns = []
-    for n, day in enumerate(days):
-        low = id_floor(day)
-        high = id_floor(days[n - 1]) if n else None  # up to the next day
-        within = status_tags.c.status_id >= low
-        if high is not None:
-            within = and_(within, status_tags.c.status_id < high)
-        columns.append(func.count(case((within, 1))))
-        columns.append(func.count(func.distinct(case((within, statuses.c.account_id)))))
+    days = week_days(now())
     found = await conn.execute(
-        select(status_tags.c.tag_id, *columns)
+        select(status_tags.c.tag_id, *day_columns(status_tags.c.status_id, days))
         .select_from(status_tags.join(statuses, statuses.c.id == status_tags.c.status_id))
         .where(
             status_tags.c.tag_id.in_(tag_ids),
@@ -93,18 +84,42 @@ async def _count_histories(conn: AsyncConnection, tag_ids: list[int]) -> dict[in
         )
         .group_by(status_tags.c.tag_id)
     )
-    counts = {row[0]: row[1:] for row in found}
-    quiet = (0,) * (2 * HISTORY_DAYS)
+    return weeks({row[0]: row[1:] for row in found}, tag_ids, days)
+
+
+def week_days(moment: datetime) -> list[datetime]:
+    """The last ``HISTORY_DAYS`` days' midnights (UTC), today first."""
+    today = moment.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    return [today - timedelta(days=n) for n in range(HISTORY_DAYS)]
+
+
+def day_columns(post_id: Any, days: list[datetime]) -> list:
+    """Per day, the posts and the distinct people among the rows: each day is a range of post
+    ids (snowflakes carry their time), so a week is one statement over an index."""
+    columns = []
+    for n, day in enumerate(days):
+        within = post_id >= id_floor(day)
+        if n:  # up to the next day
+            within = and_(within, post_id < id_floor(days[n - 1]))
+        columns.append(func.count(case((within, 1))))
+        columns.append(func.count(func.distinct(case((within, statuses.c.account_id)))))
+    return columns
+
+
+def weeks(counts: dict[int, tuple], ids: list[int], days: list[datetime]) -> dict[int, list]:
+    """Mastodon's ``history`` (day, uses, accounts as strings) of each of ``ids``, from the
+    ``day_columns`` counted for it (none: a quiet week)."""
+    quiet = (0,) * (2 * len(days))
     return {
-        tag_id: [
+        key: [
             {
                 "day": str(int(day.timestamp())),
-                "uses": str(counts.get(tag_id, quiet)[2 * n]),
-                "accounts": str(counts.get(tag_id, quiet)[2 * n + 1]),
+                "uses": str(counts.get(key, quiet)[2 * n]),
+                "accounts": str(counts.get(key, quiet)[2 * n + 1]),
             }
             for n, day in enumerate(days)
         ]
-        for tag_id in tag_ids
+        for key in ids
     }
 
 

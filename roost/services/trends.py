@@ -11,7 +11,7 @@ not count.
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -205,17 +205,9 @@ async def _link_histories(
 ) -> dict[int, list[dict]]:
     """Each card's last seven days (today first) of public posts sharing it and of people
     who did, in one statement: each day is a range of post ids, as a tag's week is."""
-    today = moment.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-    days = [today - timedelta(days=n) for n in range(tags.HISTORY_DAYS)]
-    columns = []
-    for n, day in enumerate(days):
-        within = statuses.c.id >= id_floor(day)
-        if n:
-            within = and_(within, statuses.c.id < id_floor(days[n - 1]))
-        columns.append(func.count(case((within, 1))))
-        columns.append(func.count(func.distinct(case((within, statuses.c.account_id)))))
+    days = tags.week_days(moment)
     found = await conn.execute(
-        select(statuses.c.card_id, *columns)
+        select(statuses.c.card_id, *tags.day_columns(statuses.c.id, days))
         .where(
             statuses.c.card_id.in_(card_ids or [0]),
             statuses.c.id >= id_floor(days[-1]),
@@ -223,16 +215,4 @@ async def _link_histories(
         )
         .group_by(statuses.c.card_id)
     )
-    counts = {row[0]: row[1:] for row in found}
-    quiet = (0,) * (2 * len(days))
-    return {
-        card_id: [
-            {
-                "day": str(int(day.timestamp())),
-                "uses": str(counts.get(card_id, quiet)[2 * n]),
-                "accounts": str(counts.get(card_id, quiet)[2 * n + 1]),
-            }
-            for n, day in enumerate(days)
-        ]
-        for card_id in card_ids
-    }
+    return tags.weeks({row[0]: row[1:] for row in found}, card_ids, days)
