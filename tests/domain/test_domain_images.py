@@ -5,6 +5,7 @@ Every file here is a real one made with Pillow (or by hand where Pillow will not
 from __future__ import annotations
 
 import io
+import os
 import struct
 import zipfile
 import zlib
@@ -219,6 +220,18 @@ def test_a_long_trailer_is_refused_but_padding_and_a_phones_few_kb_are_not() -> 
     assert process(photo() + trailer).original.width == 200
     assert process(photo() + b"\x00" * 200_000).original.width == 200
     refused(photo() + trailer * 40, "another file")
+
+
+def test_a_phones_motion_photo_keeps_its_picture_and_drops_its_video() -> None:
+    """Google's Motion Photo and Samsung's append the MP4 they took (megabytes, compressed):
+    accepted and never kept; searched only for patterns too long to occur there by chance."""
+    video = b"\x00\x00\x00\x18ftypmp42" + os.urandom(300_000) + b"PK\x03\x04<SVG"
+    for appended in (video, b"MotionPhoto_Data" + video):
+        done = process(photo() + appended)
+        assert done.original.width == 200 and b"ftyp" not in done.original.data
+    refused(photo() + b"\x00\x00\x00\x18ftypmp42" + photo(comment=b"<script>"), "markup")
+    refused(photo(comment=b"<html>") + video, "markup")  # the picture's own metadata still is
+    refused(photo() + os.urandom(300_000), "another file")  # not a video: too long a trailer
 
 
 def test_a_jpeg_with_a_second_jpeg_appended_is_a_cameras_gain_map_and_accepted() -> None:
