@@ -220,6 +220,9 @@ class MediaSettings:
     unattached_ttl: float = setting(
         86400.0, "Seconds an upload not attached to a post is kept before it is removed."
     )
+    daily_bytes: int = setting(
+        1_000_000_000, "Bytes of uploads one account may send in 24 hours (0: no bound)."
+    )
     max_unattached: int = setting(
         40, "Uploads one account may hold unattached at once (more are refused with 422)."
     )

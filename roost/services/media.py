@@ -85,6 +85,7 @@ async def upload(
         raise ValidationFailed(
             f"you hold {held} uploads not attached to a post; attach or delete some first"
         )
+    await _within_daily_bytes(ctx, tx, account_id, size)
     media_id = ctx.ids.next_id()
     x, y = _focus(focus)
     await tx.conn.execute(
@@ -103,6 +104,26 @@ async def upload(
     )
     tx.after_commit(lambda: ctx.media_jobs.enqueue(media_id))
     return media_id
+
+
+async def _within_daily_bytes(ctx: Context, tx: Tx, account_id: int, size: int) -> None:
+    """An account's uploads of the last 24 hours stay within ``ROOST_MEDIA_DAILY_BYTES``
+    (counted under its row lock, with the uploads it has since attached or deleted with a
+    post; ones it deleted itself are forgotten)."""
+    most = ctx.settings.media.daily_bytes
+    if not most:
+        return
+    sent = await tx.conn.scalar(
+        select(func.coalesce(func.sum(media_attachments.c.size), 0)).where(
+            media_attachments.c.account_id == account_id,
+            media_attachments.c.created_at > now() - timedelta(days=1),
+        )
+    )
+    if (sent or 0) + size > most:
+        raise ValidationFailed(
+            f"you have uploaded {(sent or 0) // 1_000_000} MB in the last 24 hours; "
+            f"the limit is {most // 1_000_000} MB"
+        )
 
 
 def _description(value: str | None) -> str | None:

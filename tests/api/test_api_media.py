@@ -376,3 +376,15 @@ def test_hostile_multipart_bodies_get_an_answer_never_a_server_error(
     assert response.status_code < 500, response.text
     if response.status_code >= 400:
         assert response.json()["error"]
+
+
+def test_an_accounts_uploads_are_bounded_by_the_day(api_with) -> None:
+    picture = pictures.png(64, 64)
+    api = api_with(media=_media(daily_bytes=len(picture) * 2 + 10))
+    alice, bob = api.user("alice"), api.user("bob")
+    for _ in range(2):
+        api.status(alice, "kept", media_ids=[uploaded(api, alice, picture)["id"]])
+    third = upload(api, alice, picture, "third.png")
+    assert third.status_code == 422
+    assert "in the last 24 hours" in third.json()["error"]
+    assert upload(api, bob, picture, "bobs.png").status_code == 200  # one account's bound
