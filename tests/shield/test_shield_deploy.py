@@ -45,3 +45,17 @@ def test_haproxy_edge_configuration_is_valid(tmp_path: Path) -> None:
     config = (tmp_path / "edge" / "haproxy.cfg").read_text()
     assert config.count("maxconn 12 check") == 3  # one queue slot group per process
     assert "bind 0.0.0.0:8080" in config
+
+
+def test_nginx_lets_every_upload_path_send_an_upload_sized_body() -> None:
+    import re
+
+    from roost.shield.endpoints import UPLOAD_PATHS
+
+    deploy = Path(__file__).resolve().parents[2] / "deploy"
+    for name in ("nginx.conf", "nginx-limit.conf"):
+        text = (deploy / name).read_text()
+        found = re.search(r"location ~ (\S+) \{\s*\n[^}]*client_max_body_size 17m;", text)
+        assert found, name
+        assert all(re.match(found.group(1), path) for path in UPLOAD_PATHS), name
+        assert not re.match(found.group(1), "/api/v1/statuses")
