@@ -439,7 +439,7 @@ def status_edit(ctx: Context, revision, author: Row) -> dict:
         "sensitive": bool(revision["sensitive"]),
         "created_at": iso(revision["created_at"]),
         "account": account(ctx, author),
-        "media_attachments": [],
+        "media_attachments": attached(ctx, revision["media_attachments"]),
         "emojis": [],
     }
 

@@ -285,7 +285,7 @@ async def attach(
                 if row["state"] == PROCESSING
                 else f"media {media_id} could not be processed"
             )
-    await let_go(tx, status_id, keep=media_ids)
+    await _retire(tx, status_id, keep=media_ids)
     for position, media_id in enumerate(media_ids):
         changes: dict[str, Any] = {"status_id": status_id, "position": position}
         given = (described or {}).get(media_id, {})
@@ -300,10 +300,21 @@ async def attach(
         return None
     found = await tx.conn.execute(
         select(media_attachments)
-        .where(media_attachments.c.status_id == status_id)
+        .where(
+            media_attachments.c.status_id == status_id, media_attachments.c.position.is_not(None)
+        )
         .order_by(media_attachments.c.position)
     )
     return orjson.dumps([shown(row) for row in found.mappings()]).decode()
+
+
+async def _retire(tx: Tx, status_id: int, keep: list[int]) -> None:
+    """Take a post's pictures but ``keep`` off it (an edit): they stay its own, out of sight
+    (no position), so its earlier revisions still show them; they go with the post."""
+    condition = media_attachments.c.status_id == status_id
+    if keep:
+        condition = and_(condition, media_attachments.c.id.not_in(keep))
+    await tx.conn.execute(update(media_attachments).where(condition).values(position=None))
 
 
 def attached_ids(status: RowMapping) -> list[int]:
@@ -312,15 +323,12 @@ def attached_ids(status: RowMapping) -> list[int]:
     return [int(item["id"]) for item in orjson.loads(raw)] if raw else []
 
 
-async def let_go(tx: Tx, status_id: int, keep: list[int] | None = None) -> None:
-    """Detach a post's pictures (but ``keep``): unattached again, their expiry starting now,
-    so that "delete and redraft" may attach them to the new post."""
-    condition = media_attachments.c.status_id == status_id
-    if keep:
-        condition = and_(condition, media_attachments.c.id.not_in(keep))
+async def let_go(tx: Tx, status_id: int) -> None:
+    """Detach a deleted post's pictures: unattached again, their expiry starting now, so that
+    "delete and redraft" may attach them to the new post."""
     await tx.conn.execute(
         update(media_attachments)
-        .where(condition)
+        .where(media_attachments.c.status_id == status_id)
         .values(status_id=None, position=None, created_at=now())
     )
 

@@ -363,9 +363,8 @@ async def edit(
         kept = media_ids if media_ids is not None else media.attached_ids(row)
         if kept and row["poll_votes_count"] is not None:
             raise ValidationFailed("a post cannot have both pictures and a poll")
-        shown = await media.attach(tx, actor_id, kept, status_id, media_attributes)
-        await tx.conn.execute(
-            update(statuses).where(statuses.c.id == status_id).values(media_attachments=shown)
+        revised["media_attachments"] = await media.attach(
+            tx, actor_id, kept, status_id, media_attributes
         )
     moment = now()
     await _keep_original(ctx, tx.conn, row)
@@ -374,7 +373,9 @@ async def edit(
         changes["card_id"] = None
         cards.follow_link(ctx, tx, status_id, written.body)
     await tx.conn.execute(update(statuses).where(statuses.c.id == status_id).values(changes))
-    await _keep_revision(ctx, tx.conn, {"id": status_id, **revised}, moment)
+    await _keep_revision(
+        ctx, tx.conn, {"id": status_id, **revised}, moment, row["media_attachments"]
+    )
     await tx.conn.execute(delete(status_tags).where(status_tags.c.status_id == status_id))
     await _attach_tags(ctx, tx, status_id, written.tags)
     await _mention_again(ctx, tx, row, written.mentioned)
@@ -389,7 +390,10 @@ async def _keep_original(ctx: Context, conn: AsyncConnection, row: RowMapping) -
         await _keep_revision(ctx, conn, row, row["created_at"])
 
 
-async def _keep_revision(ctx: Context, conn: AsyncConnection, values, moment) -> None:
+async def _keep_revision(
+    ctx: Context, conn: AsyncConnection, values, moment, current_media: str | None = None
+) -> None:
+    """One revision as it was shown, its pictures (``media_attachments``) included."""
     await conn.execute(
         insert(status_edits).values(
             id=ctx.ids.next_id(),
@@ -398,6 +402,7 @@ async def _keep_revision(ctx: Context, conn: AsyncConnection, values, moment) ->
             spoiler_text=values["spoiler_text"],
             sensitive=values["sensitive"],
             content_html=values["content_html"],
+            media_attachments=values.get("media_attachments", current_media),
             created_at=moment,
         )
     )

@@ -164,6 +164,7 @@ status_edits = Table(
     Column("spoiler_text", String(500), nullable=False, default=""),
     Column("sensitive", Boolean, nullable=False, default=False),
     Column("content_html", Text, nullable=False, default=""),
+    Column("media_attachments", Text),  # the pictures it showed (JSON, as statuses keep them)
     _when(),
 )
 

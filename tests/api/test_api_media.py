@@ -265,6 +265,21 @@ def test_an_edit_changes_pictures_and_their_alt_text(api: Api) -> None:
         headers=alice.headers,
     )
     assert dropped.json()["media_attachments"] == []
+    # each revision shows the pictures it had, and their files stay while the post does
+    history = api.get(f"/api/v1/statuses/{post['id']}/history").json()
+    shown = [[m["id"] for m in revision["media_attachments"]] for revision in history]
+    assert shown == [[first], [first], [second, first], []]
+    assert api.get(history[0]["media_attachments"][0]["url"]).status_code == 200
+    again = api.put(
+        f"/api/v1/statuses/{post['id']}",
+        json={"status": "back again", "media_ids": [first]},
+        headers=alice.headers,
+    )
+    assert [m["id"] for m in again.json()["media_attachments"]] == [first]
+    # the picture the edits took off is still the post's own, not a loose upload to expire
+    assert api.get(f"/api/v1/media/{second}", headers=alice.headers).status_code == 200
+    refused = api.put(f"/api/v1/media/{second}", json={"description": "x"}, headers=alice.headers)
+    assert refused.status_code == 404  # only unattached uploads are described this way
 
 
 def test_avatar_and_header_are_set_shown_and_removed(api: Api) -> None:
