@@ -390,10 +390,8 @@ async def _keep_original(ctx: Context, conn: AsyncConnection, row: RowMapping) -
         await _keep_revision(ctx, conn, row, row["created_at"])
 
 
-async def _keep_revision(
-    ctx: Context, conn: AsyncConnection, values, moment, current_media: str | None = None
-) -> None:
-    """One revision as it was shown, its pictures (``media_attachments``) included."""
+async def _keep_revision(ctx: Context, conn: AsyncConnection, values, moment, media=None) -> None:
+    """One revision as it was shown, its pictures (``media``: the post's, unless changed)."""
     await conn.execute(
         insert(status_edits).values(
             id=ctx.ids.next_id(),
@@ -402,7 +400,7 @@ async def _keep_revision(
             spoiler_text=values["spoiler_text"],
             sensitive=values["sensitive"],
             content_html=values["content_html"],
-            media_attachments=values.get("media_attachments", current_media),
+            media_attachments=values.get("media_attachments", media),
             created_at=moment,
         )
     )
